@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -27,10 +28,10 @@ class Settings(BaseSettings):
     queue: str = Field(default="jobmonitor", description="rq queue name for step attempts.")
     lease_ttl: float = Field(default=30.0, gt=0, description="Seconds an attempt's lease lasts.")
     heartbeat_interval: float | None = Field(
-        default=None, gt=0, description="Seconds between heartbeats (default lease_ttl / 3)."
+        default=None, gt=0, description="Seconds between heartbeats (default: lease_ttl / 3, at most 1)."
     )
     reaper_interval: float = Field(default=2.0, gt=0, description="Seconds between reaper passes.")
-    step_modules: list[str] = Field(
+    step_modules: Annotated[list[str], NoDecode] = Field(
         default=["examples.steps"], description="Modules imported to register step functions."
     )
     events_channel_prefix: str = Field(default="jobmonitor:events", description="Pub/sub prefix.")
@@ -40,13 +41,13 @@ class Settings(BaseSettings):
     @field_validator("step_modules", mode="before")
     @classmethod
     def _split_modules(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [m.strip() for m in value.split(",") if m.strip()]
+        if isinstance(value, str):
+            return [m.strip() for m in value.strip("[]").replace('"', "").split(",") if m.strip()]
         return value
 
     @property
     def heartbeat_every(self) -> float:
-        return self.heartbeat_interval or max(self.lease_ttl / 3, 0.05)
+        return self.heartbeat_interval or min(max(self.lease_ttl / 3, 0.05), 1.0)
 
     def require_database_url(self) -> str:
         if not self.database_url:

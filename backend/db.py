@@ -1,0 +1,109 @@
+"""Database access: one SQLAlchemy engine per process for the API and services, and plain
+psycopg connections for the worker hot path.
+
+Both speak to the same tables. Service functions take a `psycopg.Connection` and never commit:
+the caller owns the transaction (`session_scope()` in the API, `worker_connection()` in a step
+task). `raw_connection(session)` hands a SQLModel session's connection to those services so one
+transaction covers both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from sqlalchemy import Engine, create_engine
+from sqlmodel import Session
+
+from backend.settings import get_settings
+
+_engine: Engine | None = None
+_engine_pid: int | None = None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Our URLs are libpq URLs; SQLAlchemy needs the psycopg (3) driver named."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def get_engine() -> Engine:
+    """The process's engine; recreated after a fork so no pooled socket is shared."""
+    global _engine, _engine_pid
+    if _engine is None or _engine_pid != os.getpid():
+        if _engine is not None:
+            _engine.dispose(close=False)
+        settings = get_settings()
+        _engine = create_engine(
+            sqlalchemy_url(settings.require_database_url()),
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_timeout=5,
+            connect_args={"connect_timeout": 5, "options": "-c statement_timeout=30000"},
+        )
+        _engine_pid = os.getpid()
+    return _engine
+
+
+def reset_engine() -> None:
+    global _engine, _engine_pid
+    if _engine is not None:
+        _engine.dispose()
+    _engine, _engine_pid = None, None
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def raw_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under a session, inside the session's transaction."""
+    conn = session.connection().connection.driver_connection
+    assert isinstance(conn, psycopg.Connection)
+    return conn
+
+
+def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A new plain psycopg connection returning dict rows."""
+    target = libpq_url(url or get_settings().require_database_url())
+    return psycopg.connect(target, autocommit=autocommit, row_factory=dict_row, connect_timeout=5)
+
+
+_worker_conn: psycopg.Connection[Any] | None = None
+_worker_pid: int | None = None
+
+
+def worker_connection() -> psycopg.Connection[Any]:
+    """The worker process's long-lived connection (one per process, reopened after a fork
+    or when broken): no new connection per step in SimpleWorker."""
+    global _worker_conn, _worker_pid
+    if _worker_conn is None or _worker_pid != os.getpid() or _worker_conn.broken:
+        _worker_conn = connect()
+        _worker_pid = os.getpid()
+    return _worker_conn
+
+
+def close_worker_connection() -> None:
+    global _worker_conn, _worker_pid
+    if _worker_conn is not None and _worker_pid == os.getpid():
+        _worker_conn.close()
+    _worker_conn, _worker_pid = None, None

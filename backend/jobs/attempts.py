@@ -1,0 +1,312 @@
+"""The life of one attempt, as the worker and the reaper see it: claim (queued -> running with
+a lease from the database clock), heartbeat, and the fenced final write. The caller owns the
+transaction; each function returns what to publish/enqueue after commit in the Outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from backend.jobs import scheduler
+from backend.jobs.outbox import Outbox
+from backend.jobs.states import AttemptStatus, JobStatus, Kind, StepStatus, transition
+from backend.workflows.definition import RetryPolicy
+
+LEASE = "now() + make_interval(secs => {ttl})"
+
+
+@dataclass
+class Claim:
+    """What a worker needs to run an attempt it has claimed."""
+
+    attempt_id: uuid.UUID
+    job_id: uuid.UUID
+    step_id: uuid.UUID
+    workspace_id: uuid.UUID
+    step_key: str
+    step_name: str
+    attempt_number: int
+    lease_token: uuid.UUID
+    action: str
+    params: dict[str, Any]
+    input: dict[str, Any]
+    upstream: dict[str, Any]
+    timeout_seconds: float | None
+    job_started: bool  # this claim moved the job from pending to running
+
+
+@dataclass
+class Records:
+    """What an attempt reported while it ran, written with its outcome (or by a heartbeat)."""
+
+    logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
+    costs: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[tuple[str, float, str | None]] = field(default_factory=list)
+
+    def take(self) -> Records:
+        taken = Records(self.logs, self.costs, self.metrics)
+        self.logs, self.costs, self.metrics = [], [], []
+        return taken
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((Decimal(str(c["amount_usd"])) for c in self.costs), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: AttemptStatus  # failed, timed_out or lost
+    error_type: str
+    message: str
+    traceback: str | None = None
+
+
+def claim(
+    conn: psycopg.Connection[Any], attempt_id: uuid.UUID, worker: str, pid: int, lease_ttl: float, outbox: Outbox
+) -> Claim | None:
+    """queued -> running, or None when the attempt may not run (cancelled, already taken)."""
+    job = conn.execute(
+        """
+        SELECT j.id, j.status FROM jobs j JOIN step_attempts a ON a.job_id = j.id
+        WHERE a.id = %s FOR NO KEY UPDATE OF j
+        """,
+        (attempt_id,),
+    ).fetchone()
+    if job is None or job["status"] not in (JobStatus.PENDING, JobStatus.RUNNING):
+        return None
+    token = uuid.uuid4()
+    attempt = transition(
+        conn, Kind.ATTEMPT, attempt_id, AttemptStatus.RUNNING,
+        sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
+        raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
+                  "heartbeat_at": "now()", "started_at": "now()"},
+    )  # fmt: skip
+    if attempt is None:
+        return None
+    a = attempt.row
+    step = transition(
+        conn, Kind.STEP, a["step_id"], StepStatus.RUNNING,
+        raw_sets={"started_at": "coalesce(started_at, now())"}, attempt_id=attempt_id,
+        event_data={"attempt": a["attempt_number"], "worker": worker},
+    )  # fmt: skip
+    if step is None:
+        raise RuntimeError(f"attempt {attempt_id} is queued but its step is not")
+    s = step.row
+    step.event and step.event["data"].update(step_name=s["name"])
+    outbox.add_event(step.event)
+    job_started = _mark_job_running(conn, job, s["name"], outbox)
+    context = conn.execute(
+        """
+        SELECT j.input_payload,
+               (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
+                FROM job_steps d WHERE d.job_id = j.id AND %s::jsonb ? d.step_key
+                  AND d.status = 'completed') AS upstream
+        FROM jobs j WHERE j.id = %s
+        """,
+        (Jsonb(s["depends_on"]), job["id"]),
+    ).fetchone()
+    assert context is not None
+    return Claim(
+        attempt_id=attempt_id, job_id=job["id"], step_id=s["id"], workspace_id=s["workspace_id"],
+        step_key=s["step_key"], step_name=s["name"], attempt_number=a["attempt_number"],
+        lease_token=token, action=s["action"], params=s["params"] or {},
+        input=context["input_payload"] or {}, upstream=context["upstream"],
+        timeout_seconds=s["timeout_seconds"], job_started=job_started,
+    )  # fmt: skip
+
+
+def _mark_job_running(conn: psycopg.Connection[Any], job: dict[str, Any], step_name: str, outbox: Outbox) -> bool:
+    if job["status"] == JobStatus.PENDING:
+        started = transition(
+            conn, Kind.JOB, job["id"], JobStatus.RUNNING,
+            sets={"current_step": step_name}, raw_sets={"started_at": "coalesce(started_at, now())"},
+        )  # fmt: skip
+        outbox.add_event(started.event if started else None)
+        return True
+    conn.execute("UPDATE jobs SET current_step = %s, updated_at = now() WHERE id = %s", (step_name, job["id"]))
+    return False
+
+
+def heartbeat(
+    conn: psycopg.Connection[Any], attempt_id: uuid.UUID, token: uuid.UUID, lease_ttl: float, progress: float | None
+) -> bool:
+    """Extend the lease. False when the attempt no longer runs under this token (cancelled,
+    or declared lost): the worker must stop the step."""
+    row = conn.execute(
+        f"""
+        UPDATE step_attempts SET lease_expires_at = {LEASE.format(ttl=float(lease_ttl))},
+               heartbeat_at = now()
+        WHERE id = %s AND lease_token = %s AND status = 'running'
+        RETURNING step_id
+        """,
+        (attempt_id, token),
+    ).fetchone()
+    if row is not None and progress is not None:
+        conn.execute(
+            "UPDATE job_steps SET progress = %s WHERE id = %s AND status = 'running'",
+            (progress, row["step_id"]),
+        )
+    return row is not None
+
+
+def write_records(conn: psycopg.Connection[Any], c: Claim, records: Records) -> None:
+    """Batch inserts: one round trip per kind, however many lines."""
+    if records.logs:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO step_logs (job_id, step_id, attempt_id, level, message) VALUES (%s, %s, %s, %s, %s)",
+                [(c.job_id, c.step_id, c.attempt_id, level, message) for level, message in records.logs],
+            )
+    if records.costs:
+        with conn.cursor() as cur:
+            cur.executemany(
+                """
+                INSERT INTO step_costs (job_id, step_id, attempt_id, kind, provider, model,
+                                        tokens_in, tokens_out, amount_usd)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                """,
+                [
+                    (c.job_id, c.step_id, c.attempt_id, x["kind"], x["provider"], x["model"],
+                     x["tokens_in"], x["tokens_out"], Decimal(str(x["amount_usd"])))
+                    for x in records.costs
+                ],
+            )  # fmt: skip
+    if records.metrics:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO step_metrics (job_id, step_id, attempt_id, name, value, unit) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(c.job_id, c.step_id, c.attempt_id, n, v, u) for n, v, u in records.metrics],
+            )
+
+
+def finish_success(
+    conn: psycopg.Connection[Any], c: Claim, output: Any, records: Records, outbox: Outbox
+) -> bool:
+    """Record the output and schedule what became ready. False: this attempt had already
+    lost its lease or been cancelled, so nothing of it is written."""
+    job = scheduler.lock_job(conn, c.job_id)
+    cost = records.total_cost
+    done = transition(
+        conn, Kind.ATTEMPT, c.attempt_id, AttemptStatus.COMPLETED, fence=c.lease_token,
+        sets={"cost_usd": cost}, raw_sets=_finished_sets(),
+    )  # fmt: skip
+    if job is None or done is None:
+        return False
+    write_records(conn, c, records)
+    step = transition(
+        conn, Kind.STEP, c.step_id, StepStatus.COMPLETED, attempt_id=c.attempt_id,
+        sets={"output_data": Jsonb(output), "progress": 1.0},
+        raw_sets={**_finished_sets("completed_at"), "cost_usd": f"cost_usd + {cost:f}",
+                  "error_message": "NULL", "error_type": "NULL"},
+        event_data={"step_name": c.step_name, "attempt": c.attempt_number,
+                    "retry_count": c.attempt_number - 1, "output": _summary(output)},
+    )  # fmt: skip
+    assert step is not None, f"step {c.step_id} is not running although its attempt was"
+    step.event and step.event["data"].update(duration_seconds=step.row["duration_seconds"])
+    outbox.add_event(step.event)
+    _add_job_cost(conn, c.job_id, cost)
+    scheduler.schedule_ready(conn, job, outbox)
+    scheduler.settle_job(conn, c.job_id, outbox)
+    return True
+
+
+def finish_failure(
+    conn: psycopg.Connection[Any],
+    c: Claim,
+    failure: Failure,
+    records: Records,
+    outbox: Outbox,
+    still_expired: bool = False,
+) -> bool:
+    """Record a failed, timed out or lost attempt; retry per the step's policy or fail the job.
+    `still_expired` (the reaper) writes only if no heartbeat has extended the lease meanwhile."""
+    job = scheduler.lock_job(conn, c.job_id)
+    cost = records.total_cost
+    done = transition(
+        conn, Kind.ATTEMPT, c.attempt_id, failure.status, fence=c.lease_token,
+        where="lease_expires_at < now()" if still_expired else None,
+        sets={"cost_usd": cost, "error_type": failure.error_type[:200],
+              "error_message": failure.message, "traceback": failure.traceback},
+        raw_sets=_finished_sets(), attempt_id=c.attempt_id,
+        event_data={"step_name": c.step_name, "error": failure.message},
+    )  # fmt: skip
+    if job is None or done is None:
+        return False
+    outbox.add_event(done.event)
+    write_records(conn, c, records)
+    _add_job_cost(conn, c.job_id, cost)
+    if cost:
+        conn.execute("UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id))
+    _after_failure(conn, job, c, failure, outbox)
+    return True
+
+
+def _after_failure(
+    conn: psycopg.Connection[Any], job: dict[str, Any], c: Claim, failure: Failure, outbox: Outbox
+) -> None:
+    step = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,)).fetchone()
+    assert step is not None
+    delay = next_retry(RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"]))
+    errors = {"error_type": failure.error_type[:200], "error_message": failure.message}
+    data = {"step_name": c.step_name, "error": failure.message, "retry_count": c.attempt_number,
+            "attempt": c.attempt_number}  # fmt: skip
+    if delay is not None:
+        waiting = transition(
+            conn, Kind.STEP, c.step_id, StepStatus.RETRYING, attempt_id=c.attempt_id, sets=errors,
+            raw_sets={"next_attempt_at": f"now() + make_interval(secs => {delay})"},
+            event_data={**data, "retry_in_seconds": delay},
+        )  # fmt: skip
+        outbox.add_event(waiting.event if waiting else None)
+        if waiting is not None and delay == 0:
+            scheduler.new_attempt(conn, c.job_id, waiting.row, outbox, from_status=StepStatus.RETRYING)
+        scheduler.settle_job(conn, c.job_id, outbox)
+        return
+    final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED
+    failed = transition(
+        conn, Kind.STEP, c.step_id, final, attempt_id=c.attempt_id, sets=errors,
+        raw_sets=_finished_sets("completed_at"), event_data=data,
+    )  # fmt: skip
+    outbox.add_event(failed.event if failed else None)
+    scheduler.fail_job(conn, c.job_id, f"Step '{c.step_name}' failed: {failure.message}", outbox)
+
+
+def next_retry(policy: RetryPolicy, attempt_number: int, max_attempts: int) -> float | None:
+    """Seconds until the next attempt, or None when attempts are exhausted (pure)."""
+    if attempt_number >= max_attempts:
+        return None
+    return policy.delay(attempt_number)
+
+
+def _finished_sets(column: str = "finished_at") -> dict[str, str]:
+    return {column: "now()", "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)"}
+
+
+def _add_job_cost(conn: psycopg.Connection[Any], job_id: uuid.UUID, cost: Decimal) -> None:
+    if cost:
+        conn.execute("UPDATE jobs SET total_cost = total_cost + %s WHERE id = %s", (cost, job_id))
+
+
+def _summary(output: Any, limit: int = 2000) -> Any:
+    """Event payloads carry small outputs whole and large ones as a note."""
+    text = json.dumps(output, default=str)
+    if len(text) <= limit:
+        return output
+    return {"truncated": True, "size_bytes": len(text)}
+
+
+def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Claim:
+    """A Claim rebuilt from an attempt row, for the reaper's lost-attempt path."""
+    step = conn.execute("SELECT name FROM job_steps WHERE id = %s", (attempt["step_id"],)).fetchone()
+    return Claim(
+        attempt_id=attempt["id"], job_id=attempt["job_id"], step_id=attempt["step_id"],
+        workspace_id=attempt["workspace_id"], step_key=attempt["step_key"],
+        step_name=step["name"] if step else attempt["step_key"], attempt_number=attempt["attempt_number"],
+        lease_token=attempt["lease_token"], action="", params={}, input={}, upstream={},
+        timeout_seconds=None, job_started=False,
+    )  # fmt: skip

@@ -1,0 +1,223 @@
+"""Jobs, their steps, every attempt of a step, and what attempts record (logs, costs, metrics),
+plus the append-only event table and the per-status counters the list tabs read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from backend.columns import fk, jsonb, pk, server_now, ts
+
+
+def _money() -> Any:
+    return Field(default=Decimal(0), sa_column=Column(Numeric(16, 6), nullable=False, server_default="0"))
+
+
+def _bigserial() -> Any:
+    return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_ws_status_created", "workspace_id", "status", text("created_at DESC"), text("id DESC")),
+        Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "uq_jobs_ws_idempotency",
+            "workspace_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+    )
+
+    id: uuid.UUID = pk()
+    workspace_id: uuid.UUID = fk("workspaces.id")
+    workflow_id: uuid.UUID = fk("workflows.id")
+    workflow_version_id: uuid.UUID = fk("workflow_versions.id")
+    execution_number: int
+    status: str = Field(max_length=16)
+    input_payload: dict[str, Any] = jsonb(nullable=False)
+    output_payload: dict[str, Any] | None = jsonb()
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    payload_hash: str = Field(max_length=64)
+    progress: float = Field(default=0.0)
+    current_step: str | None = Field(default=None, max_length=100)
+    step_count: int = Field(default=0)
+    steps_done: int = Field(default=0)
+    rerun_of: uuid.UUID | None = fk("jobs.id", nullable=True, ondelete="SET NULL")
+    total_cost: Decimal = _money()
+    state_before: dict[str, Any] | None = jsonb()
+    state_after: dict[str, Any] | None = jsonb()
+    delta: dict[str, Any] | None = jsonb()
+    created_at: datetime = server_now()
+    started_at: datetime | None = ts()
+    completed_at: datetime | None = ts()
+    updated_at: datetime = server_now()
+
+
+class JobStep(SQLModel, table=True):
+    __tablename__ = "job_steps"
+    __table_args__ = (
+        UniqueConstraint("job_id", "step_key", name="uq_job_steps_job_key"),
+        Index("ix_job_steps_job_index", "job_id", "step_index"),
+        Index("ix_job_steps_retry_due", "next_attempt_at", postgresql_where=text("status = 'retrying'")),
+    )
+
+    id: uuid.UUID = pk()
+    job_id: uuid.UUID = fk("jobs.id")
+    workspace_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    step_key: str = Field(max_length=100)
+    step_index: int
+    name: str = Field(max_length=200)
+    action: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    params: dict[str, Any] = jsonb(nullable=False)
+    depends_on: list[str] = jsonb(nullable=False)
+    condition: str | None = Field(default=None, sa_column=Column(Text))
+    retry: dict[str, Any] = jsonb(nullable=False)
+    timeout_seconds: float | None = None
+    input_data: dict[str, Any] | None = jsonb()
+    output_data: Any = jsonb()
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+    error_type: str | None = Field(default=None, max_length=200)
+    attempt_count: int = Field(default=0)
+    max_attempts: int = Field(default=1)
+    progress: float = Field(default=0.0)
+    cost_usd: Decimal = _money()
+    next_attempt_at: datetime | None = ts()
+    started_at: datetime | None = ts()
+    completed_at: datetime | None = ts()
+    duration_seconds: float | None = None
+    created_at: datetime = server_now()
+    updated_at: datetime = server_now()
+
+
+class StepAttempt(SQLModel, table=True):
+    """One try of a step. Its id is the rq job id that carries it."""
+
+    __tablename__ = "step_attempts"
+    __table_args__ = (
+        UniqueConstraint("step_id", "attempt_number", name="uq_step_attempts_number"),
+        Index("ix_step_attempts_job", "job_id", "step_id", "attempt_number"),
+        Index("ix_step_attempts_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
+        Index("ix_step_attempts_queued", "created_at", postgresql_where=text("status = 'queued'")),
+    )
+
+    id: uuid.UUID = pk()
+    job_id: uuid.UUID = fk("jobs.id")
+    step_id: uuid.UUID = fk("job_steps.id")
+    workspace_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    step_key: str = Field(max_length=100)
+    attempt_number: int
+    status: str = Field(max_length=16)
+    worker_name: str | None = Field(default=None, max_length=200)
+    pid: int | None = None
+    lease_token: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid))
+    lease_expires_at: datetime | None = ts()
+    heartbeat_at: datetime | None = ts()
+    cancel_requested: bool = Field(default=False)
+    created_at: datetime = server_now()
+    started_at: datetime | None = ts()
+    finished_at: datetime | None = ts()
+    duration_seconds: float | None = None
+    error_type: str | None = Field(default=None, max_length=200)
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+    traceback: str | None = Field(default=None, sa_column=Column(Text))
+    cost_usd: Decimal = _money()
+    updated_at: datetime = server_now()
+
+
+class StepLog(SQLModel, table=True):
+    __tablename__ = "step_logs"
+    __table_args__ = (Index("ix_step_logs_job", "job_id", "id"),)
+
+    id: int | None = _bigserial()
+    job_id: uuid.UUID = fk("jobs.id")
+    step_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    attempt_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    level: str = Field(max_length=10)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = server_now()
+
+
+class StepCost(SQLModel, table=True):
+    __tablename__ = "step_costs"
+
+    id: int | None = _bigserial()
+    job_id: uuid.UUID = fk("jobs.id", index=True)
+    step_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    attempt_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    kind: str = Field(max_length=16)
+    provider: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    tokens_in: int = Field(default=0)
+    tokens_out: int = Field(default=0)
+    amount_usd: Decimal = _money()
+    created_at: datetime = server_now()
+
+
+class StepMetric(SQLModel, table=True):
+    __tablename__ = "step_metrics"
+
+    id: int | None = _bigserial()
+    job_id: uuid.UUID = fk("jobs.id", index=True)
+    step_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    attempt_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    name: str = Field(max_length=100)
+    value: float
+    unit: str | None = Field(default=None, max_length=32)
+    created_at: datetime = server_now()
+
+
+class JobEvent(SQLModel, table=True):
+    """Append-only: every status change, in commit order of its id."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (
+        Index("ix_job_events_job", "job_id", "id"),
+        Index("ix_job_events_workspace", "workspace_id", "id"),
+        Index("ix_job_events_workflow", "workflow_id", "id"),
+    )
+
+    id: int | None = _bigserial()
+    workspace_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    job_id: uuid.UUID = fk("jobs.id")
+    workflow_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    type: str = Field(max_length=32)
+    step_key: str | None = Field(default=None, max_length=100)
+    attempt_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid))
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    data: dict[str, Any] | None = jsonb()
+    created_at: datetime = server_now()
+
+
+class JobCount(SQLModel, table=True):
+    """Jobs per (workspace, workflow, status), kept by a trigger on `jobs`: tab counts and
+    workflow summaries read these rows instead of counting the table."""
+
+    __tablename__ = "job_counts"
+
+    workspace_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    workflow_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    status: str = Field(sa_column=Column(String(16), primary_key=True))
+    n: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))

@@ -1,0 +1,135 @@
+"""The reaper's pass, run every few seconds by `jobmonitor reaper` (or `up`):
+
+1. attempts whose lease expired become `lost` and are retried (or fail their job);
+2. queued attempts whose message is missing from Redis are enqueued again (Redis restarted
+   or was flushed; Postgres is the record);
+3. steps waiting for a retry whose backoff has elapsed get their next attempt.
+
+Each item is its own short transaction, so one bad row never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from backend.jobs import scheduler
+from backend.jobs.attempts import Failure, Records, claim_from_row, finish_failure
+from backend.jobs.outbox import Outbox
+from backend.jobs.states import AttemptStatus, StepStatus
+from backend.queue import Dispatch, is_waiting, step_queue
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class ReapReport:
+    lost: list[uuid.UUID] = field(default_factory=list)
+    requeued: list[uuid.UUID] = field(default_factory=list)
+    retried: list[uuid.UUID] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.lost) + len(self.requeued) + len(self.retried)
+
+
+def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> ReapReport:
+    """One pass. `conn` must not be inside a transaction: every item commits on its own."""
+    report = ReapReport()
+    for attempt in _expired(conn):
+        if _run(conn, _mark_lost, attempt):
+            report.lost.append(attempt["id"])
+    for attempt in _stale_queued(conn, queued_grace_seconds):
+        if not is_waiting(step_queue(), attempt["id"]):
+            outbox = Outbox(dispatches=[Dispatch(attempt["id"], attempt["timeout_seconds"])])
+            outbox.flush()
+            report.requeued.append(attempt["id"])
+    for step in _retries_due(conn):
+        if _run(conn, _start_retry, step):
+            report.retried.append(step["id"])
+    return report
+
+
+def _run(
+    conn: psycopg.Connection[Any],
+    work: Callable[[psycopg.Connection[Any], dict[str, Any]], Outbox | None],
+    item: dict[str, Any],
+) -> bool:
+    with conn.transaction():
+        outbox = work(conn, item)
+    if outbox is None:
+        return False
+    outbox.flush()
+    return True
+
+
+def _expired(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    return conn.execute(
+        """
+        SELECT * FROM step_attempts
+        WHERE status = 'running' AND lease_expires_at < now()
+        ORDER BY lease_expires_at LIMIT %s
+        """,
+        (BATCH,),
+    ).fetchall()
+
+
+def _mark_lost(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Outbox | None:
+    outbox = Outbox()
+    seconds = conn.execute(
+        "SELECT EXTRACT(EPOCH FROM now() - %s::timestamptz)::float AS s", (attempt["heartbeat_at"],)
+    ).fetchone()
+    silent = seconds["s"] if seconds else 0.0
+    failure = Failure(
+        AttemptStatus.LOST,
+        "LeaseExpired",
+        f"worker {attempt['worker_name']} (pid {attempt['pid']}) stopped answering: "
+        f"no heartbeat for {silent:.1f} s",
+    )
+    claim = claim_from_row(conn, attempt)
+    done = finish_failure(conn, claim, failure, Records(), outbox, still_expired=True)
+    return outbox if done else None
+
+
+def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[dict[str, Any]]:
+    return conn.execute(
+        """
+        SELECT a.id, s.timeout_seconds FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
+        WHERE a.status = 'queued' AND a.created_at < now() - make_interval(secs => %s)
+        ORDER BY a.created_at LIMIT %s
+        """,
+        (grace, BATCH),
+    ).fetchall()
+
+
+def _retries_due(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    return conn.execute(
+        """
+        SELECT id, job_id FROM job_steps
+        WHERE status = 'retrying' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at LIMIT %s
+        """,
+        (BATCH,),
+    ).fetchall()
+
+
+def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox | None:
+    outbox = Outbox()
+    job = scheduler.lock_job(conn, due["job_id"])
+    step = conn.execute(
+        "SELECT * FROM job_steps WHERE id = %s AND status = 'retrying' AND next_attempt_at <= now()",
+        (due["id"],),
+    ).fetchone()
+    if job is None or step is None or not scheduler.job_is_active(job["status"]):
+        return None
+    started = scheduler.new_attempt(conn, job["id"], step, outbox, from_status=StepStatus.RETRYING)
+    if started is None:
+        return None
+    scheduler.settle_job(conn, job["id"], outbox)
+    return outbox

@@ -1,0 +1,269 @@
+"""Deciding what runs next inside a job, in the caller's transaction.
+
+Rules:
+- A pending step is ready when each of its dependencies is completed or skipped.
+- A ready step with a condition that evaluates false is skipped; a skipped step counts as
+  done for its dependents (their `upstream` has no entry for it). So a merge step after
+  mutually exclusive branches runs after whichever branch ran.
+- A condition that cannot be evaluated on the data fails the step (and so the job).
+- When every step is terminal the job is completed, or failed if any step failed.
+- A failed job cancels every step that has not finished (fail fast).
+
+Lock order everywhere: the job row, then its steps, then their attempts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from backend.jobs.outbox import Outbox
+from backend.jobs.states import (
+    JOB_TERMINAL,
+    STEP_TERMINAL,
+    AttemptStatus,
+    JobStatus,
+    Kind,
+    StepStatus,
+    transition,
+)
+from backend.queue import Dispatch
+from backend.workflows import expressions
+
+ACTIVE_STEP = frozenset({StepStatus.PENDING, StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING})
+
+
+def lock_job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT id, status, workspace_id, workflow_id, input_payload FROM jobs WHERE id = %s FOR NO KEY UPDATE",
+        (job_id,),
+    ).fetchone()
+
+
+def schedule_ready(conn: psycopg.Connection[Any], job: dict[str, Any], outbox: Outbox) -> None:
+    """Queue (or skip) every step whose dependencies are done, until nothing changes."""
+    while True:
+        ready = conn.execute(
+            """
+            SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count
+            FROM job_steps s
+            WHERE s.job_id = %s AND s.status = 'pending'
+              AND NOT EXISTS (
+                SELECT 1 FROM job_steps d
+                WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+                  AND d.status NOT IN ('completed', 'skipped'))
+            ORDER BY s.step_index
+            """,
+            (job["id"],),
+        ).fetchall()
+        if not ready:
+            return
+        skipped_any = False
+        for step in ready:
+            verdict = _condition_verdict(conn, job, step)
+            if verdict is True:
+                new_attempt(conn, job["id"], step, outbox, from_status=StepStatus.PENDING)
+            elif verdict is False:
+                _skip(conn, step, outbox)
+                skipped_any = True
+            else:
+                _fail_condition(conn, job, step, verdict, outbox)
+                return
+        if not skipped_any:
+            return
+
+
+def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]) -> bool | str:
+    """True/False, or the error message when the condition cannot be evaluated."""
+    if not step["condition"]:
+        return True
+    tree = expressions.parse(step["condition"])
+    keys = sorted(expressions.referenced_steps(tree))
+    outputs: dict[str, Any] = {}
+    if keys:
+        rows = conn.execute(
+            "SELECT step_key, output_data FROM job_steps WHERE job_id = %s AND step_key = ANY(%s)",
+            (job["id"], keys),
+        )
+        outputs = {r["step_key"]: r["output_data"] for r in rows}
+    try:
+        return expressions.evaluate(tree, job["input_payload"], outputs)
+    except expressions.EvaluationError as exc:
+        return f"condition {step['condition']!r} could not be evaluated: {exc}"
+
+
+def _skip(conn: psycopg.Connection[Any], step: dict[str, Any], outbox: Outbox) -> None:
+    done = transition(
+        conn, Kind.STEP, step["id"], StepStatus.SKIPPED,
+        raw_sets={"completed_at": "now()"},
+        event_data={"step_name": step["name"], "reason": f"condition false: {step['condition']}"},
+    )  # fmt: skip
+    outbox.add_event(done.event if done else None)
+
+
+def _fail_condition(
+    conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any], message: str, outbox: Outbox
+) -> None:
+    """A condition that breaks on the data fails its step without running it."""
+    done = transition(
+        conn, Kind.STEP, step["id"], StepStatus.FAILED,
+        sets={"error_message": message, "error_type": "ConditionError"},
+        raw_sets={"completed_at": "now()"},
+        event_data={"step_name": step["name"], "error": message},
+    )  # fmt: skip
+    outbox.add_event(done.event if done else None)
+    fail_job(conn, job["id"], f"Step '{step['name']}' failed: {message}", outbox)
+
+
+def new_attempt(
+    conn: psycopg.Connection[Any],
+    job_id: uuid.UUID,
+    step: dict[str, Any],
+    outbox: Outbox,
+    from_status: StepStatus,
+) -> uuid.UUID | None:
+    """Create the step's next attempt and queue the step; the dispatch goes out after commit."""
+    attempt_id = uuid.uuid4()
+    number = int(step["attempt_count"]) + 1
+    moved = transition(
+        conn, Kind.STEP, step["id"], StepStatus.QUEUED,
+        allowed_from=frozenset({from_status}),
+        sets={"attempt_count": number}, raw_sets={"next_attempt_at": "NULL"},
+        attempt_id=attempt_id,
+        event_data={"step_name": step["name"], "attempt": number},
+    )  # fmt: skip
+    if moved is None:
+        return None
+    conn.execute(
+        """
+        INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
+                                   status, cancel_requested, cost_usd)
+        VALUES (%s, %s, %s, %s, %s, %s, 'queued', false, 0)
+        """,
+        (attempt_id, job_id, step["id"], moved.row["workspace_id"], step["step_key"], number),
+    )
+    outbox.add_event(moved.event)
+    outbox.dispatches.append(Dispatch(attempt_id, step["timeout_seconds"]))
+    return attempt_id
+
+
+def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox) -> None:
+    """Update progress and current step; complete or fail the job when every step is terminal."""
+    terminal = [str(s) for s in STEP_TERMINAL]
+    stats = conn.execute(
+        """
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE status = ANY(%s)) AS done,
+               count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
+               (array_agg(name ORDER BY step_index)
+                    FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
+        FROM job_steps WHERE job_id = %s
+        """,
+        (terminal, job_id),
+    ).fetchone()
+    assert stats is not None
+    total, done = int(stats["total"]), int(stats["done"])
+    conn.execute(
+        """
+        UPDATE jobs SET steps_done = %s, progress = %s, current_step = %s, updated_at = now()
+        WHERE id = %s
+        """,
+        (done, done / total if total else 1.0, stats["current"], job_id),
+    )
+    if done < total:
+        return
+    if stats["failed"]:
+        fail_job(conn, job_id, _first_error(conn, job_id), outbox)
+        return
+    finished = transition(
+        conn, Kind.JOB, job_id, JobStatus.COMPLETED,
+        sets={"output_payload": Jsonb(_leaf_outputs(conn, job_id))},
+        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        event_data=_job_event_data(conn, job_id),
+    )  # fmt: skip
+    outbox.add_event(finished.event if finished else None)
+
+
+def _leaf_outputs(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """The job's output: the outputs of its steps that nothing depends on."""
+    rows = conn.execute(
+        """
+        SELECT s.step_key, s.output_data FROM job_steps s
+        WHERE s.job_id = %s AND s.status = 'completed'
+          AND NOT EXISTS (SELECT 1 FROM job_steps o WHERE o.job_id = s.job_id AND o.depends_on ? s.step_key)
+        ORDER BY s.step_index
+        """,
+        (job_id,),
+    )
+    return {r["step_key"]: r["output_data"] for r in rows}
+
+
+def _first_error(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> str:
+    row = conn.execute(
+        """
+        SELECT name, error_message FROM job_steps
+        WHERE job_id = %s AND status IN ('failed', 'timed_out')
+        ORDER BY completed_at NULLS LAST, step_index LIMIT 1
+        """,
+        (job_id,),
+    ).fetchone()
+    if row is None:
+        return "a step failed"
+    return f"Step '{row['name']}' failed: {row['error_message']}"
+
+
+def _job_event_data(conn: psycopg.Connection[Any], job_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT EXTRACT(EPOCH FROM now() - coalesce(started_at, created_at))::float AS d FROM jobs WHERE id = %s",
+        (job_id,),
+    ).fetchone()
+    return {"duration_seconds": row["d"] if row else None, **extra}
+
+
+def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbox: Outbox) -> None:
+    """Fail the job with its first error and cancel whatever has not finished."""
+    failed = transition(
+        conn, Kind.JOB, job_id, JobStatus.FAILED,
+        sets={"error_message": error},
+        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        event_data=_job_event_data(conn, job_id, error=error),
+    )  # fmt: skip
+    if failed is None:
+        return
+    outbox.add_event(failed.event)
+    stop_steps(conn, job_id, outbox, reason="not run: the job failed")
+
+
+def stop_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox, reason: str) -> None:
+    """Cancel every unfinished step and its queued or running attempt. A worker still running
+    one sees it at its next heartbeat and stops; its late writes are fenced out."""
+    steps = conn.execute(
+        "SELECT id, name FROM job_steps WHERE job_id = %s AND status = ANY(%s) ORDER BY step_index",
+        (job_id, [str(s) for s in ACTIVE_STEP]),
+    ).fetchall()
+    for step in steps:
+        moved = transition(
+            conn, Kind.STEP, step["id"], StepStatus.CANCELLED,
+            sets={"error_message": reason}, raw_sets={"completed_at": "now()"},
+            event_data={"step_name": step["name"], "reason": reason},
+        )  # fmt: skip
+        outbox.add_event(moved.event if moved else None)
+    attempts = conn.execute(
+        "SELECT id FROM step_attempts WHERE job_id = %s AND status IN ('queued', 'running')", (job_id,)
+    ).fetchall()
+    for attempt in attempts:
+        transition(
+            conn, Kind.ATTEMPT, attempt["id"], AttemptStatus.CANCELLED,
+            sets={"error_message": reason, "error_type": "Cancelled"},
+            raw_sets={
+                "finished_at": "now()",
+                "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)",
+            },
+        )  # fmt: skip
+
+
+def job_is_active(status: str) -> bool:
+    return status not in JOB_TERMINAL

@@ -1,0 +1,255 @@
+"""The state machine of jobs, steps and attempts: the only code that changes a `status`.
+
+`transition()` is one SQL statement: a conditional update (`WHERE status = ANY(allowed_from)`,
+optionally fenced by a lease token) plus the `job_events` row that records it. It returns the
+updated row, or None when the row was not in an allowed state (someone else won the race).
+The caller owns the transaction; publishing the event happens after its commit.
+
+Terminal states stay terminal. The one way out of a terminal job or step status is the
+operator's `resume`, which moves failed/cancelled (and timed out) back to pending; completed
+and skipped never change again, and attempts never leave a terminal status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"  # waiting for its dependencies
+    QUEUED = "queued"  # an attempt is on the rq queue
+    RUNNING = "running"
+    RETRYING = "retrying"  # an attempt failed; the next one starts after the backoff
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"  # condition false, or an upstream step was skipped
+    CANCELLED = "cancelled"  # the job was cancelled or failed before this step ran
+
+
+class AttemptStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    LOST = "lost"  # its lease expired: the worker died or hung
+    CANCELLED = "cancelled"
+
+
+class Kind(StrEnum):
+    JOB = "job"
+    STEP = "step"
+    ATTEMPT = "attempt"
+
+
+J, S, A = JobStatus, StepStatus, AttemptStatus
+
+JOB_TERMINAL = frozenset({J.COMPLETED, J.FAILED, J.CANCELLED})
+STEP_TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.SKIPPED, S.CANCELLED})
+STEP_DONE_OK = frozenset({S.COMPLETED, S.SKIPPED})
+ATTEMPT_TERMINAL = frozenset({A.COMPLETED, A.FAILED, A.TIMED_OUT, A.LOST, A.CANCELLED})
+JOB_RESUMABLE = frozenset({J.FAILED, J.CANCELLED})
+STEP_RESUMABLE = frozenset({S.FAILED, S.TIMED_OUT, S.CANCELLED})
+
+# target status -> the statuses it may be reached from
+ALLOWED: dict[Kind, dict[str, frozenset[str]]] = {
+    Kind.JOB: {
+        J.PENDING: JOB_RESUMABLE,
+        J.RUNNING: frozenset({J.PENDING}),
+        J.COMPLETED: frozenset({J.PENDING, J.RUNNING}),
+        J.FAILED: frozenset({J.PENDING, J.RUNNING}),
+        J.CANCELLED: frozenset({J.PENDING, J.RUNNING}),
+    },
+    Kind.STEP: {
+        S.PENDING: STEP_RESUMABLE,
+        S.QUEUED: frozenset({S.PENDING, S.RETRYING}),
+        S.RUNNING: frozenset({S.QUEUED}),
+        S.RETRYING: frozenset({S.RUNNING}),
+        S.COMPLETED: frozenset({S.RUNNING}),
+        S.FAILED: frozenset({S.RUNNING, S.PENDING}),  # from pending: its condition broke
+        S.TIMED_OUT: frozenset({S.RUNNING}),
+        S.SKIPPED: frozenset({S.PENDING}),
+        S.CANCELLED: frozenset({S.PENDING, S.QUEUED, S.RUNNING, S.RETRYING}),
+    },
+    Kind.ATTEMPT: {
+        A.RUNNING: frozenset({A.QUEUED}),
+        A.COMPLETED: frozenset({A.RUNNING}),
+        A.FAILED: frozenset({A.RUNNING}),
+        A.TIMED_OUT: frozenset({A.RUNNING}),
+        A.LOST: frozenset({A.RUNNING}),
+        A.CANCELLED: frozenset({A.QUEUED, A.RUNNING}),
+    },
+}
+
+STATUSES: dict[Kind, type[StrEnum]] = {Kind.JOB: J, Kind.STEP: S, Kind.ATTEMPT: A}
+
+# event type written for reaching a status (seed 002's names where it has one)
+EVENT_TYPES: dict[Kind, dict[str, str]] = {
+    Kind.JOB: {
+        J.PENDING: "workflow_resumed",
+        J.RUNNING: "workflow_started",
+        J.COMPLETED: "workflow_completed",
+        J.FAILED: "workflow_failed",
+        J.CANCELLED: "cancelled",
+    },
+    Kind.STEP: {
+        S.PENDING: "step_reset",
+        S.QUEUED: "step_queued",
+        S.RUNNING: "step_started",
+        S.RETRYING: "retrying",
+        S.COMPLETED: "step_completed",
+        S.FAILED: "step_failed",
+        S.TIMED_OUT: "step_failed",
+        S.SKIPPED: "step_skipped",
+        S.CANCELLED: "step_cancelled",
+    },
+    Kind.ATTEMPT: {A.LOST: "attempt_lost"},
+}
+
+_TABLES = {Kind.JOB: "jobs", Kind.STEP: "job_steps", Kind.ATTEMPT: "step_attempts"}
+
+# how each table names the columns an event needs
+_EVENT_SOURCE = {
+    Kind.JOB: "u.workspace_id, u.id, u.workflow_id, NULL::text, NULL::uuid",
+    Kind.STEP: "u.workspace_id, u.job_id, j.workflow_id, u.step_key, %(attempt_id)s::uuid",
+    Kind.ATTEMPT: "u.workspace_id, u.job_id, j.workflow_id, u.step_key, u.id",
+}
+
+
+def is_allowed(kind: Kind, from_status: str, to_status: str) -> bool:
+    return from_status in ALLOWED[kind].get(to_status, frozenset())
+
+
+@dataclass(frozen=True)
+class Transitioned:
+    row: dict[str, Any]
+    from_status: str
+    event: dict[str, Any] | None
+
+
+def transition(
+    conn: psycopg.Connection[Any],
+    kind: Kind,
+    row_id: uuid.UUID,
+    to: str,
+    *,
+    allowed_from: frozenset[str] | None = None,
+    sets: dict[str, Any] | None = None,
+    raw_sets: dict[str, str] | None = None,
+    fence: uuid.UUID | None = None,
+    where: str | None = None,
+    event_data: dict[str, Any] | None = None,
+    attempt_id: uuid.UUID | None = None,
+) -> Transitioned | None:
+    """Move one row to `to` if its status is in `allowed_from` (default: every status `ALLOWED`
+    permits) and, when `fence` is given, if it still holds that lease token.
+
+    `sets` are extra column values (parameters); `raw_sets` extra SQL expressions and `where`
+    an extra condition (constants of our own code only, e.g. "now()"). Returns the new row, or None when nothing matched.
+    """
+    permitted = ALLOWED[kind].get(to, frozenset())
+    sources = permitted if allowed_from is None else allowed_from & permitted
+    if not sources:
+        raise ValueError(f"no transition to {kind} {to!r} from {sorted(allowed_from or [])}")
+    params: dict[str, Any] = {
+        "id": row_id,
+        "to": str(to),
+        "from": [str(s) for s in sources],
+        "fence": fence,
+        "attempt_id": attempt_id,
+        "event_type": EVENT_TYPES[kind].get(to),
+        "data": Jsonb(event_data or {}),
+    }
+    assignments: list[sql.Composable] = [sql.SQL("status = %(to)s"), sql.SQL("updated_at = now()")]
+    for i, (column, value) in enumerate((sets or {}).items()):
+        params[f"s{i}"] = value
+        assignments.append(sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(f"s{i}")))
+    for column, expression in (raw_sets or {}).items():
+        assignments.append(sql.SQL("{} = ").format(sql.Identifier(column)) + sql.SQL(expression))  # type: ignore[arg-type]
+    query = _transition_sql(kind, fence is not None, where, sql.SQL(", ").join(assignments))
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        return None
+    record = dict(row) if not isinstance(row, dict) else row
+    from_status = record.pop("_from_status")
+    event = record.pop("_event")
+    return Transitioned(row=record, from_status=from_status, event=event)
+
+
+def _transition_sql(kind: Kind, fenced: bool, where: str | None, assignments: sql.Composable) -> sql.Composed:
+    table = sql.Identifier(_TABLES[kind])
+    fence_clause: sql.Composable = sql.SQL(" AND lease_token = %(fence)s") if fenced else sql.SQL("")
+    if where:
+        fence_clause = fence_clause + sql.SQL(" AND ") + sql.SQL(where)  # type: ignore[arg-type]
+    join_job = sql.SQL("") if kind is Kind.JOB else sql.SQL(" JOIN jobs j ON j.id = u.job_id")
+    return sql.SQL(
+        """
+        WITH prev AS (
+            SELECT id, status FROM {table}
+            WHERE id = %(id)s AND status = ANY(%(from)s){fence}
+            FOR UPDATE
+        ),
+        u AS (
+            UPDATE {table} t SET {assignments}
+            FROM prev WHERE t.id = prev.id
+            RETURNING t.*, prev.status AS _from_status
+        ),
+        ev AS (
+            INSERT INTO job_events
+                (workspace_id, job_id, workflow_id, step_key, attempt_id,
+                 type, from_status, to_status, data)
+            SELECT {source}, %(event_type)s::varchar, u._from_status, u.status, %(data)s
+            FROM u{join_job}
+            WHERE %(event_type)s::text IS NOT NULL
+            RETURNING *
+        )
+        SELECT u.*, (SELECT to_jsonb(ev) FROM ev) AS _event FROM u
+        """
+    ).format(
+        table=table,
+        fence=fence_clause,
+        assignments=assignments,
+        source=sql.SQL(_EVENT_SOURCE[kind]),
+        join_job=join_job,
+    )
+
+
+def record_event(
+    conn: psycopg.Connection[Any],
+    job_id: uuid.UUID,
+    event_type: str,
+    *,
+    step_key: str | None = None,
+    attempt_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An event that is not a status change (job created, a burst of log lines...)."""
+    row = conn.execute(
+        """
+        WITH ev AS (
+            INSERT INTO job_events (workspace_id, job_id, workflow_id, step_key, attempt_id, type, data)
+            SELECT workspace_id, id, workflow_id, %s, %s, %s, %s FROM jobs WHERE id = %s
+            RETURNING *
+        )
+        SELECT to_jsonb(ev) AS event FROM ev
+        """,
+        (step_key, attempt_id, event_type, Jsonb(data or {}), job_id),
+    ).fetchone()
+    assert row is not None, f"job {job_id} does not exist"
+    return dict(row["event"] if isinstance(row, dict) else row[0])

@@ -1,0 +1,35 @@
+"""Every table, imported in one place for Alembic and for tests."""
+
+from sqlmodel import SQLModel
+
+from backend.auth.models import ApiToken, AuditEntry, Workspace
+from backend.jobs.models import (
+    Job,
+    JobCount,
+    JobEvent,
+    JobStep,
+    StepAttempt,
+    StepCost,
+    StepLog,
+    StepMetric,
+)
+from backend.workflows.models import Workflow, WorkflowVersion
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Job",
+    "JobCount",
+    "JobEvent",
+    "JobStep",
+    "StepAttempt",
+    "StepCost",
+    "StepLog",
+    "StepMetric",
+    "Workflow",
+    "WorkflowVersion",
+    "Workspace",
+    "metadata",
+]

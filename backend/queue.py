@@ -1,0 +1,91 @@
+"""rq as transport. Postgres holds the record; a message here only says "attempt X may run".
+The rq job id is the attempt id, the payload is JSON, and rq keeps no result."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis import Redis
+from redis.client import Pipeline
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RqJob
+from rq.job import JobStatus as RqStatus
+from rq.serializers import JSONSerializer
+
+from backend.settings import get_settings
+
+TASK = "workers.tasks.run_attempt"
+NO_TIMEOUT_BACKSTOP = 24 * 3600  # rq kills a work horse after this when a step has no timeout
+TIMEOUT_GRACE = 30  # our own timer stops the step; rq's is only the backstop
+
+_redis: Redis | None = None
+_redis_pid: int | None = None
+
+
+def redis_client() -> Redis:
+    """The process's Redis connection (recreated after a fork)."""
+    global _redis, _redis_pid
+    if _redis is None or _redis_pid != os.getpid():
+        _redis = Redis.from_url(
+            get_settings().require_redis_url(), socket_connect_timeout=3, health_check_interval=30
+        )
+        _redis_pid = os.getpid()
+    return _redis
+
+
+def reset_redis() -> None:
+    global _redis, _redis_pid
+    _redis, _redis_pid = None, None
+
+
+def step_queue(connection: Redis | None = None) -> Queue:
+    return Queue(
+        get_settings().queue,
+        connection=connection or redis_client(),
+        serializer=JSONSerializer,
+    )
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """An attempt to put on the queue once the transaction that created it has committed."""
+
+    attempt_id: uuid.UUID
+    timeout_seconds: float | None = None
+
+
+def enqueue(pipe: Pipeline, queue: Queue, dispatches: Iterable[Dispatch]) -> None:
+    """Add rq jobs for the attempts to `pipe` (the caller executes it)."""
+    datas = [
+        Queue.prepare_data(
+            TASK,
+            args=[str(d.attempt_id)],
+            job_id=str(d.attempt_id),
+            timeout=_rq_timeout(d.timeout_seconds),
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            description=f"attempt {d.attempt_id}",
+        )
+        for d in dispatches
+    ]
+    if datas:
+        queue.enqueue_many(datas, pipeline=pipe)
+
+
+def _rq_timeout(step_timeout: float | None) -> int:
+    if step_timeout is None:
+        return NO_TIMEOUT_BACKSTOP
+    return int(step_timeout) + TIMEOUT_GRACE
+
+
+def is_waiting(queue: Queue, attempt_id: uuid.UUID) -> bool:
+    """Is the attempt's message still on its way to a worker (queued, or just taken)?"""
+    try:
+        job = RqJob.fetch(str(attempt_id), connection=queue.connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in (RqStatus.QUEUED, RqStatus.STARTED, RqStatus.SCHEDULED)

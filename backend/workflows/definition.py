@@ -1,0 +1,225 @@
+"""Workflow definitions: the pydantic schema, and `parse_definition()` which checks a JSON or
+YAML document and lists every problem with its path (unknown action, cycle, missing or
+duplicate step, bad condition, bad input schema), never only the first."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import jsonschema
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from backend.errors import InvalidDefinition
+from backend.workflows import expressions
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+
+
+class RetryPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=1, ge=1, le=100)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=86400)
+    factor: float = Field(default=2.0, ge=1, le=10)
+    max_backoff_seconds: float = Field(default=300.0, ge=0, le=86400)
+
+    def delay(self, failed_attempt: int) -> float:
+        """Seconds to wait after attempt number `failed_attempt` (1-based) failed."""
+        delay = self.backoff_seconds * self.factor ** (failed_attempt - 1)
+        return float(min(delay, self.max_backoff_seconds))
+
+
+class StepDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(default="", max_length=200)
+    action: str = Field(min_length=1, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    condition: str | None = None
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+
+    @property
+    def title(self) -> str:
+        return self.name or self.key.replace("_", " ").capitalize()
+
+
+class ConcurrencyPolicy(BaseModel):
+    """Seed 004's safety checks: duplicate detection and a rate limit per workflow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_concurrent_jobs: int | None = Field(default=None, ge=1, le=10000)
+    min_seconds_between_starts: float | None = Field(default=None, gt=0, le=86400)
+
+
+class WorkflowDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+    description: str = Field(default="", max_length=2000)
+    input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    concurrency: ConcurrencyPolicy = Field(default_factory=ConcurrencyPolicy)
+    snapshot: str | None = Field(default=None, max_length=200)
+    steps: list[StepDefinition] = Field(min_length=1, max_length=500)
+
+    @field_validator("input_schema")
+    @classmethod
+    def _object_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        if schema.get("type", "object") != "object":
+            raise ValueError("the input schema must describe an object (type: object)")
+        return schema
+
+    def step(self, key: str) -> StepDefinition:
+        return next(s for s in self.steps if s.key == key)
+
+    def order(self) -> list[StepDefinition]:
+        """Steps in a topological order that keeps the written order where it can."""
+        done: set[str] = set()
+        ordered: list[StepDefinition] = []
+        while len(ordered) < len(self.steps):
+            for s in self.steps:
+                if s.key not in done and all(d in done for d in s.depends_on):
+                    ordered.append(s)
+                    done.add(s.key)
+                    break
+        return ordered
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+Problem = dict[str, Any]
+
+
+def load_document(text: str, filename: str = "") -> Any:
+    """Parse JSON or YAML text (YAML is a superset; the name only picks the error wording)."""
+    try:
+        if filename.endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InvalidDefinition(
+            "the definition is not valid JSON or YAML",
+            [{"loc": [], "msg": str(exc).splitlines()[0]}],
+        ) from None
+
+
+def parse_definition(document: Any, actions: Iterable[str] | None = None) -> WorkflowDefinition:
+    """Validate a definition; `actions` (registered step names) enables the unknown-action check.
+    Raises InvalidDefinition whose details list every problem as {"loc": [...], "msg": ...}."""
+    try:
+        definition = WorkflowDefinition.model_validate(document)
+    except ValidationError as exc:
+        problems = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise InvalidDefinition(_summary(problems), problems) from None
+    problems = check_definition(definition, None if actions is None else set(actions))
+    if problems:
+        raise InvalidDefinition(_summary(problems), problems)
+    return definition
+
+
+def _summary(problems: list[Problem]) -> str:
+    return f"invalid workflow definition: {len(problems)} problem(s)"
+
+
+def check_definition(definition: WorkflowDefinition, actions: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    keys = [s.key for s in definition.steps]
+    for i, s in enumerate(definition.steps):
+        at = ["steps", i]
+        if keys.index(s.key) != i:
+            problems.append({"loc": [*at, "key"], "msg": f"duplicate step key {s.key!r}"})
+        if actions is not None and s.action not in actions:
+            problems.append({"loc": [*at, "action"], "msg": f"unknown action {s.action!r}"})
+        for j, dep in enumerate(s.depends_on):
+            if dep not in keys:
+                problems.append({"loc": [*at, "depends_on", j], "msg": f"unknown step {dep!r}"})
+            elif dep == s.key:
+                problems.append({"loc": [*at, "depends_on", j], "msg": "a step cannot depend on itself"})
+    problems += _cycles(definition)
+    problems += _conditions(definition)
+    problems += _input_schema(definition.input_schema)
+    return problems
+
+
+def _cycles(definition: WorkflowDefinition) -> list[Problem]:
+    graph = {s.key: [d for d in s.depends_on if d != s.key] for s in definition.steps}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    found: list[Problem] = []
+
+    def visit(key: str, path: list[str]) -> None:
+        state[key] = 1
+        for dep in graph.get(key, []):
+            if dep not in graph:
+                continue
+            if state.get(dep) == 1:
+                cycle = [*path[path.index(dep) :], dep] if dep in path else [key, dep]
+                index = next(i for i, s in enumerate(definition.steps) if s.key == key)
+                found.append({"loc": ["steps", index, "depends_on"], "msg": "dependency cycle: " + " -> ".join(cycle)})
+            elif state.get(dep) is None:
+                visit(dep, [*path, dep])
+        state[key] = 2
+
+    for key in graph:
+        if key not in state:
+            visit(key, [key])
+    return found
+
+
+def _conditions(definition: WorkflowDefinition) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, s in enumerate(definition.steps):
+        if s.condition is None:
+            continue
+        loc = ["steps", i, "condition"]
+        try:
+            tree = expressions.parse(s.condition)
+        except expressions.ExpressionError as exc:
+            problems.append({"loc": loc, "msg": f"invalid condition: {exc}"})
+            continue
+        upstream = ancestors(definition, s.key)
+        for key in sorted(expressions.referenced_steps(tree) - upstream):
+            problems.append({"loc": loc, "msg": f"condition reads steps.{key}, which is not upstream of {s.key!r}"})
+    return problems
+
+
+def ancestors(definition: WorkflowDefinition, key: str) -> set[str]:
+    by_key = {s.key: s for s in definition.steps}
+    seen: set[str] = set()
+    stack = list(by_key[key].depends_on) if key in by_key else []
+    while stack:
+        dep = stack.pop()
+        if dep in seen or dep not in by_key:
+            continue
+        seen.add(dep)
+        stack.extend(by_key[dep].depends_on)
+    return seen
+
+
+def _input_schema(schema: dict[str, Any]) -> list[Problem]:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return [{"loc": ["input_schema", *exc.path], "msg": f"invalid JSON Schema: {exc.message}"}]
+    return []
+
+
+def validate_input(schema: dict[str, Any], payload: Any) -> list[Problem]:
+    """Every place the payload breaks the workflow's input schema, as {"loc", "msg"}."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    problems = []
+    for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
+        loc = ["input_payload", *error.absolute_path]
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = error.message.split("'")[1] if "'" in error.message else None
+            loc = [*loc, missing] if missing else loc
+        problems.append({"loc": loc, "msg": error.message})
+    return problems

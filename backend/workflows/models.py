@@ -1,0 +1,42 @@
+"""Workflows and their immutable versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.columns import fk, jsonb, pk, server_now
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflows"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_workflows_workspace_name"),)
+
+    id: uuid.UUID = pk()
+    workspace_id: uuid.UUID = fk("workspaces.id", index=True)
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    latest_version: int = Field(default=1)
+    execution_count: int = Field(default=0)
+    created_at: datetime = server_now()
+    updated_at: datetime = server_now()
+
+
+class WorkflowVersion(SQLModel, table=True):
+    """A definition never changes once stored: a job points at the version it ran."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("workflow_id", "version", name="uq_workflow_versions"),)
+
+    id: uuid.UUID = pk()
+    workflow_id: uuid.UUID = fk("workflows.id")
+    version: int
+    definition: dict[str, Any] = jsonb(nullable=False)
+    input_schema: dict[str, Any] = jsonb(nullable=False)
+    concurrency: dict[str, Any] = jsonb(nullable=False)
+    definition_hash: str = Field(max_length=64)
+    created_at: datetime = server_now()

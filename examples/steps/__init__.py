@@ -1,0 +1,1 @@
+"""Step functions of the example workflows (filled in by the examples module)."""

@@ -1,0 +1,109 @@
+"""Shared fixtures: a migrated template database cloned for every test, a Redis database of
+its own (flushed) for every test, and helpers to run steps on real rq workers.
+
+The servers come from JOBMONITOR_TEST_DATABASE_URL (a maintenance URL where tests may create
+databases) and JOBMONITOR_TEST_REDIS_URL; `scripts/test` sets both, finding or starting them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from redis import Redis
+
+from backend import migrations
+from backend.db import connect, reset_engine
+from backend.queue import reset_redis
+from backend.settings import reset_settings
+
+ADMIN_URL = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TEST_STEP_MODULES = "examples.steps,tests.stepdefs"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _db_url(name: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def template_db() -> Iterator[str]:
+    name = f"jmt_{RUN_ID}_template"
+    _admin(f'CREATE DATABASE "{name}"')
+    migrations.upgrade(_db_url(name))
+    yield name
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _redis_db() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 1 + int(worker.removeprefix("gw") or 0) % 15
+
+
+@pytest.fixture
+def db_url(template_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database for this test, set as JOBMONITOR_DATABASE_URL."""
+    name = f"jmt_{RUN_ID}_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    url = _db_url(name)
+    monkeypatch.setenv("JOBMONITOR_DATABASE_URL", url)
+    _reset()
+    yield url
+    _reset()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Redis database of this test's own, empty, set as JOBMONITOR_REDIS_URL."""
+    url = f"{REDIS_BASE.rstrip('/')}/{_redis_db()}"
+    Redis.from_url(url).flushdb()
+    monkeypatch.setenv("JOBMONITOR_REDIS_URL", url)
+    _reset()
+    yield url
+    Redis.from_url(url).flushdb()
+    _reset()
+
+
+@pytest.fixture
+def env(db_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Database + Redis + test step modules, with a short lease so tests run fast."""
+    monkeypatch.setenv("JOBMONITOR_STEP_MODULES", TEST_STEP_MODULES)
+    monkeypatch.setenv("JOBMONITOR_LEASE_TTL", "3")
+    monkeypatch.setenv("JOBMONITOR_HEARTBEAT_INTERVAL", "0.3")
+    monkeypatch.setenv("JOBMONITOR_QUEUE", f"jm-test-{uuid.uuid4().hex[:6]}")
+    _reset()
+    from backend.settings import get_settings
+    from backend.steps import load_step_modules
+
+    load_step_modules(get_settings().step_modules)
+    return {
+        k: v for k, v in os.environ.items() if k.startswith("JOBMONITOR_")
+    }
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to the test database (dict rows)."""
+    with connect(db_url, autocommit=True) as c:
+        yield c
+
+
+def _reset() -> None:
+    reset_settings()
+    reset_engine()
+    reset_redis()
+    from backend.db import close_worker_connection
+
+    close_worker_connection()

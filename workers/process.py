@@ -1,0 +1,62 @@
+"""Starting rq workers for the step queue: `jobmonitor worker` runs N of them, each in its own
+process, forking `Worker` by default (a work horse per step) or `SimpleWorker` (in process)."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import uuid
+from types import FrameType
+
+from rq import SimpleWorker, Worker
+from rq.worker.base import BaseWorker
+
+from backend.db import close_worker_connection
+from backend.queue import redis_client, step_queue
+from backend.settings import get_settings
+from backend.steps import load_step_modules
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """Unique per process start, readable in the UI's attempt table."""
+    return f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+
+
+def build_worker(simple: bool = False) -> BaseWorker:
+    cls: type[BaseWorker] = SimpleWorker if simple else Worker
+    queue = step_queue(redis_client())
+    return cls([queue], connection=queue.connection, serializer=queue.serializer, name=worker_name())
+
+
+def run_one(simple: bool = False, burst: bool = False) -> None:
+    """One worker in this process. SIGTERM asks it to finish the current step and stop."""
+    load_step_modules(get_settings().step_modules)
+    worker = build_worker(simple)
+    try:
+        worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+    finally:
+        close_worker_connection()
+
+
+def run_many(count: int, simple: bool = False) -> None:
+    """`count` workers in child processes; SIGTERM/SIGINT are passed on (warm shutdown)."""
+    load_step_modules(get_settings().step_modules)
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=run_one, args=(simple,), name=f"worker-{i}") for i in range(count)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            if child.pid and child.is_alive():
+                os.kill(child.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
