@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from rq import SimpleWorker
 
 from backend.db import connect
 from backend.jobs import reaper, service
@@ -17,7 +18,6 @@ from backend.jobs.outbox import Outbox
 from backend.jobs.states import JOB_TERMINAL
 from backend.queue import redis_client, step_queue
 from backend.workflows.service import register_workflow
-from rq import SimpleWorker
 
 
 class Engine:
