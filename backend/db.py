@@ -10,12 +10,14 @@ transaction covers both.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
@@ -107,3 +109,53 @@ def close_worker_connection() -> None:
     if _worker_conn is not None and _worker_pid == os.getpid():
         _worker_conn.close()
     _worker_conn, _worker_pid = None, None
+
+
+# --- The API's connection pool ------------------------------------------------------------
+
+API_POOL_TIMEOUT = 5.0  # seconds a request waits for a connection before it answers 503
+API_STATEMENT_TIMEOUT_MS = 10_000  # no request hangs on a slow or locked query past this
+_api_pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+_api_pool_key: tuple[int, str] | None = None
+_api_pool_lock = threading.Lock()
+
+
+def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
+    """The API's pool: created lazily (mounted in Reflex, no startup hook runs), recreated after
+    a fork or when the database URL changed. Checked connections, dict rows, custom plans
+    (status-filtered pages get a generic plan 10-50x slower otherwise)."""
+    global _api_pool, _api_pool_key
+    url = libpq_url(get_settings().require_database_url())
+    key = (os.getpid(), url)
+    if _api_pool is not None and _api_pool_key == key:
+        return _api_pool
+    with _api_pool_lock:
+        if _api_pool is not None and _api_pool_key == key:
+            return _api_pool
+        old, old_key = _api_pool, _api_pool_key
+        _api_pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=16,
+            timeout=API_POOL_TIMEOUT,
+            open=True,
+            check=ConnectionPool.check_connection,
+            kwargs={
+                "row_factory": dict_row,
+                "connect_timeout": 5,
+                "options": f"-c plan_cache_mode=force_custom_plan -c statement_timeout={API_STATEMENT_TIMEOUT_MS}",
+                "application_name": "jobmonitor-api",
+            },
+            name="jobmonitor-api",
+        )
+        _api_pool_key = key
+        if old is not None and old_key is not None and old_key[0] == os.getpid():
+            old.close(timeout=1)
+    return _api_pool
+
+
+def close_api_pool() -> None:
+    global _api_pool, _api_pool_key
+    if _api_pool is not None and _api_pool_key is not None and _api_pool_key[0] == os.getpid():
+        _api_pool.close(timeout=1)
+    _api_pool, _api_pool_key = None, None

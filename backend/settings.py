@@ -37,8 +37,12 @@ class Settings(BaseSettings):
     events_channel_prefix: str = Field(default="jobmonitor:events", description="Pub/sub prefix.")
     port: int = Field(default=3000, ge=1, le=65535, description="Web app port for `up`.")
     url: str | None = Field(default=None, description="API base URL used by clients.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Extra browser origins allowed to open the API's WebSockets (same-origin always is).",
+    )
 
-    @field_validator("step_modules", mode="before")
+    @field_validator("step_modules", "allowed_origins", mode="before")
     @classmethod
     def _split_modules(cls, value: object) -> object:
         if isinstance(value, str):

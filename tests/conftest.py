@@ -46,9 +46,18 @@ def template_db() -> Iterator[str]:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _redis_db() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 1 + int(worker.removeprefix("gw") or 0) % 15
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[int]:
+    """A Redis database number claimed by this test run (db 0 holds the claims), so runs
+    side by side never flush each other's queues."""
+    claims = Redis.from_url(f"{REDIS_BASE.rstrip('/')}/0")
+    for number in range(1, 16):
+        if claims.set(f"jobmonitor-tests:db:{number}", RUN_ID, nx=True, ex=3600):
+            break
+    else:
+        raise RuntimeError("all Redis databases 1-15 are claimed by other test runs")
+    yield number
+    claims.delete(f"jobmonitor-tests:db:{number}")
 
 
 @pytest.fixture
@@ -65,9 +74,9 @@ def db_url(template_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A Redis database of this test's own, empty, set as JOBMONITOR_REDIS_URL."""
-    url = f"{REDIS_BASE.rstrip('/')}/{_redis_db()}"
+def redis_url(redis_db: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Redis database of this test run's own, empty, set as JOBMONITOR_REDIS_URL."""
+    url = f"{REDIS_BASE.rstrip('/')}/{redis_db}"
     Redis.from_url(url).flushdb()
     monkeypatch.setenv("JOBMONITOR_REDIS_URL", url)
     _reset()

@@ -2,9 +2,11 @@
 
 Rules:
 - A pending step is ready when each of its dependencies is completed or skipped.
-- A ready step with a condition that evaluates false is skipped; a skipped step counts as
-  done for its dependents (their `upstream` has no entry for it). So a merge step after
-  mutually exclusive branches runs after whichever branch ran.
+- A ready step whose dependencies were all skipped is skipped too, so a chain after a branch
+  that did not run does not run either. A step with at least one completed dependency runs
+  (its `upstream` has no entry for skipped ones): a merge after mutually exclusive branches
+  runs after whichever branch ran.
+- A ready step whose condition evaluates false is skipped.
 - A condition that cannot be evaluated on the data fails the step (and so the job).
 - When every step is terminal the job is completed, or failed if any step failed.
 - A failed job cancels every step that has not finished (fail fast).
@@ -48,7 +50,11 @@ def schedule_ready(conn: psycopg.Connection[Any], job: dict[str, Any], outbox: O
     while True:
         ready = conn.execute(
             """
-            SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count
+            SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
+                   jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
+                     SELECT 1 FROM job_steps d
+                     WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+                       AND d.status <> 'skipped') AS upstream_skipped
             FROM job_steps s
             WHERE s.job_id = %s AND s.status = 'pending'
               AND NOT EXISTS (
@@ -78,6 +84,8 @@ def schedule_ready(conn: psycopg.Connection[Any], job: dict[str, Any], outbox: O
 
 def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]) -> bool | str:
     """True/False, or the error message when the condition cannot be evaluated."""
+    if step["upstream_skipped"]:
+        return False
     if not step["condition"]:
         return True
     tree = expressions.parse(step["condition"])
@@ -96,10 +104,11 @@ def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step:
 
 
 def _skip(conn: psycopg.Connection[Any], step: dict[str, Any], outbox: Outbox) -> None:
+    reason = "every dependency was skipped" if step["upstream_skipped"] else f"condition false: {step['condition']}"
     done = transition(
         conn, Kind.STEP, step["id"], StepStatus.SKIPPED,
-        raw_sets={"completed_at": "now()"},
-        event_data={"step_name": step["name"], "reason": f"condition false: {step['condition']}"},
+        sets={"error_message": None}, raw_sets={"completed_at": "now()"},
+        event_data={"step_name": step["name"], "reason": reason},
     )  # fmt: skip
     outbox.add_event(done.event if done else None)
 

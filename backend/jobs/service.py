@@ -72,9 +72,14 @@ def create_job(
         existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
         if existing is not None:
             return Created(existing, replayed=True)
-    number = _lock_workflow(conn, workflow["id"])
+    _lock_workflow(conn, workflow["id"])
+    if idempotency_key is not None:  # again, now that creates of this workflow are serial
+        existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
+        if existing is not None:
+            return Created(existing, replayed=True)
     definition = WorkflowDefinition.model_validate(version["definition"])
     _apply_policy(conn, workflow, definition, force, outbox)
+    number = _next_execution_number(conn, workflow["id"])
     job_id = _insert_job(conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of)
     if job_id is None:  # a concurrent request with the same key won the insert
         existing = _by_idempotency_key(conn, workspace_id, idempotency_key or "", digest)
@@ -106,9 +111,12 @@ def _by_idempotency_key(
     return uuid.UUID(str(row["id"]))
 
 
-def _lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> int:
-    """Take the workflow's row lock (creates of one workflow are serial, so the policy check
-    is exact) and the next execution number."""
+def _lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
+    """Creates of one workflow are serial, so idempotency and the policy check are exact."""
+    conn.execute("SELECT 1 FROM workflows WHERE id = %s FOR NO KEY UPDATE", (workflow_id,))
+
+
+def _next_execution_number(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> int:
     row = conn.execute(
         "UPDATE workflows SET execution_count = execution_count + 1 WHERE id = %s RETURNING execution_count",
         (workflow_id,),

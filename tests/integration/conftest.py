@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,6 +54,13 @@ class Engine:
         SimpleWorker([step_queue()], connection=redis_client(), serializer=step_queue().serializer).work(
             burst=True, logging_level="WARNING"
         )
+
+    def spawn_worker(self, simple: bool = True, burst: bool = True) -> subprocess.Popen[bytes]:
+        """A real worker process (`jobmonitor worker`) with this test's environment."""
+        argv = [sys.executable, "-m", "cli.main", "worker"]
+        argv += ["--simple"] if simple else []
+        argv += ["--burst"] if burst else []
+        return subprocess.Popen(argv, env=dict(os.environ), start_new_session=True)
 
     def drain(self, job_id: uuid.UUID, timeout: float = 30.0) -> dict[str, Any]:
         """Work and reap until the job is terminal."""

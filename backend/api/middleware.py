@@ -1,0 +1,106 @@
+"""Plain ASGI middleware for `/api` paths (under Reflex the app also wraps Reflex's own routes,
+which it leaves alone): a request id on every request and response, the request body limit,
+and the last-resort 500 that carries the request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.api.errors import PayloadTooLarge, error_body
+
+log = logging.getLogger("jobmonitor.api")
+
+MAX_BODY_BYTES = 1024 * 1024
+API_PREFIX = "/api"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not str(scope.get("path", "")).startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        rid = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await _send_error(send_with_id, 413, "payload_too_large", self._too_large(), rid)
+            return
+        try:
+            await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            log.exception("request %s (%s %s) failed", rid, scope.get("method"), scope.get("path"))
+            if not started:
+                message = "internal error; the request id identifies it in the server log"
+                await _send_error(send_with_id, 500, "internal", message, rid)
+
+    def _too_large(self) -> str:
+        return f"request body larger than {self.max_body // 1024} KiB"
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise PayloadTooLarge(self._too_large())
+            return message
+
+        return wrapped
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.match(text):
+                return text
+    return uuid.uuid4().hex
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, rid: str) -> None:
+    body: dict[str, Any] = error_body(code, message, None, rid)
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

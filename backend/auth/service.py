@@ -1,0 +1,208 @@
+"""Workspaces and API tokens. A token is random, shown once, stored as a SHA-256 hash (it has
+256 bits of entropy, so a slow hash adds nothing), looked up by its public prefix and compared
+in constant time. Functions take the caller's connection; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+
+from backend.errors import Conflict, InvalidInput, NotFound
+
+TOKEN_PREFIX = "jm_"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_TOKEN_SHAPE = re.compile(r"^jm_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$")
+DEFAULT_WORKSPACE = "default"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # read
+    OPERATOR = "operator"  # also create, cancel, resume, re-run, delete jobs
+    ADMIN = "admin"  # also tokens, workspaces and workflow definitions
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+_RANKS = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    token_id: uuid.UUID
+    token_name: str
+    token_prefix: str
+    role: Role
+    workspace_id: uuid.UUID
+    workspace_slug: str
+
+
+def hash_token(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token and its public prefix: `jm_<8 hex>_<43 url-safe chars>`."""
+    prefix = secrets.token_hex(4)
+    return f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def check_slug(slug: str) -> str:
+    if not re.match(SLUG_PATTERN, slug):
+        raise InvalidInput(
+            f"invalid workspace slug {slug!r}",
+            [{"loc": ["slug"], "msg": "lowercase letters, digits and '-', 1-63 characters, starting with a letter or digit"}],
+        )
+    return slug
+
+
+def create_workspace_if_missing(
+    conn: psycopg.Connection[Any], slug: str, name: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """The workspace with this slug, created when it does not exist; (row, created)."""
+    check_slug(slug)
+    row = conn.execute(
+        """
+        INSERT INTO workspaces (id, slug, name) VALUES (%s, %s, %s)
+        ON CONFLICT (slug) DO NOTHING RETURNING *
+        """,
+        (uuid.uuid4(), slug, (name or slug)[:200]),
+    ).fetchone()
+    if row is not None:
+        return row, True
+    existing = conn.execute("SELECT * FROM workspaces WHERE slug = %s", (slug,)).fetchone()
+    assert existing is not None
+    return existing, False
+
+
+def find_workspace(conn: psycopg.Connection[Any], *, workspace_id: uuid.UUID | None = None, slug: str | None = None) -> dict[str, Any]:
+    if workspace_id is not None:
+        row = conn.execute("SELECT * FROM workspaces WHERE id = %s", (workspace_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT * FROM workspaces WHERE slug = %s", (slug,)).fetchone()
+    if row is None:
+        raise NotFound(f"workspace {workspace_id or slug} not found")
+    return row
+
+
+def list_workspaces(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM workspaces ORDER BY slug").fetchall()
+
+
+def create_token(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str, role: Role | str
+) -> tuple[str, dict[str, Any]]:
+    """A new token; returns (plaintext, row). The plaintext is not stored anywhere."""
+    role = _role(role)
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("invalid token name", [{"loc": ["name"], "msg": "1-100 characters"}])
+    plaintext, prefix = new_token()
+    row = conn.execute(
+        """
+        INSERT INTO api_tokens (id, workspace_id, name, role, prefix, token_hash)
+        VALUES (%s, %s, %s, %s, %s, %s)
+        ON CONFLICT (workspace_id, name) DO NOTHING
+        RETURNING id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        """,
+        (uuid.uuid4(), workspace_id, name, str(role), prefix, hash_token(plaintext)),
+    ).fetchone()
+    if row is None:
+        raise Conflict(f"a token named {name!r} already exists in this workspace", {"name": name})
+    return plaintext, row
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown role {role!r}", [{"loc": ["role"], "msg": f"one of {', '.join(r.value for r in Role)}"}]
+        ) from None
+
+
+def list_tokens(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        """
+        SELECT id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        FROM api_tokens WHERE workspace_id = %s ORDER BY created_at, name
+        """,
+        (workspace_id,),
+    ).fetchall()
+
+
+def revoke_token(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, token_id: uuid.UUID) -> dict[str, Any]:
+    """Revoke a token (idempotent: revoking twice keeps the first time)."""
+    row = conn.execute(
+        """
+        UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+        WHERE id = %s AND workspace_id = %s
+        RETURNING id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        """,
+        (token_id, workspace_id),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"token {token_id} not found")
+    return row
+
+
+def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated | None:
+    """The live token this plaintext is, or None. Lookup by the public prefix, then a
+    constant-time comparison of the hashes."""
+    shape = _TOKEN_SHAPE.match(plaintext)
+    if shape is None:
+        return None
+    digest = hash_token(plaintext)
+    rows = conn.execute(
+        """
+        SELECT t.id, t.name, t.role, t.prefix, t.token_hash, t.workspace_id, w.slug,
+               t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
+        FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id
+        WHERE t.prefix = %s AND t.revoked_at IS NULL
+        """,
+        (shape.group(1),),
+    ).fetchall()
+    match = None
+    for row in rows:
+        if hmac.compare_digest(row["token_hash"], digest):
+            match = row
+    if match is None:
+        return None
+    if match["stale"]:  # at most one write a minute per token
+        conn.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (match["id"],))
+    return Authenticated(
+        token_id=match["id"], token_name=match["name"], token_prefix=match["prefix"],
+        role=Role(match["role"]), workspace_id=match["workspace_id"], workspace_slug=match["slug"],
+    )  # fmt: skip
+
+
+def bootstrap_token(
+    conn: psycopg.Connection[Any], workspace_slug: str, role: Role | str, name: str
+) -> tuple[str, dict[str, Any], bool]:
+    """`jobmonitor token create`: a token in the workspace, which is created when it is new.
+    Returns (plaintext, token row, workspace created)."""
+    workspace, created = create_workspace_if_missing(conn, workspace_slug)
+    plaintext, row = create_token(conn, workspace["id"], name, role)
+    return plaintext, row, created
+
+
+def ensure_first_admin(conn: psycopg.Connection[Any], workspace_slug: str = DEFAULT_WORKSPACE) -> str | None:
+    """`jobmonitor up` on first start: when no token exists at all, create the default
+    workspace and an admin token and return it; otherwise None."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('jobmonitor:first-admin'))")
+    if conn.execute("SELECT 1 FROM api_tokens LIMIT 1").fetchone() is not None:
+        return None
+    plaintext, _, _ = bootstrap_token(conn, workspace_slug, Role.ADMIN, "first-admin")
+    return plaintext

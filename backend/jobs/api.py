@@ -1,0 +1,256 @@
+"""Jobs: create (idempotent), list, count, read, cancel, resume, re-run, delete, bulk."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi import status as http
+
+from backend.api.deps import Operator, Principal, Viewer, flush, transaction
+from backend.audit import record_audit
+from backend.errors import (
+    ConcurrencyLimited,
+    IdempotencyConflict,
+    InvalidInput,
+    InvalidTransition,
+    JobmonitorError,
+    RateLimited,
+)
+from backend.jobs import queries, service
+from backend.jobs.outbox import Outbox
+from backend.jobs.schemas import (
+    BulkAction,
+    BulkItemResult,
+    BulkRequest,
+    BulkResponse,
+    CreateJobRequest,
+    ErrorInfo,
+    Job,
+    JobCounts,
+    JobList,
+)
+from backend.jobs.states import JOB_TERMINAL, JobStatus
+from backend.workflows.service import find_workflow
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, invalid or revoked token"},
+    403: {"description": "The token's role is too low"},
+    404: {"description": "No such job in this workspace"},
+}
+
+
+class Sort(StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+@router.post(
+    "",
+    status_code=http.HTTP_201_CREATED,
+    response_model=Job,
+    responses={
+        **ERRORS,
+        200: {"model": Job, "description": "Replay: the job an earlier request with this idempotency key created"},
+        409: {"description": "Idempotency key used with another payload, or the concurrency policy refused"},
+        422: {"description": "The payload does not match the workflow's input schema (every field listed)"},
+        429: {"description": "The workflow's minimum interval between starts has not elapsed (Retry-After)"},
+    },
+)
+def create_job(
+    body: CreateJobRequest,
+    response: Response,
+    principal: Operator,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$", description="Same as the body field (seed 000)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Start a job of a workflow; `201` new, `200` replay of the same key and payload."""
+    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+        raise InvalidInput(
+            "the Idempotency-Key header and the idempotency_key field differ",
+            [{"loc": ["header", "idempotency-key"], "msg": "differs from the body's idempotency_key"}],
+        )
+    key = body.idempotency_key or idempotency_key
+    job, replayed = _create(principal, body, key)
+    if replayed:
+        response.status_code = http.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return job
+
+
+def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[dict[str, Any], bool]:
+    outbox = Outbox()
+    try:
+        with transaction() as conn:
+            created = service.create_job(
+                conn, principal.workspace_id, body.workflow_ref, body.input_payload, outbox,
+                idempotency_key=key, force=body.force,
+            )  # fmt: skip
+            job = queries.get_job(conn, principal.workspace_id, created.job_id)
+            if not created.replayed:
+                record_audit(
+                    conn, principal, "job.create", "job", job["id"], None, job["status"],
+                    {"workflow": job["workflow_name"], "idempotency_key": key, "force": body.force},
+                )  # fmt: skip
+    except (ConcurrencyLimited, RateLimited):
+        # a concurrent request with the same key may have stored the job meanwhile: replay it
+        replay = _replay(principal, body, key) if key else None
+        if replay is None:
+            raise
+        return replay, True
+    flush(outbox)
+    return job, created.replayed
+
+
+def _replay(principal: Principal, body: CreateJobRequest, key: str) -> dict[str, Any] | None:
+    with transaction() as conn:
+        row = conn.execute(
+            "SELECT id, payload_hash FROM jobs WHERE workspace_id = %s AND idempotency_key = %s",
+            (principal.workspace_id, key),
+        ).fetchone()
+        if row is None:
+            return None
+        workflow = find_workflow(conn, principal.workspace_id, body.workflow_ref)
+        if row["payload_hash"] != service.payload_hash(workflow["id"], body.input_payload or {}):
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was already used with another workflow or payload", {"job_id": str(row["id"])}
+            )
+        return queries.get_job(conn, principal.workspace_id, row["id"])
+
+
+@router.get("", response_model=JobList, responses=ERRORS)
+def list_jobs(
+    principal: Viewer,
+    status: Annotated[list[JobStatus] | None, Query(description="Repeat for several statuses.")] = None,
+    workflow_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Workflow name part or job id prefix.")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: Sort = Sort.NEWEST,
+    skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page.")] = None,
+) -> dict[str, Any]:
+    """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
+    f = queries.JobFilter(
+        statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
+        workflow_id=workflow_id, q=q, created_after=_utc(created_after), created_before=_utc(created_before),
+    )  # fmt: skip
+    with transaction() as conn:
+        page = queries.list_jobs(
+            conn, principal.workspace_id, f, descending=sort is Sort.NEWEST, skip=skip, limit=limit, cursor=cursor
+        )
+    return {"items": page.rows, "total": page.total, "total_exact": page.total_exact, "skip": skip,
+            "limit": limit, "next_cursor": page.next_cursor}  # fmt: skip
+
+
+@router.get("/counts", response_model=JobCounts, responses=ERRORS)
+def count_jobs(principal: Viewer, workflow_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """Jobs per status (the list's filter tabs), from maintained counters."""
+    with transaction() as conn:
+        counts = queries.count_by_status(conn, principal.workspace_id, workflow_id)
+    return {"total": sum(counts.values()), "by_status": counts}
+
+
+@router.post("/bulk", response_model=BulkResponse, responses=ERRORS)
+def bulk(body: BulkRequest, principal: Operator) -> dict[str, Any]:
+    """Cancel or delete several jobs; each id succeeds or fails on its own."""
+    results = [_bulk_one(principal, body.action, job_id) for job_id in dict.fromkeys(body.ids)]
+    ok = sum(1 for r in results if r.ok)
+    return {"action": body.action, "succeeded": ok, "failed": len(results) - ok, "results": results}
+
+
+def _bulk_one(principal: Principal, action: BulkAction, job_id: uuid.UUID) -> BulkItemResult:
+    outbox = Outbox()
+    try:
+        with transaction() as conn:
+            if action is BulkAction.CANCEL:
+                before = service.cancel_job(conn, principal.workspace_id, job_id, outbox)
+                after: str | None = JobStatus.CANCELLED.value
+            else:
+                before, after = service.delete_job(conn, principal.workspace_id, job_id), None
+            record_audit(conn, principal, f"job.{action.value}", "job", job_id, before, after, {"bulk": True})
+    except JobmonitorError as exc:
+        return BulkItemResult(id=job_id, ok=False, error=ErrorInfo(code=exc.code, message=exc.message))
+    flush(outbox)
+    return BulkItemResult(id=job_id, ok=True, status_before=before, status_after=after)
+
+
+@router.get("/{job_id}", response_model=Job, responses=ERRORS)
+def get_job(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+    with transaction() as conn:
+        return queries.get_job(conn, principal.workspace_id, job_id)
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=http.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**ERRORS, 409: {"description": "The job is not finished"}},
+)
+def delete_job(job_id: uuid.UUID, principal: Operator) -> Response:
+    """Delete a finished job with its steps, attempts, logs, costs, metrics and events."""
+    with transaction() as conn:
+        before = service.delete_job(conn, principal.workspace_id, job_id)
+        record_audit(conn, principal, "job.delete", "job", job_id, before, None)
+    return Response(status_code=http.HTTP_204_NO_CONTENT)
+
+
+def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> dict[str, Any]:
+    outbox = Outbox()
+    with transaction() as conn:
+        before = fn(conn, principal.workspace_id, job_id, outbox)
+        job = queries.get_job(conn, principal.workspace_id, job_id)
+        record_audit(conn, principal, action, "job", job_id, before, job["status"])
+    flush(outbox)
+    return job
+
+
+TRANSITION_ERRORS = {**ERRORS, 409: {"description": "The job's status does not allow this (the reason says why)"}}
+
+
+@router.post("/{job_id}/cancel", response_model=Job, responses=TRANSITION_ERRORS)
+def cancel_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+    """Cancel a pending or running job; running steps stop at their next heartbeat."""
+    return _act(principal, job_id, "job.cancel", service.cancel_job)
+
+
+@router.post("/{job_id}/resume", response_model=Job, responses=TRANSITION_ERRORS)
+def resume_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+    """Run a failed or cancelled job again from where it stopped."""
+    return _act(principal, job_id, "job.resume", service.resume_job)
+
+
+@router.post(
+    "/{job_id}/rerun",
+    status_code=http.HTTP_201_CREATED,
+    response_model=Job,
+    responses={**TRANSITION_ERRORS, 429: {"description": "Rate limited by the workflow's policy"}},
+)
+def rerun_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+    """A new job with the same input and workflow version, linked by `rerun_of`."""
+    outbox = Outbox()
+    with transaction() as conn:
+        original = queries.job_head(conn, principal.workspace_id, job_id)
+        if original["status"] not in JOB_TERMINAL:
+            raise InvalidTransition(
+                f"job {job_id} is {original['status']}: only finished jobs can be re-run (cancel it first)"
+            )
+        created = service.rerun_job(conn, principal.workspace_id, job_id, outbox)
+        job = queries.get_job(conn, principal.workspace_id, created.job_id)
+        record_audit(
+            conn, principal, "job.rerun", "job", job_id, original["status"], job["status"], {"new_job_id": str(job["id"])}
+        )
+    flush(outbox)
+    return job

@@ -1,0 +1,161 @@
+"""One job's insides: steps, each step's attempts, logs, timeline (seed 002), status and results
+(seed 000), and the redacted JSON export."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from backend.api.deps import Viewer, transaction
+from backend.errors import InvalidInput
+from backend.jobs import export, queries
+from backend.jobs.api import ERRORS
+from backend.jobs.schemas import (
+    JobLogs,
+    JobResults,
+    JobStatusResponse,
+    JobSteps,
+    LogLevel,
+    StepAttempts,
+    Timeline,
+)
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+SUMMARY_LIMIT = 1000  # bytes of JSON a timeline summary carries whole
+StepKey = Annotated[str, Path(min_length=1, max_length=100, description="The step's key")]
+
+
+@router.get("/{job_id}/steps", response_model=JobSteps, responses=ERRORS)
+def job_steps(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+    """Seed 003's JobStepsResponse, in execution order."""
+    with transaction() as conn:
+        return {"job_id": job_id, "steps": queries.list_steps(conn, principal.workspace_id, job_id)}
+
+
+@router.get("/{job_id}/steps/{step}/attempts", response_model=StepAttempts, responses=ERRORS)
+def step_attempts(job_id: uuid.UUID, step: StepKey, principal: Viewer) -> dict[str, Any]:
+    """The retry history of one step: every attempt with its worker, times, error and cost."""
+    with transaction() as conn:
+        s, attempts = queries.step_attempts(conn, principal.workspace_id, job_id, step)
+    return {"job_id": job_id, "step_id": s["step_key"], "step_name": s["name"], "status": s["status"],
+            "attempts": attempts}  # fmt: skip
+
+
+@router.get("/{job_id}/logs", response_model=JobLogs, responses=ERRORS)
+def job_logs(
+    job_id: uuid.UUID,
+    principal: Viewer,
+    step: Annotated[str | None, Query(min_length=1, max_length=100, description="A step key")] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=100_000, description="An attempt number")] = None,
+    level: Annotated[LogLevel | None, Query(description="Minimum level")] = None,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$", description="next_cursor of the previous read")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Log lines oldest first. Keep passing `next_cursor` to follow a running job."""
+    after = int(cursor) if cursor else 0
+    if after > 2**62:
+        raise InvalidInput("cursor out of range", [{"loc": ["query", "cursor"], "msg": "out of range"}])
+    with transaction() as conn:
+        lines, more = queries.job_logs(
+            conn, principal.workspace_id, job_id, step=step, attempt=attempt,
+            min_level=level.value if level else None, after_id=after, limit=limit,
+        )  # fmt: skip
+    next_cursor = str(lines[-1]["id"]) if lines else (cursor or None)
+    return {"job_id": job_id, "items": lines, "next_cursor": next_cursor, "has_more": more}
+
+
+def summary(value: Any) -> dict[str, Any] | None:
+    """Small values whole (non-objects wrapped as {"value": ...}); large ones as a note."""
+    if value is None:
+        return None
+    text = json.dumps(value, default=str)
+    if len(text) > SUMMARY_LIMIT:
+        keys = list(value)[:20] if isinstance(value, dict) else None
+        return {"truncated": True, "size_bytes": len(text), "keys": keys}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+@router.get("/{job_id}/timeline", response_model=Timeline, responses=ERRORS)
+def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+    """Seed 002's WorkflowExecutionTimeline of the job."""
+    with transaction() as conn:
+        job = queries.job_head(conn, principal.workspace_id, job_id)
+        steps = queries.list_steps(conn, principal.workspace_id, job_id)
+    entries = [
+        {
+            "step_id": s["step_key"], "step_name": s["name"], "step_order": s["step_index"], "status": s["status"],
+            "started_at": s["started_at"], "completed_at": s["completed_at"],
+            "duration_seconds": s["duration_seconds"], "retry_count": max(int(s["attempt_number"]) - 1, 0),
+            "error_message": s["error_message"], "input_summary": summary(s["input_data"]),
+            "output_summary": summary(s["output_data"]),
+        }
+        for s in steps
+    ]  # fmt: skip
+
+    def count(*statuses: str) -> int:
+        return sum(1 for s in steps if s["status"] in statuses)
+
+    return {
+        "execution_id": job["id"], "workflow_id": job["workflow_id"], "workflow_name": job["workflow_name"],
+        "status": job["status"], "started_at": job["started_at"], "completed_at": job["completed_at"],
+        "total_duration_seconds": job["duration_seconds"], "step_count": len(steps),
+        "completed_step_count": count("completed"), "failed_step_count": count("failed", "timed_out"),
+        "skipped_step_count": count("skipped"), "step_timeline": entries, "error_message": job["error_message"],
+    }  # fmt: skip
+
+
+@router.get("/{job_id}/status", response_model=JobStatusResponse, responses=ERRORS)
+def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+    """Seed 000's status shape; an unknown job is a 404 (not a synthetic failed job)."""
+    with transaction() as conn:
+        job = queries.job_head(conn, principal.workspace_id, job_id)
+        steps = conn.execute(
+            "SELECT step_key, name, status, progress FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,)
+        ).fetchall()
+    stepper = [{"step": s["step_key"], "name": s["name"], "status": s["status"], "progress": s["progress"]} for s in steps]
+    return {"success": True, "job": {"job_id": job["id"], "status": job["status"], "current_step": job["current_step"],
+                                     "progress": job["progress"], "stepper": stepper}}  # fmt: skip
+
+
+@router.get("/{job_id}/results", response_model=JobResults, responses=ERRORS)
+def job_results(
+    job_id: uuid.UUID,
+    principal: Viewer,
+    step: Annotated[str | None, Query(min_length=1, max_length=100, description="A step key (default: the last step)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Seed 000's results: a step's output items (a list output is paged; another output is one item)."""
+    with transaction() as conn:
+        if step is None:
+            queries.job_head(conn, principal.workspace_id, job_id)
+            row = conn.execute(
+                "SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index DESC LIMIT 1", (job_id,)
+            ).fetchone()
+            step = row["step_key"] if row else ""
+        found = queries.find_step(conn, principal.workspace_id, job_id, step)
+        output = conn.execute("SELECT output_data FROM job_steps WHERE id = %s", (found["id"],)).fetchone()
+    data = output["output_data"] if output else None
+    items = data if isinstance(data, list) else ([] if data is None else [data])
+    return {"success": True, "job_id": job_id, "step": found["step_key"], "items": items[offset : offset + limit],
+            "total": len(items), "limit": limit, "offset": offset}  # fmt: skip
+
+
+@router.get(
+    "/{job_id}/export",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"application/json": {}}, "description": "The job as one JSON download"}},
+)
+def job_export(job_id: uuid.UUID, principal: Viewer) -> Response:
+    """Everything recorded about the job as a download, with secrets redacted."""
+    with transaction() as conn:
+        document = export.export_job(conn, principal.workspace_id, job_id)
+    return Response(
+        export.dumps(document),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="job-{job_id}.json"'},
+    )

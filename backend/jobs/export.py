@@ -1,0 +1,101 @@
+"""One job as one JSON document (job, steps, every attempt, logs, costs, metrics, events), with
+secrets redacted: values under secret-looking keys, credentials inside URLs, bearer tokens,
+our own API tokens and `password=...`-style pairs inside free text (logs, tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from backend.jobs import queries
+
+REDACTED = "[REDACTED]"
+FORMAT = "jobmonitor.job-export/1"
+
+_SECRET_WORDS = (
+    r"password|passwd|pwd|passphrase|secrets?|token|api_?key|access_?key|secret_?key|private_?key|"
+    r"client_?secret|auth|authorization|dsn|credentials?|cookie|session_?id|signature|bearer|"
+    r"connection_?string|conn_?str"
+)
+_SECRET_KEY = re.compile(rf"(^|_)({_SECRET_WORDS})(_|$)")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@")
+_URL_QUERY_SECRET = re.compile(rf"(?i)([?&;](?:[a-z0-9_\-]*?)(?:{_SECRET_WORDS})=)[^&\s#\"']+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_OUR_TOKEN = re.compile(r"\bjm_[0-9a-f]{8}_[A-Za-z0-9_\-]{20,}")
+_PAIR = re.compile(rf"(?i)\b([a-z0-9_\-]*(?:{_SECRET_WORDS}))(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)")
+
+
+def is_secret_key(key: str) -> bool:
+    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    normal = re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_")
+    return bool(_SECRET_KEY.search(normal))
+
+
+def redact_text(text: str) -> str:
+    text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
+    text = _URL_QUERY_SECRET.sub(rf"\1{REDACTED}", text)
+    text = _BEARER.sub(rf"\1 {REDACTED}", text)
+    text = _OUR_TOKEN.sub(REDACTED, text)
+    return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with secrets replaced by "[REDACTED]"."""
+    if isinstance(value, dict):
+        return {k: REDACTED if isinstance(k, str) and is_secret_key(k) and v is not None else redact(v)
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _rows(conn: psycopg.Connection[Any], query: str, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    return conn.execute(query, (job_id,)).fetchall()
+
+
+def export_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+    """Everything recorded about one job, redacted (NotFound for another workspace's job)."""
+    job = queries.get_job(conn, workspace_id, job_id)
+    document = {
+        "format": FORMAT,
+        "exported_at": datetime.now(UTC),
+        "job": job,
+        "steps": queries.list_steps(conn, workspace_id, job_id),
+        "attempts": _rows(conn, "SELECT * FROM step_attempts WHERE job_id = %s ORDER BY step_key, attempt_number", job_id),
+        "logs": _rows(
+            conn,
+            """
+            SELECT l.id, s.step_key, l.attempt_id, l.level, l.message, l.created_at
+            FROM step_logs l JOIN job_steps s ON s.id = l.step_id WHERE l.job_id = %s ORDER BY l.id
+            """,
+            job_id,
+        ),
+        "costs": _rows(conn, "SELECT * FROM step_costs WHERE job_id = %s ORDER BY id", job_id),
+        "metrics": _rows(conn, "SELECT * FROM step_metrics WHERE job_id = %s ORDER BY id", job_id),
+        "events": _rows(conn, "SELECT * FROM job_events WHERE job_id = %s ORDER BY id", job_id),
+    }
+    for attempt in document["attempts"]:
+        attempt.pop("lease_token", None)  # a live fencing token is nobody's business
+    return redact(document)  # type: ignore[no-any-return]
+
+
+def dumps(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, default=_json_default, indent=2).encode()

@@ -1,0 +1,81 @@
+"""`jobmonitor up`: find or start PostgreSQL and Redis, migrate, seed the examples, then run
+workers, the reaper and the web app under one supervisor. Ctrl-C/SIGTERM stops every process
+it started (and the private servers it started), leaving no orphans."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from backend import migrations
+from backend.settings import get_settings, reset_settings
+from cli.services import ServiceError, ensure_postgres, ensure_redis
+from cli.supervisor import Supervisor
+
+console = Console(stderr=True)
+
+
+def run_up(port: int, worker_count: int, web: bool = True) -> int:
+    settings = get_settings()
+    data_dir = Path(settings.data_dir).resolve()
+    try:
+        postgres = ensure_postgres(data_dir, settings.database_url, log=_say)
+        redis = ensure_redis(data_dir, settings.redis_url, log=_say)
+    except ServiceError as exc:
+        console.print(f"[red]jobmonitor up: {exc}[/red]")
+        return 1
+    env = {**os.environ, "JOBMONITOR_DATABASE_URL": postgres.url, "JOBMONITOR_REDIS_URL": redis.url}
+    os.environ.update(env)
+    reset_settings()
+    try:
+        return _run(port, worker_count, web, env, postgres.url, redis.url)
+    finally:
+        if redis.started:
+            redis.stop()
+        if postgres.started:
+            postgres.stop()
+
+
+def _run(port: int, worker_count: int, web: bool, env: dict[str, str], db_url: str, redis_url: str) -> int:
+    from cli.server import seed_examples
+    from cli.tokens import first_admin_token
+
+    migrations.upgrade(db_url)
+    seeded = seed_examples("default")
+    token = first_admin_token("default")
+    supervisor = Supervisor()
+    me = [sys.executable, "-m", "cli.main"]
+    supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
+    supervisor.start("reaper", [*me, "reaper"], env=env)
+    if web:
+        from jobmonitor.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
+
+        ensure_frontend_toolchain()
+        argv, web_env = web_command(port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"})
+        supervisor.start("web", argv, env=web_env, cwd=str(PROJECT_ROOT))
+    _announce(port, web, worker_count, db_url, redis_url, len(seeded), token)
+    return supervisor.run_forever()
+
+
+def _announce(
+    port: int, web: bool, workers: int, db_url: str, redis_url: str, seeded: int, token: str | None
+) -> None:
+    base = f"http://127.0.0.1:{port}"
+    console.print(f"[bold]Jobmonitor[/bold]: PostgreSQL {db_url}  Redis {redis_url}")
+    console.print(f"  {seeded} example workflows in workspace 'default'; {workers} workers; reaper running")
+    if web:
+        console.print(f"  web monitor  {base}/jobs   (starting: the first build takes a few seconds)")
+        console.print(f"  REST API     {base}/api/v1   docs {base}/api/docs")
+    if token:
+        console.print(f"  [green]admin token (shown once)[/green]: {token}")
+        console.print(f"  sign in      {base}/signin?token={token}")
+    else:
+        console.print("  sign in with your token; make another with: jobmonitor token create --role admin --name me")
+    console.print("  Ctrl-C stops everything")
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]{message}[/dim]")

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from backend.errors import InvalidDefinition
+from backend.workflows import expressions
+from backend.workflows.definition import RetryPolicy, load_document, parse_definition, validate_input
+
+ACTIONS = {"a.run", "b.run"}
+
+
+def _problems(document: Any) -> list[dict[str, Any]]:
+    with pytest.raises(InvalidDefinition) as info:
+        parse_definition(document, ACTIONS)
+    return info.value.details
+
+
+def test_valid_definition_orders_steps() -> None:
+    d = parse_definition(
+        {"name": "w", "steps": [
+            {"key": "c", "action": "a.run", "depends_on": ["a", "b"]},
+            {"key": "a", "action": "a.run"},
+            {"key": "b", "action": "b.run", "depends_on": ["a"], "condition": "input.x > 1"},
+        ]},
+        ACTIONS,
+    )  # fmt: skip
+    assert [s.key for s in d.order()] == ["a", "b", "c"]
+
+
+def test_every_problem_is_listed_with_its_path() -> None:
+    problems = _problems({
+        "name": "w",
+        "input_schema": {"type": "object", "properties": {"x": {"type": "nope"}}},
+        "steps": [
+            {"key": "a", "action": "missing.fn", "depends_on": ["c"]},
+            {"key": "a", "action": "a.run"},
+            {"key": "b", "action": "a.run", "depends_on": ["ghost"], "condition": "__import__('os')"},
+            {"key": "c", "action": "a.run", "depends_on": ["d"]},
+            {"key": "d", "action": "a.run", "depends_on": ["c"], "condition": "steps.b.x == 1"},
+        ],
+    })  # fmt: skip
+    by_loc = {tuple(p["loc"]): p["msg"] for p in problems}
+    assert "unknown action 'missing.fn'" in by_loc[("steps", 0, "action")]
+    assert "duplicate step key 'a'" in by_loc[("steps", 1, "key")]
+    assert "unknown step 'ghost'" in by_loc[("steps", 2, "depends_on", 0)]
+    assert "invalid condition" in by_loc[("steps", 2, "condition")]
+    assert any("dependency cycle" in m for m in by_loc.values())
+    assert "not upstream" in by_loc[("steps", 4, "condition")]
+    assert any(loc[0] == "input_schema" for loc in by_loc)
+
+
+def test_schema_errors_have_paths() -> None:
+    problems = _problems({"name": "w", "steps": [{"key": "Bad Key", "action": "a.run", "retry": {"max_attempts": 0}}]})
+    locs = [tuple(p["loc"]) for p in problems]
+    assert ("steps", 0, "key") in locs
+    assert ("steps", 0, "retry", "max_attempts") in locs
+
+
+def test_unknown_fields_refused() -> None:
+    problems = _problems({"name": "w", "steps": [{"key": "a", "action": "a.run", "retries": 3}]})
+    assert problems[0]["loc"] == ["steps", 0, "retries"]
+
+
+def test_yaml_and_bad_documents() -> None:
+    doc = load_document("name: w\nsteps:\n  - key: a\n    action: a.run\n", "w.yaml")
+    assert parse_definition(doc, ACTIONS).name == "w"
+    with pytest.raises(InvalidDefinition):
+        load_document("{not json", "w.json")
+
+
+def test_retry_backoff_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=5, backoff_seconds=1, factor=3, max_backoff_seconds=5)
+    assert [policy.delay(n) for n in (1, 2, 3)] == [1, 3, 5]
+
+
+def test_validate_input_lists_each_field() -> None:
+    schema = {"type": "object", "required": ["mode"], "properties": {
+        "mode": {"enum": ["fast", "slow"]}, "n": {"type": "integer", "minimum": 1}}}  # fmt: skip
+    problems = validate_input(schema, {"n": 0})
+    locs = {tuple(p["loc"]) for p in problems}
+    assert ("input_payload", "mode") in locs and ("input_payload", "n") in locs
+    assert validate_input(schema, {"mode": "fast", "n": 2}) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('input.mode == "fast"', True),
+        ("input.missing == null", True),
+        ("steps.a.rows > 10 and not input.dry", True),
+        ('input.mode in ["x", "fast"]', True),
+        ("len(steps.a.items) == 2", True),
+        ("steps.a.items[0] == 1", True),
+        ("input.n * 2 >= 10", True),
+        ('lower(input.name) == "bob"', True),
+    ],
+)
+def test_expressions(source: str, expected: bool) -> None:
+    data = {"mode": "fast", "dry": False, "n": 5, "name": "BOB"}
+    steps = {"a": {"rows": 11, "items": [1, 2]}}
+    assert expressions.evaluate(source, data, steps) is expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["__import__('os')", "input.__class__", "(lambda: 1)()", "open('x')", "input.x if 1 else 2", "x = 1", ""],
+)
+def test_unsafe_expressions_refused(source: str) -> None:
+    with pytest.raises(expressions.ExpressionError):
+        expressions.parse(source)
+
+
+def test_evaluation_errors_are_typed() -> None:
+    with pytest.raises(expressions.EvaluationError):
+        expressions.evaluate("input.a > 1", {"a": "text"}, {})
