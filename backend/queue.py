@@ -51,10 +51,22 @@ def step_queue(connection: Redis | None = None) -> Queue:
 
 
 @dataclass(frozen=True)
+class AttemptRef:
+    """What a queue message carries: the attempt (also the rq job id), its step and job."""
+
+    attempt_id: uuid.UUID
+    step_id: uuid.UUID
+    job_id: uuid.UUID
+
+    def args(self) -> list[str]:
+        return [str(self.attempt_id), str(self.step_id), str(self.job_id)]
+
+
+@dataclass(frozen=True)
 class Dispatch:
     """An attempt to put on the queue once the transaction that created it has committed."""
 
-    attempt_id: uuid.UUID
+    ref: AttemptRef
     timeout_seconds: float | None = None
 
 
@@ -63,12 +75,12 @@ def enqueue(pipe: Pipeline, queue: Queue, dispatches: Iterable[Dispatch]) -> Non
     datas = [
         Queue.prepare_data(
             TASK,
-            args=[str(d.attempt_id)],
-            job_id=str(d.attempt_id),
+            args=d.ref.args(),
+            job_id=str(d.ref.attempt_id),
             timeout=_rq_timeout(d.timeout_seconds),
             result_ttl=0,
             failure_ttl=24 * 3600,
-            description=f"attempt {d.attempt_id}",
+            description=f"attempt {d.ref.attempt_id}",
         )
         for d in dispatches
     ]

@@ -11,13 +11,14 @@ import socket
 import uuid
 from types import FrameType
 
-from rq import SimpleWorker, Worker
+from rq import SimpleWorker
 from rq.worker.base import BaseWorker
 
 from backend.db import close_worker_connection
 from backend.queue import redis_client, step_queue
 from backend.settings import get_settings
 from backend.steps import load_step_modules
+from workers.worker import Worker
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,11 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
-from backend.db import connect
-from backend.jobs import attempts
-from backend.jobs.attempts import Claim, Failure
-from backend.jobs.outbox import Outbox
-from backend.jobs.states import AttemptStatus, record_event
-from backend.settings import get_settings
+from backend.jobs.attempts import Claim, Failure, Records
+from backend.jobs.states import AttemptStatus
 from backend.steps import REGISTRY
 from workers.context import (
     LogCapture,
@@ -30,6 +24,7 @@ from workers.context import (
     StepTimedOut,
     as_json,
 )
+from workers.heartbeat import HEARTBEAT
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +34,40 @@ class Outcome:
     output: Any = None
     failure: Failure | None = None
     interrupted: bool = False  # cancelled or lease lost: nothing of it may be written
+    records: Records = field(default_factory=Records)  # what was not yet saved by a heartbeat
 
 
-def execute(claim: Claim) -> tuple[Outcome, RunContext]:
+def execute(claim: Claim) -> Outcome:
+    """Run the step and decide its outcome, once, here."""
     ctx = RunContext(claim)
+    outcome = _run(claim, ctx)
+    outcome.records = ctx.records.take()
+    return outcome
+
+
+def _run(claim: Claim, ctx: RunContext) -> Outcome:
     fn = REGISTRY.steps.get(claim.action)
     if fn is None:
         failure = Failure(AttemptStatus.FAILED, "UnknownAction", f"no step function registered as {claim.action!r}")
-        return Outcome(failure=failure), ctx
-    beat = Heartbeat(claim, ctx)
-    beat.start()
+        return Outcome(failure=failure)
+    HEARTBEAT.watch(claim, ctx)
     started = time.monotonic()
     try:
         with _interruptible(ctx, claim.timeout_seconds), _captured(ctx):
             output = as_json(fn(ctx))
         if claim.timeout_seconds and time.monotonic() - started > claim.timeout_seconds:
             raise StepTimedOut()
-        return Outcome(output=output), ctx
+        return Outcome(output=output)
     except StepTimedOut:
         message = f"step exceeded its timeout of {claim.timeout_seconds:g} s"
-        return Outcome(failure=Failure(AttemptStatus.TIMED_OUT, "StepTimeout", message)), ctx
+        return Outcome(failure=Failure(AttemptStatus.TIMED_OUT, "StepTimeout", message))
     except StepCancelled:
-        return Outcome(interrupted=True), ctx
+        return Outcome(interrupted=True)
     except Exception as exc:
         failure = Failure(AttemptStatus.FAILED, type(exc).__name__, str(exc) or repr(exc), traceback.format_exc())
-        return Outcome(failure=failure), ctx
+        return Outcome(failure=failure)
     finally:
-        beat.stop()
+        HEARTBEAT.unwatch()
 
 
 @contextlib.contextmanager
@@ -113,73 +115,3 @@ def _interruptible(ctx: RunContext, timeout: float | None) -> Iterator[None]:
         if previous_timer[0] > 0:
             remaining = max(previous_timer[0] - (time.monotonic() - entered), 0.001)
             signal.setitimer(signal.ITIMER_REAL, remaining)
-
-
-_beat_conn: psycopg.Connection[Any] | None = None
-_beat_pid: int | None = None
-
-
-def _heartbeat_connection() -> psycopg.Connection[Any]:
-    """A second connection of the process, opened on the first heartbeat only: steps shorter
-    than one heartbeat interval never pay for it."""
-    import os
-
-    global _beat_conn, _beat_pid
-    if _beat_conn is None or _beat_pid != os.getpid() or _beat_conn.broken:
-        _beat_conn = connect(autocommit=True)
-        _beat_pid = os.getpid()
-    return _beat_conn
-
-
-class Heartbeat(threading.Thread):
-    """Extends the lease, saves buffered log lines and progress, and notices cancellation."""
-
-    def __init__(self, claim: Claim, ctx: RunContext) -> None:
-        super().__init__(name=f"heartbeat-{claim.attempt_id}", daemon=True)
-        self.claim, self.ctx = claim, ctx
-        self.settings = get_settings()
-        self.stopped = threading.Event()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.ctx.beat_now.set()
-        self.join(timeout=5)
-
-    def run(self) -> None:
-        interval = self.settings.heartbeat_every
-        while not self.stopped.is_set():
-            self.ctx.beat_now.wait(interval)
-            self.ctx.beat_now.clear()
-            if self.stopped.is_set():
-                return
-            try:
-                self.beat()
-            except psycopg.Error as exc:  # the database is away: the lease may lapse; keep trying
-                log.warning("heartbeat failed for attempt %s: %s", self.claim.attempt_id, exc)
-
-    def beat(self) -> None:
-        conn = _heartbeat_connection()
-        alive = attempts.heartbeat(
-            conn, self.claim.attempt_id, self.claim.lease_token, self.settings.lease_ttl, self.ctx.progress_value
-        )
-        if not alive:
-            self.ctx.mark_cancelled()
-            if self.ctx.interrupt is not None:
-                self.ctx.interrupt()
-            return
-        self.flush_logs(conn)
-
-    def flush_logs(self, conn: psycopg.Connection[Any]) -> None:
-        logs = self.ctx.take_logs()
-        if not logs:
-            return
-        outbox = Outbox()
-        with conn.transaction():
-            attempts.write_records(conn, self.claim, attempts.Records(logs=logs))
-            outbox.add_event(
-                record_event(
-                    conn, self.claim.job_id, "log", step_key=self.claim.step_key,
-                    attempt_id=self.claim.attempt_id, data={"lines": len(logs), "last": logs[-1][1][:200]},
-                )
-            )  # fmt: skip
-        outbox.flush()

@@ -1,5 +1,9 @@
 """rq entry points. Thin: claim, run, record. Idempotent: a redelivered or duplicated message
-finds its attempt no longer queued and does nothing."""
+finds its attempt no longer queued and does nothing.
+
+With SimpleWorker everything happens here, in the worker process. With the forking worker
+(workers.worker.Worker) the parent claims and records with its long-lived connection, and the
+work horse only runs the step function: `PREPARED` hands it the claim across the fork."""
 
 from __future__ import annotations
 
@@ -7,41 +11,86 @@ import logging
 import os
 import socket
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 from rq import get_current_job
 
 from backend.db import worker_connection
 from backend.jobs import attempts
+from backend.jobs.attempts import Claim, NotRunnable
 from backend.jobs.outbox import Outbox
+from backend.queue import AttemptRef
 from backend.settings import get_settings
-from workers.runner import execute
+from workers import outcome_file
+from workers.runner import Outcome, execute
 
 log = logging.getLogger(__name__)
 
 
-def run_attempt(attempt_id: str) -> None:
+@dataclass
+class Prepared:
+    """Set by the forking worker's parent before it forks the horse for this attempt."""
+
+    claim: Claim | None
+    outcome_path: Path
+
+
+PREPARED: dict[str, Prepared] = {}
+
+
+def run_attempt(attempt_id: str, step_id: str | None = None, job_id: str | None = None) -> None:
+    prepared = PREPARED.get(attempt_id)
+    if prepared is not None:  # in a work horse: run the step, hand the outcome to the parent
+        if prepared.claim is not None:
+            outcome_file.write(prepared.outcome_path, execute(prepared.claim))
+        return
+    claim = claim_attempt(to_ref(attempt_id, step_id, job_id), _worker_name())
+    if claim is not None:
+        record(claim, execute(claim))
+
+
+def to_ref(attempt_id: str, step_id: str | None, job_id: str | None) -> AttemptRef:
+    if step_id and job_id:
+        return AttemptRef(uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id))
+    row = worker_connection().execute(  # a message from before step/job ids were carried
+        "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"attempt {attempt_id} does not exist")
+    return AttemptRef(uuid.UUID(attempt_id), row["step_id"], row["job_id"])
+
+
+def claim_attempt(ref: AttemptRef, worker: str) -> Claim | None:
     conn = worker_connection()
-    settings = get_settings()
     outbox = Outbox()
-    with conn.transaction():
-        claim = attempts.claim(conn, uuid.UUID(attempt_id), _worker_name(), os.getpid(), settings.lease_ttl, outbox)
+    try:
+        with conn.transaction():
+            claim = attempts.claim(conn, ref, worker, os.getpid(), get_settings().lease_ttl, outbox)
+    except NotRunnable:
+        log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
+        return None
     outbox.flush()
-    if claim is None:
-        log.info("attempt %s is not queued any more; nothing to do", attempt_id)
-        return
-    outcome, ctx = execute(claim)
+    return claim
+
+
+def record(claim: Claim, outcome: Outcome) -> None:
+    """Write the attempt's outcome (fenced by its lease) and publish/enqueue what follows."""
     if outcome.interrupted:
-        log.info("attempt %s was cancelled or lost its lease; its result is dropped", attempt_id)
+        log.info("attempt %s was cancelled or lost its lease; its result is dropped", claim.attempt_id)
         return
-    records = ctx.records.take()
-    with conn.transaction():
-        if outcome.failure is None:
-            written = attempts.finish_success(conn, claim, outcome.output, records, outbox)
-        else:
-            written = attempts.finish_failure(conn, claim, outcome.failure, records, outbox)
+    conn = worker_connection()
+    outbox = Outbox()
+    try:
+        with conn.transaction():
+            if outcome.failure is None:
+                attempts.finish_success(conn, claim, outcome.output, outcome.records, outbox)
+            else:
+                attempts.finish_failure(conn, claim, outcome.failure, outcome.records, outbox)
+    except NotRunnable:
+        log.warning("attempt %s lost its lease before it finished; its result is dropped", claim.attempt_id)
+        return
     outbox.flush()
-    if not written:
-        log.warning("attempt %s lost its lease before it finished; its result is dropped", attempt_id)
 
 
 def _worker_name() -> str:

@@ -1,20 +1,108 @@
-"""The FastAPI application: mounted inside Reflex's backend, or served alone by `jobmonitor api`."""
+"""The FastAPI application: mounted inside Reflex's backend (`rx.App(api_transformer=...)`), or
+served alone by `jobmonitor api` (backend/api/serve.py).
+
+No lifespan or startup hook: they do not run when Reflex mounts the app, so the connection
+pool and the Redis client are created on first use.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.routing import Match
+
+from backend.api import errors, events, ops
+from backend.api.middleware import RequestContext
+from backend.auth.api import router as auth_router
+from backend.jobs.api import router as jobs_router
+from backend.jobs.detail_api import router as job_detail_router
+from backend.workflows.api import router as workflows_router
+
+API_V1 = "/api/v1"
+CATCH_ALL = "/api/{path:path}"
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+                "request_id": {"type": "string"},
+            },
+            "required": ["code", "message"],
+        }
+    },
+}
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Jobmonitor API",
+        version="1",
+        description="Jobs, workflows, live events, tokens and workspaces. Authenticate with "
+        "`Authorization: Bearer <token>`; errors answer `{\"error\": {code, message, details, request_id}}`.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
     )
+    errors.install(app)
+    app.add_middleware(RequestContext)
+    v1 = APIRouter(prefix=API_V1)
+    for router in (jobs_router, job_detail_router, workflows_router, auth_router, events.router, ops.router):
+        v1.include_router(router)
+    app.include_router(v1)
+    app.add_api_route("/api/healthz", ops.healthz, methods=["GET"], tags=["ops"], include_in_schema=False)
 
-    @app.get("/api/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.api_route(
+        CATCH_ALL, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False
+    )
+    def api_not_found(request: Request, path: str) -> JSONResponse:
+        """Unknown /api paths answer JSON (under Reflex they would get its HTML 404); a known
+        path with another method answers 405."""
+        allowed = _allowed_methods(app, request)
+        if allowed:
+            return errors.error_response(
+                request, 405, "method_not_allowed", f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )  # fmt: skip
+        return errors.error_response(request, 404, "not_found", f"no API route {request.method} /api/{path}")
 
+    app.openapi_schema = None
+    _document_errors(app)
     return app
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods another route accepts for this path (asked per method, which works for
+    plain and included routers alike)."""
+    routes = [r for r in app.routes if getattr(r, "path", None) != CATCH_ALL]
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(r.matches(scope)[0] is Match.FULL for r in routes):
+            allowed.append(method)
+    return allowed
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every documented error response points at the one error body."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code[0] in "45" and code != "422" and "content" not in response:
+                        response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

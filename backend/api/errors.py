@@ -1,15 +1,14 @@
 """The one exception-to-response table of the API, and the errors only the API raises.
 
 Every error answers `{"error": {"code", "message", "details", "request_id"}}` with the request
-id also in the `X-Request-ID` header. A user's mistake is a 4xx; the database or Redis being
+id also in the `X-Request-ID` header (added by backend.api.middleware to every response). A user's mistake is a 4xx; the database or Redis being
 away is a 503 with Retry-After; anything else is a 500 whose traceback is logged under the
 request id (the body never carries it).
 
     JobmonitorError (backend/errors.py)   the domain table below
     ├── Unauthenticated            401  missing, malformed, unknown or revoked token
     ├── Forbidden                  403  the token's role is too low
-    ├── BadRequest                 400  a request the API cannot read (bad cursor, ...)
-    └── PayloadTooLarge            413  a body over the limit
+    └── BadRequest                 400  a request the API cannot read
 """
 
 from __future__ import annotations
@@ -46,16 +45,11 @@ class BadRequest(errors.JobmonitorError):
     code = "bad_request"
 
 
-class PayloadTooLarge(errors.JobmonitorError):
-    code = "payload_too_large"
-
-
 # most specific class first: the first match wins
 STATUS: list[tuple[type[errors.JobmonitorError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
     (BadRequest, 400),
-    (PayloadTooLarge, 413),
     (errors.NotFound, 404),
     (errors.InvalidInput, 422),
     (errors.Conflict, 409),
@@ -95,9 +89,7 @@ def error_response(
     request: Request, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     rid = request_id(request)
-    return JSONResponse(
-        error_body(code, message, details, rid), status_code=status, headers={**(headers or {}), "X-Request-ID": rid}
-    )
+    return JSONResponse(error_body(code, message, details, rid), status_code=status, headers=headers)
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:

@@ -10,9 +10,10 @@ import re
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api.errors import PayloadTooLarge, error_body
+from backend.api.errors import error_body
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -67,8 +68,8 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise PayloadTooLarge(self._too_large())
+                if seen > self.max_body:  # FastAPI re-raises HTTPException from body reading
+                    raise HTTPException(413, self._too_large())
             return message
 
         return wrapped

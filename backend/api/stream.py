@@ -67,8 +67,10 @@ def seed_payload(event: dict[str, Any]) -> dict[str, Any]:
         "to_status": event.get("to_status"),
         "status": event.get("to_status"),
         "timestamp": created.isoformat() if isinstance(created, datetime) else created,
+        "created_at": created.isoformat() if isinstance(created, datetime) else created,
+        "data": dict(event.get("data") or {}),
     }
-    for key, value in (event.get("data") or {}).items():
+    for key, value in out["data"].items():
         out.setdefault(key, value)
     return out
 

@@ -15,7 +15,15 @@ from psycopg.types.json import Jsonb
 
 from backend.jobs import scheduler
 from backend.jobs.outbox import Outbox
-from backend.jobs.states import AttemptStatus, JobStatus, Kind, StepStatus, transition
+from backend.jobs.states import (
+    AttemptStatus,
+    JobStatus,
+    Kind,
+    StepStatus,
+    send_transition,
+    transition,
+)
+from backend.queue import AttemptRef
 from backend.workflows.definition import RetryPolicy
 
 LEASE = "now() + make_interval(secs => {ttl})"
@@ -67,70 +75,61 @@ class Failure:
     traceback: str | None = None
 
 
+class NotRunnable(Exception):
+    """The attempt may not run (cancelled, taken, or lost). Raised inside the caller's
+    transaction so that everything the claim or finish sent is rolled back."""
+
+
 def claim(
-    conn: psycopg.Connection[Any], attempt_id: uuid.UUID, worker: str, pid: int, lease_ttl: float, outbox: Outbox
-) -> Claim | None:
-    """queued -> running, or None when the attempt may not run (cancelled, already taken)."""
-    job = conn.execute(
-        """
-        SELECT j.id, j.status FROM jobs j JOIN step_attempts a ON a.job_id = j.id
-        WHERE a.id = %s FOR NO KEY UPDATE OF j
-        """,
-        (attempt_id,),
-    ).fetchone()
-    if job is None or job["status"] not in (JobStatus.PENDING, JobStatus.RUNNING):
-        return None
+    conn: psycopg.Connection[Any],
+    ref: AttemptRef,
+    worker: str,
+    pid: int,
+    lease_ttl: float,
+    outbox: Outbox,
+) -> Claim:
+    """queued -> running with a fresh lease, in one round trip; raises NotRunnable."""
     token = uuid.uuid4()
-    attempt = transition(
-        conn, Kind.ATTEMPT, attempt_id, AttemptStatus.RUNNING,
-        sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
-        raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
-                  "heartbeat_at": "now()", "started_at": "now()"},
-    )  # fmt: skip
-    if attempt is None:
-        return None
-    a = attempt.row
-    step = transition(
-        conn, Kind.STEP, a["step_id"], StepStatus.RUNNING,
-        raw_sets={"started_at": "coalesce(started_at, now())"}, attempt_id=attempt_id,
-        event_data={"attempt": a["attempt_number"], "worker": worker},
-    )  # fmt: skip
-    if step is None:
-        raise RuntimeError(f"attempt {attempt_id} is queued but its step is not")
-    s = step.row
-    step.event and step.event["data"].update(step_name=s["name"])
-    outbox.add_event(step.event)
-    job_started = _mark_job_running(conn, job, s["name"], outbox)
-    context = conn.execute(
-        """
-        SELECT j.input_payload,
-               (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
-                FROM job_steps d WHERE d.job_id = j.id AND %s::jsonb ? d.step_key
-                  AND d.status = 'completed') AS upstream
-        FROM jobs j WHERE j.id = %s
-        """,
-        (Jsonb(s["depends_on"]), job["id"]),
-    ).fetchone()
-    assert context is not None
-    return Claim(
-        attempt_id=attempt_id, job_id=job["id"], step_id=s["id"], workspace_id=s["workspace_id"],
-        step_key=s["step_key"], step_name=s["name"], attempt_number=a["attempt_number"],
-        lease_token=token, action=s["action"], params=s["params"] or {},
-        input=context["input_payload"] or {}, upstream=context["upstream"],
-        timeout_seconds=s["timeout_seconds"], job_started=job_started,
-    )  # fmt: skip
-
-
-def _mark_job_running(conn: psycopg.Connection[Any], job: dict[str, Any], step_name: str, outbox: Outbox) -> bool:
-    if job["status"] == JobStatus.PENDING:
-        started = transition(
-            conn, Kind.JOB, job["id"], JobStatus.RUNNING,
-            sets={"current_step": step_name}, raw_sets={"started_at": "coalesce(started_at, now())"},
+    with conn.pipeline():
+        conn.execute("SELECT 1 FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,))
+        attempt_p = send_transition(
+            conn, Kind.ATTEMPT, ref.attempt_id, AttemptStatus.RUNNING,
+            where="job_id IN (SELECT id FROM jobs WHERE status IN ('pending', 'running'))",
+            sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
+            raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
+                      "heartbeat_at": "now()", "started_at": "now()"},
         )  # fmt: skip
-        outbox.add_event(started.event if started else None)
-        return True
-    conn.execute("UPDATE jobs SET current_step = %s, updated_at = now() WHERE id = %s", (step_name, job["id"]))
-    return False
+        step_p = send_transition(
+            conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
+            raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
+        )  # fmt: skip
+        job_p = send_transition(
+            conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
+        )
+        context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
+        attempt, step, started = attempt_p.result(), step_p.result(), job_p.result()
+        row = context.fetchone()
+    if attempt is None or step is None or row is None:
+        raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")
+    for event in (started.event if started else None, step.event):
+        outbox.add_event(event)
+    s = step.row
+    return Claim(
+        attempt_id=ref.attempt_id, job_id=ref.job_id, step_id=ref.step_id, workspace_id=s["workspace_id"],
+        step_key=s["step_key"], step_name=s["name"], attempt_number=attempt.row["attempt_number"],
+        lease_token=token, action=s["action"], params=s["params"] or {},
+        input=row["input_payload"] or {}, upstream=row["upstream"],
+        timeout_seconds=s["timeout_seconds"], job_started=started is not None,
+    )  # fmt: skip
+
+
+_CONTEXT_SQL = """
+    SELECT j.input_payload,
+           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
+            FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+              AND d.status = 'completed') AS upstream
+    FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+"""
 
 
 def heartbeat(
@@ -187,33 +186,36 @@ def write_records(conn: psycopg.Connection[Any], c: Claim, records: Records) -> 
 
 def finish_success(
     conn: psycopg.Connection[Any], c: Claim, output: Any, records: Records, outbox: Outbox
-) -> bool:
-    """Record the output and schedule what became ready. False: this attempt had already
-    lost its lease or been cancelled, so nothing of it is written."""
-    job = scheduler.lock_job(conn, c.job_id)
+) -> None:
+    """Record the output and schedule what became ready, in two or three round trips.
+    Raises NotRunnable when this attempt had already lost its lease or been cancelled:
+    nothing of it may be written."""
     cost = records.total_cost
-    done = transition(
-        conn, Kind.ATTEMPT, c.attempt_id, AttemptStatus.COMPLETED, fence=c.lease_token,
-        sets={"cost_usd": cost}, raw_sets=_finished_sets(),
-    )  # fmt: skip
-    if job is None or done is None:
-        return False
-    write_records(conn, c, records)
-    step = transition(
-        conn, Kind.STEP, c.step_id, StepStatus.COMPLETED, attempt_id=c.attempt_id,
-        sets={"output_data": Jsonb(output), "progress": 1.0},
-        raw_sets={**_finished_sets("completed_at"), "cost_usd": f"cost_usd + {cost:f}",
-                  "error_message": "NULL", "error_type": "NULL"},
-        event_data={"step_name": c.step_name, "attempt": c.attempt_number,
-                    "retry_count": c.attempt_number - 1, "output": _summary(output)},
-    )  # fmt: skip
-    assert step is not None, f"step {c.step_id} is not running although its attempt was"
-    step.event and step.event["data"].update(duration_seconds=step.row["duration_seconds"])
-    outbox.add_event(step.event)
-    _add_job_cost(conn, c.job_id, cost)
-    scheduler.schedule_ready(conn, job, outbox)
-    scheduler.settle_job(conn, c.job_id, outbox)
-    return True
+    with conn.pipeline():
+        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        attempt_p = send_transition(
+            conn, Kind.ATTEMPT, c.attempt_id, AttemptStatus.COMPLETED, fence=c.lease_token,
+            sets={"cost_usd": cost}, raw_sets=_finished_sets(),
+        )  # fmt: skip
+        write_records(conn, c, records)
+        step_p = send_transition(
+            conn, Kind.STEP, c.step_id, StepStatus.COMPLETED, attempt_id=c.attempt_id,
+            sets={"output_data": Jsonb(output), "progress": 1.0},
+            raw_sets={**_finished_sets("completed_at"), "cost_usd": f"cost_usd + {cost:f}",
+                      "error_message": "NULL", "error_type": "NULL"},
+            event_data={"step_name": c.step_name, "attempt": c.attempt_number,
+                        "retry_count": c.attempt_number - 1, "output": _summary(output)},
+        )  # fmt: skip
+        _add_job_cost(conn, c.job_id, cost)
+        ready = conn.execute(scheduler.READY_SQL, (c.job_id,))
+        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_p.result()
+        if job is None or attempt is None or step is None:
+            raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
+        if step.event:
+            step.event["data"]["duration_seconds"] = step.row["duration_seconds"]
+        outbox.add_event(step.event)
+        scheduler.schedule_ready(conn, job, outbox, ready=ready.fetchall())
+        scheduler.settle_job(conn, c.job_id, outbox)
 
 
 def finish_failure(
@@ -223,35 +225,41 @@ def finish_failure(
     records: Records,
     outbox: Outbox,
     still_expired: bool = False,
-) -> bool:
+) -> None:
     """Record a failed, timed out or lost attempt; retry per the step's policy or fail the job.
-    `still_expired` (the reaper) writes only if no heartbeat has extended the lease meanwhile."""
-    job = scheduler.lock_job(conn, c.job_id)
+    `still_expired` (the reaper) writes only if no heartbeat has extended the lease meanwhile.
+    Raises NotRunnable when the attempt no longer holds its lease."""
     cost = records.total_cost
-    done = transition(
-        conn, Kind.ATTEMPT, c.attempt_id, failure.status, fence=c.lease_token,
-        where="lease_expires_at < now()" if still_expired else None,
-        sets={"cost_usd": cost, "error_type": failure.error_type[:200],
-              "error_message": failure.message, "traceback": failure.traceback},
-        raw_sets=_finished_sets(), attempt_id=c.attempt_id,
-        event_data={"step_name": c.step_name, "error": failure.message},
-    )  # fmt: skip
-    if job is None or done is None:
-        return False
-    outbox.add_event(done.event)
-    write_records(conn, c, records)
-    _add_job_cost(conn, c.job_id, cost)
-    if cost:
-        conn.execute("UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id))
-    _after_failure(conn, job, c, failure, outbox)
-    return True
+    with conn.pipeline():
+        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        attempt_p = send_transition(
+            conn, Kind.ATTEMPT, c.attempt_id, failure.status, fence=c.lease_token,
+            where="lease_expires_at < now()" if still_expired else None,
+            sets={"cost_usd": cost, "error_type": failure.error_type[:200],
+                  "error_message": failure.message, "traceback": failure.traceback},
+            raw_sets=_finished_sets(), attempt_id=c.attempt_id,
+            event_data={"step_name": c.step_name, "error": failure.message},
+        )  # fmt: skip
+        write_records(conn, c, records)
+        _add_job_cost(conn, c.job_id, cost)
+        if cost:
+            conn.execute("UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id))
+        step_cursor = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,))
+        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_cursor.fetchone()
+        if job is None or attempt is None or step is None:
+            raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
+        outbox.add_event(attempt.event)
+        _after_failure(conn, job, step, c, failure, outbox)
 
 
 def _after_failure(
-    conn: psycopg.Connection[Any], job: dict[str, Any], c: Claim, failure: Failure, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    job: dict[str, Any],
+    step: dict[str, Any],
+    c: Claim,
+    failure: Failure,
+    outbox: Outbox,
 ) -> None:
-    step = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,)).fetchone()
-    assert step is not None
     delay = next_retry(RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"]))
     errors = {"error_type": failure.error_type[:200], "error_message": failure.message}
     data = {"step_name": c.step_name, "error": failure.message, "retry_count": c.attempt_number,
@@ -264,7 +272,7 @@ def _after_failure(
         )  # fmt: skip
         outbox.add_event(waiting.event if waiting else None)
         if waiting is not None and delay == 0:
-            scheduler.new_attempt(conn, c.job_id, waiting.row, outbox, from_status=StepStatus.RETRYING)
+            scheduler.new_attempt(conn, job, waiting.row, outbox, from_status=StepStatus.RETRYING).result()
         scheduler.settle_job(conn, c.job_id, outbox)
         return
     final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED

@@ -74,7 +74,7 @@ def _rows(conn: psycopg.Connection[Any], query: str, job_id: uuid.UUID) -> list[
 def export_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
     """Everything recorded about one job, redacted (NotFound for another workspace's job)."""
     job = queries.get_job(conn, workspace_id, job_id)
-    document = {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "exported_at": datetime.now(UTC),
         "job": job,

@@ -189,7 +189,7 @@ def list_jobs(
         )
         SELECT {_ITEM} FROM page p JOIN jobs j ON j.id = p.id {_JOINS}
         ORDER BY p.created_at {order}, p.id {order}
-        """,  # noqa: S608 - only our own constant fragments are formatted in
+        """,  # only our own constant fragments are formatted in
         plan.params,
     ).fetchall()
     more = len(rows) > limit
@@ -315,8 +315,15 @@ def step_attempts(
         (job_id, s["id"]),
     ):
         costs.setdefault(c.pop("attempt_id"), []).append(c)
+    metrics: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for m in conn.execute(
+        "SELECT attempt_id, name, value, unit, created_at FROM step_metrics WHERE job_id = %s AND step_id = %s ORDER BY id",
+        (job_id, s["id"]),
+    ):
+        metrics.setdefault(m.pop("attempt_id"), []).append(m)
     for a in attempts:
         a["costs"] = costs.get(a["id"], [])
+        a["metrics"] = metrics.get(a["id"], [])
     return s, attempts
 
 

@@ -19,10 +19,10 @@ from typing import Any
 import psycopg
 
 from backend.jobs import scheduler
-from backend.jobs.attempts import Failure, Records, claim_from_row, finish_failure
+from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus, StepStatus
-from backend.queue import Dispatch, is_waiting, step_queue
+from backend.queue import AttemptRef, Dispatch, is_waiting, step_queue
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -47,7 +47,8 @@ def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> Re
             report.lost.append(attempt["id"])
     for attempt in _stale_queued(conn, queued_grace_seconds):
         if not is_waiting(step_queue(), attempt["id"]):
-            outbox = Outbox(dispatches=[Dispatch(attempt["id"], attempt["timeout_seconds"])])
+            ref = AttemptRef(attempt["id"], attempt["step_id"], attempt["job_id"])
+            outbox = Outbox(dispatches=[Dispatch(ref, attempt["timeout_seconds"])])
             outbox.flush()
             report.requeued.append(attempt["id"])
     for step in _retries_due(conn):
@@ -61,8 +62,11 @@ def _run(
     work: Callable[[psycopg.Connection[Any], dict[str, Any]], Outbox | None],
     item: dict[str, Any],
 ) -> bool:
-    with conn.transaction():
-        outbox = work(conn, item)
+    try:
+        with conn.transaction():
+            outbox = work(conn, item)
+    except NotRunnable:
+        return False
     if outbox is None:
         return False
     outbox.flush()
@@ -92,15 +96,14 @@ def _mark_lost(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Outbox
         f"worker {attempt['worker_name']} (pid {attempt['pid']}) stopped answering: "
         f"no heartbeat for {silent:.1f} s",
     )
-    claim = claim_from_row(conn, attempt)
-    done = finish_failure(conn, claim, failure, Records(), outbox, still_expired=True)
-    return outbox if done else None
+    finish_failure(conn, claim_from_row(conn, attempt), failure, Records(), outbox, still_expired=True)
+    return outbox
 
 
 def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[dict[str, Any]]:
     return conn.execute(
         """
-        SELECT a.id, s.timeout_seconds FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
+        SELECT a.id, a.step_id, a.job_id, s.timeout_seconds FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
         WHERE a.status = 'queued' AND a.created_at < now() - make_interval(secs => %s)
         ORDER BY a.created_at LIMIT %s
         """,
@@ -128,8 +131,7 @@ def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox |
     ).fetchone()
     if job is None or step is None or not scheduler.job_is_active(job["status"]):
         return None
-    started = scheduler.new_attempt(conn, job["id"], step, outbox, from_status=StepStatus.RETRYING)
-    if started is None:
+    if scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result() is None:
         return None
     scheduler.settle_job(conn, job["id"], outbox)
     return outbox

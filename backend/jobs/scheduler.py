@@ -29,57 +29,72 @@ from backend.jobs.states import (
     AttemptStatus,
     JobStatus,
     Kind,
+    Pending,
     StepStatus,
+    send_transition,
     transition,
 )
-from backend.queue import Dispatch
+from backend.queue import AttemptRef, Dispatch
 from backend.workflows import expressions
 
 ACTIVE_STEP = frozenset({StepStatus.PENDING, StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING})
 
 
+LOCK_JOB_SQL = """
+    SELECT id, status, workspace_id, workflow_id, input_payload FROM jobs
+    WHERE id = %s FOR NO KEY UPDATE
+"""
+
+READY_SQL = """
+    SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
+           jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
+             SELECT 1 FROM job_steps d
+             WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key AND d.status <> 'skipped'
+           ) AS upstream_skipped
+    FROM job_steps s
+    WHERE s.job_id = %s AND s.status = 'pending'
+      AND NOT EXISTS (
+        SELECT 1 FROM job_steps d
+        WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+          AND d.status NOT IN ('completed', 'skipped'))
+    ORDER BY s.step_index
+"""
+
+
 def lock_job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any] | None:
-    return conn.execute(
-        "SELECT id, status, workspace_id, workflow_id, input_payload FROM jobs WHERE id = %s FOR NO KEY UPDATE",
-        (job_id,),
-    ).fetchone()
+    return conn.execute(LOCK_JOB_SQL, (job_id,)).fetchone()
 
 
-def schedule_ready(conn: psycopg.Connection[Any], job: dict[str, Any], outbox: Outbox) -> None:
-    """Queue (or skip) every step whose dependencies are done, until nothing changes."""
-    while True:
-        ready = conn.execute(
-            """
-            SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
-                   jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
-                     SELECT 1 FROM job_steps d
-                     WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-                       AND d.status <> 'skipped') AS upstream_skipped
-            FROM job_steps s
-            WHERE s.job_id = %s AND s.status = 'pending'
-              AND NOT EXISTS (
-                SELECT 1 FROM job_steps d
-                WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-                  AND d.status NOT IN ('completed', 'skipped'))
-            ORDER BY s.step_index
-            """,
-            (job["id"],),
-        ).fetchall()
-        if not ready:
-            return
+def schedule_ready(
+    conn: psycopg.Connection[Any],
+    job: dict[str, Any],
+    outbox: Outbox,
+    ready: list[dict[str, Any]] | None = None,
+) -> None:
+    """Queue (or skip) every step whose dependencies are done, until nothing changes.
+    `ready` is the result of READY_SQL when the caller already fetched it."""
+    rows = conn.execute(READY_SQL, (job["id"],)).fetchall() if ready is None else ready
+    while rows:
+        sent: list[Pending] = []
         skipped_any = False
-        for step in ready:
+        for step in rows:
             verdict = _condition_verdict(conn, job, step)
             if verdict is True:
-                new_attempt(conn, job["id"], step, outbox, from_status=StepStatus.PENDING)
+                sent.append(new_attempt(conn, job, step, outbox, from_status=StepStatus.PENDING))
             elif verdict is False:
-                _skip(conn, step, outbox)
+                sent.append(_skip(conn, step))
                 skipped_any = True
             else:
                 _fail_condition(conn, job, step, verdict, outbox)
                 return
+        for pending in sent:
+            moved = pending.result()
+            if moved is None:
+                raise RuntimeError(f"a ready step of job {job['id']} changed under the job lock")
+            outbox.add_event(moved.event)
         if not skipped_any:
             return
+        rows = conn.execute(READY_SQL, (job["id"],)).fetchall()
 
 
 def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]) -> bool | str:
@@ -103,14 +118,13 @@ def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step:
         return f"condition {step['condition']!r} could not be evaluated: {exc}"
 
 
-def _skip(conn: psycopg.Connection[Any], step: dict[str, Any], outbox: Outbox) -> None:
+def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
     reason = "every dependency was skipped" if step["upstream_skipped"] else f"condition false: {step['condition']}"
-    done = transition(
+    return send_transition(
         conn, Kind.STEP, step["id"], StepStatus.SKIPPED,
         sets={"error_message": None}, raw_sets={"completed_at": "now()"},
         event_data={"step_name": step["name"], "reason": reason},
     )  # fmt: skip
-    outbox.add_event(done.event if done else None)
 
 
 def _fail_condition(
@@ -129,60 +143,57 @@ def _fail_condition(
 
 def new_attempt(
     conn: psycopg.Connection[Any],
-    job_id: uuid.UUID,
+    job: dict[str, Any],
     step: dict[str, Any],
     outbox: Outbox,
     from_status: StepStatus,
-) -> uuid.UUID | None:
-    """Create the step's next attempt and queue the step; the dispatch goes out after commit."""
+) -> Pending:
+    """Queue the step with its next attempt; the message goes out after commit. The caller
+    reads the returned transition (it runs under the job lock, so it matches)."""
     attempt_id = uuid.uuid4()
     number = int(step["attempt_count"]) + 1
-    moved = transition(
+    moved = send_transition(
         conn, Kind.STEP, step["id"], StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
         sets={"attempt_count": number}, raw_sets={"next_attempt_at": "NULL"},
         attempt_id=attempt_id,
         event_data={"step_name": step["name"], "attempt": number},
     )  # fmt: skip
-    if moved is None:
-        return None
     conn.execute(
         """
         INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
                                    status, cancel_requested, cost_usd)
         VALUES (%s, %s, %s, %s, %s, %s, 'queued', false, 0)
         """,
-        (attempt_id, job_id, step["id"], moved.row["workspace_id"], step["step_key"], number),
+        (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
     )
-    outbox.add_event(moved.event)
-    outbox.dispatches.append(Dispatch(attempt_id, step["timeout_seconds"]))
-    return attempt_id
+    ref = AttemptRef(attempt_id, step["id"], job["id"])
+    outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
+    return moved
+
+
+SETTLE_SQL = """
+    WITH stats AS (
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE status = ANY(%(terminal)s)) AS done,
+               count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
+               (array_agg(name ORDER BY step_index)
+                    FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
+        FROM job_steps WHERE job_id = %(job_id)s
+    )
+    UPDATE jobs SET steps_done = stats.done, current_step = stats.current, updated_at = now(),
+                    progress = CASE WHEN stats.total > 0 THEN stats.done::float / stats.total ELSE 1 END
+    FROM stats WHERE jobs.id = %(job_id)s
+    RETURNING stats.total, stats.done, stats.failed
+"""
+_TERMINAL = sorted(str(s) for s in STEP_TERMINAL)
 
 
 def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox) -> None:
     """Update progress and current step; complete or fail the job when every step is terminal."""
-    terminal = [str(s) for s in STEP_TERMINAL]
-    stats = conn.execute(
-        """
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE status = ANY(%s)) AS done,
-               count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
-               (array_agg(name ORDER BY step_index)
-                    FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
-        FROM job_steps WHERE job_id = %s
-        """,
-        (terminal, job_id),
-    ).fetchone()
+    stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job_id}).fetchone()
     assert stats is not None
-    total, done = int(stats["total"]), int(stats["done"])
-    conn.execute(
-        """
-        UPDATE jobs SET steps_done = %s, progress = %s, current_step = %s, updated_at = now()
-        WHERE id = %s
-        """,
-        (done, done / total if total else 1.0, stats["current"], job_id),
-    )
-    if done < total:
+    if stats["done"] < stats["total"]:
         return
     if stats["failed"]:
         fail_job(conn, job_id, _first_error(conn, job_id), outbox)

@@ -168,6 +168,13 @@ class Cost(BaseModel):
     created_at: datetime
 
 
+class Metric(BaseModel):
+    name: str
+    value: float
+    unit: str | None
+    created_at: datetime
+
+
 class Attempt(BaseModel):
     id: uuid.UUID
     attempt_number: int
@@ -185,6 +192,7 @@ class Attempt(BaseModel):
     traceback: str | None
     cost_usd: float
     costs: list[Cost]
+    metrics: list[Metric]
 
 
 class StepAttempts(BaseModel):

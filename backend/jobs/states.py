@@ -12,13 +12,13 @@ and skipped never change again, and attempts never leave a terminal status.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 
@@ -143,6 +143,23 @@ class Transitioned:
     event: dict[str, Any] | None
 
 
+class Pending:
+    """A transition sent to the server whose result is read later, so that several statements
+    travel in one round trip under `conn.pipeline()`."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    def result(self) -> Transitioned | None:
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        from_status = record.pop("_from_status")
+        event = record.pop("_event")
+        return Transitioned(row=record, from_status=from_status, event=event)
+
+
 def transition(
     conn: psycopg.Connection[Any],
     kind: Kind,
@@ -161,52 +178,72 @@ def transition(
     permits) and, when `fence` is given, if it still holds that lease token.
 
     `sets` are extra column values (parameters); `raw_sets` extra SQL expressions and `where`
-    an extra condition (constants of our own code only, e.g. "now()"). Returns the new row, or None when nothing matched.
+    an extra condition (constants of our own code only, e.g. "now()"). Returns the new row,
+    or None when nothing matched.
     """
+    return send_transition(
+        conn, kind, row_id, to, allowed_from=allowed_from, sets=sets, raw_sets=raw_sets,
+        fence=fence, where=where, event_data=event_data, attempt_id=attempt_id,
+    ).result()  # fmt: skip
+
+
+def send_transition(
+    conn: psycopg.Connection[Any],
+    kind: Kind,
+    row_id: uuid.UUID,
+    to: str,
+    *,
+    allowed_from: frozenset[str] | None = None,
+    sets: dict[str, Any] | None = None,
+    raw_sets: dict[str, str] | None = None,
+    fence: uuid.UUID | None = None,
+    where: str | None = None,
+    event_data: dict[str, Any] | None = None,
+    attempt_id: uuid.UUID | None = None,
+) -> Pending:
+    """`transition()` without waiting for its result (see Pending)."""
     permitted = ALLOWED[kind].get(to, frozenset())
     sources = permitted if allowed_from is None else allowed_from & permitted
     if not sources:
         raise ValueError(f"no transition to {kind} {to!r} from {sorted(allowed_from or [])}")
+    values = sets or {}
     params: dict[str, Any] = {
         "id": row_id,
         "to": str(to),
-        "from": [str(s) for s in sources],
+        "from": sorted(str(s) for s in sources),
         "fence": fence,
         "attempt_id": attempt_id,
         "event_type": EVENT_TYPES[kind].get(to),
         "data": Jsonb(event_data or {}),
+        **{f"s_{column}": value for column, value in values.items()},
     }
-    assignments: list[sql.Composable] = [sql.SQL("status = %(to)s"), sql.SQL("updated_at = now()")]
-    for i, (column, value) in enumerate((sets or {}).items()):
-        params[f"s{i}"] = value
-        assignments.append(sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(f"s{i}")))
-    for column, expression in (raw_sets or {}).items():
-        assignments.append(sql.SQL("{} = ").format(sql.Identifier(column)) + sql.SQL(expression))  # type: ignore[arg-type]
-    query = _transition_sql(kind, fence is not None, where, sql.SQL(", ").join(assignments))
-    row = conn.execute(query, params).fetchone()
-    if row is None:
-        return None
-    record = dict(row) if not isinstance(row, dict) else row
-    from_status = record.pop("_from_status")
-    event = record.pop("_event")
-    return Transitioned(row=record, from_status=from_status, event=event)
+    raw = tuple(sorted((raw_sets or {}).items()))
+    query = _transition_sql(kind, fence is not None, where, tuple(sorted(values)), raw)
+    return Pending(conn.execute(query, params))
 
 
-def _transition_sql(kind: Kind, fenced: bool, where: str | None, assignments: sql.Composable) -> sql.Composed:
-    table = sql.Identifier(_TABLES[kind])
-    fence_clause: sql.Composable = sql.SQL(" AND lease_token = %(fence)s") if fenced else sql.SQL("")
+@functools.lru_cache(maxsize=512)
+def _transition_sql(
+    kind: Kind, fenced: bool, where: str | None, columns: tuple[str, ...], raw: tuple[tuple[str, str], ...]
+) -> str:
+    """The statement text, built once per shape: the same text every time lets the server
+    reuse its prepared plan."""
+    assignments = ["status = %(to)s", "updated_at = now()"]
+    assignments += [f"{_ident(c)} = %(s_{c})s" for c in columns]
+    assignments += [f"{_ident(c)} = {expression}" for c, expression in raw]
+    conditions = " AND lease_token = %(fence)s" if fenced else ""
     if where:
-        fence_clause = fence_clause + sql.SQL(" AND ") + sql.SQL(where)  # type: ignore[arg-type]
-    join_job = sql.SQL("") if kind is Kind.JOB else sql.SQL(" JOIN jobs j ON j.id = u.job_id")
-    return sql.SQL(
-        """
+        conditions += f" AND {where}"
+    join_job = "" if kind is Kind.JOB else " JOIN jobs j ON j.id = u.job_id"
+    table = _TABLES[kind]
+    return f"""
         WITH prev AS (
             SELECT id, status FROM {table}
-            WHERE id = %(id)s AND status = ANY(%(from)s){fence}
+            WHERE id = %(id)s AND status = ANY(%(from)s){conditions}
             FOR UPDATE
         ),
         u AS (
-            UPDATE {table} t SET {assignments}
+            UPDATE {table} t SET {", ".join(assignments)}
             FROM prev WHERE t.id = prev.id
             RETURNING t.*, prev.status AS _from_status
         ),
@@ -214,20 +251,19 @@ def _transition_sql(kind: Kind, fenced: bool, where: str | None, assignments: sq
             INSERT INTO job_events
                 (workspace_id, job_id, workflow_id, step_key, attempt_id,
                  type, from_status, to_status, data)
-            SELECT {source}, %(event_type)s::varchar, u._from_status, u.status, %(data)s
+            SELECT {_EVENT_SOURCE[kind]}, %(event_type)s::varchar, u._from_status, u.status, %(data)s
             FROM u{join_job}
             WHERE %(event_type)s::text IS NOT NULL
             RETURNING *
         )
         SELECT u.*, (SELECT to_jsonb(ev) FROM ev) AS _event FROM u
         """
-    ).format(
-        table=table,
-        fence=fence_clause,
-        assignments=assignments,
-        source=sql.SQL(_EVENT_SOURCE[kind]),
-        join_job=join_job,
-    )
+
+
+def _ident(column: str) -> str:
+    if not column.replace("_", "").isalnum():
+        raise ValueError(f"not a column name: {column!r}")
+    return f'"{column}"'
 
 
 def record_event(

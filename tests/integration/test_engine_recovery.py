@@ -56,7 +56,8 @@ def test_sigkill_mid_step_completes_through_new_attempt(engine: Engine, tmp_path
     assert job["status"] == "completed"
     attempts = engine.attempts(job_id, "a")
     assert [a["status"] for a in attempts] == ["lost", "completed"]
-    assert attempts[0]["error_type"] == "LeaseExpired"
+    # a dead worker is found by its lease expiring; a dead horse by its living parent, at once
+    assert attempts[0]["error_type"] == ("LeaseExpired" if target == "worker" else "WorkHorseDied")
     assert sum(a["status"] == "completed" for a in engine.attempts(job_id)) == 2  # a once, b once
     assert engine.steps(job_id)["b"]["status"] == "completed"
 
@@ -82,20 +83,19 @@ def test_late_write_of_a_lost_attempt_is_rejected(engine: Engine, tmp_path: Path
     """A worker that comes back after its lease was declared lost cannot write its result."""
     from backend.jobs import attempts
     from backend.jobs.outbox import Outbox
+    from backend.queue import AttemptRef
 
     engine.register(chain("fenced", "a", action="test.noop", retry=RETRY))
     job_id = engine.create("fenced")
-    attempt_id = engine.attempts(job_id, "a")[0]["id"]
-    outbox = Outbox()
+    row = engine.attempts(job_id, "a")[0]
+    ref = AttemptRef(row["id"], row["step_id"], row["job_id"])
     with engine.conn.transaction():
-        claim = attempts.claim(engine.conn, attempt_id, "w1", 1, 0.2, outbox)
-    assert claim is not None
+        claim = attempts.claim(engine.conn, ref, "w1", 1, 0.2, Outbox())
     time.sleep(0.4)
     report = reaper.reap(engine.conn)
-    assert report.lost == [attempt_id]
-    with engine.conn.transaction():
-        written = attempts.finish_success(engine.conn, claim, {"late": True}, attempts.Records(), Outbox())
-    assert written is False
+    assert report.lost == [row["id"]]
+    with pytest.raises(attempts.NotRunnable), engine.conn.transaction():
+        attempts.finish_success(engine.conn, claim, {"late": True}, attempts.Records(), Outbox())
     job = engine.drain(job_id)
     assert job["status"] == "completed"
     step = engine.steps(job_id)["a"]
@@ -122,12 +122,12 @@ def test_redis_flushed_while_jobs_queued(engine: Engine, redis_url: str) -> None
 
 def test_duplicate_message_runs_the_step_once(engine: Engine) -> None:
     from backend.jobs.outbox import Outbox
-    from backend.queue import Dispatch
+    from backend.queue import AttemptRef, Dispatch
 
     engine.register(chain("dup", "a"))
     job_id = engine.create("dup")
-    attempt_id = engine.attempts(job_id, "a")[0]["id"]
-    Outbox(dispatches=[Dispatch(attempt_id)]).flush()  # rq now holds the same attempt twice
+    row = engine.attempts(job_id, "a")[0]
+    Outbox(dispatches=[Dispatch(AttemptRef(row["id"], row["step_id"], row["job_id"]))]).flush()  # rq now holds the same attempt twice
     engine.drain(job_id)
     assert [a["status"] for a in engine.attempts(job_id, "a")] == ["completed"]
     assert [e["type"] for e in engine.events(job_id)].count("step_started") == 1

@@ -1,0 +1,54 @@
+"""The forking worker: rq's `Worker`, with the database work moved out of the work horse.
+
+The parent claims the attempt and records its outcome over its long-lived connection; the
+horse, forked per job as usual, only runs the step function (user code stays isolated).
+A forked child cannot reuse the parent's connection, so doing the writes in the horse would
+cost a new connection and a cold server backend per step. The parent also sees at once when
+a horse dies (killed, out of memory) and records the attempt as lost without waiting for the
+lease to expire."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rq import Worker as RqWorker
+from rq.job import Job
+from rq.queue import Queue
+
+from backend.jobs.attempts import Failure
+from backend.jobs.states import AttemptStatus
+from backend.queue import TASK
+from workers import outcome_file, tasks
+from workers.runner import Outcome
+
+_SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+
+
+class Worker(RqWorker):
+    def execute_job(self, job: Job, queue: Queue) -> Any:
+        if job.func_name != TASK:
+            return super().execute_job(job, queue)
+        ref = tasks.to_ref(*job.args)
+        claim = tasks.claim_attempt(ref, self.name)
+        path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
+        tasks.PREPARED[str(ref.attempt_id)] = tasks.Prepared(claim, path)
+        try:
+            result = super().execute_job(job, queue)
+        finally:
+            del tasks.PREPARED[str(ref.attempt_id)]
+        if claim is not None:
+            tasks.record(claim, outcome_file.read(path) or _horse_died())
+        return result
+
+
+def _horse_died() -> Outcome:
+    return Outcome(
+        failure=Failure(
+            AttemptStatus.LOST,
+            "WorkHorseDied",
+            f"the work horse of worker pid {os.getpid()} exited without a result (killed or crashed)",
+        )
+    )
