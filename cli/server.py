@@ -15,10 +15,13 @@ from rich.console import Console
 from backend.db import connect
 from backend.settings import get_settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
+    from cli import tokens
+
+    app.add_typer(tokens.app, name="token")
     app.command(epilog="Example: jobmonitor up --port 3000")(up)
     app.command(epilog="Example: jobmonitor worker --count 4 --simple")(worker)
     app.command(epilog="Example: jobmonitor reaper --interval 2")(reaper)
@@ -102,7 +105,7 @@ def seed(
 
 
 def seed_examples(workspace: str) -> list[tuple[str, bool]]:
-    from backend.auth.service import ensure_workspace
+    from backend.auth.service import create_workspace_if_missing
     from backend.steps import load_step_modules
     from backend.workflows.definition import load_document
     from backend.workflows.service import register_workflow
@@ -111,7 +114,7 @@ def seed_examples(workspace: str) -> list[tuple[str, bool]]:
     load_step_modules(get_settings().step_modules)
     results = []
     with connect() as conn, conn.transaction():
-        workspace_id = ensure_workspace(conn, workspace)
+        workspace_id = create_workspace_if_missing(conn, workspace)[0]["id"]
         for path in workflow_files():
             document = load_document(Path(path).read_text(), str(path))
             registered = register_workflow(conn, workspace_id, document)

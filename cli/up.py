@@ -15,7 +15,7 @@ from backend.settings import get_settings, reset_settings
 from cli.services import ServiceError, ensure_postgres, ensure_redis
 from cli.supervisor import Supervisor
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def run_up(port: int, worker_count: int, web: bool = True) -> int:
