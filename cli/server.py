@@ -64,8 +64,10 @@ def reaper(
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
     from backend.jobs.reaper import reap
+    from backend.steps import load_step_modules
 
     _configure_logging()
+    load_step_modules(get_settings().step_modules)  # for the snapshots of jobs it ends
     every = interval or get_settings().reaper_interval
     stop = threading.Event()
 

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from backend.steps import StepContext, step
+from backend.steps import StepContext, snapshot, step
 
 
 @step("test.noop")
@@ -60,3 +60,17 @@ def sleep_first_attempt(ctx: StepContext) -> dict[str, Any]:
 @step("test.bad_output")
 def bad_output(ctx: StepContext) -> Any:
     return {"not json": object()}
+
+
+COUNTER = {"items": 0}
+
+
+@snapshot("test.counter")
+def counter_state() -> dict[str, Any]:
+    return {"items": COUNTER["items"], "label": "in-process counter"}
+
+
+@step("test.add_items")
+def add_items(ctx: StepContext) -> dict[str, Any]:
+    COUNTER["items"] += int(ctx.params.get("n", 1))
+    return {"items": COUNTER["items"]}

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from backend.jobs import scheduler
+from backend.jobs import scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     AttemptStatus,
@@ -113,6 +113,8 @@ def claim(
         raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")
     for event in (started.event if started else None, step.event):
         outbox.add_event(event)
+    if started is not None and row["snapshot"]:  # under the job lock: no step runs before it
+        snapshots.save_before(conn, ref.job_id, row["snapshot"])
     s = step.row
     return Claim(
         attempt_id=ref.attempt_id, job_id=ref.job_id, step_id=ref.step_id, workspace_id=s["workspace_id"],
@@ -125,6 +127,8 @@ def claim(
 
 _CONTEXT_SQL = """
     SELECT j.input_payload,
+           (SELECT v.definition->>'snapshot' FROM workflow_versions v
+            WHERE v.id = j.workflow_version_id) AS snapshot,
            (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
             FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
               AND d.status = 'completed') AS upstream

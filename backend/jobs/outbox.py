@@ -4,6 +4,7 @@ Collected while the transaction runs, sent in one Redis pipeline once it has com
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 class Outbox:
     dispatches: list[Dispatch] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    ended_jobs: list[uuid.UUID] = field(default_factory=list)  # for their after-snapshots
 
     def add_event(self, event: dict[str, Any] | None) -> None:
         if event is not None:
@@ -28,6 +30,8 @@ class Outbox:
     def flush(self, redis: Redis | None = None) -> None:
         """Enqueue and publish. A Redis failure here loses nothing: the reaper re-enqueues
         queued attempts that are missing from Redis, and subscribers read gaps from Postgres."""
+        if self.ended_jobs:
+            self._snapshots()
         if not self.dispatches and not self.events:
             return
         connection = redis or redis_client()
@@ -40,3 +44,12 @@ class Outbox:
             log.warning("outbox flush failed (the reaper will recover): %s", exc)
         self.dispatches.clear()
         self.events.clear()
+
+    def _snapshots(self) -> None:
+        from backend.db import connect
+        from backend.jobs import snapshots
+
+        with connect(autocommit=True) as conn:
+            for job_id in self.ended_jobs:
+                snapshots.save_after(conn, job_id)
+        self.ended_jobs.clear()

@@ -204,7 +204,9 @@ def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox)
         raw_sets={"completed_at": "now()", "current_step": "NULL"},
         event_data=_job_event_data(conn, job_id),
     )  # fmt: skip
-    outbox.add_event(finished.event if finished else None)
+    if finished is not None:
+        outbox.add_event(finished.event)
+        outbox.ended_jobs.append(job_id)
 
 
 def _leaf_outputs(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
@@ -254,6 +256,7 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
     if failed is None:
         return
     outbox.add_event(failed.event)
+    outbox.ended_jobs.append(job_id)
     stop_steps(conn, job_id, outbox, reason="not run: the job failed")
 
 

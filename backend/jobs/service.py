@@ -247,6 +247,7 @@ def cancel_job(
     if moved is None:
         raise InvalidTransition(f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled")
     outbox.add_event(moved.event)
+    outbox.ended_jobs.append(job_id)
     scheduler.stop_steps(conn, job_id, outbox, reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled")
     scheduler.settle_job(conn, job_id, outbox)
     return str(job["status"])

@@ -215,3 +215,17 @@ def _wait_for(predicate: Any, timeout: float = 15.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def test_snapshots_before_and_after_with_delta(engine: Engine) -> None:
+    from tests.stepdefs import COUNTER
+
+    engine.register({"name": "audited", "snapshot": "test.counter", "steps": [
+        {"key": "a", "action": "test.add_items", "params": {"n": 3}},
+        {"key": "b", "action": "test.add_items", "params": {"n": 2}, "depends_on": ["a"]},
+    ]})  # fmt: skip
+    start = COUNTER["items"]
+    job = engine.drain(engine.create("audited"))
+    assert job["state_before"] == {"items": start, "label": "in-process counter"}
+    assert job["state_after"] == {"items": start + 5, "label": "in-process counter"}
+    assert job["delta"] == {"items": 5}
