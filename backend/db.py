@@ -1,10 +1,9 @@
-"""Database access: one SQLAlchemy engine per process for the API and services, and plain
-psycopg connections for the worker hot path.
+"""Database access: the API's psycopg pool (`api_pool()`), one SQLAlchemy engine per process for
+services that use sessions, and plain psycopg connections for the worker hot path.
 
-Both speak to the same tables. Service functions take a `psycopg.Connection` and never commit:
-the caller owns the transaction (`session_scope()` in the API, `worker_connection()` in a step
-task). `raw_connection(session)` hands a SQLModel session's connection to those services so one
-transaction covers both.
+All speak to the same tables. Service functions take a `psycopg.Connection` and never commit:
+the caller owns the transaction (`backend.api.deps.transaction()` in the API, `session_scope()`
+with `raw_connection(session)`, `worker_connection()` in a step task).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from backend.settings import get_settings
 TASK = "workers.tasks.run_attempt"
 NO_TIMEOUT_BACKSTOP = 24 * 3600  # rq kills a work horse after this when a step has no timeout
 TIMEOUT_GRACE = 30  # our own timer stops the step; rq's is only the backstop
+RESULT_TTL = 500  # rq's default: with 0, rq deletes each job on success, which costs more than keeping it
 
 _redis: Redis | None = None
 _redis_pid: int | None = None
@@ -78,7 +79,7 @@ def enqueue(pipe: Pipeline, queue: Queue, dispatches: Iterable[Dispatch]) -> Non
             args=d.ref.args(),
             job_id=str(d.ref.attempt_id),
             timeout=_rq_timeout(d.timeout_seconds),
-            result_ttl=0,
+            result_ttl=RESULT_TTL,
             failure_ttl=24 * 3600,
             description=f"attempt {d.ref.attempt_id}",
         )

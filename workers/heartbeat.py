@@ -24,42 +24,69 @@ from workers.context import RunContext
 log = logging.getLogger(__name__)
 
 
+PUBLISH_DELAY = 0.05  # seconds a claim's events may wait to travel with the step's outcome
+
+
 class Heartbeat:
     def __init__(self) -> None:
         self._wake = threading.Event()
         self._beating = threading.Lock()  # held during a beat: unwatch() waits for it
         self._current: tuple[Claim, RunContext] | None = None
+        self._unsent: Outbox | None = None
         self._due = 0.0
+        self._publish_due = 0.0
         self._pid: int | None = None
         self._conn: psycopg.Connection[Any] | None = None
 
-    def watch(self, claim: Claim, ctx: RunContext) -> None:
+    def watch(self, claim: Claim, ctx: RunContext, unsent: Outbox | None = None) -> None:
+        """Beat for this attempt from now on. `unsent` (the claim's events) is published if
+        the step is still running after PUBLISH_DELAY; a faster step hands it back through
+        unwatch() to go out with its outcome in one Redis round trip."""
         if self._pid != os.getpid():  # first use in this process (or a forked horse)
             self._pid, self._conn = os.getpid(), None
             threading.Thread(target=self._loop, name="heartbeat", daemon=True).start()
         ctx.beat_now = self._wake
-        self._due = time.monotonic() + get_settings().heartbeat_every
+        now = time.monotonic()
+        self._due, self._publish_due = now + get_settings().heartbeat_every, now + PUBLISH_DELAY
+        self._unsent = unsent
         self._current = (claim, ctx)
+        if unsent is not None:
+            self._wake.set()
 
-    def unwatch(self) -> None:
+    def unwatch(self) -> Outbox | None:
+        """Stop beating; returns the claim's events if they were not published yet."""
         with self._beating:
             self._current = None
+            unsent, self._unsent = self._unsent, None
+        return unsent
 
     def _loop(self) -> None:
         interval = get_settings().heartbeat_every
         while True:
-            asked = self._wake.wait(max(self._due - time.monotonic(), 0.01) if self._current else interval)
+            asked = self._wake.wait(self._timeout(interval))
             self._wake.clear()
             with self._beating:
                 current = self._current
-                if current is None or (not asked and time.monotonic() < self._due):
+                if current is None:
                     continue
-                self._due = time.monotonic() + interval
+                now = time.monotonic()
+                if self._unsent is not None and now >= self._publish_due:
+                    unsent, self._unsent = self._unsent, None
+                    unsent.flush()
+                if not asked and now < self._due:
+                    continue
+                self._due = now + interval
                 try:
                     self._beat(*current)
                 except psycopg.Error as exc:  # the database is away: the lease may lapse; keep trying
                     log.warning("heartbeat failed for attempt %s: %s", current[0].attempt_id, exc)
                     self._conn = None
+
+    def _timeout(self, interval: float) -> float:
+        if self._current is None:
+            return interval
+        due = min(self._due, self._publish_due) if self._unsent is not None else self._due
+        return max(due - time.monotonic(), 0.005)
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.broken:

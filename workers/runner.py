@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.jobs.attempts import Claim, Failure, Records
+from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from backend.steps import REGISTRY
 from workers.context import (
@@ -35,13 +36,19 @@ class Outcome:
     failure: Failure | None = None
     interrupted: bool = False  # cancelled or lease lost: nothing of it may be written
     records: Records = field(default_factory=Records)  # what was not yet saved by a heartbeat
+    unsent: Outbox | None = None  # the claim's events, when the step was too quick to send them
 
 
-def execute(claim: Claim) -> Outcome:
+def execute(claim: Claim, unsent: Outbox | None = None) -> Outcome:
     """Run the step and decide its outcome, once, here."""
     ctx = RunContext(claim)
-    outcome = _run(claim, ctx)
+    HEARTBEAT.watch(claim, ctx, unsent)
+    try:
+        outcome = _run(claim, ctx)
+    finally:
+        left = HEARTBEAT.unwatch()
     outcome.records = ctx.records.take()
+    outcome.unsent = left
     return outcome
 
 
@@ -50,7 +57,6 @@ def _run(claim: Claim, ctx: RunContext) -> Outcome:
     if fn is None:
         failure = Failure(AttemptStatus.FAILED, "UnknownAction", f"no step function registered as {claim.action!r}")
         return Outcome(failure=failure)
-    HEARTBEAT.watch(claim, ctx)
     started = time.monotonic()
     try:
         with _interruptible(ctx, claim.timeout_seconds), _captured(ctx):
@@ -66,8 +72,6 @@ def _run(claim: Claim, ctx: RunContext) -> Outcome:
     except Exception as exc:
         failure = Failure(AttemptStatus.FAILED, type(exc).__name__, str(exc) or repr(exc), traceback.format_exc())
         return Outcome(failure=failure)
-    finally:
-        HEARTBEAT.unwatch()
 
 
 @contextlib.contextmanager

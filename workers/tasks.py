@@ -45,9 +45,10 @@ def run_attempt(attempt_id: str, step_id: str | None = None, job_id: str | None 
         if prepared.claim is not None:
             outcome_file.write(prepared.outcome_path, execute(prepared.claim))
         return
-    claim = claim_attempt(to_ref(attempt_id, step_id, job_id), _worker_name())
-    if claim is not None:
-        record(claim, execute(claim))
+    claimed = claim_attempt(to_ref(attempt_id, step_id, job_id), _worker_name(), publish=False)
+    if claimed is not None:
+        claim, unsent = claimed
+        record(claim, execute(claim, unsent))
 
 
 def to_ref(attempt_id: str, step_id: str | None, job_id: str | None) -> AttemptRef:
@@ -61,7 +62,9 @@ def to_ref(attempt_id: str, step_id: str | None, job_id: str | None) -> AttemptR
     return AttemptRef(uuid.UUID(attempt_id), row["step_id"], row["job_id"])
 
 
-def claim_attempt(ref: AttemptRef, worker: str) -> Claim | None:
+def claim_attempt(ref: AttemptRef, worker: str, publish: bool = True) -> tuple[Claim, Outbox] | None:
+    """Claim in its own transaction. With `publish`, its events go out now; otherwise the
+    caller sends the returned outbox (see Heartbeat.watch)."""
     conn = worker_connection()
     outbox = Outbox()
     try:
@@ -70,14 +73,17 @@ def claim_attempt(ref: AttemptRef, worker: str) -> Claim | None:
     except NotRunnable:
         log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
         return None
-    outbox.flush()
-    return claim
+    if publish:
+        outbox.flush()
+    return claim, outbox
 
 
 def record(claim: Claim, outcome: Outcome) -> None:
-    """Write the attempt's outcome (fenced by its lease) and publish/enqueue what follows."""
+    """Write the attempt's outcome (fenced by its lease) and publish/enqueue what follows,
+    together with the claim's events if they are still unsent: one Redis round trip."""
     if outcome.interrupted:
         log.info("attempt %s was cancelled or lost its lease; its result is dropped", claim.attempt_id)
+        _send(outcome.unsent)
         return
     conn = worker_connection()
     outbox = Outbox()
@@ -89,8 +95,15 @@ def record(claim: Claim, outcome: Outcome) -> None:
                 attempts.finish_failure(conn, claim, outcome.failure, outcome.records, outbox)
     except NotRunnable:
         log.warning("attempt %s lost its lease before it finished; its result is dropped", claim.attempt_id)
+        _send(outcome.unsent)
         return
+    outbox.absorb(outcome.unsent)
     outbox.flush()
+
+
+def _send(outbox: Outbox | None) -> None:
+    if outbox is not None:
+        outbox.flush()
 
 
 def _worker_name() -> str:

@@ -32,7 +32,8 @@ class Worker(RqWorker):
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
-        claim = tasks.claim_attempt(ref, self.name)
+        claimed = tasks.claim_attempt(ref, self.name)
+        claim = claimed[0] if claimed else None
         path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
         tasks.PREPARED[str(ref.attempt_id)] = tasks.Prepared(claim, path)
         try:

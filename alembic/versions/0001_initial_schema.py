@@ -177,7 +177,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_job_events_job', 'job_events', ['job_id', 'id'], unique=False)
-    op.create_index('ix_job_events_workflow', 'job_events', ['workflow_id', 'id'], unique=False)
     op.create_index('ix_job_events_workspace', 'job_events', ['workspace_id', 'id'], unique=False)
     op.create_table('job_steps',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -211,7 +210,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job_id', 'step_key', name='uq_job_steps_job_key')
     )
-    op.create_index('ix_job_steps_job_index', 'job_steps', ['job_id', 'step_index'], unique=False)
     op.create_index('ix_job_steps_retry_due', 'job_steps', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'retrying'"))
     op.create_table('step_costs',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -308,10 +306,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_step_costs_job_id'), table_name='step_costs')
     op.drop_table('step_costs')
     op.drop_index('ix_job_steps_retry_due', table_name='job_steps', postgresql_where=sa.text("status = 'retrying'"))
-    op.drop_index('ix_job_steps_job_index', table_name='job_steps')
     op.drop_table('job_steps')
     op.drop_index('ix_job_events_workspace', table_name='job_events')
-    op.drop_index('ix_job_events_workflow', table_name='job_events')
     op.drop_index('ix_job_events_job', table_name='job_events')
     op.drop_table('job_events')
     op.drop_index('uq_jobs_ws_idempotency', table_name='jobs', postgresql_where=sa.text('idempotency_key IS NOT NULL'))

@@ -88,13 +88,14 @@ def claim(
     lease_ttl: float,
     outbox: Outbox,
 ) -> Claim:
-    """queued -> running with a fresh lease, in one round trip; raises NotRunnable."""
+    """queued -> running with a fresh lease, in two round trips; raises NotRunnable."""
     token = uuid.uuid4()
     with conn.pipeline():
-        conn.execute("SELECT 1 FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,))
+        job = conn.execute("SELECT status FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,)).fetchone()
+        if job is None or job["status"] not in (JobStatus.PENDING, JobStatus.RUNNING):
+            raise NotRunnable(f"job {ref.job_id} is not pending or running")
         attempt_p = send_transition(
             conn, Kind.ATTEMPT, ref.attempt_id, AttemptStatus.RUNNING,
-            where="job_id IN (SELECT id FROM jobs WHERE status IN ('pending', 'running'))",
             sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
             raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
                       "heartbeat_at": "now()", "started_at": "now()"},
@@ -103,11 +104,14 @@ def claim(
             conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
             raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
         )  # fmt: skip
-        job_p = send_transition(
-            conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
-        )
+        job_p = None
+        if job["status"] == JobStatus.PENDING:
+            job_p = send_transition(
+                conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
+            )
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
-        attempt, step, started = attempt_p.result(), step_p.result(), job_p.result()
+        attempt, step = attempt_p.result(), step_p.result()
+        started = job_p.result() if job_p is not None else None
         row = context.fetchone()
     if attempt is None or step is None or row is None:
         raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")

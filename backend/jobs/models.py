@@ -75,10 +75,12 @@ class Job(SQLModel, table=True):
 
 
 class JobStep(SQLModel, table=True):
+    """One step of one job. Looked up by (job_id, step_key): a job's steps are few, so the
+    unique index also serves "in step order"; fewer indexes keep the hot updates cheap."""
+
     __tablename__ = "job_steps"
     __table_args__ = (
         UniqueConstraint("job_id", "step_key", name="uq_job_steps_job_key"),
-        Index("ix_job_steps_job_index", "job_id", "step_index"),
         Index("ix_job_steps_retry_due", "next_attempt_at", postgresql_where=text("status = 'retrying'")),
     )
 
@@ -195,7 +197,6 @@ class JobEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_job_events_job", "job_id", "id"),
         Index("ix_job_events_workspace", "workspace_id", "id"),
-        Index("ix_job_events_workflow", "workflow_id", "id"),
     )
 
     id: int | None = _bigserial()

@@ -27,6 +27,14 @@ class Outbox:
         if event is not None:
             self.events.append(event)
 
+    def absorb(self, earlier: Outbox | None) -> None:
+        """Take over what an earlier transaction left unsent, ahead of our own items."""
+        if earlier is None:
+            return
+        self.dispatches[:0] = earlier.dispatches
+        self.events[:0] = earlier.events
+        self.ended_jobs[:0] = earlier.ended_jobs
+
     def flush(self, redis: Redis | None = None) -> None:
         """Enqueue and publish. A Redis failure here loses nothing: the reaper re-enqueues
         queued attempts that are missing from Redis, and subscribers read gaps from Postgres."""
