@@ -33,7 +33,7 @@ from backend.jobs.states import (
     transition,
 )
 from backend.workflows import service as workflows
-from backend.workflows.definition import WorkflowDefinition, validate_input
+from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,12 @@ def create_job(
     its steps, and queue the steps that can start."""
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
     version = workflows.version_by_id(conn, version_id) if version_id else workflows.latest_version(conn, workflow)
+    schema = version["input_schema"]
     payload = {} if input_payload is None else input_payload
-    problems = validate_input(version["input_schema"], payload)
+    problems = validate_input(schema, payload)
     if problems:
         raise InvalidInput(f"input_payload does not match the input schema of {workflow['name']}", problems)
+    payload = apply_defaults(schema, payload)
     digest = payload_hash(workflow["id"], payload)
     if idempotency_key is not None:
         existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)

@@ -212,6 +212,22 @@ def _input_schema(schema: dict[str, Any]) -> list[Problem]:
     return []
 
 
+def apply_defaults(schema: dict[str, Any], payload: Any) -> Any:
+    """The payload with the `default` of every absent property filled in (nested objects
+    too), so conditions and steps see what the schema promises."""
+    if not isinstance(payload, dict) or not isinstance(schema.get("properties"), dict):
+        return payload
+    filled = dict(payload)
+    for name, sub in schema["properties"].items():
+        if not isinstance(sub, dict):
+            continue
+        if name not in filled and "default" in sub:
+            filled[name] = sub["default"]
+        if name in filled:
+            filled[name] = apply_defaults(sub, filled[name])
+    return filled
+
+
 def validate_input(schema: dict[str, Any], payload: Any) -> list[Problem]:
     """Every place the payload breaks the workflow's input schema, as {"loc", "msg"}."""
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

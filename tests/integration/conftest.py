@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,17 @@ from backend.jobs.outbox import Outbox
 from backend.jobs.states import JOB_TERMINAL
 from backend.queue import redis_client, step_queue
 from backend.workflows.service import register_workflow
+
+
+class BurstWorker(SimpleWorker):
+    """rq's SimpleWorker without its command channel: each burst would otherwise leave a
+    pub/sub thread behind that only notices its stop once a minute."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
 
 
 class Engine:
@@ -50,10 +62,15 @@ class Engine:
         return created.job_id
 
     def work(self) -> None:
-        """Run every queued message once (burst)."""
-        SimpleWorker([step_queue()], connection=redis_client(), serializer=step_queue().serializer).work(
-            burst=True, logging_level="WARNING"
-        )
+        """Run every queued message once (burst), in this process, on the main thread."""
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            BurstWorker([step_queue()], connection=redis_client(), serializer=step_queue().serializer).work(
+                burst=True, logging_level="WARNING"
+            )
+        finally:  # rq installs its own handlers; give pytest (and `timeout`) theirs back
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
 
     def spawn_worker(self, simple: bool = True, burst: bool = True) -> subprocess.Popen[bytes]:
         """A real worker process (`jobmonitor worker`) with this test's environment."""

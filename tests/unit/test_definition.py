@@ -6,7 +6,12 @@ import pytest
 
 from backend.errors import InvalidDefinition
 from backend.workflows import expressions
-from backend.workflows.definition import RetryPolicy, load_document, parse_definition, validate_input
+from backend.workflows.definition import (
+    RetryPolicy,
+    load_document,
+    parse_definition,
+    validate_input,
+)
 
 ACTIONS = {"a.run", "b.run"}
 
@@ -115,3 +120,14 @@ def test_unsafe_expressions_refused(source: str) -> None:
 def test_evaluation_errors_are_typed() -> None:
     with pytest.raises(expressions.EvaluationError):
         expressions.evaluate("input.a > 1", {"a": "text"}, {})
+
+
+def test_defaults_fill_absent_properties_recursively() -> None:
+    from backend.workflows.definition import apply_defaults
+
+    schema = {"type": "object", "properties": {
+        "mode": {"default": "standard"},
+        "opts": {"type": "object", "default": {}, "properties": {"depth": {"default": 2}}},
+        "given": {"default": 1}}}  # fmt: skip
+    assert apply_defaults(schema, {"given": 5}) == {"given": 5, "mode": "standard", "opts": {"depth": 2}}
+    assert apply_defaults(schema, "not an object") == "not an object"
