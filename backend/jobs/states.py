@@ -16,7 +16,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -160,31 +160,28 @@ class Pending:
         return Transitioned(row=record, from_status=from_status, event=event)
 
 
+class TransitionOptions(TypedDict, total=False):
+    allowed_from: frozenset[str] | None
+    sets: dict[str, Any] | None
+    raw_sets: dict[str, str] | None
+    fence: uuid.UUID | None
+    where: str | None
+    event_data: dict[str, Any] | None
+    attempt_id: uuid.UUID | None
+
+
 def transition(
-    conn: psycopg.Connection[Any],
-    kind: Kind,
-    row_id: uuid.UUID,
-    to: str,
-    *,
-    allowed_from: frozenset[str] | None = None,
-    sets: dict[str, Any] | None = None,
-    raw_sets: dict[str, str] | None = None,
-    fence: uuid.UUID | None = None,
-    where: str | None = None,
-    event_data: dict[str, Any] | None = None,
-    attempt_id: uuid.UUID | None = None,
+    conn: psycopg.Connection[Any], kind: Kind, row_id: uuid.UUID, to: str, **options: Unpack[TransitionOptions]
 ) -> Transitioned | None:
     """Move one row to `to` if its status is in `allowed_from` (default: every status `ALLOWED`
     permits) and, when `fence` is given, if it still holds that lease token.
 
     `sets` are extra column values (parameters); `raw_sets` extra SQL expressions and `where`
-    an extra condition (constants of our own code only, e.g. "now()"). Returns the new row,
-    or None when nothing matched.
+    an extra condition (constants of our own code only, e.g. "now()"); `event_data` goes into
+    the event, `attempt_id` names the attempt a step event is about. Returns the new row, or
+    None when nothing matched.
     """
-    return send_transition(
-        conn, kind, row_id, to, allowed_from=allowed_from, sets=sets, raw_sets=raw_sets,
-        fence=fence, where=where, event_data=event_data, attempt_id=attempt_id,
-    ).result()  # fmt: skip
+    return send_transition(conn, kind, row_id, to, **options).result()
 
 
 def send_transition(
