@@ -25,10 +25,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from redis import Redis  # noqa: E402
-from rq import Queue, SimpleWorker, Worker  # noqa: E402
-from rq.registry import FinishedJobRegistry  # noqa: E402
+import psycopg
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+from rq.registry import FinishedJobRegistry
 
 ADMIN = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/") + "/13"
