@@ -3,12 +3,17 @@
 import reflex as rx
 
 from backend.api.app import create_app
+from jobmonitor import routes
+from jobmonitor.pages.job_detail import JobState, job_detail_page
+from jobmonitor.pages.jobs import JobsState, jobs_page
+from jobmonitor.pages.signin import SignInState, signin_page
+from jobmonitor.pages.workflow_detail import WorkflowState, workflow_detail_page
+from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 
-
-def index() -> rx.Component:
-    """Placeholder home page until the real pages land."""
-    return rx.container(rx.heading("Jobmonitor", as_="h1", size="8"), padding_y="2em")
-
-
-app = rx.App(api_transformer=create_app())
-app.add_page(index, route="/", title="Jobmonitor")
+app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css"])
+app.add_page(jobs_page, route=routes.HOME, title="Jobs · Jobmonitor", on_load=JobsState.load)
+app.add_page(jobs_page, route=routes.JOBS, title="Jobs · Jobmonitor", on_load=JobsState.load)
+app.add_page(job_detail_page, route=routes.JOB, title="Job · Jobmonitor", on_load=JobState.load)
+app.add_page(signin_page, route=routes.SIGNIN, title="Sign in · Jobmonitor", on_load=SignInState.load)
+app.add_page(workflows_page, route=routes.WORKFLOWS, title="Workflows · Jobmonitor", on_load=WorkflowsState.load)
+app.add_page(workflow_detail_page, route=routes.WORKFLOW, title="Workflow · Jobmonitor", on_load=WorkflowState.load)

@@ -1,0 +1,213 @@
+"""The REST API's resources as the web monitor reads them (pydantic models).
+
+Fields the monitor does not use are ignored, and optional ones default, so the API can grow
+without breaking the UI. Names follow the API's schemas (`backend/*/schemas.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class JobSummary(_Model):
+    """A row of the job list (never carries payloads)."""
+
+    id: str
+    workflow_id: str
+    workflow_name: str = ""
+    status: str
+    execution_number: int | None = None
+    progress: float = 0.0
+    current_step: str | None = None
+    step_count: int = 0
+    steps_done: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    duration_seconds: float | None = None
+    total_cost: float = 0.0
+    error_message: str | None = None
+    rerun_of: str | None = None
+
+
+class Job(JobSummary):
+    """One job with its payloads."""
+
+    input_payload: dict[str, Any] = Field(default_factory=dict)
+    output_payload: Any = None
+    state_before: Any = None
+    state_after: Any = None
+    delta: Any = None
+    idempotency_key: str | None = None
+
+
+class JobPage(_Model):
+    items: list[JobSummary]
+    total: int
+    skip: int = 0
+    limit: int = 0
+    next_cursor: str | None = None
+
+
+class Step(_Model):
+    id: str
+    job_id: str
+    step_id: str  # the step's key in the workflow definition (also `step_key`)
+    step_index: int
+    name: str
+    action: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    status: str
+    input_data: Any = None
+    output_data: Any = None
+    error_message: str | None = None
+    error_type: str | None = None
+    attempt_number: int = 0
+    max_attempts: int | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    duration_seconds: float | None = None
+    cost_usd: float = 0.0
+    progress: float = 0.0
+
+
+class JobSteps(_Model):
+    job_id: str
+    steps: list[Step]
+
+
+class Attempt(_Model):
+    id: str
+    attempt_number: int
+    status: str
+    worker_name: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+    cost_usd: float = 0.0
+    costs: list[dict[str, Any]] = Field(default_factory=list)
+    metrics: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class StepAttempts(_Model):
+    step_id: str = ""
+    step_name: str = ""
+    status: str = ""
+    attempts: list[Attempt]
+
+
+class LogLine(_Model):
+    id: int
+    level: str = "info"
+    message: str = ""
+    created_at: datetime | None = None
+    attempt_id: str | None = None
+    attempt_number: int | None = None
+    step_id: str | None = None  # the step's key
+
+
+class LogPage(_Model):
+    items: list[LogLine]
+    next_cursor: str | None = None
+    has_more: bool = False
+
+
+class Workflow(_Model):
+    id: str
+    name: str
+    description: str = ""
+    latest_version: int = 1
+    execution_count: int = 0
+    step_count: int = 0
+    job_counts: dict[str, int] = Field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+class WorkflowDetail(Workflow):
+    version: int | None = None
+    definition: dict[str, Any] = Field(default_factory=dict)
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkflowPage(_Model):
+    items: list[Workflow]
+    total: int = 0
+
+
+class WorkflowMetrics(_Model):
+    """Seed 002's WorkflowMetricsSummary, plus percentiles and cost."""
+
+    total_duration_seconds: float = 0.0
+    success_rate: float = 0.0
+    total_executions: int = 0
+    successful_executions: int = 0
+    failed_executions: int = 0
+    cancelled_executions: int = 0
+    active_executions: int = 0
+    average_duration_seconds: float = 0.0
+    min_duration_seconds: float | None = None
+    max_duration_seconds: float | None = None
+    p50_duration_seconds: float | None = None
+    p95_duration_seconds: float | None = None
+    total_cost_usd: float = 0.0
+    average_cost_usd: float = 0.0
+    sampled_executions: int = 0
+
+
+class Execution(_Model):
+    id: str
+    status: str
+    execution_number: int | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    duration: float | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+
+
+class ExecutionPage(_Model):
+    items: list[Execution]
+    total: int = 0
+
+
+class BulkItem(_Model):
+    id: str
+    ok: bool
+    status_before: str | None = None
+    status_after: str | None = None
+    error: dict[str, Any] | None = None  # {"code", "message"}
+
+    @property
+    def reason(self) -> str:
+        return str((self.error or {}).get("message") or self.status_before or "refused")
+
+
+class BulkResult(_Model):
+    results: list[BulkItem]
+
+
+class Event(_Model):
+    """One row of `job_events` as the event stream sends it."""
+
+    id: int
+    job_id: str
+    workflow_id: str | None = None
+    type: str
+    step_key: str | None = None
+    attempt_id: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    data: dict[str, Any] | None = None
+    created_at: datetime | None = None

@@ -1,0 +1,272 @@
+"""The typed client of the REST API that every page state uses (the UI never reads the
+database). One method per route; an error response becomes one typed exception:
+
+    ApiError
+    ├── Unauthorized      401  missing, unknown or revoked token
+    ├── Forbidden         403  the token's role does not allow it
+    ├── NotFound          404
+    ├── Conflict          409  the status does not allow the action, idempotency conflict...
+    ├── ValidationFailed  422  .details: [{"loc": [...], "msg": ...}]
+    ├── RateLimited       429
+    └── Unavailable       the API could not be reached, or answered 5xx
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from jobmonitor import api_types as t
+from jobmonitor.sse import SSEParser
+
+M = TypeVar("M", bound=BaseModel)
+API_PREFIX = "/api/v1"
+TIMEOUT = httpx.Timeout(15.0, connect=3.0)
+
+
+class ApiError(Exception):
+    status = 0
+
+    def __init__(self, message: str, *, code: str = "error", details: Any = None, status: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details
+        self.status = status or type(self).status
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class ValidationFailed(ApiError):
+    status = 422
+
+
+class RateLimited(ApiError):
+    status = 429
+
+
+class Unavailable(ApiError):
+    status = 503
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    cls.status: cls for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, RateLimited)
+}
+
+
+def default_base_url() -> str:
+    """`JOBMONITOR_URL`, else this process's own Reflex backend (the API runs in it)."""
+    explicit = os.environ.get("JOBMONITOR_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    port = os.environ.get("REFLEX_BACKEND_PORT") or "8000"
+    return f"http://127.0.0.1:{port}"
+
+
+def error_from_response(status: int, body: bytes) -> ApiError:
+    """Map an error response (`{"error": {"code", "message", "details"}}`) to its class."""
+    try:
+        error = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    message = str(error.get("message") or f"HTTP {status}")
+    cls = _BY_STATUS.get(status, Unavailable if status >= 500 else ApiError)
+    return cls(message, code=str(error.get("code") or "error"), details=error.get("details"), status=status)
+
+
+class ApiClient:
+    """An authenticated client; cheap to create (one per handler call)."""
+
+    def __init__(
+        self, token: str, base_url: str | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.base_url = (base_url or default_base_url()).rstrip("/")
+        self._token = token
+        self._transport = transport
+
+    def _http(self, timeout: httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        return httpx.AsyncClient(
+            base_url=self.base_url + API_PREFIX, headers=headers, timeout=timeout, transport=self._transport
+        )
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        params = kwargs.pop("params", None)
+        if params is not None:
+            kwargs["params"] = {k: v for k, v in params.items() if v is not None and v != ""}
+        try:
+            async with self._http() as http:
+                response = await http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the API at {self.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.content)
+        return response
+
+    async def _get(self, model: type[M], path: str, **params: Any) -> M:
+        response = await self._request("GET", path, params=params)
+        return model.model_validate(response.json())
+
+    async def _post(self, model: type[M], path: str, body: Any = None) -> M:
+        response = await self._request("POST", path, json=body if body is not None else {})
+        return model.model_validate(response.json())
+
+    # jobs
+    async def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        workflow_id: str | None = None,
+        q: str | None = None,
+        skip: int = 0,
+        limit: int = 25,
+    ) -> t.JobPage:
+        return await self._get(t.JobPage, "/jobs", status=status, workflow_id=workflow_id, q=q, skip=skip, limit=limit)
+
+    async def job_counts(self, *, workflow_id: str | None = None) -> dict[str, int]:
+        """Jobs per status (maintained counters)."""
+        response = await self._request("GET", "/jobs/counts", params={"workflow_id": workflow_id})
+        return counts_from_body(response.json())
+
+    async def get_job(self, job_id: str) -> t.Job:
+        return await self._get(t.Job, f"/jobs/{job_id}")
+
+    async def create_job(
+        self,
+        workflow_id: str,
+        input_payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        force: bool = False,
+    ) -> t.Job:
+        body: dict[str, Any] = {"workflow_id": workflow_id, "input_payload": input_payload, "force": force}
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        return await self._post(t.Job, "/jobs", body)
+
+    async def cancel_job(self, job_id: str) -> t.Job:
+        return await self._post(t.Job, f"/jobs/{job_id}/cancel")
+
+    async def resume_job(self, job_id: str) -> t.Job:
+        return await self._post(t.Job, f"/jobs/{job_id}/resume")
+
+    async def rerun_job(self, job_id: str) -> t.Job:
+        return await self._post(t.Job, f"/jobs/{job_id}/rerun")
+
+    async def delete_job(self, job_id: str) -> None:
+        await self._request("DELETE", f"/jobs/{job_id}")
+
+    async def bulk(self, action: str, ids: list[str]) -> t.BulkResult:
+        response = await self._request("POST", "/jobs/bulk", json={"action": action, "ids": ids})
+        return bulk_from_body(response.json())
+
+    async def steps(self, job_id: str) -> t.JobSteps:
+        return await self._get(t.JobSteps, f"/jobs/{job_id}/steps")
+
+    async def attempts(self, job_id: str, step_key: str) -> list[t.Attempt]:
+        page = await self._get(t.StepAttempts, f"/jobs/{job_id}/steps/{step_key}/attempts")
+        return page.attempts
+
+    async def logs(
+        self,
+        job_id: str,
+        *,
+        step: str | None = None,
+        attempt: int | None = None,
+        cursor: str | None = None,
+        limit: int = 1000,
+    ) -> t.LogPage:
+        """Log lines oldest first; pass `next_cursor` back to read the ones after."""
+        return await self._get(
+            t.LogPage, f"/jobs/{job_id}/logs", step=step, attempt=attempt, cursor=cursor, limit=limit
+        )
+
+    async def export(self, job_id: str) -> bytes:
+        """The job's JSON export (job, steps, attempts, logs) as the API serves it."""
+        response = await self._request("GET", f"/jobs/{job_id}/export")
+        return response.content
+
+    # workflows
+    async def workflows(self) -> list[t.Workflow]:
+        page = await self._get(t.WorkflowPage, "/workflows", limit=200)
+        return page.items
+
+    async def workflow(self, workflow_id: str) -> t.WorkflowDetail:
+        return await self._get(t.WorkflowDetail, f"/workflows/{workflow_id}")
+
+    async def workflow_metrics(self, workflow_id: str) -> t.WorkflowMetrics:
+        return await self._get(t.WorkflowMetrics, f"/workflows/{workflow_id}/metrics")
+
+    async def workflow_executions(self, workflow_id: str, *, limit: int = 50) -> t.ExecutionPage:
+        return await self._get(t.ExecutionPage, f"/workflows/{workflow_id}/executions", limit=limit)
+
+    # live
+    async def events(
+        self,
+        *,
+        job_id: str | None = None,
+        workflow_id: str | None = None,
+        last_event_id: int | None = None,
+        on_open: Callable[[], None] | None = None,
+    ) -> AsyncIterator[t.Event]:
+        """The event stream (SSE) until the server closes it; `on_open` runs once it is
+        open. Raises Unavailable when it cannot be opened or breaks, an ApiError when the
+        API refuses it."""
+        params = {k: v for k, v in {"job_id": job_id, "workflow_id": workflow_id}.items() if v}
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        parser = SSEParser()
+        try:
+            async with (
+                self._http(httpx.Timeout(None, connect=3.0)) as http,
+                http.stream("GET", "/events", params=params, headers=headers) as response,
+            ):
+                if response.status_code >= 400:
+                    raise error_from_response(response.status_code, await response.aread())
+                if on_open is not None:
+                    on_open()
+                async for line in response.aiter_lines():
+                    message = parser.feed(line)
+                    if message is not None and message.data:
+                        yield t.Event.model_validate_json(message.data)
+        except httpx.TransportError as exc:
+            raise Unavailable(f"event stream interrupted: {exc}") from exc
+
+
+def counts_from_body(body: Any) -> dict[str, int]:
+    """`{"total", "by_status": {...}}` (or a bare `{"pending": 1, ...}`) -> per status."""
+    if isinstance(body, dict) and isinstance(body.get("by_status"), dict | list):
+        body = body["by_status"]
+    if isinstance(body, list):
+        return {str(c["status"]): int(c.get("count", c.get("n", 0))) for c in body}
+    if isinstance(body, dict):
+        return {str(k): int(v) for k, v in body.items() if isinstance(v, int | float)}
+    return {}
+
+
+def bulk_from_body(body: Any) -> t.BulkResult:
+    """`{"action", "succeeded", "failed", "results": [...]}` -> BulkResult."""
+    results = body.get("results", []) if isinstance(body, dict) else body
+    return t.BulkResult.model_validate({"results": results})

@@ -1,0 +1,1 @@
+"""Small view functions of Vars (no state imports): the pages compose them."""

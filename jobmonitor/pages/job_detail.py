@@ -1,0 +1,453 @@
+"""JobDetailView (`/jobs/[job_id]`): job info, step timeline and step details, live while
+the job runs (event stream, or polling every 2 s when the stream is down)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from jobmonitor import api_types as t
+from jobmonitor import gantt, routes
+from jobmonitor.client import ApiClient, ApiError, Unauthorized
+from jobmonitor.components.copy import copy_button
+from jobmonitor.components.json_view import json_section, labelled
+from jobmonitor.components.status_badge import status_badge
+from jobmonitor.components.step_details import step_details
+from jobmonitor.components.time import timestamp
+from jobmonitor.components.timeline import step_timeline
+from jobmonitor.live import DETAIL_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.state import AuthState, action_error_toast, assign, error_kind, signin_redirect
+from jobmonitor.viewmodels import (
+    AttemptRow,
+    JobInfo,
+    LogRow,
+    StepDetail,
+    StepRow,
+    apply_to_job,
+    apply_to_steps,
+    attempt_row,
+    is_terminal,
+    job_info,
+    log_row,
+    payload_json,
+    running_step,
+    step_detail,
+    step_rows,
+)
+
+LIVE_REFRESH_GAP_SECONDS = 1.0  # events carry the statuses; the snapshot adds durations and outputs
+
+Snapshot = tuple[t.Job, list[t.Step]]
+
+
+class JobState(rx.State):
+    job: JobInfo = JobInfo()
+    job_input: str = ""
+    job_output: str = ""
+    steps: list[StepRow] = []
+    detail: StepDetail = StepDetail()
+    ticks: list[str] = []
+    selected_key: str = ""
+    attempts: list[AttemptRow] = []
+    attempt_number: int = 0  # the attempt whose logs show (0: none yet)
+    logs: list[LogRow] = []
+    load_error: str = ""  # "", not_found, forbidden, network, error
+    load_message: str = ""
+    loading: bool = True
+    live: bool = False
+    busy: str = ""  # the action in flight
+    _watcher: str = ""
+    _followed_step: str = ""  # the running step the list last scrolled to
+    _pinned: bool = False  # the user picked a step: stop following the running one
+    _details: dict[str, StepDetail] = {}
+
+    @rx.var
+    def selected(self) -> StepRow:
+        return next((s for s in self.steps if s.key == self.selected_key), StepRow())
+
+    @rx.var
+    def selected_attempt(self) -> AttemptRow:
+        return next((a for a in self.attempts if a.number == self.attempt_number), AttemptRow())
+
+    def _route_job(self) -> str:
+        return str(self.router.url.path).rstrip("/").rpartition("/")[2]
+
+    def _show(self, snapshot: Snapshot, now: datetime | None = None) -> None:
+        """Show a fresh snapshot; only what changed is sent (payloads can be large)."""
+        job, steps = snapshot
+        now = now or datetime.now(UTC)
+        assign(self, "job", job_info(job, now))
+        assign(self, "job_input", payload_json(job.input_payload))
+        assign(self, "job_output", payload_json(job.output_payload))
+        assign(self, "steps", step_rows(steps, now))
+        frame = gantt.axis([gantt.Span(s.started_at, s.completed_at) for s in steps], now)
+        assign(self, "ticks", gantt.ticks(frame[1]) if frame else [])
+        self._details = {s.step_id: step_detail(s) for s in steps}
+        running = running_step(self.steps)
+        if (running and not self._pinned) or not any(s.key == self.selected_key for s in self.steps):
+            assign(self, "selected_key", running or default_step(self.steps))
+        assign(self, "detail", self._details.get(self.selected_key, StepDetail()))
+        if self.loading or self.load_error:
+            self.loading, self.load_error, self.load_message = False, "", ""
+
+    async def _attempts_and_logs(
+        self, client: ApiClient, job_id: str, step_key: str, number: int
+    ) -> tuple[list[AttemptRow], int, list[LogRow]]:
+        """The step's attempts, and the log lines of attempt `number` (0: the latest)."""
+        if not step_key:
+            return [], 0, []
+        attempts = [attempt_row(a) for a in await client.attempts(job_id, step_key)]
+        number = number if any(a.number == number for a in attempts) else max((a.number for a in attempts), default=0)
+        lines = (await client.logs(job_id, step=step_key, attempt=number)).items if number else []
+        return attempts, number, [log_row(line) for line in lines]
+
+    def _show_details(self, details: tuple[list[AttemptRow], int, list[LogRow]]) -> None:
+        attempts, number, logs = details
+        assign(self, "attempts", attempts)
+        assign(self, "attempt_number", number)
+        assign(self, "logs", logs)
+
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        """on_load: the job, its steps and the selected step's details; then the watcher."""
+        async for update in self._load():
+            yield update
+
+    async def _load(self) -> AsyncIterator[Any]:
+        auth = await self.get_state(AuthState)
+        if not auth.token:
+            yield signin_redirect(self.router.url.path)
+            return
+        job_id = self._route_job()
+        if job_id != self.job.id:
+            self.job, self.steps, self.selected_key, self.attempts, self.logs = JobInfo(), [], "", [], []
+            self.job_input, self.job_output, self.detail = "", "", StepDetail()
+            self._pinned = False
+            self.loading = True
+            yield
+        client = auth.client()
+        try:
+            self._show(await fetch_snapshot(client, job_id))
+            self._show_details(await self._attempts_and_logs(client, job_id, self.selected_key, 0))
+        except ApiError as exc:
+            self.loading, self.load_error, self.load_message = False, error_kind(exc), exc.message
+            if isinstance(exc, Unauthorized):
+                yield signin_redirect(self.router.url.path)
+            return
+        yield scroll_to_step(running_step(self.steps))
+        if not is_terminal(self.job.status):
+            yield JobState.watch
+
+    @rx.event
+    async def retry(self) -> AsyncIterator[Any]:
+        self.loading, self.load_error = True, ""
+        yield
+        async for update in self._load():
+            yield update
+
+    @rx.event
+    async def select_step(self, key: str) -> AsyncIterator[Any]:
+        self.selected_key, self.attempt_number, self._pinned = key, 0, True
+        self.detail = self._details.get(key, StepDetail())
+        yield
+        await self._reload_details(0)
+
+    @rx.event
+    async def select_attempt(self, number: int) -> None:
+        await self._reload_details(number)
+
+    async def _reload_details(self, number: int) -> None:
+        try:
+            client = (await self.get_state(AuthState)).client()
+            self._show_details(await self._attempts_and_logs(client, self.job.id, self.selected_key, number))
+        except ApiError:
+            self.attempts, self.logs = [], []
+
+    @rx.event
+    async def act(self, action: str) -> AsyncIterator[Any]:
+        """The job info panel's buttons: Cancel, Resume, Re-run."""
+        client = (await self.get_state(AuthState)).client()
+        self.busy = action
+        yield
+        try:
+            if action == "Re-run":
+                job = await client.rerun_job(self.job.id)
+                yield rx.redirect(routes.job(job.id))
+                return
+            if action == "Cancel":
+                await client.cancel_job(self.job.id)
+            elif action == "Resume":
+                await client.resume_job(self.job.id)
+            self._show(await fetch_snapshot(client, self.job.id))
+        except ApiError as exc:
+            yield action_error_toast(exc)
+            return
+        finally:
+            self.busy = ""
+        yield rx.toast.success("Job cancelled" if action == "Cancel" else "Job resumed")
+        if not is_terminal(self.job.status):
+            yield JobState.watch
+
+    @rx.event
+    async def download_logs(self) -> AsyncIterator[Any]:
+        """The API's JSON export of the job, saved by the browser."""
+        self.busy = "Download logs"
+        yield
+        try:
+            data = await (await self.get_state(AuthState)).client().export(self.job.id)
+        except ApiError as exc:
+            yield action_error_toast(exc)
+            return
+        finally:
+            self.busy = ""
+        yield rx.download(data=data, filename=f"job-{self.job.id}.json", mime_type="application/json")
+
+    @rx.event(background=True)
+    async def watch(self) -> AsyncIterator[Any]:
+        """Follow the job until it is terminal or the page is left (see jobmonitor.live)."""
+        async with self:
+            me = self._watcher = uuid.uuid4().hex
+            job_id, client = self.job.id, (await self.get_state(AuthState)).client()
+        emit: list[Any] = []
+        async with LiveFeed(client, job_id=job_id) as feed:
+            async for _ in follow(
+                feed,
+                apply=lambda batch: self._apply(me, job_id, batch, emit),
+                refresh=lambda: self._refresh(me, client, job_id, emit),
+                poll_interval=lambda: DETAIL_POLL_SECONDS,
+                live_interval=self._live_interval,
+                refresh_gap=LIVE_REFRESH_GAP_SECONDS,
+            ):
+                while emit:
+                    yield emit.pop(0)
+
+    def _live_interval(self) -> float | None:
+        """Step progress and elapsed time carry no event: refresh them while a step runs."""
+        return DETAIL_POLL_SECONDS if running_step(self.steps) else None
+
+    def _watching(self, me: str, job_id: str) -> bool:
+        return self._watcher == me and self._route_job() == job_id
+
+    async def _apply(self, me: str, job_id: str, batch: Batch, emit: list[Any]) -> bool:
+        async with self:
+            if not self._watching(me, job_id):
+                return False
+            self.live = batch.live
+            for event in batch.events:
+                job = apply_to_job(self.job, event)
+                if job is not None:
+                    self.job = job
+                steps = apply_to_steps(self.steps, event)
+                if steps is not None:
+                    self.steps = steps
+            self._follow_running(emit)
+        return True
+
+    async def _refresh(self, me: str, client: ApiClient, job_id: str, emit: list[Any]) -> bool:
+        """Fetch the snapshot; False once the job is terminal (nothing more will change)."""
+        try:
+            snapshot = await fetch_snapshot(client, job_id)
+            key = self.selected_key
+            details = await self._attempts_and_logs(client, job_id, key, self.attempt_number)
+        except Unauthorized:
+            return False
+        except ApiError:
+            return True
+        async with self:
+            if not self._watching(me, job_id):
+                return False
+            self._show(snapshot)
+            if key == self.selected_key:
+                self._show_details(details)
+            self._follow_running(emit)
+            return not is_terminal(self.job.status)
+
+    def _follow_running(self, emit: list[Any]) -> None:
+        """Scroll the timeline to the step being worked on when that changes."""
+        key = running_step(self.steps)
+        if key and key != self._followed_step:
+            emit.append(scroll_to_step(key))
+        self._followed_step = key
+
+
+async def fetch_snapshot(client: ApiClient, job_id: str) -> Snapshot:
+    job, steps = await asyncio.gather(client.get_job(job_id), client.steps(job_id))
+    return job, steps.steps
+
+
+def default_step(steps: list[StepRow]) -> str:
+    """The step to show first: the running one, else the first failure, else the first."""
+    return running_step(steps) or next((s.key for s in steps if s.error), "") or (steps[0].key if steps else "")
+
+
+def scroll_to_step(key: str) -> rx.event.EventSpec | None:
+    if not key:
+        return None
+    return rx.call_script(
+        f"document.getElementById({('step-' + key)!r})?.scrollIntoView({{block: 'nearest', behavior: 'smooth'}})"
+    )
+
+
+# view
+
+
+def _action_button(action: rx.Var[str]) -> rx.Component:
+    return rx.button(
+        action,
+        size="2",
+        variant="soft",
+        color_scheme=rx.match(action, ("Cancel", "orange"), ("Resume", "green"), "indigo"),
+        loading=JobState.busy == action,
+        disabled=JobState.busy != "",
+        on_click=JobState.act(action),
+    )
+
+
+def _job_info() -> rx.Component:
+    job = JobState.job
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Job ", rx.code(job.id.to(str)[:8]), as_="h1", size="5"),
+            copy_button(job.id, "Copy job ID"),
+            align="center",
+            spacing="2",
+        ),
+        status_badge(job.status),
+        rx.cond(
+            job.error != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle-x")),
+                rx.callout.text(rx.text("Job failed", weight="bold", as_="div"), job.error),
+                color_scheme="red",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.grid(
+            labelled("Workflow", rx.link(job.workflow_name, href="/workflows/" + job.workflow_id)),
+            labelled("Execution", "#" + job.execution_number.to_string()),
+            labelled("Created", timestamp(job.created_at)),
+            labelled("Started", timestamp(job.started_at)),
+            labelled("Completed", timestamp(job.completed_at)),
+            labelled("Duration", job.duration),
+            labelled("Total cost", job.cost),
+            labelled("Progress", job.progress_label),
+            columns="2",
+            spacing="3",
+            width="100%",
+        ),
+        rx.cond(job.rerun_of != "", rx.link("Re-run of " + job.rerun_of.to(str)[:8], href="/jobs/" + job.rerun_of, size="2")),
+        rx.flex(
+            rx.foreach(job.actions, _action_button),
+            rx.button(
+                rx.icon("download", size=14),
+                "Download logs",
+                size="2",
+                variant="soft",
+                color_scheme="gray",
+                loading=JobState.busy == "Download logs",
+                on_click=JobState.download_logs,
+            ),
+            wrap="wrap",
+            gap="2",
+        ),
+        json_section("Input", JobState.job_input, open_=True),
+        rx.cond(JobState.job_output != "", json_section("Output", JobState.job_output, open_=True)),
+        spacing="3",
+        width="100%",
+        align="start",
+    )
+
+
+def _panel(title: str, *children: rx.Component, **props: Any) -> rx.Component:
+    return rx.el.section(
+        rx.card(rx.vstack(rx.heading(title, as_="h2", size="3", color_scheme="gray"), *children, spacing="3", width="100%"), width="100%"),
+        aria_label=title,
+        class_name="jm-panel",
+        **props,
+    )
+
+
+def _timeline_panel() -> rx.Component:
+    return _panel(
+        "Step timeline",
+        rx.hstack(
+            rx.cond(JobState.job.status == "running", rx.progress(value=JobState.job.progress, max=100, width="100%", aria_label="Job progress")),
+            width="100%",
+        ),
+        rx.scroll_area(
+            step_timeline(JobState.steps, JobState.selected_key, JobState.ticks, JobState.select_step),
+            type="auto",
+            scrollbars="vertical",
+            class_name="jm-timeline-scroll",
+        ),
+    )
+
+
+def _loaded() -> rx.Component:
+    return rx.grid(
+        _panel("Job info", _job_info()),
+        _timeline_panel(),
+        _panel(
+            "Step details",
+            step_details(
+                JobState.selected,
+                JobState.detail,
+                JobState.attempts,
+                JobState.selected_attempt,
+                JobState.attempt_number,
+                JobState.logs,
+                JobState.select_attempt,
+            ),
+        ),
+        class_name="jm-three-panels",
+        width="100%",
+    )
+
+
+def _failed_load() -> rx.Component:
+    back = rx.link(rx.button("Back to jobs", variant="soft"), href=routes.JOBS)
+    return rx.match(
+        JobState.load_error,
+        ("not_found", error_state("Job not found", "No job with this ID exists in your workspace.", back, icon="file-question")),
+        ("forbidden", error_state("Access denied", "Your token may not read this job.", back, icon="shield-alert")),
+        ("signed_out", error_state("Signed out", "Sign in again to see this job.", icon="log-out")),
+        error_state(
+            "Could not load the job",
+            JobState.load_message,
+            rx.button("Retry", on_click=JobState.retry),
+            back,
+            icon="wifi-off",
+        ),
+    )
+
+
+def job_detail_page() -> rx.Component:
+    return page(
+        rx.hstack(
+            rx.link(rx.hstack(rx.icon("chevron-left", size=14), "Jobs", spacing="1", align="center"), href=routes.JOBS, size="2"),
+            rx.spacer(),
+            rx.cond(JobState.load_error == "", live_chip_or_done()),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            JobState.load_error != "",
+            _failed_load(),
+            rx.cond(JobState.loading, error_state("Loading job…", "", icon="loader-circle"), _loaded()),
+        ),
+    )
+
+
+def live_chip_or_done() -> rx.Component:
+    """Live/polling while the job can still change; nothing once it is finished."""
+    return rx.cond(
+        (JobState.job.status == "pending") | (JobState.job.status == "running"),
+        live_chip(JobState.live, DETAIL_POLL_SECONDS),
+    )

@@ -1,0 +1,470 @@
+"""JobListView (`/jobs` and `/`): filter tabs with counts, search, pagination, the job table
+with row and bulk actions, kept live by the event stream (polling when it is down)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import reflex as rx
+
+from jobmonitor import routes
+from jobmonitor.client import ApiClient, ApiError, Unauthorized
+from jobmonitor.components.copy import copy_button
+from jobmonitor.components.status_badge import status_badge
+from jobmonitor.components.time import relative_time
+from jobmonitor.create_job import CreateJobState, create_job_dialog
+from jobmonitor.live import LIST_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.state import AuthState, action_error_toast, assign, signin_redirect
+from jobmonitor.statuses import CANCEL, JOB_ACTIVE, RERUN, RESUME, TABS, VIEW, tab_counts
+from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
+
+PAGE_SIZES = ("10", "25", "50", "100")
+IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
+LIVE_ROW_REFRESH_SECONDS = 5.0
+LIST_PATHS = (routes.HOME, routes.JOBS)
+
+
+class JobsState(rx.State):
+    rows: list[JobRow] = []
+    counts: dict[str, int] = {}
+    total: int = 0
+    tab: str = "all"
+    search: str = ""
+    page: int = 0
+    page_size: int = 25
+    selected: list[str] = []
+    loading: bool = True
+    error: str = ""
+    live: bool = False
+    confirm_action: str = ""  # "cancel" | "delete" while the confirmation dialog is open
+    summary: str = ""  # what the last bulk action did
+    _watcher: str = ""
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return "0 jobs"
+        first = self.page * self.page_size + 1
+        last = min(first + len(self.rows) - 1, self.total)
+        return f"{first}-{last} of {self.total:,}"
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * self.page_size < self.total
+
+    @rx.var
+    def all_selected(self) -> bool:
+        return bool(self.rows) and all(r.id in self.selected for r in self.rows)
+
+    def _status(self) -> str | None:
+        return None if self.tab == "all" else self.tab
+
+    async def _fetch(self, client: ApiClient) -> tuple[list[JobRow], int, dict[str, int]]:
+        page, counts = await asyncio.gather(
+            client.list_jobs(status=self._status(), q=self.search.strip() or None, skip=self.page * self.page_size, limit=self.page_size),
+            client.job_counts(),
+        )
+        return [job_row(j) for j in page.items], page.total, tab_counts(counts)
+
+    def _show(self, result: tuple[list[JobRow], int, dict[str, int]]) -> None:
+        rows, total, counts = result
+        assign(self, "rows", rows)
+        assign(self, "total", total)
+        assign(self, "counts", counts)
+        ids = {r.id for r in rows}
+        assign(self, "selected", [i for i in self.selected if i in ids])
+        if self.loading or self.error:
+            self.loading, self.error = False, ""
+
+    async def _reload(self) -> rx.event.EventSpec | None:
+        """Fetch the current page (holding the state: for user actions)."""
+        auth = await self.get_state(AuthState)
+        try:
+            self._show(await self._fetch(auth.client()))
+        except Unauthorized:
+            return signin_redirect(self.router.url.path)
+        except ApiError as exc:
+            self.loading, self.error = False, exc.message
+        return None
+
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        """on_load: first page, then the live watcher."""
+        auth = await self.get_state(AuthState)
+        if not auth.token:
+            yield signin_redirect(self.router.url.path)
+            return
+        status = self.router.url.query_parameters.get("status", "all")
+        self.tab = status if status in {key for key, _ in self._tabs()} else "all"
+        self.search = str(self.router.url.query_parameters.get("q", self.search))
+        self.loading, self.summary = True, ""
+        yield
+        redirect = await self._reload()
+        if redirect:
+            yield redirect
+            return
+        yield JobsState.watch
+
+    @staticmethod
+    def _tabs() -> list[tuple[str, str]]:
+        return [(key or "all", label) for key, label in TABS]
+
+    @rx.event
+    async def refresh(self) -> AsyncIterator[Any]:
+        self.loading = True
+        yield
+        yield await self._reload()
+
+    @rx.event
+    async def set_tab(self, tab: str) -> AsyncIterator[Any]:
+        self.tab, self.page, self.selected = tab, 0, []
+        yield await self._reload()
+
+    @rx.event
+    async def set_search(self, text: str) -> AsyncIterator[Any]:
+        self.search, self.page, self.selected = text, 0, []
+        yield await self._reload()
+
+    @rx.event
+    async def set_page_size(self, size: str) -> AsyncIterator[Any]:
+        self.page_size, self.page = int(size), 0
+        yield await self._reload()
+
+    @rx.event
+    async def go_page(self, delta: int) -> AsyncIterator[Any]:
+        self.page = max(self.page + delta, 0)
+        yield await self._reload()
+
+    @rx.event
+    def toggle(self, job_id: str, checked: bool) -> None:
+        if checked and job_id not in self.selected:
+            self.selected.append(job_id)
+        elif not checked and job_id in self.selected:
+            self.selected.remove(job_id)
+
+    @rx.event
+    def toggle_all(self, checked: bool) -> None:
+        self.selected = [r.id for r in self.rows] if checked else []
+
+    @rx.event
+    async def row_action(self, job_id: str, action: str) -> AsyncIterator[Any]:
+        if action == VIEW:
+            yield rx.redirect(routes.job(job_id))
+            return
+        client = (await self.get_state(AuthState)).client()
+        try:
+            if action == CANCEL:
+                await client.cancel_job(job_id)
+            elif action == RESUME:
+                await client.resume_job(job_id)
+            elif action == RERUN:
+                job = await client.rerun_job(job_id)
+                yield rx.redirect(routes.job(job.id))
+                return
+        except ApiError as exc:
+            yield action_error_toast(exc)
+            return
+        yield rx.toast.success(f"{'Cancelled' if action == CANCEL else 'Resumed'} job {job_id[:8]}")
+        yield await self._reload()
+
+    @rx.event
+    def ask_bulk(self, action: str) -> None:
+        self.confirm_action = action
+
+    @rx.event
+    def set_confirm_open(self, value: bool) -> None:
+        if not value:
+            self.confirm_action = ""
+
+    @rx.event
+    def dismiss_summary(self) -> None:
+        self.summary = ""
+
+    @rx.event
+    async def run_bulk(self) -> AsyncIterator[Any]:
+        action, ids = self.confirm_action, list(self.selected)
+        self.confirm_action = ""
+        yield
+        try:
+            result = await (await self.get_state(AuthState)).client().bulk(action, ids)
+        except ApiError as exc:
+            yield action_error_toast(exc)
+            return
+        self.summary = bulk_summary(action, result.results)
+        self.selected = []
+        yield await self._reload()
+
+    @rx.event(background=True)
+    async def watch(self) -> None:
+        """Apply the event stream to the rows while this page is open (see jobmonitor.live)."""
+        async with self:
+            me = self._watcher = uuid.uuid4().hex
+            client = (await self.get_state(AuthState)).client()
+        async with LiveFeed(client) as feed:
+            async for _ in follow(
+                feed,
+                apply=lambda batch: self._apply(me, batch),
+                refresh=lambda: self._refresh(me, client),
+                poll_interval=self._poll_interval,
+                live_interval=self._live_interval,
+            ):
+                pass
+
+    def _poll_interval(self) -> float:
+        return LIST_POLL_SECONDS if self._active() else IDLE_POLL_SECONDS
+
+    def _live_interval(self) -> float | None:
+        """Durations and progress of running rows carry no event: refresh them now and then."""
+        return LIVE_ROW_REFRESH_SECONDS if any(r.status in JOB_ACTIVE for r in self.rows) else None
+
+    def _active(self) -> bool:
+        return any(r.status in JOB_ACTIVE for r in self.rows) or any(self.counts.get(s, 0) for s in JOB_ACTIVE)
+
+    async def _apply(self, me: str, batch: Batch) -> bool:
+        async with self:
+            if self._watcher != me or self.router.url.path.rstrip("/") not in ("", routes.JOBS):
+                return False
+            self.live = batch.live
+            for event in batch.events:
+                rows = apply_to_rows(self.rows, event)
+                if rows is not None:
+                    self.rows = rows
+        return True
+
+    async def _refresh(self, me: str, client: ApiClient) -> bool:
+        try:
+            result = await self._fetch(client)
+        except Unauthorized:
+            return False
+        except ApiError:
+            return True  # keep the last rows; the next tick tries again
+        async with self:
+            if self._watcher != me:
+                return False
+            self._show(result)
+        return True
+
+
+def bulk_summary(action: str, results: list[Any]) -> str:
+    """"Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
+    verb = {"cancel": "Cancelled", "delete": "Deleted"}.get(action, action)
+    ok = [r for r in results if r.ok]
+    failed = [r for r in results if not r.ok]
+    text = f"{verb} {len(ok)} of {len(results)} job{'s' if len(results) != 1 else ''}."
+    if failed:
+        reasons = "; ".join(f"{r.id[:8]}: {r.reason}" for r in failed)
+        text += f" Not {verb.lower()}: {reasons}"
+    return text
+
+
+# view
+
+
+def _tab(key: str, label: str) -> rx.Component:
+    count = JobsState.counts[key if key != "all" else ""].to(int)
+    return rx.tabs.trigger(
+        rx.hstack(rx.text(label), rx.badge(count, variant="soft", color_scheme="gray", radius="full"), spacing="2", align="center"),
+        value=key,
+        aria_label=f"{label} " + count.to_string(),
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.tabs.root(
+            rx.tabs.list(*[_tab(key or "all", label) for key, label in TABS]),
+            value=JobsState.tab,
+            on_change=JobsState.set_tab,
+        ),
+        rx.spacer(),
+        rx.input(
+            rx.input.slot(rx.icon("search", size=14)),
+            placeholder="Search workflow or job ID",
+            aria_label="Search jobs",
+            value=JobsState.search,
+            on_change=JobsState.set_search,
+            width="260px",
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+    )
+
+
+def _actions_menu(row: rx.Var[JobRow]) -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.icon_button(rx.icon("ellipsis", size=16), variant="ghost", size="1", aria_label="Actions for job " + row.short_id)
+        ),
+        rx.menu.content(rx.foreach(row.actions, lambda a: rx.menu.item(a, on_click=JobsState.row_action(row.id, a)))),
+    )
+
+
+def _row(row: rx.Var[JobRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=JobsState.selected.contains(row.id),
+                on_change=lambda checked: JobsState.toggle(row.id, checked),
+                aria_label="Select job " + row.short_id,
+            )
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.link(rx.code(row.short_id, variant="ghost"), href="/jobs/" + row.id, aria_label="Job " + row.short_id),
+                copy_button(row.id, "Copy job ID"),
+                spacing="1",
+                align="center",
+            )
+        ),
+        rx.table.cell(rx.link(row.workflow_name, href="/workflows/" + row.workflow_id)),
+        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(relative_time(row.started_at)),
+        rx.table.cell(row.duration),
+        rx.table.cell(row.progress),
+        rx.table.cell(_actions_menu(row)),
+        custom_attrs={"data-job-id": row.id, "data-status": row.status},
+        align="center",
+    )
+
+
+def _header() -> rx.Component:
+    return rx.table.header(
+        rx.table.row(
+            rx.table.column_header_cell(
+                rx.checkbox(checked=JobsState.all_selected, on_change=JobsState.toggle_all, aria_label="Select all jobs on this page"),
+                width="36px",
+            ),
+            *[rx.table.column_header_cell(h) for h in ("Job ID", "Workflow", "Status", "Started", "Duration", "Progress")],
+            rx.table.column_header_cell(rx.text("Actions", class_name="jm-sr-only"), width="48px"),
+        )
+    )
+
+
+def _table() -> rx.Component:
+    return rx.table.root(_header(), rx.table.body(rx.foreach(JobsState.rows, _row)), width="100%", variant="surface")
+
+
+def _pagination() -> rx.Component:
+    return rx.hstack(
+        rx.el.label("Rows per page", html_for="page-size", class_name="jm-label"),
+        rx.el.select(
+            *[rx.el.option(n, value=n) for n in PAGE_SIZES],
+            id="page-size",
+            value=JobsState.page_size.to_string(),
+            on_change=JobsState.set_page_size,
+            class_name="jm-native-select",
+        ),
+        rx.text(JobsState.range_label, size="2", role="status", aria_label="Jobs shown"),
+        rx.icon_button(rx.icon("chevron-left"), variant="soft", size="1", aria_label="Previous page", disabled=JobsState.page == 0, on_click=JobsState.go_page(-1)),
+        rx.icon_button(rx.icon("chevron-right"), variant="soft", size="1", aria_label="Next page", disabled=~JobsState.has_next, on_click=JobsState.go_page(1)),
+        justify="end",
+        align="center",
+        spacing="3",
+        width="100%",
+    )
+
+
+def _bulk_bar() -> rx.Component:
+    return rx.cond(
+        JobsState.selected.length() > 0,
+        rx.hstack(
+            rx.text(JobsState.selected.length().to_string() + " selected", size="2"),
+            rx.button("Cancel selected", size="1", variant="soft", color_scheme="orange", on_click=JobsState.ask_bulk("cancel")),
+            rx.button("Delete selected", size="1", variant="soft", color_scheme="red", on_click=JobsState.ask_bulk("delete")),
+            align="center",
+            spacing="3",
+        ),
+    )
+
+
+def _confirm_dialog() -> rx.Component:
+    verb = rx.cond(JobsState.confirm_action == "delete", "Delete", "Cancel")
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(verb + " " + JobsState.selected.length().to_string() + " selected jobs?"),
+            rx.alert_dialog.description(
+                rx.cond(
+                    JobsState.confirm_action == "delete",
+                    "Deleting removes the jobs with their steps, attempts and logs. Only finished jobs can be deleted.",
+                    "Running steps are stopped. Only pending or running jobs can be cancelled.",
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep them", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Yes, " + verb.lower(), color_scheme="red", on_click=JobsState.run_bulk)),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=JobsState.confirm_action != "",
+        on_open_change=JobsState.set_confirm_open,
+    )
+
+
+def _summary() -> rx.Component:
+    return rx.cond(
+        JobsState.summary != "",
+        rx.callout.root(
+            rx.hstack(
+                rx.callout.text(JobsState.summary),
+                rx.icon_button(rx.icon("x", size=14), variant="ghost", size="1", aria_label="Dismiss", on_click=JobsState.dismiss_summary),
+                justify="between",
+                width="100%",
+            ),
+            role="status",
+            aria_label="Bulk action result",
+            width="100%",
+        ),
+    )
+
+
+def _body() -> rx.Component:
+    return rx.cond(
+        JobsState.error != "",
+        error_state("Could not load jobs", JobsState.error, rx.button("Retry", on_click=JobsState.refresh), icon="wifi-off"),
+        rx.cond(
+            JobsState.loading & (JobsState.rows.length() == 0),
+            error_state("Loading jobs…", "", icon="loader-circle"),
+            rx.cond(
+                JobsState.rows.length() == 0,
+                rx.center(
+                    rx.vstack(
+                        rx.text(rx.cond((JobsState.search != "") | (JobsState.tab != "all"), "No jobs match.", "No jobs yet."), size="3"),
+                        rx.button(rx.icon("plus", size=14), "Start a job", variant="soft", on_click=CreateJobState.open_dialog("")),
+                        align="center",
+                    ),
+                    padding_y="48px",
+                    width="100%",
+                ),
+                rx.vstack(_table(), _pagination(), width="100%", spacing="3"),
+            ),
+        ),
+    )
+
+
+def jobs_page() -> rx.Component:
+    return page(
+        rx.hstack(
+            rx.heading("Jobs", as_="h1", size="6"),
+            live_chip(JobsState.live, LIST_POLL_SECONDS),
+            rx.spacer(),
+            rx.button(rx.icon("refresh-cw", size=14), "Refresh", variant="soft", on_click=JobsState.refresh, loading=JobsState.loading),
+            rx.button(rx.icon("plus", size=14), "New job", on_click=CreateJobState.open_dialog("")),
+            width="100%",
+            align="center",
+        ),
+        _toolbar(),
+        _bulk_bar(),
+        _summary(),
+        _body(),
+        _confirm_dialog(),
+        create_job_dialog(),
+    )

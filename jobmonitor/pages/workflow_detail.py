@@ -1,0 +1,149 @@
+"""A workflow (`/workflows/[workflow_id]`): seed 002's metrics, the durations of recent jobs
+coloured by status, the DAG, and "New job" with the workflow preselected."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from jobmonitor import dag, routes
+from jobmonitor.client import ApiClient, ApiError, Unauthorized
+from jobmonitor.components.dag_view import dag_view
+from jobmonitor.components.duration_chart import duration_chart
+from jobmonitor.components.json_view import json_section
+from jobmonitor.create_job import CreateJobState, create_job_dialog
+from jobmonitor.format import cost_text, duration_text, percent, pretty_json
+from jobmonitor.pages.shell import error_state, page
+from jobmonitor.state import AuthState, error_kind, signin_redirect
+from jobmonitor.viewmodels import ChartBar, duration_bars
+
+RECENT_JOBS = 50
+
+
+@dataclass
+class Metric:
+    label: str = ""
+    value: str = ""
+
+
+class WorkflowState(rx.State):
+    wf_id: str = ""
+    name: str = ""
+    description: str = ""
+    version: int = 0
+    metrics: list[Metric] = []
+    bars: list[ChartBar] = []
+    longest: str = ""
+    nodes: list[dag.Node] = []
+    edges: list[dag.Edge] = []
+    dag_width: int = 0
+    dag_height: int = 0
+    schema_json: str = ""
+    loading: bool = True
+    load_error: str = ""
+    load_message: str = ""
+
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        auth = await self.get_state(AuthState)
+        if not auth.token:
+            yield signin_redirect(self.router.url.path)
+            return
+        ref = str(self.router.url.path).rstrip("/").rpartition("/")[2]
+        if ref != self.wf_id:
+            self.wf_id, self.name, self.nodes, self.edges, self.bars, self.metrics = ref, "", [], [], [], []
+        self.loading, self.load_error = True, ""
+        yield
+        try:
+            await self._fetch(auth.client(), ref)
+        except ApiError as exc:
+            self.load_error, self.load_message = error_kind(exc), exc.message
+            if isinstance(exc, Unauthorized):
+                yield signin_redirect(self.router.url.path)
+        self.loading = False
+
+    async def _fetch(self, client: ApiClient, ref: str) -> None:
+        workflow = await client.workflow(ref)
+        metrics, executions = await asyncio.gather(
+            client.workflow_metrics(workflow.id), client.workflow_executions(workflow.id, limit=RECENT_JOBS)
+        )
+        self.wf_id, self.name, self.description = workflow.id, workflow.name, workflow.description
+        self.version = workflow.version or workflow.latest_version
+        self.metrics = [
+            Metric("Success rate", percent(metrics.success_rate if metrics.successful_executions + metrics.failed_executions else None)),
+            Metric("Executions", f"{metrics.total_executions:,}"),
+            Metric("Completed / failed", f"{metrics.successful_executions:,} / {metrics.failed_executions:,}"),
+            Metric("Average duration", duration_text(metrics.average_duration_seconds if metrics.sampled_executions else None)),
+            Metric("Min / max", f"{duration_text(metrics.min_duration_seconds)} / {duration_text(metrics.max_duration_seconds)}"),
+            Metric("p95 duration", duration_text(metrics.p95_duration_seconds)),
+            Metric("Total cost", cost_text(metrics.total_cost_usd)),
+        ]
+        self.bars = duration_bars(executions.items)
+        self.longest = "longest " + duration_text(max((e.duration or 0 for e in executions.items), default=None))
+        steps = [dag.StepRef(s["key"], s.get("name") or s["key"], tuple(s.get("depends_on", []))) for s in workflow.definition.get("steps", [])]
+        layout = dag.layout(steps)
+        self.nodes, self.edges, self.dag_width, self.dag_height = layout.nodes, layout.edges, layout.width, layout.height
+        self.schema_json = pretty_json(workflow.input_schema)
+
+
+def _metric(m: rx.Var[Metric]) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.text(m.label, size="1", color_scheme="gray"), rx.text(m.value, size="5", weight="bold"), spacing="1"),
+        role="group",
+        aria_label=m.label,
+    )
+
+
+def _section(title: str, *children: rx.Component) -> rx.Component:
+    return rx.el.section(
+        rx.card(rx.vstack(rx.heading(title, as_="h2", size="3"), *children, spacing="3", width="100%"), width="100%"),
+        aria_label=title,
+        width="100%",
+    )
+
+
+def _loaded() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.heading(WorkflowState.name, as_="h1", size="6"),
+                rx.text(WorkflowState.description, size="2", color_scheme="gray"),
+                rx.text("Version " + WorkflowState.version.to_string(), size="1", color_scheme="gray"),
+                spacing="1",
+                max_width="900px",
+            ),
+            rx.spacer(),
+            rx.link(rx.button("Jobs", variant="soft"), href="/jobs?q=" + WorkflowState.name),
+            rx.button(rx.icon("plus", size=14), "New job", on_click=CreateJobState.open_dialog(WorkflowState.wf_id)),
+            width="100%",
+            align="start",
+        ),
+        rx.grid(rx.foreach(WorkflowState.metrics, _metric), columns="repeat(auto-fill, minmax(170px, 1fr))", spacing="3", width="100%"),
+        _section("Durations of recent jobs", duration_chart(WorkflowState.bars, WorkflowState.longest)),
+        _section(
+            "Steps",
+            dag_view(WorkflowState.nodes, WorkflowState.edges, WorkflowState.dag_width, WorkflowState.dag_height),
+            json_section("Input schema", WorkflowState.schema_json),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def workflow_detail_page() -> rx.Component:
+    back = rx.link(rx.button("Back to workflows", variant="soft"), href=routes.WORKFLOWS)
+    return page(
+        rx.link(rx.hstack(rx.icon("chevron-left", size=14), "Workflows", spacing="1", align="center"), href=routes.WORKFLOWS, size="2"),
+        rx.match(
+            WorkflowState.load_error,
+            ("", rx.cond(WorkflowState.loading & (WorkflowState.name == ""), error_state("Loading workflow…", "", icon="loader-circle"), _loaded())),
+            ("not_found", error_state("Workflow not found", "No workflow with this ID or name exists in your workspace.", back, icon="file-question")),
+            ("forbidden", error_state("Access denied", "Your token may not read this workflow.", back, icon="shield-alert")),
+            error_state("Could not load the workflow", WorkflowState.load_message, rx.button("Retry", on_click=WorkflowState.load), back, icon="wifi-off"),
+        ),
+        create_job_dialog(),
+    )

@@ -1,0 +1,75 @@
+"""JobListView: tab counts that follow status changes live, search, bulk cancel."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import start_job, wait_status
+
+
+def tab(page: Page, label: str):  # type: ignore[no-untyped-def]
+    return page.get_by_role("tab", name=re.compile(rf"^{label} \d+$"))
+
+
+def count(page: Page, label: str) -> int:
+    return int(str(tab(page, label).get_attribute("aria-label")).split()[-1])
+
+
+def row(page: Page, job_id: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'tr[data-job-id="{job_id}"]')
+
+
+def test_tabs_and_counts_follow_status_changes(page: Page, api: httpx.Client, artifacts_dir: Path) -> None:
+    page.goto("/jobs")
+    expect(tab(page, "All")).to_be_visible()
+    completed = count(page, "Completed")
+    job = start_job(api, "basic_sequence", {"records": 10, "delay_seconds": 1.5})
+    expect(row(page, job["id"])).to_be_visible()
+    expect(row(page, job["id"])).to_have_attribute("data-status", "running", timeout=10_000)
+    expect(tab(page, "Running")).not_to_have_accessible_name("Running 0")
+    page.screenshot(path=str(artifacts_dir / "job-list.png"), full_page=True)
+    expect(row(page, job["id"])).to_have_attribute("data-status", "completed", timeout=20_000)
+    expect(tab(page, "Completed")).to_have_accessible_name(f"Completed {completed + 1}")
+
+    tab(page, "Completed").click()
+    expect(row(page, job["id"])).to_be_visible()
+    tab(page, "Failed").click()
+    expect(row(page, job["id"])).to_have_count(0)
+
+
+def test_search_by_workflow_name_and_job_id(page: Page, api: httpx.Client) -> None:
+    a = start_job(api, "data_pipeline", {"records": 5})
+    b = start_job(api, "conditional_workflow", {"records": 5})
+    page.goto("/jobs")
+    search = page.get_by_label("Search jobs")
+    search.fill("data_pipe")
+    expect(row(page, a["id"])).to_be_visible()
+    expect(row(page, b["id"])).to_have_count(0)
+    search.fill(b["id"][:8])
+    expect(row(page, b["id"])).to_be_visible()
+    expect(page.locator("tr[data-job-id]")).to_have_count(1)
+    search.fill("no-such-workflow-anywhere")
+    expect(page.get_by_text("No jobs match.")).to_be_visible()
+
+
+def test_bulk_cancel(page: Page, api: httpx.Client) -> None:
+    done = start_job(api, "basic_sequence", {"records": 5})
+    wait_status(api, done["id"], "completed")
+    jobs = [start_job(api, "basic_sequence", {"records": 5, "delay_seconds": 30}) for _ in range(2)]
+    page.goto("/jobs")
+    for j in [*jobs, done]:
+        row(page, j["id"]).get_by_role("checkbox").click()
+    page.get_by_role("button", name="Cancel selected").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Cancel 3 selected jobs?")
+    confirm.get_by_role("button", name="Yes, cancel").click()
+    summary = page.get_by_role("status", name="Bulk action result")
+    expect(summary).to_contain_text("Cancelled 2 of 3 jobs.")
+    expect(summary).to_contain_text(done["id"][:8])
+    for j in jobs:
+        expect(row(page, j["id"])).to_have_attribute("data-status", "cancelled")
+        assert wait_status(api, j["id"], "cancelled")["status"] == "cancelled"

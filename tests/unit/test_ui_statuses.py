@@ -1,0 +1,67 @@
+"""Every status the engine can report has a chip style, and actions follow the status."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.jobs.states import AttemptStatus, JobStatus, StepStatus
+from jobmonitor.components.status_badge import status_badge, status_color, status_icon
+from jobmonitor.statuses import (
+    ATTEMPT_STATUSES,
+    JOB_STATUSES,
+    STATUS_STYLES,
+    STEP_STATUSES,
+    TABS,
+    can_delete,
+    job_actions,
+    style,
+    tab_counts,
+)
+
+
+@pytest.mark.parametrize("status", [*JobStatus, *StepStatus, *AttemptStatus])
+def test_every_engine_status_has_a_style(status: str) -> None:
+    assert status in STATUS_STYLES
+    assert style(status).label
+
+
+def test_ui_status_lists_match_the_engine() -> None:
+    assert set(JOB_STATUSES) == set(JobStatus)
+    assert set(STEP_STATUSES) == set(StepStatus)
+    assert set(ATTEMPT_STATUSES) == set(AttemptStatus)
+
+
+def test_seed_003_colours() -> None:
+    colours = {s: STATUS_STYLES[s].color for s in JOB_STATUSES}
+    assert colours == {"pending": "gray", "running": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
+    assert STATUS_STYLES["running"].pulse
+    assert not STATUS_STYLES["completed"].pulse
+
+
+@pytest.mark.parametrize("render", [status_badge, status_icon, status_color])
+def test_the_badge_matches_every_status(render: object) -> None:
+    code = str(render("running"))  # type: ignore[operator]
+    for status in STATUS_STYLES:
+        assert f'"{status}"' in code
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        ("pending", ["View", "Cancel"]),
+        ("running", ["View", "Cancel"]),
+        ("completed", ["View", "Re-run"]),
+        ("failed", ["View", "Resume", "Re-run"]),
+        ("cancelled", ["View", "Resume", "Re-run"]),
+    ],
+)
+def test_actions_the_status_allows(status: str, actions: list[str]) -> None:
+    assert job_actions(status) == actions
+    assert can_delete(status) == (status in ("completed", "failed", "cancelled"))
+
+
+def test_tabs_and_counts() -> None:
+    assert [label for _, label in TABS] == ["All", "Pending", "Running", "Completed", "Failed", "Cancelled"]
+    counts = tab_counts({"running": 2, "failed": 1, "weird": 7})
+    assert counts[""] == 3
+    assert counts["pending"] == 0
