@@ -88,24 +88,36 @@ def claim(
     lease_ttl: float,
     outbox: Outbox,
 ) -> Claim:
-    """queued -> running with a fresh lease, in two round trips; raises NotRunnable."""
+    """queued -> running with a fresh lease; raises NotRunnable.
+
+    The job row is locked only when this claim may start the job (pending -> running); a
+    claim in a running job is ordered against a cancel by the step's row lock instead: the
+    cancel either finds the step running (and cancels its attempt) or the claim finds it
+    cancelled. The commit does not wait for its WAL flush: if PostgreSQL itself crashed and
+    lost this claim, the attempt would be queued again and run again, which is what a worker
+    crash does too (at-least-once). Completions are always durable before anything follows.
+    """
     token = uuid.uuid4()
     with conn.pipeline():
-        job = conn.execute("SELECT status FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,)).fetchone()
+        conn.execute("SET LOCAL synchronous_commit = off")
+        job = conn.execute("SELECT status FROM jobs WHERE id = %s", (ref.job_id,)).fetchone()
         if job is None or job["status"] not in (JobStatus.PENDING, JobStatus.RUNNING):
             raise NotRunnable(f"job {ref.job_id} is not pending or running")
+        if job["status"] == JobStatus.PENDING:
+            conn.execute("SELECT 1 FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,))
+        # lock order as everywhere: job, step, attempt (the job only when pending)
+        step_p = send_transition(
+            conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
+            raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
+        )  # fmt: skip
         attempt_p = send_transition(
             conn, Kind.ATTEMPT, ref.attempt_id, AttemptStatus.RUNNING,
             sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
             raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
                       "heartbeat_at": "now()", "started_at": "now()"},
         )  # fmt: skip
-        step_p = send_transition(
-            conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
-            raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
-        )  # fmt: skip
         job_p = None
-        if job["status"] == JobStatus.PENDING:
+        if job["status"] == JobStatus.PENDING:  # locked above
             job_p = send_transition(
                 conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
             )
@@ -222,8 +234,7 @@ def finish_success(
         if step.event:
             step.event["data"]["duration_seconds"] = step.row["duration_seconds"]
         outbox.add_event(step.event)
-        scheduler.schedule_ready(conn, job, outbox, ready=ready.fetchall())
-        scheduler.settle_job(conn, c.job_id, outbox)
+        scheduler.advance(conn, job, outbox, ready=ready.fetchall())
 
 
 def finish_failure(

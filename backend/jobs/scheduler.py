@@ -65,36 +65,56 @@ def lock_job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]
     return conn.execute(LOCK_JOB_SQL, (job_id,)).fetchone()
 
 
-def schedule_ready(
+def advance(
     conn: psycopg.Connection[Any],
     job: dict[str, Any],
     outbox: Outbox,
     ready: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Queue (or skip) every step whose dependencies are done, until nothing changes.
-    `ready` is the result of READY_SQL when the caller already fetched it."""
+    """Queue (or skip) every step whose dependencies are done, until nothing changes, then
+    settle the job (progress, current step, completion). `ready` is READY_SQL's result when
+    the caller already has it. The last queueing and the settle travel in one round trip."""
     rows = conn.execute(READY_SQL, (job["id"],)).fetchall() if ready is None else ready
-    while rows:
-        sent: list[Pending] = []
-        skipped_any = False
-        for step in rows:
-            verdict = _condition_verdict(conn, job, step)
-            if verdict is True:
-                sent.append(new_attempt(conn, job, step, outbox, from_status=StepStatus.PENDING))
-            elif verdict is False:
-                sent.append(_skip(conn, step))
-                skipped_any = True
-            else:
-                _fail_condition(conn, job, step, verdict, outbox)
-                return
-        for pending in sent:
-            moved = pending.result()
-            if moved is None:
-                raise RuntimeError(f"a ready step of job {job['id']} changed under the job lock")
-            outbox.add_event(moved.event)
-        if not skipped_any:
+    while True:
+        sent, skipped_any = _send_ready(conn, job, rows, outbox)
+        if sent is None:  # a condition broke: the job has failed
             return
-        rows = conn.execute(READY_SQL, (job["id"],)).fetchall()
+        if skipped_any:  # skipping may have made more steps ready
+            _resolve(job, sent, outbox)
+            sent = []
+            rows = conn.execute(READY_SQL, (job["id"],)).fetchall()
+            if rows:
+                continue
+        stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job["id"]})
+        _resolve(job, sent, outbox)
+        _conclude(conn, job["id"], stats.fetchone(), outbox)
+        return
+
+
+def _send_ready(
+    conn: psycopg.Connection[Any], job: dict[str, Any], rows: list[dict[str, Any]], outbox: Outbox
+) -> tuple[list[Pending] | None, bool]:
+    sent: list[Pending] = []
+    skipped_any = False
+    for step in rows:
+        verdict = _condition_verdict(conn, job, step)
+        if verdict is True:
+            sent.append(new_attempt(conn, job, step, outbox, from_status=StepStatus.PENDING))
+        elif verdict is False:
+            sent.append(_skip(conn, step))
+            skipped_any = True
+        else:
+            _fail_condition(conn, job, step, verdict, outbox)
+            return None, False
+    return sent, skipped_any
+
+
+def _resolve(job: dict[str, Any], sent: list[Pending], outbox: Outbox) -> None:
+    for pending in sent:
+        moved = pending.result()
+        if moved is None:
+            raise RuntimeError(f"a ready step of job {job['id']} changed under the job lock")
+        outbox.add_event(moved.event)
 
 
 def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]) -> bool | str:
@@ -192,6 +212,10 @@ _TERMINAL = sorted(str(s) for s in STEP_TERMINAL)
 def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox) -> None:
     """Update progress and current step; complete or fail the job when every step is terminal."""
     stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job_id}).fetchone()
+    _conclude(conn, job_id, stats, outbox)
+
+
+def _conclude(conn: psycopg.Connection[Any], job_id: uuid.UUID, stats: dict[str, Any] | None, outbox: Outbox) -> None:
     assert stats is not None
     if stats["done"] < stats["total"]:
         return

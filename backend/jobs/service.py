@@ -91,8 +91,7 @@ def create_job(
     outbox.add_event(record_event(conn, job_id, "workflow_created", data={"execution_number": number}))
     job = scheduler.lock_job(conn, job_id)
     assert job is not None
-    scheduler.schedule_ready(conn, job, outbox)
-    scheduler.settle_job(conn, job_id, outbox)
+    scheduler.advance(conn, job, outbox)
     return Created(job_id, replayed=False)
 
 
@@ -281,8 +280,7 @@ def resume_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
         outbox.add_event(reset.event if reset else None)
     locked = scheduler.lock_job(conn, job_id)
     assert locked is not None
-    scheduler.schedule_ready(conn, locked, outbox)
-    scheduler.settle_job(conn, job_id, outbox)
+    scheduler.advance(conn, locked, outbox)
     return str(job["status"])
 
 
