@@ -142,7 +142,7 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
             kwargs={
                 "row_factory": dict_row,
                 "connect_timeout": 5,
-                "options": f"-c plan_cache_mode=force_custom_plan -c statement_timeout={API_STATEMENT_TIMEOUT_MS}",
+                "options": f"-c plan_cache_mode=force_custom_plan -c jit=off -c statement_timeout={API_STATEMENT_TIMEOUT_MS}",
                 "application_name": "jobmonitor-api",
             },
             name="jobmonitor-api",

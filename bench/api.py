@@ -13,6 +13,21 @@
 
 Uses JOBMONITOR_TEST_DATABASE_URL (a maintenance URL, default postgres@127.0.0.1:5432) and
 JOBMONITOR_TEST_REDIS_URL (db 12). `--skip-load` reuses the database of an earlier run.
+
+Measured on the 2-core development machine (PostgreSQL 15, 1,000,000 jobs, 5,045,000 steps;
+load 241 s: jobs 43 s, steps 190 s), 300 sequential requests each, target p95 < 50 ms:
+
+    request                          p50 ms   p95 ms
+    GET /jobs (first page)             4.46     5.31
+    GET /jobs?status=                  4.71     5.42
+    GET /jobs?skip=100000             13.27    16.38
+    GET /jobs?cursor= (100k deep)      4.76     5.57
+    GET /jobs/counts                   2.82     3.68
+    GET /jobs/{id}                     3.77     4.55
+    GET /jobs/{id}/steps (50)          4.33     5.05
+    job detail + 50 steps              6.87     9.02
+    GET /jobs/{id}/timeline            4.16     5.61
+    GET /workflows/{id}/metrics        4.80     5.75
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match
 
-from backend.api import errors, events, ops
+from backend.api import errors, events, operator, ops
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(RequestContext)
     v1 = APIRouter(prefix=API_V1)
+    v1.include_router(operator.router)  # first: POST /jobs/prune before the /jobs/{job_id} routes
     for router in (jobs_router, job_detail_router, workflows_router, auth_router, events.router, ops.router):
         v1.include_router(router)
     app.include_router(v1)
@@ -79,7 +80,8 @@ def create_app() -> FastAPI:
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """The methods another route accepts for this path (asked per method, which works for
     plain and included routers alike)."""
-    routes = [r for r in app.routes if getattr(r, "path", None) != CATCH_ALL]
+    others = [r for r in app.routes if getattr(r, "path", None) != CATCH_ALL]
+    routes = [r for r in others if r.matches(request.scope)[0] is Match.PARTIAL]  # right path, other method
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         scope = {**request.scope, "method": method}

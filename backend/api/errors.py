@@ -1,14 +1,14 @@
 """The one exception-to-response table of the API, and the errors only the API raises.
 
-Every error answers `{"error": {"code", "message", "details", "request_id"}}` with the request
-id also in the `X-Request-ID` header (added by backend.api.middleware to every response). A user's mistake is a 4xx; the database or Redis being
-away is a 503 with Retry-After; anything else is a 500 whose traceback is logged under the
-request id (the body never carries it).
+Every error answers `{"error": {"code", "message", "details", "request_id"}}`; the request id
+is also in the `X-Request-ID` header (backend.api.middleware adds it to every response). A
+user's mistake is a 4xx; the database or Redis being away is a 503 with Retry-After; anything
+else is a 500 whose traceback is logged under the request id (the body never carries it).
 
     JobmonitorError (backend/errors.py)   the domain table below
     ├── Unauthenticated            401  missing, malformed, unknown or revoked token
-    ├── Forbidden                  403  the token's role is too low
-    └── BadRequest                 400  a request the API cannot read
+    └── Forbidden                  403  the token's role is too low
+    (413 for an oversized body comes from backend.api.middleware)
 """
 
 from __future__ import annotations
@@ -41,15 +41,10 @@ class Forbidden(errors.JobmonitorError):
     code = "forbidden"
 
 
-class BadRequest(errors.JobmonitorError):
-    code = "bad_request"
-
-
 # most specific class first: the first match wins
 STATUS: list[tuple[type[errors.JobmonitorError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
-    (BadRequest, 400),
     (errors.NotFound, 404),
     (errors.InvalidInput, 422),
     (errors.Conflict, 409),

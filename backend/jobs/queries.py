@@ -44,11 +44,6 @@ class JobFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
 
-    @property
-    def counted(self) -> bool:
-        """Can `job_counts` answer the total exactly?"""
-        return not self.q and self.created_after is None and self.created_before is None
-
 
 @dataclass
 class Page:
@@ -62,6 +57,8 @@ class Page:
 class _Plan:
     branches: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    named: list[uuid.UUID] | None = None  # workflows whose name matched `q`
+    id_branch: str | None = None  # the job id prefix branch of `q`
 
 
 # --- cursors ------------------------------------------------------------------------------
@@ -127,7 +124,7 @@ def _plan(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter) 
         if not named and id_range is None:
             return None
         workflows = list(named)
-        plan.params["named"] = named
+        plan.params["named"] = plan.named = named
     statuses: list[str | None] = list(f.statuses) or [None]
     if workflows and len(workflows) * len(statuses) <= MAX_BRANCHES:
         for i, wf in enumerate(workflows):
@@ -153,7 +150,8 @@ def _plan(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter) 
             conds.append("j.status = ANY(%(sts)s)")
         if f.workflow_id is not None:
             conds.append("j.workflow_id = %(wf)s")
-        plan.branches.append(" AND ".join(conds))
+        plan.id_branch = " AND ".join(conds)
+        plan.branches.append(plan.id_branch)
     return plan
 
 
@@ -200,21 +198,35 @@ def list_jobs(
 
 
 def _total(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter, plan: _Plan) -> tuple[int, bool]:
-    if f.counted:
+    """Exact from the counters when the filter allows (status, workflow, and the workflow
+    names `q` matched); the rest (dates, a job id prefix) is counted up to COUNT_CAP."""
+    dated = f.created_after is not None or f.created_before is not None
+    if dated:
+        return _bounded(conn, plan.branches, plan.params)
+    workflows = plan.named if plan.named is not None else ([f.workflow_id] if f.workflow_id else None)
+    exact = 0
+    if workflows is None or workflows:
         row = conn.execute(
             """
             SELECT coalesce(sum(n), 0)::bigint AS n FROM job_counts
             WHERE workspace_id = %s AND (%s::text[] IS NULL OR status = ANY(%s))
-              AND (%s::uuid IS NULL OR workflow_id = %s)
+              AND (%s::uuid[] IS NULL OR workflow_id = ANY(%s))
             """,
-            (workspace_id, list(f.statuses) or None, list(f.statuses), f.workflow_id, f.workflow_id),
+            (workspace_id, list(f.statuses) or None, list(f.statuses), workflows, workflows),
         ).fetchone()
-        return (int(row["n"]) if row else 0), True
+        exact = max(int(row["n"]), 0) if row else 0
+    if plan.id_branch is None:
+        return exact, True
+    extra, complete = _bounded(conn, [plan.id_branch], plan.params)
+    return exact + extra, complete
+
+
+def _bounded(conn: psycopg.Connection[Any], branches: list[str], params: dict[str, Any]) -> tuple[int, bool]:
     counts = " + ".join(
         f"(SELECT count(*) FROM (SELECT 1 FROM jobs j WHERE {b} LIMIT {COUNT_CAP + 1}) c{i})"
-        for i, b in enumerate(plan.branches)
+        for i, b in enumerate(branches)
     )
-    row = conn.execute(f"SELECT {counts} AS n", plan.params).fetchone()
+    row = conn.execute(f"SELECT {counts} AS n", params).fetchone()
     total = int(row["n"]) if row else 0
     return min(total, COUNT_CAP), total <= COUNT_CAP
 

@@ -114,7 +114,7 @@ class Job(JobListItem):
 class JobList(BaseModel):
     items: list[JobListItem]
     total: int
-    total_exact: bool = Field(description="False when `total` was capped (free-text or date filters).")
+    total_exact: bool = Field(description="False when `total` stopped counting at 10,000 (date filters, job id prefixes).")
     skip: int
     limit: int
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page (keyset paging).")

@@ -113,14 +113,18 @@ def executions(
     params = {"wf": workflow["id"], "st": status, "skip": skip, "limit": limit}
     rows = conn.execute(
         f"""
+        WITH page AS (
+            SELECT j.id, j.created_at FROM jobs j WHERE {where}
+            ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
+        )
         SELECT j.id, j.workflow_id, j.execution_number,
                CASE WHEN j.status = 'failed' AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
                j.started_at, j.completed_at,
                EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
                j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
                j.created_at, j.updated_at
-        FROM jobs j WHERE {where}
-        ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
+        FROM page p JOIN jobs j ON j.id = p.id
+        ORDER BY p.created_at DESC, p.id DESC
         """,
         params,
     ).fetchall()

@@ -1,0 +1,109 @@
+"""The cross-workspace matrix: every route given another workspace's ids answers 404, lists
+never show another workspace's objects, and viewers get 403 on every mutation. The routes
+come from the OpenAPI document, so a new route is covered without editing this file."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.api.conftest import TestClient, World
+
+MUTATIONS = {"post", "put", "patch", "delete"}
+# a body that passes validation, so that only the role or the ids can refuse the request
+BODIES = {
+    "/api/v1/jobs": {"workflow": "echo3"},
+    "/api/v1/jobs/bulk": {"action": "cancel", "ids": ["00000000-0000-0000-0000-000000000000"]},
+    "/api/v1/workflows": {"name": "x", "steps": [{"key": "a", "action": "test.noop"}]},
+    "/api/v1/tokens": {"name": "x", "role": "viewer"},
+    "/api/v1/workspaces": {"slug": "x"},
+}
+
+
+def _operations(world: World) -> list[tuple[str, str]]:
+    spec = world.anonymous.get("http://testserver/api/openapi.json").json()
+    return [(path, method) for path, item in spec["paths"].items() for method in item]
+
+
+@pytest.fixture
+def foreign(world: World) -> dict[str, str]:
+    """Objects of workspace B, after running one job so it has attempts and logs."""
+    job = world.create("echo3", ws=world.b)
+    world.run(job)
+    pending = world.create("echo3", ws=world.b)
+    token = world.b.admin.post("/tokens", json={"name": "b-extra", "role": "viewer"}).json()
+    return {"job_id": pending["id"], "done_job_id": job["id"], "workflow_id": str(world.b.workflows["echo3"]),
+            "step": "a", "token_id": token["id"]}  # fmt: skip
+
+
+def _call(client: TestClient, method: str, path: str, body: Any = None) -> Any:
+    url = "http://testserver" + path
+    if method in ("post", "put", "patch"):
+        return client.request(method.upper(), url, json=body if body is not None else {})
+    return client.request(method.upper(), url)
+
+
+def test_every_route_with_foreign_ids_is_404(world: World, foreign: dict[str, str]) -> None:
+    checked = 0
+    for path, method in _operations(world):
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        for key in ("job_id", "done_job_id"):
+            values = {**foreign, "job_id": foreign[key]}
+            url = path.format(**{p: values[p] for p in params})
+            response = _call(world.a.admin, method, url)
+            assert response.status_code == 404, (method, url, response.status_code, response.text)
+            checked += 1
+    assert checked >= 2 * 16
+    assert world.a.admin.get("/events", params={"job_id": foreign["job_id"]}).status_code == 404
+    assert world.a.admin.get("/events", params={"workflow_id": foreign["workflow_id"]}).status_code == 404
+    created = world.a.operator.post("/jobs", json={"workflow_id": foreign["workflow_id"]})
+    assert created.status_code == 404
+    bulk = world.a.operator.post("/jobs/bulk", json={"action": "cancel", "ids": [foreign["job_id"]]}).json()
+    assert bulk["results"][0]["error"]["code"] == "not_found"
+    assert world.b.viewer.get(f"/jobs/{foreign['job_id']}").json()["status"] == "pending"
+
+
+def test_websockets_with_foreign_ids_close_404(world: World, foreign: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {world.a.tokens['admin']}"}
+    for url in (f"/api/v1/ws/jobs/{foreign['job_id']}", f"/api/v1/ws/workflows/{foreign['workflow_id']}"):
+        with world.a.admin.websocket_connect(url, headers=headers) as ws, pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4404
+
+
+def test_lists_never_show_foreign_objects(world: World, foreign: dict[str, str]) -> None:
+    world.create("echo3")
+    world.a.admin.post("/tokens", json={"name": "a-extra", "role": "viewer"})
+    secrets = set(foreign.values()) - {"a"} | {str(world.b.id), *(str(w) for w in world.b.workflows.values())}
+    lists = ["/jobs", "/jobs?q=echo", f"/jobs?q={foreign['job_id'][:6]}", "/jobs/counts", "/workflows",
+             "/workflows/echo3/executions", "/audit", "/tokens", "/me", "/metrics"]  # fmt: skip
+    for url in lists:
+        response = world.a.admin.get(url)
+        assert response.status_code == 200, (url, response.text)
+        leaked = [s for s in secrets if s in response.text]
+        assert not leaked, (url, leaked)
+    assert world.a.viewer.get("/jobs/counts").json()["total"] == 1
+    filtered = world.a.viewer.get("/jobs", params={"workflow_id": foreign["workflow_id"]}).json()
+    assert filtered["items"] == [] and filtered["total"] == 0
+    assert [w["slug"] for w in world.a.viewer.get("/workspaces").json()["items"]] == ["alpha"]
+
+
+def test_viewers_get_403_on_every_mutation(world: World, foreign: dict[str, str]) -> None:
+    own = world.create("echo3")
+    values = {"job_id": own["id"], "workflow_id": str(world.a.workflows["echo3"]), "step": "a",
+              "token_id": foreign["token_id"]}  # fmt: skip
+    checked = 0
+    for path, method in _operations(world):
+        if method not in MUTATIONS:
+            continue
+        url = path.format(**{p: values[p] for p in re.findall(r"{(\w+)}", path)})
+        response = _call(world.a.viewer, method, url, BODIES.get(path))
+        assert response.status_code == 403, (method, url, response.status_code, response.text)
+        checked += 1
+    assert checked >= 10
+    assert world.a.viewer.get(f"/jobs/{own['id']}").json()["status"] == "pending"

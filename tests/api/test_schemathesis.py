@@ -1,0 +1,30 @@
+"""Property-based requests from the OpenAPI document (schemathesis, fixed seed, bounded
+examples, positive and negative) as an admin of workspace A: no request may cause a 5xx, and
+successful bodies match their documented schemas. The SSE stream is left out (it does not end
+by itself); tests/api/test_events.py covers it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, seed, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from backend.api.app import create_app
+from tests.api.conftest import World
+
+MAX_EXAMPLES = 12
+
+# The app reads its database and Redis from the environment per request, so one instance
+# serves every test's fresh database (the `world` fixture sets it).
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app()).exclude(path="/api/v1/events")
+
+
+@schema.parametrize()
+@seed(20261122)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case: Any, world: World) -> None:
+    headers = {"Authorization": f"Bearer {world.a.tokens['admin']}"}
+    case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
