@@ -211,6 +211,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('job_id', 'step_key', name='uq_job_steps_job_key')
     )
     op.create_index('ix_job_steps_retry_due', 'job_steps', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'retrying'"))
+    op.create_index('ix_job_steps_timed_out', 'job_steps', ['job_id'], unique=False, postgresql_where=sa.text("status = 'timed_out'"))
     op.create_table('step_costs',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('job_id', sa.Uuid(), nullable=False),
@@ -305,6 +306,7 @@ def downgrade() -> None:
     op.drop_table('step_logs')
     op.drop_index(op.f('ix_step_costs_job_id'), table_name='step_costs')
     op.drop_table('step_costs')
+    op.drop_index('ix_job_steps_timed_out', table_name='job_steps', postgresql_where=sa.text("status = 'timed_out'"))
     op.drop_index('ix_job_steps_retry_due', table_name='job_steps', postgresql_where=sa.text("status = 'retrying'"))
     op.drop_table('job_steps')
     op.drop_index('ix_job_events_workspace', table_name='job_events')

@@ -231,8 +231,6 @@ def finish_success(
         job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_p.result()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
-        if step.event:
-            step.event["data"]["duration_seconds"] = step.row["duration_seconds"]
         outbox.add_event(step.event)
         scheduler.advance(conn, job, outbox, ready=ready.fetchall())
 

@@ -82,6 +82,7 @@ class JobStep(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("job_id", "step_key", name="uq_job_steps_job_key"),
         Index("ix_job_steps_retry_due", "next_attempt_at", postgresql_where=text("status = 'retrying'")),
+        Index("ix_job_steps_timed_out", "job_id", postgresql_where=text("status = 'timed_out'")),
     )
 
     id: uuid.UUID = pk()

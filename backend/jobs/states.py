@@ -132,6 +132,14 @@ _EVENT_SOURCE = {
 }
 
 
+# steps and attempts that have just finished carry their duration in the event
+_EVENT_DATA = {
+    Kind.JOB: "%(data)s",
+    Kind.STEP: "%(data)s || jsonb_strip_nulls(jsonb_build_object('duration_seconds', u.duration_seconds))",
+    Kind.ATTEMPT: "%(data)s || jsonb_strip_nulls(jsonb_build_object('duration_seconds', u.duration_seconds))",
+}
+
+
 def is_allowed(kind: Kind, from_status: str, to_status: str) -> bool:
     return from_status in ALLOWED[kind].get(to_status, frozenset())
 
@@ -248,7 +256,7 @@ def _transition_sql(
             INSERT INTO job_events
                 (workspace_id, job_id, workflow_id, step_key, attempt_id,
                  type, from_status, to_status, data)
-            SELECT {_EVENT_SOURCE[kind]}, %(event_type)s::varchar, u._from_status, u.status, %(data)s
+            SELECT {_EVENT_SOURCE[kind]}, %(event_type)s::varchar, u._from_status, u.status, {_EVENT_DATA[kind]}
             FROM u{join_job}
             WHERE %(event_type)s::text IS NOT NULL
             RETURNING *

@@ -21,3 +21,11 @@ def test_linear_job_completes_in_order(engine: Engine) -> None:
     assert types[0] == "workflow_created"
     assert types[-1] == "workflow_completed"
     assert types.count("step_completed") == 3
+
+
+def test_stored_step_events_carry_duration(engine: Engine) -> None:
+    engine.register(chain("timed", "a"))
+    job_id = engine.create("timed")
+    engine.drain(job_id)
+    completed = [e for e in engine.events(job_id) if e["type"] == "step_completed"][0]
+    assert completed["data"]["duration_seconds"] == engine.steps(job_id)["a"]["duration_seconds"]
