@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: jobmonitor reaper --interval 2")(reaper)
     app.command(epilog="Example: JOBMONITOR_DATABASE_URL=postgresql://... jobmonitor migrate")(migrate)
     app.command(epilog="Example: jobmonitor seed --workspace default")(seed)
-    app.command(epilog="Example: jobmonitor api --port 8000")(api)
+    app.command(epilog="Example: jobmonitor api --port 8000 --workers 4")(api)
 
 
 def up(
@@ -127,11 +127,12 @@ def seed_examples(workspace: str) -> list[tuple[str, bool]]:
 def api(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.", min=1, max=64)] = 1,
 ) -> None:
     """Serve the REST API alone (no web app), e.g. to scale it out behind a proxy."""
     from backend.api.serve import serve
 
-    serve(host, port)
+    serve(host, port, workers)
 
 
 def _configure_logging() -> None:
