@@ -13,7 +13,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from backend.steps import REGISTRY
+from backend.settings import get_settings
+from backend.steps import REGISTRY, load_step_modules
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,9 @@ def take(name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
     fn = REGISTRY.snapshots.get(name)
+    if fn is None:  # e.g. the API ending a job by a cancel: import the configured modules
+        load_step_modules(get_settings().step_modules)
+        fn = REGISTRY.snapshots.get(name)
     if fn is None:
         return {"error": f"no snapshot function registered as {name!r} in this process"}
     try:
