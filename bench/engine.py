@@ -7,8 +7,10 @@ For each worker class it runs, in one process tree on this machine:
   2. the engine: `jobs` jobs of a `steps`-step chain of no-op steps, drained by W workers;
   3. latency: single chain jobs, one at a time, with idle workers: the time from a parent
      step's completion to its child's start (database clock on both ends).
-Workers are started and idle before the clock starts; creation/enqueue time is excluded
-from both throughputs. Uses its own database (jm_bench_engine) and Redis db 13.
+Throughput counts the processing window on both sides: all work is queued first (rq jobs
+enqueued, engine jobs created), then the workers start, and steps/s is the number of steps
+over the time from the first start to the last completion (rq's own timestamps; the
+database clock for the engine). Worker start-up and creation are outside both windows. Uses its own database (jm_bench_engine) and Redis db 13.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
 ADMIN = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -87,35 +90,41 @@ def _rq_worker(simple: bool) -> None:
 
 
 def bench_plain_rq(total: int, workers: int, simple: bool) -> float:
+    """Steps/s from the first job's start to the last job's end (work queued beforehand)."""
     redis = Redis.from_url(REDIS)
     redis.flushdb()
-    procs = start_workers(workers, simple, engine=False)
     queue = Queue("plain", connection=redis)
-    registry = FinishedJobRegistry(queue=queue)
     datas = [Queue.prepare_data("bench.steps.rq_noop") for _ in range(total)]
-    started = time.perf_counter()
-    for i in range(0, total, 1000):
-        queue.enqueue_many(datas[i : i + 1000])
+    jobs = [job for i in range(0, total, 1000) for job in queue.enqueue_many(datas[i : i + 1000])]
+    procs = start_workers(workers, simple, engine=False)
+    registry = FinishedJobRegistry(queue=queue)
     while registry.count < total:
-        time.sleep(0.01)
-    elapsed = time.perf_counter() - started
+        time.sleep(0.02)
     stop_workers(procs)
-    return total / elapsed
+    fetched = [Job.fetch(j.id, connection=redis) for j in jobs]
+    window = max(j.ended_at for j in fetched) - min(j.started_at for j in fetched)  # type: ignore[type-var]
+    return total / window.total_seconds()
 
 
 def bench_engine(jobs: int, steps: int, workers: int, simple: bool) -> float:
+    """Steps/s from the first attempt's start to the last job's completion (database clock);
+    the jobs are created beforehand, as the rq jobs are enqueued beforehand."""
     conn, workspace = _engine_setup(steps)
-    procs = start_workers(workers, simple, engine=True)
-    started = time.perf_counter()
     for _ in range(jobs):
         _create(conn, workspace)
+    procs = start_workers(workers, simple, engine=True)
     while conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()[0] < jobs:  # type: ignore[index]
-        time.sleep(0.01)
-    elapsed = time.perf_counter() - started
-    failed = conn.execute("SELECT count(*) FROM jobs WHERE status <> 'completed'").fetchone()
+        time.sleep(0.02)
     stop_workers(procs)
-    assert failed is not None and failed[0] == 0, "some benchmark jobs did not complete"
-    return jobs * steps / elapsed
+    row = conn.execute(
+        """
+        SELECT EXTRACT(EPOCH FROM (SELECT max(completed_at) FROM jobs)
+                                - (SELECT min(started_at) FROM step_attempts)),
+               (SELECT count(*) FROM jobs WHERE status <> 'completed')
+        """
+    ).fetchone()
+    assert row is not None and row[1] == 0, "some benchmark jobs did not complete"
+    return jobs * steps / float(row[0])
 
 
 def bench_latency(jobs: int, steps: int, workers: int, simple: bool) -> list[float]:

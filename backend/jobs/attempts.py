@@ -100,12 +100,11 @@ def claim(
     token = uuid.uuid4()
     with conn.pipeline():
         conn.execute("SET LOCAL synchronous_commit = off")
-        job = conn.execute("SELECT status FROM jobs WHERE id = %s", (ref.job_id,)).fetchone()
-        if job is None or job["status"] not in (JobStatus.PENDING, JobStatus.RUNNING):
-            raise NotRunnable(f"job {ref.job_id} is not pending or running")
-        if job["status"] == JobStatus.PENDING:
-            conn.execute("SELECT 1 FROM jobs WHERE id = %s FOR NO KEY UPDATE", (ref.job_id,))
-        # lock order as everywhere: job, step, attempt (the job only when pending)
+        # lock order as everywhere: job, step, attempt. The job transition only matches (and
+        # locks) a pending job; in a running job the step's row lock orders us against a cancel.
+        job_p = send_transition(
+            conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
+        )
         step_p = send_transition(
             conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
             raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
@@ -116,14 +115,8 @@ def claim(
             raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
                       "heartbeat_at": "now()", "started_at": "now()"},
         )  # fmt: skip
-        job_p = None
-        if job["status"] == JobStatus.PENDING:  # locked above
-            job_p = send_transition(
-                conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
-            )
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
-        attempt, step = attempt_p.result(), step_p.result()
-        started = job_p.result() if job_p is not None else None
+        started, step, attempt = job_p.result(), step_p.result(), attempt_p.result()
         row = context.fetchone()
     if attempt is None or step is None or row is None:
         raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")
