@@ -50,8 +50,6 @@ class Heartbeat:
         self._due, self._publish_due = now + get_settings().heartbeat_every, now + PUBLISH_DELAY
         self._unsent = unsent
         self._current = (claim, ctx)
-        if unsent is not None:
-            self._wake.set()
 
     def unwatch(self) -> Outbox | None:
         """Stop beating; returns the claim's events if they were not published yet."""
@@ -83,10 +81,11 @@ class Heartbeat:
                     self._conn = None
 
     def _timeout(self, interval: float) -> float:
-        if self._current is None:
-            return interval
-        due = min(self._due, self._publish_due) if self._unsent is not None else self._due
-        return max(due - time.monotonic(), 0.005)
+        """Idle or waiting to publish: look again soon (waking it from watch() would cost a
+        thread switch on every step); otherwise sleep until the next beat is due."""
+        if self._current is None or self._unsent is not None:
+            return PUBLISH_DELAY
+        return max(self._due - time.monotonic(), 0.005)
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.broken:

@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from backend.jobs import snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_TERMINAL,
@@ -230,7 +231,7 @@ def _conclude(conn: psycopg.Connection[Any], job_id: uuid.UUID, stats: dict[str,
     )  # fmt: skip
     if finished is not None:
         outbox.add_event(finished.event)
-        outbox.ended_jobs.append(job_id)
+        snapshots.note_ended(conn, job_id, outbox.ended_jobs)
 
 
 def _leaf_outputs(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
@@ -280,7 +281,7 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
     if failed is None:
         return
     outbox.add_event(failed.event)
-    outbox.ended_jobs.append(job_id)
+    snapshots.note_ended(conn, job_id, outbox.ended_jobs)
     stop_steps(conn, job_id, outbox, reason="not run: the job failed")
 
 

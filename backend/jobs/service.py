@@ -20,7 +20,7 @@ from backend.errors import (
     NotFound,
     RateLimited,
 )
-from backend.jobs import scheduler
+from backend.jobs import scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_RESUMABLE,
@@ -248,7 +248,7 @@ def cancel_job(
     if moved is None:
         raise InvalidTransition(f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled")
     outbox.add_event(moved.event)
-    outbox.ended_jobs.append(job_id)
+    snapshots.note_ended(conn, job_id, outbox.ended_jobs)
     scheduler.stop_steps(conn, job_id, outbox, reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled")
     scheduler.settle_job(conn, job_id, outbox)
     return str(job["status"])

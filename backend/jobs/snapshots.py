@@ -57,6 +57,20 @@ def save_before(conn: psycopg.Connection[Any], job_id: uuid.UUID, name: str | No
         conn.execute("UPDATE jobs SET state_before = %s WHERE id = %s", (Jsonb(state), job_id))
 
 
+def note_ended(conn: psycopg.Connection[Any], job_id: uuid.UUID, ended: list[uuid.UUID]) -> None:
+    """In the transaction that ends a job: remember it for an after-snapshot (taken once that
+    transaction has committed) if its workflow has a snapshot function."""
+    row = conn.execute(
+        """
+        SELECT v.definition->>'snapshot' AS name FROM jobs j
+        JOIN workflow_versions v ON v.id = j.workflow_version_id WHERE j.id = %s
+        """,
+        (job_id,),
+    ).fetchone()
+    if row is not None and row["name"]:
+        ended.append(job_id)
+
+
 def save_after(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> None:
     """For a job that has ended: take the after-snapshot if its workflow has one."""
     row = conn.execute(

@@ -132,6 +132,20 @@ _EVENT_SOURCE = {
 }
 
 
+# what a transition returns: the columns callers and events use, never the payloads (a
+# step's output can be large, and parsing it back on every transition is waste)
+_RETURNING = {
+    Kind.JOB: "id, workspace_id, workflow_id, status, created_at, started_at, completed_at",
+    Kind.STEP: (
+        "id, job_id, workspace_id, step_key, step_index, name, action, params, status, attempt_count,"
+        " max_attempts, timeout_seconds, duration_seconds, started_at, completed_at"
+    ),
+    Kind.ATTEMPT: (
+        "id, job_id, step_id, workspace_id, step_key, attempt_number, status, lease_token,"
+        " duration_seconds, started_at, finished_at"
+    ),
+}
+
 # steps and attempts that have just finished carry their duration in the event
 _EVENT_DATA = {
     Kind.JOB: "%(data)s",
@@ -250,7 +264,7 @@ def _transition_sql(
         u AS (
             UPDATE {table} t SET {", ".join(assignments)}
             FROM prev WHERE t.id = prev.id
-            RETURNING t.*, prev.status AS _from_status
+            RETURNING {", ".join(f"t.{c.strip()}" for c in _RETURNING[kind].split(","))}, prev.status AS _from_status
         ),
         ev AS (
             INSERT INTO job_events
