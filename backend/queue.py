@@ -41,14 +41,20 @@ def redis_client() -> Redis:
 def reset_redis() -> None:
     global _redis, _redis_pid
     _redis, _redis_pid = None, None
+    _queues.clear()
+
+
+_queues: dict[tuple[int, str], Queue] = {}
 
 
 def step_queue(connection: Redis | None = None) -> Queue:
-    return Queue(
-        get_settings().queue,
-        connection=connection or redis_client(),
-        serializer=JSONSerializer,
-    )
+    """The step queue on `connection` (default: the process's), built once per connection."""
+    redis = connection or redis_client()
+    key = (id(redis), get_settings().queue)
+    queue = _queues.get(key)
+    if queue is None or queue.connection is not redis:
+        queue = _queues[key] = Queue(key[1], connection=redis, serializer=JSONSerializer)
+    return queue
 
 
 @dataclass(frozen=True)
