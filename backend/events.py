@@ -19,7 +19,8 @@ def channel(workspace_id: uuid.UUID | str) -> str:
     return f"{get_settings().events_channel_prefix}:{workspace_id}"
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for what rows hold: timestamps, UUIDs, numerics."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -30,7 +31,7 @@ def _default(value: Any) -> Any:
 
 
 def dumps(event: dict[str, Any]) -> str:
-    return json.dumps(event, default=_default, separators=(",", ":"))
+    return json.dumps(event, default=json_default, separators=(",", ":"))
 
 
 def publish(pipe: Pipeline, events: list[dict[str, Any]]) -> None:

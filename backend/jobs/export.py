@@ -8,11 +8,11 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import psycopg
 
+from backend.events import json_default
 from backend.jobs import queries
 
 REDACTED = "[REDACTED]"
@@ -57,16 +57,6 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def _rows(conn: psycopg.Connection[Any], query: str, job_id: uuid.UUID) -> list[dict[str, Any]]:
     return conn.execute(query, (job_id,)).fetchall()
 
@@ -98,4 +88,4 @@ def export_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
 
 
 def dumps(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, default=_json_default, indent=2).encode()
+    return json.dumps(document, default=json_default, indent=2).encode()

@@ -216,22 +216,19 @@ def _insert_steps(
         )
 
 
-def get_job_row(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s", (job_id, workspace_id)
-    ).fetchone()
+def get_job_row(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, lock: bool = False
+) -> dict[str, Any]:
+    """The workspace's job (NotFound for another workspace's); `lock` takes its row lock."""
+    query = "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s"
+    row = conn.execute(query + (" FOR NO KEY UPDATE" if lock else ""), (job_id, workspace_id)).fetchone()
     if row is None:
         raise NotFound(f"job {job_id} not found")
     return row
 
 
 def _locked_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s FOR NO KEY UPDATE", (job_id, workspace_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    return row
+    return get_job_row(conn, workspace_id, job_id, lock=True)
 
 
 def cancel_job(
