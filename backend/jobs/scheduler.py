@@ -197,13 +197,14 @@ SETTLE_SQL = """
     WITH stats AS (
         SELECT count(*) AS total,
                count(*) FILTER (WHERE status = ANY(%(terminal)s)) AS done,
+               count(*) FILTER (WHERE status IN ('completed', 'skipped')) AS succeeded,
                count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
                (array_agg(name ORDER BY step_index)
                     FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
         FROM job_steps WHERE job_id = %(job_id)s
     )
-    UPDATE jobs SET steps_done = stats.done, current_step = stats.current, updated_at = now(),
-                    progress = CASE WHEN stats.total > 0 THEN stats.done::float / stats.total ELSE 1 END
+    UPDATE jobs SET steps_done = stats.succeeded, current_step = stats.current, updated_at = now(),
+                    progress = CASE WHEN stats.total > 0 THEN stats.succeeded::float / stats.total ELSE 1 END
     FROM stats WHERE jobs.id = %(job_id)s
     RETURNING stats.total, stats.done, stats.failed
 """

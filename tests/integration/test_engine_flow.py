@@ -104,6 +104,7 @@ def test_cancel_stops_running_step_and_nothing_starts_after(engine: Engine) -> N
     steps = engine.steps(job_id)
     assert steps["a"]["status"] == "cancelled" and steps["b"]["status"] == "cancelled"
     assert engine.attempts(job_id, "a")[0]["status"] == "cancelled"
+    assert (job["steps_done"], job["progress"]) == (0, 0.0)  # progress counts work done
     assert engine.attempts(job_id, "b") == []
     with pytest.raises(InvalidTransition):
         engine.act(service.cancel_job, job_id)
