@@ -6,16 +6,39 @@ from __future__ import annotations
 
 import typer
 
-from cli import server
+from cli import profile, server
+from cli.commands import actions, audit, doctor, jobs, prune, run, workflows
+
+CLIENT_PANEL = "Client commands (REST API)"
+SERVER_PANEL = "Server-side commands (database and Redis)"
 
 app = typer.Typer(
     name="jobmonitor",
-    help="Run workflows on rq workers, record them in PostgreSQL, and watch them live.",
+    help="Run workflows on rq workers, record them in PostgreSQL, and watch them live.\n\n"
+    "Client commands talk to the REST API: --url/JOBMONITOR_URL and --token/JOBMONITOR_TOKEN, or the "
+    "profile `jobmonitor login` saves. Exit codes: 0 ok, 1 the job failed or a check failed, 2 usage or "
+    "input error, 3 cannot reach the server.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _panel(name: str) -> None:
+    """Put the commands registered so far without a panel into `name` (for --help)."""
+    for command in app.registered_commands:
+        command.rich_help_panel = command.rich_help_panel or name
+    for group in app.registered_groups:
+        group.rich_help_panel = group.rich_help_panel or name
+
+
+for module in (run, jobs, actions, doctor, prune, audit):
+    module.register(app)
+app.add_typer(workflows.app, name="workflows")
+profile.register(app)
+_panel(CLIENT_PANEL)
 server.register(app)
+_panel(SERVER_PANEL)
 
 
 def main() -> None:

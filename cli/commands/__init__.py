@@ -1,0 +1,1 @@
+"""The client commands of `jobmonitor`, one module per group; each has `register(app)`."""
