@@ -20,7 +20,11 @@ from backend.auth import service
 from backend.db import connect
 from backend.errors import JobmonitorError
 
-app = typer.Typer(help="API tokens (server-side: works on the database directly).", no_args_is_help=True)
+app = typer.Typer(
+    help="API tokens (server-side: works on the database directly).",
+    epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot",
+    no_args_is_help=True,
+)
 out = Console()
 err = Console(stderr=True)
 Workspace = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]

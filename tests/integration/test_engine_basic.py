@@ -27,5 +27,5 @@ def test_stored_step_events_carry_duration(engine: Engine) -> None:
     engine.register(chain("timed", "a"))
     job_id = engine.create("timed")
     engine.drain(job_id)
-    completed = [e for e in engine.events(job_id) if e["type"] == "step_completed"][0]
+    completed = next(e for e in engine.events(job_id) if e["type"] == "step_completed")
     assert completed["data"]["duration_seconds"] == engine.steps(job_id)["a"]["duration_seconds"]
