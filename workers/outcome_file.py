@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.jobs.attempts import Failure, Records
+from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from workers.runner import Outcome
 
@@ -17,6 +18,7 @@ def write(path: Path, outcome: Outcome) -> None:
     document: dict[str, Any] = {
         "output": outcome.output,
         "interrupted": outcome.interrupted,
+        "claim_events_unsent": outcome.unsent is not None,
         "failure": None if outcome.failure is None else {
             "status": str(outcome.failure.status), "error_type": outcome.failure.error_type,
             "message": outcome.failure.message, "traceback": outcome.failure.traceback,
@@ -30,8 +32,9 @@ def write(path: Path, outcome: Outcome) -> None:
     os.replace(partial, path)
 
 
-def read(path: Path) -> Outcome | None:
-    """The outcome, or None when the horse died before writing one."""
+def read(path: Path, unsent: Outbox | None) -> Outcome | None:
+    """The outcome, or None when the horse died before writing one. `unsent` is the parent's
+    copy of the claim's events: handed on if the horse did not publish them."""
     try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
@@ -48,4 +51,5 @@ def read(path: Path) -> Outcome | None:
             costs=document["costs"],
             metrics=[tuple(m) for m in document["metrics"]],  # type: ignore[misc]
         ),
+        unsent=unsent if document["claim_events_unsent"] else None,
     )

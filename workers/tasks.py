@@ -34,6 +34,7 @@ class Prepared:
 
     claim: Claim | None
     outcome_path: Path
+    unsent: Outbox | None = None  # the claim's events: the horse publishes them if the step runs long
 
 
 PREPARED: dict[str, Prepared] = {}
@@ -43,7 +44,7 @@ def run_attempt(attempt_id: str, step_id: str | None = None, job_id: str | None 
     prepared = PREPARED.get(attempt_id)
     if prepared is not None:  # in a work horse: run the step, hand the outcome to the parent
         if prepared.claim is not None:
-            outcome_file.write(prepared.outcome_path, execute(prepared.claim))
+            outcome_file.write(prepared.outcome_path, execute(prepared.claim, prepared.unsent))
         return
     claimed = claim_attempt(to_ref(attempt_id, step_id, job_id), _worker_name(), publish=False)
     if claimed is not None:

@@ -9,6 +9,7 @@ lease to expire."""
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from backend.jobs.attempts import Failure
+from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
 from workers import outcome_file, tasks
@@ -32,24 +34,29 @@ class Worker(RqWorker):
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
-        claimed = tasks.claim_attempt(ref, self.name)
-        claim = claimed[0] if claimed else None
+        claimed = tasks.claim_attempt(ref, self.name, publish=False)
+        claim, unsent = claimed if claimed else (None, None)
         path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
-        tasks.PREPARED[str(ref.attempt_id)] = tasks.Prepared(claim, path)
+        tasks.PREPARED[str(ref.attempt_id)] = tasks.Prepared(claim, path, unsent)
+        gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
         try:
             result = super().execute_job(job, queue)
         finally:
             del tasks.PREPARED[str(ref.attempt_id)]
         if claim is not None:
-            tasks.record(claim, outcome_file.read(path) or _horse_died())
+            outcome = outcome_file.read(path, unsent) or _horse_died(unsent)
+            tasks.record(claim, outcome)
         return result
 
 
-def _horse_died() -> Outcome:
+def _horse_died(unsent: Outbox | None) -> Outcome:
+    """A dead horse cannot tell whether it published the claim's events: send them (again);
+    subscribers skip event ids they already have."""
     return Outcome(
+        unsent=unsent,
         failure=Failure(
             AttemptStatus.LOST,
             "WorkHorseDied",
             f"the work horse of worker pid {os.getpid()} exited without a result (killed or crashed)",
-        )
+        ),
     )

@@ -12,6 +12,7 @@ import pytest
 from redis import Redis
 
 from backend.jobs import reaper
+from backend.queue import redis_client
 from tests.integration.conftest import Engine, chain
 
 RETRY = {"max_attempts": 3, "backoff_seconds": 0}
@@ -131,3 +132,34 @@ def test_duplicate_message_runs_the_step_once(engine: Engine) -> None:
     engine.drain(job_id)
     assert [a["status"] for a in engine.attempts(job_id, "a")] == ["completed"]
     assert [e["type"] for e in engine.events(job_id)].count("step_started") == 1
+
+
+@pytest.mark.parametrize("simple", [True, False])
+def test_step_started_is_published_while_a_long_step_runs(engine: Engine, simple: bool) -> None:
+    """A claim's events wait up to PUBLISH_DELAY to travel with a quick step's outcome; a long
+    step's are published while it runs (by the heartbeat, in the work horse when forking)."""
+    import json
+
+    from backend.events import channel
+
+    engine.register(chain("long_pub", "a", action="test.sleep", params={"seconds": 1.5}))
+    pubsub = redis_client().pubsub()
+    pubsub.subscribe(channel(engine.workspace_id))
+    job_id = engine.create("long_pub")
+    worker = engine.spawn_worker(simple=simple)
+    try:
+        seen: list[str] = []
+        deadline = time.monotonic() + 20
+        while "step_started" not in seen and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=0.2)
+            if message and message["type"] == "message":
+                seen.append(json.loads(message["data"])["type"])
+        assert "step_started" in seen
+        assert "step_completed" not in seen  # it arrived while the step was still running
+        assert engine.steps(job_id)["a"]["status"] == "running"
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        pubsub.close()
+    assert engine.job(job_id)["status"] == "completed"
