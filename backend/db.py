@@ -1,29 +1,23 @@
-"""Database access: the API's psycopg pool (`api_pool()`), one SQLAlchemy engine per process for
-services that use sessions, and plain psycopg connections for the worker hot path.
+"""Database access with psycopg: the API's pool (`api_pool()`), the worker's long-lived
+connection (`worker_connection()`), and plain connections (`connect()`).
 
-All speak to the same tables. Service functions take a `psycopg.Connection` and never commit:
-the caller owns the transaction (`backend.api.deps.transaction()` in the API, `session_scope()`
-with `raw_connection(session)`, `worker_connection()` in a step task).
+Service functions take a `psycopg.Connection` and never commit: the caller owns the
+transaction (`backend.api.deps.transaction()` in the API, `worker_connection()` in a step
+task). The SQLModel classes describe the schema for Alembic; no process needs SQLAlchemy at
+run time, so workers stay small (every fork copies the worker's memory map).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Engine, create_engine
-from sqlmodel import Session
 
 from backend.settings import get_settings
-
-_engine: Engine | None = None
-_engine_pid: int | None = None
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -36,51 +30,6 @@ def sqlalchemy_url(url: str) -> str:
 
 def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def get_engine() -> Engine:
-    """The process's engine; recreated after a fork so no pooled socket is shared."""
-    global _engine, _engine_pid
-    if _engine is None or _engine_pid != os.getpid():
-        if _engine is not None:
-            _engine.dispose(close=False)
-        settings = get_settings()
-        _engine = create_engine(
-            sqlalchemy_url(settings.require_database_url()),
-            pool_size=10,
-            max_overflow=20,
-            pool_pre_ping=True,
-            pool_timeout=5,
-            connect_args={"connect_timeout": 5, "options": "-c statement_timeout=30000"},
-        )
-        _engine_pid = os.getpid()
-    return _engine
-
-
-def reset_engine() -> None:
-    global _engine, _engine_pid
-    if _engine is not None:
-        _engine.dispose()
-    _engine, _engine_pid = None, None
-
-
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-def raw_connection(session: Session) -> psycopg.Connection[Any]:
-    """The psycopg connection under a session, inside the session's transaction."""
-    conn = session.connection().connection.driver_connection
-    assert isinstance(conn, psycopg.Connection)
-    return conn
 
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection[Any]:

@@ -17,7 +17,7 @@ import pytest
 from redis import Redis
 
 from backend import migrations
-from backend.db import connect, reset_engine
+from backend.db import connect
 from backend.queue import reset_redis
 from backend.settings import reset_settings
 
@@ -111,7 +111,6 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 def _reset() -> None:
     reset_settings()
-    reset_engine()
     reset_redis()
     from backend.db import close_worker_connection
 

@@ -9,8 +9,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import jsonschema
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from backend.errors import InvalidDefinition
@@ -101,6 +99,8 @@ Problem = dict[str, Any]
 
 def load_document(text: str, filename: str = "") -> Any:
     """Parse JSON or YAML text (YAML is a superset; the name only picks the error wording)."""
+    import yaml  # here, not at the top: workers import this module and never parse documents
+
     try:
         if filename.endswith(".json"):
             return json.loads(text)
@@ -205,6 +205,8 @@ def ancestors(definition: WorkflowDefinition, key: str) -> set[str]:
 
 
 def _input_schema(schema: dict[str, Any]) -> list[Problem]:
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -230,6 +232,8 @@ def apply_defaults(schema: dict[str, Any], payload: Any) -> Any:
 
 def validate_input(schema: dict[str, Any], payload: Any) -> list[Problem]:
     """Every place the payload breaks the workflow's input schema, as {"loc", "msg"}."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     problems = []
     for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
