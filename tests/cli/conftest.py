@@ -13,8 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -31,7 +28,7 @@ from backend.auth.service import Role, bootstrap_token
 from backend.db import close_api_pool, connect
 from backend.workflows.service import register_workflow
 from cli.main import app
-from tests.api.conftest import free_port
+from tests.api.conftest import serve_in_thread
 from tests.integration.conftest import Engine, chain
 
 NO_RETRY = {"max_attempts": 1, "backoff_seconds": 0}
@@ -99,19 +96,8 @@ class Cli:
 @pytest.fixture
 def server(env: dict[str, str]) -> Iterator[str]:
     """The API on a real uvicorn server: its base URL (http://127.0.0.1:PORT)."""
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                            timeout_graceful_shutdown=1)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(), timeout_graceful_shutdown=1) as base:
+        yield base
     close_api_pool()
 
 
