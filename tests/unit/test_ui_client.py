@@ -3,7 +3,6 @@ typed errors and the event stream."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from jobmonitor import client as c
+from tests import aio
 
 JOB = {
     "id": "j1", "workflow_id": "w1", "workflow_name": "basic_sequence", "status": "running",
@@ -29,8 +29,7 @@ def fake(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[c.ApiClien
     return c.ApiClient("jm_tok", "http://api.test", transport=httpx.MockTransport(record)), seen
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+run = aio.run
 
 
 def error(status: int, code: str, message: str, details: Any = None) -> httpx.Response:

@@ -11,6 +11,7 @@ from typing import Any
 from jobmonitor import api_types as t
 from jobmonitor.client import NotFound, Unauthorized, Unavailable
 from jobmonitor.live import Batch, LiveFeed, follow
+from tests import aio
 
 
 def ev(i: int, **over: Any) -> t.Event:
@@ -69,7 +70,7 @@ def test_feed_delivers_events_and_flags_the_first_open_as_resync() -> None:
             rest = await feed.next(0.05) if len(first.events) < 2 else Batch()
             return [first, rest]
 
-    first, rest = asyncio.run(go())
+    first, rest = aio.run(go())
     assert first.live and first.resync
     assert [e.id for e in first.events + rest.events] == [1, 2]
 
@@ -85,7 +86,7 @@ def test_feed_polls_while_the_stream_is_down_then_resumes_with_last_event_id() -
                     break
         return batches, fake
 
-    batches, fake = asyncio.run(go())
+    batches, fake = aio.run(go())
     assert any(not b.live for b in batches)  # the page saw the stream down (polling)
     assert batches[-1].live
     assert [c["last_event_id"] for c in fake.calls] == [None, 7, 7]
@@ -100,7 +101,7 @@ def test_feed_stops_for_good_when_the_token_is_refused() -> None:
             assert len(fake.calls) == 1
             return feed
 
-    feed = asyncio.run(go())
+    feed = aio.run(go())
     assert isinstance(feed.error, Unauthorized)
 
 
@@ -110,7 +111,7 @@ def test_feed_without_an_event_route_stays_polling() -> None:
         async with LiveFeed(fake, retry_seconds=10) as feed:  # type: ignore[arg-type]
             return await feed.next(0.05)
 
-    batch = asyncio.run(go())
+    batch = aio.run(go())
     assert not batch.live and batch.events == []
 
 
@@ -145,7 +146,7 @@ def test_follow_applies_at_once_refreshes_after_events_and_stops_when_done() -> 
         async for _ in follow(feed, apply=apply, refresh=refresh, poll_interval=lambda: 2.0, refresh_gap=0.0):  # type: ignore[arg-type]
             pass
 
-    asyncio.run(asyncio.wait_for(go(), 5))
+    aio.run(asyncio.wait_for(go(), 5))
     assert log == ["apply 1", "refresh", "apply 1", "refresh"]
 
 
@@ -164,7 +165,7 @@ def test_follow_polls_on_its_interval_while_the_stream_is_down() -> None:
         async for _ in follow(feed, apply=apply, refresh=refresh, poll_interval=lambda: 0.05):  # type: ignore[arg-type]
             pass
 
-    asyncio.run(asyncio.wait_for(go(), 5))
+    aio.run(asyncio.wait_for(go(), 5))
     assert len(refreshes) == 3
     assert all(b - a >= 0.04 for a, b in itertools.pairwise(refreshes))
 
@@ -184,5 +185,5 @@ def test_follow_stops_when_the_page_is_left() -> None:
         async for _ in follow(ScriptedFeed([Batch([ev(1)], live=True)]), apply=apply, refresh=refresh, poll_interval=lambda: 1.0):  # type: ignore[arg-type]
             pass
 
-    asyncio.run(asyncio.wait_for(go(), 5))
+    aio.run(asyncio.wait_for(go(), 5))
     assert calls == {"apply": 1, "refresh": 0}
