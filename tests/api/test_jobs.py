@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from backend.db import connect
+from tests import aio
 from tests.api.conftest import World, error_of
 
 PAYLOAD_FIELDS = {"input_payload", "output_payload", "state_before", "state_after", "delta"}
@@ -84,7 +85,7 @@ def _concurrent_posts(world: World, bodies: list[dict[str, Any]]) -> list[httpx.
         async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1", headers=headers, timeout=30) as c:
             return list(await asyncio.gather(*(c.post("/jobs", json=b) for b in bodies)))
 
-    return asyncio.run(go())
+    return aio.run(go())
 
 
 def test_twenty_concurrent_creates_with_one_key_make_one_job(world: World) -> None:
