@@ -185,6 +185,10 @@ class JobState(rx.State):
             elif action == "Resume":
                 await client.resume_job(self.job.id)
             self._show(await fetch_snapshot(client, self.job.id))
+            if self.selected_key:  # the job may have finished already: no watcher would refresh it
+                self._show_details(
+                    await self._attempts_and_logs(client, self.job.id, self.selected_key, self.attempt_number)
+                )
         except ApiError as exc:
             yield action_error_toast(exc)
             return
