@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
 
 
 def up(
-    port: Annotated[int, typer.Option(help="Port of the web app and API (one port).")] = 0,
-    workers: Annotated[int, typer.Option(help="rq worker processes.", min=1, max=64)] = 0,
+    port: Annotated[int | None, typer.Option(help="Port of the web app and API (default JOBMONITOR_PORT, 3000).", min=1, max=65535)] = None,
+    workers: Annotated[int | None, typer.Option(help="rq worker processes (default JOBMONITOR_WORKERS, 2).", min=1, max=64)] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Run without the web app.")] = False,
 ) -> None:
     """Start everything: PostgreSQL and Redis (found, or started privately), migrations, the
