@@ -46,7 +46,6 @@ class Claim:
     input: dict[str, Any]
     upstream: dict[str, Any]
     timeout_seconds: float | None
-    job_started: bool  # this claim moved the job from pending to running
 
 
 @dataclass
@@ -130,7 +129,7 @@ def claim(
         step_key=s["step_key"], step_name=s["name"], attempt_number=attempt.row["attempt_number"],
         lease_token=token, action=s["action"], params=s["params"] or {},
         input=row["input_payload"] or {}, upstream=row["upstream"],
-        timeout_seconds=s["timeout_seconds"], job_started=started is not None,
+        timeout_seconds=s["timeout_seconds"],
     )  # fmt: skip
 
 
@@ -326,5 +325,5 @@ def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Cl
         workspace_id=attempt["workspace_id"], step_key=attempt["step_key"],
         step_name=step["name"] if step else attempt["step_key"], attempt_number=attempt["attempt_number"],
         lease_token=attempt["lease_token"], action="", params={}, input={}, upstream={},
-        timeout_seconds=None, job_started=False,
+        timeout_seconds=None,
     )  # fmt: skip

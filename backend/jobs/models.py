@@ -137,7 +137,6 @@ class StepAttempt(SQLModel, table=True):
     lease_token: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid))
     lease_expires_at: datetime | None = ts()
     heartbeat_at: datetime | None = ts()
-    cancel_requested: bool = Field(default=False)
     created_at: datetime = server_now()
     started_at: datetime | None = ts()
     finished_at: datetime | None = ts()

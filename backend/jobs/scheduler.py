@@ -183,8 +183,8 @@ def new_attempt(
     conn.execute(
         """
         INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
-                                   status, cancel_requested, cost_usd)
-        VALUES (%s, %s, %s, %s, %s, %s, 'queued', false, 0)
+                                   status, cost_usd)
+        VALUES (%s, %s, %s, %s, %s, %s, 'queued', 0)
         """,
         (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
     )

@@ -17,31 +17,28 @@ def _control_id(field: rx.Var[Any]) -> rx.Var[str]:
     return "field-" + field.name.to(str)
 
 
+def _text_props(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue) -> dict[str, Any]:
+    """What every text control of the form shares: its id, value, and accessible state."""
+    return {
+        "id": _control_id(field),
+        "value": value,
+        "placeholder": field.placeholder.to(str),
+        "on_change": lambda v: on_change(field.name, v),
+        "aria_invalid": rx.cond(error != "", "true", "false"),
+        "aria_required": rx.cond(field.required, "true", "false"),
+        "aria_describedby": "error-" + field.name.to(str),
+        "width": "100%",
+    }
+
+
 def _text_input(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue, **props: Any) -> rx.Component:
-    return rx.input(
-        id=_control_id(field),
-        value=value,
-        placeholder=field.placeholder.to(str),
-        on_change=lambda v: on_change(field.name, v),
-        aria_invalid=rx.cond(error != "", "true", "false"),
-        aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby="error-" + field.name.to(str),
-        width="100%",
-        **props,
-    )
+    return rx.input(**_text_props(field, value, error, on_change), **props)
 
 
 def _text_area(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue) -> rx.Component:
     return rx.text_area(
-        id=_control_id(field),
-        value=value,
-        placeholder=field.placeholder.to(str),
-        on_change=lambda v: on_change(field.name, v),
-        aria_invalid=rx.cond(error != "", "true", "false"),
-        aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby="error-" + field.name.to(str),
+        **_text_props(field, value, error, on_change),
         rows="3",
-        width="100%",
         font_family="var(--code-font-family)",
     )
 
