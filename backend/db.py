@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -44,10 +47,10 @@ _worker_pid: int | None = None
 
 def worker_connection() -> psycopg.Connection[Any]:
     """The worker process's long-lived connection (one per process, reopened after a fork
-    or when broken): no new connection per step in SimpleWorker."""
+    or when closed or broken): no new connection per step in SimpleWorker."""
     global _worker_conn, _worker_pid
-    if _worker_conn is None or _worker_pid != os.getpid() or _worker_conn.broken:
-        _worker_conn = connect()
+    if _worker_conn is None or _worker_pid != os.getpid() or _worker_conn.closed:
+        _worker_conn = connect(autocommit=True)  # transactions are explicit: pipelined_transaction()
         _worker_pid = os.getpid()
     return _worker_conn
 
@@ -57,6 +60,37 @@ def close_worker_connection() -> None:
     if _worker_conn is not None and _worker_pid == os.getpid():
         _worker_conn.close()
     _worker_conn, _worker_pid = None, None
+
+
+@contextmanager
+def pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction whose BEGIN and COMMIT travel with its statements, on an autocommit
+    connection: the caller's reads are the only round trips, plus one for the COMMIT.
+
+    psycopg's own `transaction()` syncs the pipeline when it begins, when it ends and around
+    nested blocks (six round trips for a claim that needs two). On an exception the
+    transaction is rolled back; after a database error the connection is closed instead, so
+    that no statement prepared in the failed pipeline is taken for prepared later.
+    """
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+    except BaseException as exc:
+        if isinstance(exc, psycopg.Error) or conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            conn.close()
+        elif not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.rollback()
+        raise
+
+
+def batch(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
+    """A pipeline for a run of statements, unless the caller already has one open (psycopg
+    syncs a nested pipeline when it ends: a round trip for nothing)."""
+    if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        return nullcontext()
+    return conn.pipeline()
 
 
 # --- The API's connection pool ------------------------------------------------------------

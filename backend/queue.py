@@ -59,14 +59,17 @@ def step_queue(connection: Redis | None = None) -> Queue:
 
 @dataclass(frozen=True)
 class AttemptRef:
-    """What a queue message carries: the attempt (also the rq job id), its step and job."""
+    """What a queue message carries: the attempt (also the rq job id), its step and job, and
+    whether its job was still pending when it was queued (only then may its claim start the
+    job; a claim in a running job skips that statement)."""
 
     attempt_id: uuid.UUID
     step_id: uuid.UUID
     job_id: uuid.UUID
+    starts_job: bool = True
 
-    def args(self) -> list[str]:
-        return [str(self.attempt_id), str(self.step_id), str(self.job_id)]
+    def args(self) -> list[str | bool]:
+        return [str(self.attempt_id), str(self.step_id), str(self.job_id), self.starts_job]
 
 
 @dataclass(frozen=True)

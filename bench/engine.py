@@ -1,6 +1,6 @@
 """Engine throughput against plain rq, and parent-to-child latency.
 
-    python bench/engine.py [--jobs 100] [--steps 10] [--workers 2] [--classes simple,fork]
+    python bench/engine.py [--jobs 100] [--steps 10] [--workers 2] [--classes simple,fork] [--repeat 1]
 
 For each worker class it runs, in one process tree on this machine:
   1. plain rq: jobs x steps no-op rq jobs (default rq settings) drained by W workers;
@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--classes", default="simple,fork")
     parser.add_argument("--latency-jobs", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per class (the machine's speed drifts: compare medians)")
     args = parser.parse_args()
     setup_env()
     print(f"{args.jobs} jobs x {args.steps} no-op steps, {args.workers} workers per run")
@@ -192,16 +193,20 @@ def main() -> None:
     for name in args.classes.split(","):
         simple = name == "simple"
         jobs = args.jobs if simple else max(args.jobs // 3, 10)
-        total = jobs * args.steps
-        rq_rate = bench_plain_rq(total, args.workers, simple)
-        engine_rate = bench_engine(jobs, args.steps, args.workers, simple)
-        latencies = bench_latency(args.latency_jobs, args.steps, args.workers, simple)
         label = "SimpleWorker" if simple else "Worker (fork)"
-        print(
-            f"{label:<14}{rq_rate:>18.0f}{engine_rate:>16.0f}{engine_rate / rq_rate:>8.0%}"
-            f"{pct(latencies, 50):>9.1f}{pct(latencies, 95):>9.1f}",
-            flush=True,
-        )
+        ratios = []
+        for _ in range(args.repeat):  # each round measures both sides back to back
+            rq_rate = bench_plain_rq(jobs * args.steps, args.workers, simple)
+            engine_rate = bench_engine(jobs, args.steps, args.workers, simple)
+            latencies = bench_latency(args.latency_jobs, args.steps, args.workers, simple)
+            ratios.append(engine_rate / rq_rate)
+            print(
+                f"{label:<14}{rq_rate:>18.0f}{engine_rate:>16.0f}{engine_rate / rq_rate:>8.0%}"
+                f"{pct(latencies, 50):>9.1f}{pct(latencies, 95):>9.1f}",
+                flush=True,
+            )
+        if args.repeat > 1:
+            print(f"{label:<14}{'median ratio':>34}{statistics.median(ratios):>8.0%}", flush=True)
 
 
 if __name__ == "__main__":

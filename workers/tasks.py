@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rq import get_current_job
 
-from backend.db import worker_connection
+from backend.db import pipelined_transaction, worker_connection
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, NotRunnable
 from backend.jobs.outbox import Outbox
@@ -40,21 +40,23 @@ class Prepared:
 PREPARED: dict[str, Prepared] = {}
 
 
-def run_attempt(attempt_id: str, step_id: str | None = None, job_id: str | None = None) -> None:
+def run_attempt(
+    attempt_id: str, step_id: str | None = None, job_id: str | None = None, starts_job: bool = True
+) -> None:
     prepared = PREPARED.get(attempt_id)
     if prepared is not None:  # in a work horse: run the step, hand the outcome to the parent
         if prepared.claim is not None:
             outcome_file.write(prepared.outcome_path, execute(prepared.claim, prepared.unsent))
         return
-    claimed = claim_attempt(to_ref(attempt_id, step_id, job_id), _worker_name(), publish=False)
+    claimed = claim_attempt(to_ref(attempt_id, step_id, job_id, starts_job), _worker_name(), publish=False)
     if claimed is not None:
         claim, unsent = claimed
         record(claim, execute(claim, unsent))
 
 
-def to_ref(attempt_id: str, step_id: str | None, job_id: str | None) -> AttemptRef:
+def to_ref(attempt_id: str, step_id: str | None = None, job_id: str | None = None, starts_job: bool = True) -> AttemptRef:
     if step_id and job_id:
-        return AttemptRef(uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id))
+        return AttemptRef(uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id), bool(starts_job))
     row = worker_connection().execute(  # a message from before step/job ids were carried
         "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
     ).fetchone()
@@ -69,7 +71,7 @@ def claim_attempt(ref: AttemptRef, worker: str, publish: bool = True) -> tuple[C
     conn = worker_connection()
     outbox = Outbox()
     try:
-        with conn.transaction():
+        with pipelined_transaction(conn):
             claim = attempts.claim(conn, ref, worker, os.getpid(), get_settings().lease_ttl, outbox)
     except NotRunnable:
         log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
@@ -89,7 +91,7 @@ def record(claim: Claim, outcome: Outcome) -> None:
     conn = worker_connection()
     outbox = Outbox()
     try:
-        with conn.transaction():
+        with pipelined_transaction(conn):
             if outcome.failure is None:
                 attempts.finish_success(conn, claim, outcome.output, outcome.records, outbox)
             else:

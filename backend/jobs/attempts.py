@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from backend.db import batch
 from backend.jobs import scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
@@ -89,21 +90,23 @@ def claim(
 ) -> Claim:
     """queued -> running with a fresh lease; raises NotRunnable.
 
-    The job row is locked only when this claim may start the job (pending -> running); a
-    claim in a running job is ordered against a cancel by the step's row lock instead: the
+    The job row is locked only when this claim may start the job (pending -> running, and
+    only messages queued while the job was pending try: `ref.starts_job`); a claim in a
+    running job is ordered against a cancel by the step's row lock instead: the
     cancel either finds the step running (and cancels its attempt) or the claim finds it
     cancelled. The commit does not wait for its WAL flush: if PostgreSQL itself crashed and
     lost this claim, the attempt would be queued again and run again, which is what a worker
     crash does too (at-least-once). Completions are always durable before anything follows.
     """
     token = uuid.uuid4()
-    with conn.pipeline():
-        conn.execute("SET LOCAL synchronous_commit = off")
+    with batch(conn):
         # lock order as everywhere: job, step, attempt. The job transition only matches (and
         # locks) a pending job; in a running job the step's row lock orders us against a cancel.
-        job_p = send_transition(
-            conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
-        )
+        job_p = None
+        if ref.starts_job:
+            job_p = send_transition(
+                conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
+            )
         step_p = send_transition(
             conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
             raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
@@ -115,9 +118,9 @@ def claim(
                       "heartbeat_at": "now()", "started_at": "now()"},
         )  # fmt: skip
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
-        started, step, attempt = job_p.result(), step_p.result(), attempt_p.result()
-        row = context.fetchone()
-    if attempt is None or step is None or row is None:
+        started = job_p.result() if job_p else None
+        step, attempt, row = step_p.result(), attempt_p.result(), context.fetchone()
+    if attempt is None or step is None or row is None or row["job_status"] != JobStatus.RUNNING:
         raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")
     for event in (started.event if started else None, step.event):
         outbox.add_event(event)
@@ -133,8 +136,10 @@ def claim(
     )  # fmt: skip
 
 
+# also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
 _CONTEXT_SQL = """
-    SELECT j.input_payload,
+    SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
+           j.input_payload, j.status AS job_status,
            (SELECT v.definition->>'snapshot' FROM workflow_versions v
             WHERE v.id = j.workflow_version_id) AS snapshot,
            (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
@@ -203,7 +208,7 @@ def finish_success(
     Raises NotRunnable when this attempt had already lost its lease or been cancelled:
     nothing of it may be written."""
     cost = records.total_cost
-    with conn.pipeline():
+    with batch(conn):
         job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
         attempt_p = send_transition(
             conn, Kind.ATTEMPT, c.attempt_id, AttemptStatus.COMPLETED, fence=c.lease_token,
@@ -239,7 +244,7 @@ def finish_failure(
     `still_expired` (the reaper) writes only if no heartbeat has extended the lease meanwhile.
     Raises NotRunnable when the attempt no longer holds its lease."""
     cost = records.total_cost
-    with conn.pipeline():
+    with batch(conn):
         job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
         attempt_p = send_transition(
             conn, Kind.ATTEMPT, c.attempt_id, failure.status, fence=c.lease_token,

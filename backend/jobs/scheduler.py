@@ -188,7 +188,7 @@ def new_attempt(
         """,
         (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
     )
-    ref = AttemptRef(attempt_id, step["id"], job["id"])
+    ref = AttemptRef(attempt_id, step["id"], job["id"], starts_job=job["status"] == JobStatus.PENDING)
     outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
     return moved
 

@@ -226,57 +226,73 @@ def send_transition(
     if not sources:
         raise ValueError(f"no transition to {kind} {to!r} from {sorted(allowed_from or [])}")
     values = sets or {}
-    params: dict[str, Any] = {
-        "id": row_id,
-        "to": str(to),
-        "from": sorted(str(s) for s in sources),
-        "fence": fence,
-        "attempt_id": attempt_id,
-        "event_type": EVENT_TYPES[kind].get(to),
-        "data": Jsonb(event_data or {}),
-        **{f"s_{column}": value for column, value in values.items()},
-    }
+    event_type = EVENT_TYPES[kind].get(to)
+    params: dict[str, Any] = {"id": row_id, **{f"s_{column}": value for column, value in values.items()}}
+    if fence is not None:
+        params["fence"] = fence
+    if event_type is not None:
+        params["data"] = Jsonb(event_data or {})
+        if kind is Kind.STEP:
+            params["attempt_id"] = attempt_id
     raw = tuple(sorted((raw_sets or {}).items()))
-    query = _transition_sql(kind, fence is not None, where, tuple(sorted(values)), raw)
+    shape = (str(to), tuple(sorted(str(s) for s in sources)), event_type)
+    query = _transition_sql(kind, shape, fence is not None, where, tuple(sorted(values)), raw)
     return Pending(conn.execute(query, params))
 
 
 @functools.lru_cache(maxsize=512)
 def _transition_sql(
-    kind: Kind, fenced: bool, where: str | None, columns: tuple[str, ...], raw: tuple[tuple[str, str], ...]
+    kind: Kind,
+    shape: tuple[str, tuple[str, ...], str | None],
+    fenced: bool,
+    where: str | None,
+    columns: tuple[str, ...],
+    raw: tuple[tuple[str, str], ...],
 ) -> str:
     """The statement text, built once per shape: the same text every time lets the server
-    reuse its prepared plan."""
-    assignments = ["status = %(to)s", "updated_at = now()"]
+    reuse its prepared plan. The statuses and the event type are our own constants, written
+    into the text (fewer parameters to adapt on every call)."""
+    to, sources, event_type = shape
+    assignments = [f"status = {_literal(to)}", "updated_at = now()"]
     assignments += [f"{_ident(c)} = %(s_{c})s" for c in columns]
     assignments += [f"{_ident(c)} = {expression}" for c, expression in raw]
     conditions = " AND lease_token = %(fence)s" if fenced else ""
     if where:
         conditions += f" AND {where}"
-    join_job = "" if kind is Kind.JOB else " JOIN jobs j ON j.id = u.job_id"
     table = _TABLES[kind]
+    event_cte, event_column = "", "NULL::jsonb"
+    if event_type is not None:
+        join_job = "" if kind is Kind.JOB else " JOIN jobs j ON j.id = u.job_id"
+        event_cte = f""",
+        ev AS (
+            INSERT INTO job_events
+                (workspace_id, job_id, workflow_id, step_key, attempt_id,
+                 type, from_status, to_status, data)
+            SELECT {_EVENT_SOURCE[kind]}, {_literal(event_type)}, u._from_status, u.status, {_EVENT_DATA[kind]}
+            FROM u{join_job}
+            RETURNING *
+        )"""
+        event_column = "(SELECT to_jsonb(ev) FROM ev)"
     return f"""
         WITH prev AS (
             SELECT id, status FROM {table}
-            WHERE id = %(id)s AND status = ANY(%(from)s){conditions}
+            WHERE id = %(id)s AND status IN ({", ".join(_literal(x) for x in sources)}){conditions}
             FOR UPDATE
         ),
         u AS (
             UPDATE {table} t SET {", ".join(assignments)}
             FROM prev WHERE t.id = prev.id
             RETURNING {", ".join(f"t.{c.strip()}" for c in _RETURNING[kind].split(","))}, prev.status AS _from_status
-        ),
-        ev AS (
-            INSERT INTO job_events
-                (workspace_id, job_id, workflow_id, step_key, attempt_id,
-                 type, from_status, to_status, data)
-            SELECT {_EVENT_SOURCE[kind]}, %(event_type)s::varchar, u._from_status, u.status, {_EVENT_DATA[kind]}
-            FROM u{join_job}
-            WHERE %(event_type)s::text IS NOT NULL
-            RETURNING *
-        )
-        SELECT u.*, (SELECT to_jsonb(ev) FROM ev) AS _event FROM u
+        ){event_cte}
+        SELECT u.*, {event_column} AS _event FROM u
         """
+
+
+def _literal(value: str) -> str:
+    """A status or event name as an SQL string literal (our constants only)."""
+    if not value.replace("_", "").isalpha():
+        raise ValueError(f"not a status or event name: {value!r}")
+    return f"'{value}'"
 
 
 def _ident(column: str) -> str:
