@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import reflex as rx
 
@@ -26,6 +26,13 @@ PAGE_SIZES = ("10", "25", "50", "100")
 IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
 LIVE_ROW_REFRESH_SECONDS = 5.0
 LIST_PATHS = (routes.HOME, routes.JOBS)
+
+
+class Query(NamedTuple):
+    status: str | None
+    q: str | None
+    skip: int
+    limit: int
 
 
 class JobsState(rx.State):
@@ -63,9 +70,13 @@ class JobsState(rx.State):
     def _status(self) -> str | None:
         return None if self.tab == "all" else self.tab
 
-    async def _fetch(self, client: ApiClient) -> tuple[list[JobRow], int, dict[str, int]]:
+    def _query(self) -> Query:
+        """What the table shows: the watcher drops a fetch whose query the user has since changed."""
+        return Query(self._status(), self.search.strip() or None, self.page * self.page_size, self.page_size)
+
+    async def _fetch(self, client: ApiClient, query: Query) -> tuple[list[JobRow], int, dict[str, int]]:
         page, counts = await asyncio.gather(
-            client.list_jobs(status=self._status(), q=self.search.strip() or None, skip=self.page * self.page_size, limit=self.page_size),
+            client.list_jobs(status=query.status, q=query.q, skip=query.skip, limit=query.limit),
             client.job_counts(),
         )
         return [job_row(j) for j in page.items], page.total, tab_counts(counts)
@@ -84,7 +95,7 @@ class JobsState(rx.State):
         """Fetch the current page (holding the state: for user actions)."""
         auth = await self.get_state(AuthState)
         try:
-            self._show(await self._fetch(auth.client()))
+            self._show(await self._fetch(auth.client(), self._query()))
         except Unauthorized:
             return signin_redirect(self.router.url.path)
         except ApiError as exc:
@@ -236,8 +247,10 @@ class JobsState(rx.State):
         return True
 
     async def _refresh(self, me: str, client: ApiClient) -> bool:
+        async with self:
+            query = self._query()
         try:
-            result = await self._fetch(client)
+            result = await self._fetch(client, query)
         except Unauthorized:
             return False
         except ApiError:
@@ -245,7 +258,8 @@ class JobsState(rx.State):
         async with self:
             if self._watcher != me:
                 return False
-            self._show(result)
+            if self._query() == query:  # else a search or tab change while fetching: its rows stand
+                self._show(result)
         return True
 
 

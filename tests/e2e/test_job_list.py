@@ -45,6 +45,7 @@ def test_search_by_workflow_name_and_job_id(page: Page, api: httpx.Client) -> No
     a = start_job(api, "data_pipeline", {"records": 5})
     b = start_job(api, "conditional_workflow", {"records": 5})
     page.goto("/jobs")
+    expect(row(page, b["id"])).to_be_visible()  # the page is live before typing
     search = page.get_by_label("Search jobs")
     search.fill("data_pipe")
     expect(row(page, a["id"])).to_be_visible()
