@@ -11,6 +11,11 @@ Throughput counts the processing window on both sides: all work is queued first 
 enqueued, engine jobs created), then the workers start, and steps/s is the number of steps
 over the time from the first start to the last completion (rq's own timestamps; the
 database clock for the engine). Worker start-up and creation are outside both windows. Uses its own database (jm_bench_engine) and Redis db 13.
+
+It also prints the workers' CPU time per step (user + system, work horses included; the
+cost of starting and stopping idle workers, measured in the same round, subtracted): on a
+machine whose speed drifts, the CPU figures scatter less than the wall-clock rates. The
+PostgreSQL and Redis servers' CPU is not in them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import signal
 import statistics
 import sys
@@ -63,7 +69,8 @@ def start_workers(count: int, simple: bool, engine: bool) -> list[multiprocessin
         p.start()
     redis = Redis.from_url(REDIS)
     deadline = time.monotonic() + 30
-    while len(Worker.all(connection=redis)) < count and time.monotonic() < deadline:
+    pids = {p.pid for p in procs}
+    while not pids <= {w.pid for w in Worker.all(connection=redis)} and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
     return procs
@@ -89,33 +96,54 @@ def _rq_worker(simple: bool) -> None:
     cls([Queue("plain", connection=redis)], connection=redis).work(logging_level="ERROR")
 
 
-def bench_plain_rq(total: int, workers: int, simple: bool) -> float:
-    """Steps/s from the first job's start to the last job's end (work queued beforehand)."""
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the workers this process has started and joined."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def idle_workers_cpu(workers: int, simple: bool, engine: bool) -> float:
+    """What starting and stopping the workers costs with nothing to do."""
+    before = children_cpu()
+    stop_workers(start_workers(workers, simple, engine))
+    return children_cpu() - before
+
+
+def bench_plain_rq(total: int, workers: int, simple: bool) -> tuple[float, float]:
+    """Steps/s from the first job's start to the last job's end (work queued beforehand), and
+    the workers' CPU ms per job."""
     redis = Redis.from_url(REDIS)
     redis.flushdb()
+    idle = idle_workers_cpu(workers, simple, engine=False)
     queue = Queue("plain", connection=redis)
     datas = [Queue.prepare_data("bench.steps.rq_noop") for _ in range(total)]
     jobs = [job for i in range(0, total, 1000) for job in queue.enqueue_many(datas[i : i + 1000])]
+    before = children_cpu()
     procs = start_workers(workers, simple, engine=False)
     registry = FinishedJobRegistry(queue=queue)
     while registry.count < total:
         time.sleep(0.02)
     stop_workers(procs)
+    cpu_ms = (children_cpu() - before - idle) * 1000 / total
     fetched = [Job.fetch(j.id, connection=redis) for j in jobs]
     window = max(j.ended_at for j in fetched) - min(j.started_at for j in fetched)  # type: ignore[type-var]
-    return total / window.total_seconds()
+    return total / window.total_seconds(), cpu_ms
 
 
-def bench_engine(jobs: int, steps: int, workers: int, simple: bool) -> float:
-    """Steps/s from the first attempt's start to the last job's completion (database clock);
-    the jobs are created beforehand, as the rq jobs are enqueued beforehand."""
+def bench_engine(jobs: int, steps: int, workers: int, simple: bool) -> tuple[float, float]:
+    """Steps/s from the first attempt's start to the last job's completion (database clock;
+    the jobs are created beforehand, as the rq jobs are enqueued beforehand), and the
+    workers' CPU ms per step."""
     conn, workspace = _engine_setup(steps)
+    idle = idle_workers_cpu(workers, simple, engine=True)
     for _ in range(jobs):
         _create(conn, workspace)
+    before = children_cpu()
     procs = start_workers(workers, simple, engine=True)
     while conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()[0] < jobs:  # type: ignore[index]
         time.sleep(0.02)
     stop_workers(procs)
+    cpu_ms = (children_cpu() - before - idle) * 1000 / (jobs * steps)
     row = conn.execute(
         """
         SELECT EXTRACT(EPOCH FROM (SELECT max(completed_at) FROM jobs)
@@ -124,7 +152,7 @@ def bench_engine(jobs: int, steps: int, workers: int, simple: bool) -> float:
         """
     ).fetchone()
     assert row is not None and row[1] == 0, "some benchmark jobs did not complete"
-    return jobs * steps / float(row[0])
+    return jobs * steps / float(row[0]), cpu_ms
 
 
 def bench_latency(jobs: int, steps: int, workers: int, simple: bool) -> list[float]:
@@ -189,24 +217,33 @@ def main() -> None:
     args = parser.parse_args()
     setup_env()
     print(f"{args.jobs} jobs x {args.steps} no-op steps, {args.workers} workers per run")
-    print(f"{'worker class':<14}{'plain rq steps/s':>18}{'engine steps/s':>16}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    print(
+        f"{'worker class':<14}{'plain rq steps/s':>18}{'engine steps/s':>16}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'rq cpu ms/step':>16}{'engine cpu ms/step':>20}{'cpu ratio':>11}"
+    )
     for name in args.classes.split(","):
         simple = name == "simple"
         jobs = args.jobs if simple else max(args.jobs // 3, 10)
         label = "SimpleWorker" if simple else "Worker (fork)"
-        ratios = []
+        ratios, cpu_ratios = [], []
         for _ in range(args.repeat):  # each round measures both sides back to back
-            rq_rate = bench_plain_rq(jobs * args.steps, args.workers, simple)
-            engine_rate = bench_engine(jobs, args.steps, args.workers, simple)
+            rq_rate, rq_cpu = bench_plain_rq(jobs * args.steps, args.workers, simple)
+            engine_rate, engine_cpu = bench_engine(jobs, args.steps, args.workers, simple)
             latencies = bench_latency(args.latency_jobs, args.steps, args.workers, simple)
             ratios.append(engine_rate / rq_rate)
+            cpu_ratios.append(rq_cpu / engine_cpu)
             print(
                 f"{label:<14}{rq_rate:>18.0f}{engine_rate:>16.0f}{engine_rate / rq_rate:>8.0%}"
-                f"{pct(latencies, 50):>9.1f}{pct(latencies, 95):>9.1f}",
+                f"{pct(latencies, 50):>9.1f}{pct(latencies, 95):>9.1f}"
+                f"{rq_cpu:>16.2f}{engine_cpu:>20.2f}{rq_cpu / engine_cpu:>11.0%}",
                 flush=True,
             )
         if args.repeat > 1:
-            print(f"{label:<14}{'median ratio':>34}{statistics.median(ratios):>8.0%}", flush=True)
+            print(
+                f"{label:<14}{'median ratio':>34}{statistics.median(ratios):>8.0%}"
+                f"{'median':>54}{statistics.median(cpu_ratios):>11.0%}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
