@@ -255,10 +255,11 @@ class JobState(rx.State):
 
     async def _refresh(self, me: str, client: ApiClient, job_id: str, emit: list[Any]) -> bool:
         """Fetch the snapshot; False once the job is terminal (nothing more will change)."""
+        async with self:
+            selection = (self.selected_key, self.attempt_number)
         try:
             snapshot = await fetch_snapshot(client, job_id)
-            key = self.selected_key
-            details = await self._attempts_and_logs(client, job_id, key, self.attempt_number)
+            details = await self._attempts_and_logs(client, job_id, *selection)
         except Unauthorized:
             return False
         except ApiError:
@@ -267,7 +268,7 @@ class JobState(rx.State):
             if not self._watching(me, job_id):
                 return False
             self._show(snapshot)
-            if key == self.selected_key:
+            if selection == (self.selected_key, self.attempt_number):  # else the user picked another meanwhile
                 self._show_details(details)
             self._follow_running(emit)
             return not is_terminal(self.job.status)
