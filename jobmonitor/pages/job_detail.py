@@ -66,6 +66,7 @@ class JobState(rx.State):
     _followed_step: str = ""  # the running step the list last scrolled to
     _pinned: bool = False  # the user picked a step: stop following the running one
     _details: dict[str, StepDetail] = {}
+    _shown: int = 0  # snapshots shown so far: the watcher drops a fetch that an action's overtook
 
     @rx.var
     def selected(self) -> StepRow:
@@ -82,6 +83,7 @@ class JobState(rx.State):
         """Show a fresh snapshot; only what changed is sent (payloads can be large)."""
         job, steps = snapshot
         now = now or datetime.now(UTC)
+        self._shown += 1
         assign(self, "job", job_info(job, now))
         assign(self, "job_input", payload_json(job.input_payload))
         assign(self, "job_output", payload_json(job.output_payload))
@@ -256,7 +258,7 @@ class JobState(rx.State):
     async def _refresh(self, me: str, client: ApiClient, job_id: str, emit: list[Any]) -> bool:
         """Fetch the snapshot; False once the job is terminal (nothing more will change)."""
         async with self:
-            selection = (self.selected_key, self.attempt_number)
+            shown, selection = self._shown, (self.selected_key, self.attempt_number)
         try:
             snapshot = await fetch_snapshot(client, job_id)
             details = await self._attempts_and_logs(client, job_id, *selection)
@@ -267,7 +269,8 @@ class JobState(rx.State):
         async with self:
             if not self._watching(me, job_id):
                 return False
-            self._show(snapshot)
+            if shown == self._shown:  # else a Cancel/Resume showed a newer snapshot meanwhile
+                self._show(snapshot)
             if selection == (self.selected_key, self.attempt_number):  # else the user picked another meanwhile
                 self._show_details(details)
             self._follow_running(emit)

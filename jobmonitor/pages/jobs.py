@@ -50,6 +50,7 @@ class JobsState(rx.State):
     confirm_action: str = ""  # "cancel" | "delete" while the confirmation dialog is open
     summary: str = ""  # what the last bulk action did
     _watcher: str = ""
+    _shown: int = 0  # pages shown so far: the watcher drops a fetch that a user action's overtook
 
     @rx.var
     def range_label(self) -> str:
@@ -83,6 +84,7 @@ class JobsState(rx.State):
 
     def _show(self, result: tuple[list[JobRow], int, dict[str, int]]) -> None:
         rows, total, counts = result
+        self._shown += 1
         assign(self, "rows", rows)
         assign(self, "total", total)
         assign(self, "counts", counts)
@@ -248,7 +250,7 @@ class JobsState(rx.State):
 
     async def _refresh(self, me: str, client: ApiClient) -> bool:
         async with self:
-            query = self._query()
+            shown, query = self._shown, self._query()
         try:
             result = await self._fetch(client, query)
         except Unauthorized:
@@ -258,7 +260,7 @@ class JobsState(rx.State):
         async with self:
             if self._watcher != me:
                 return False
-            if self._query() == query:  # else a search or tab change while fetching: its rows stand
+            if (shown, query) == (self._shown, self._query()):  # else a search, tab change or action reloaded meanwhile
                 self._show(result)
         return True
 
