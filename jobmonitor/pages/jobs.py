@@ -68,12 +68,10 @@ class JobsState(rx.State):
     def all_selected(self) -> bool:
         return bool(self.rows) and all(r.id in self.selected for r in self.rows)
 
-    def _status(self) -> str | None:
-        return None if self.tab == "all" else self.tab
-
     def _query(self) -> Query:
         """What the table shows: the watcher drops a fetch whose query the user has since changed."""
-        return Query(self._status(), self.search.strip() or None, self.page * self.page_size, self.page_size)
+        status = None if self.tab == "all" else self.tab
+        return Query(status, self.search.strip() or None, self.page * self.page_size, self.page_size)
 
     async def _fetch(self, client: ApiClient, query: Query) -> tuple[list[JobRow], int, dict[str, int]]:
         page, counts = await asyncio.gather(
