@@ -35,11 +35,16 @@ def record_audit(
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
-            principal.workspace_id, principal.actor[:200], action[:64], target_type[:32],
-            None if target_id is None else str(target_id)[:64], before, after,
+            principal.workspace_id,
+            principal.actor[:200],
+            action[:64],
+            target_type[:32],
+            None if target_id is None else str(target_id)[:64],
+            before,
+            after,
             Jsonb(data) if data is not None else None,
         ),
-    )  # fmt: skip
+    )
 
 
 def list_audit(
@@ -67,6 +72,13 @@ def list_audit(
         ORDER BY id DESC
         LIMIT %(limit)s
         """,
-        {"ws": workspace_id, "action": action, "target": target_id, "actor": actor,
-         "before": before_id, "since": since, "limit": limit},
-    ).fetchall()  # fmt: skip
+        {
+            "ws": workspace_id,
+            "action": action,
+            "target": target_id,
+            "actor": actor,
+            "before": before_id,
+            "since": since,
+            "limit": limit,
+        },
+    ).fetchall()

@@ -22,7 +22,9 @@ def server_now() -> Any:
 
 
 def ts(nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+    return Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index)
+    )
 
 
 def jsonb(nullable: bool = True) -> Any:

@@ -50,7 +50,9 @@ def worker_connection() -> psycopg.Connection[Any]:
     or when closed or broken): no new connection per step in SimpleWorker."""
     global _worker_conn, _worker_pid
     if _worker_conn is None or _worker_pid != os.getpid() or _worker_conn.closed:
-        _worker_conn = connect(autocommit=True)  # transactions are explicit: pipelined_transaction()
+        _worker_conn = connect(
+            autocommit=True
+        )  # transactions are explicit: pipelined_transaction()
         _worker_pid = os.getpid()
     return _worker_conn
 
@@ -78,7 +80,10 @@ def pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
             yield
             conn.execute("COMMIT")
     except BaseException as exc:
-        if isinstance(exc, psycopg.Error) or conn.info.transaction_status == pq.TransactionStatus.INERROR:
+        if (
+            isinstance(exc, psycopg.Error)
+            or conn.info.transaction_status == pq.TransactionStatus.INERROR
+        ):
             conn.close()
         elif not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.rollback()

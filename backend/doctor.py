@@ -29,13 +29,19 @@ class Check:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def run_checks(conn: psycopg.Connection[Any], redis: Redis, workspace_id: uuid.UUID) -> list[dict[str, Any]]:
+def run_checks(
+    conn: psycopg.Connection[Any], redis: Redis, workspace_id: uuid.UUID
+) -> list[dict[str, Any]]:
     """Every check, in the order an operator reads them. The database answers (we hold a
     connection); Redis may not, and the checks that need it then say so."""
     checks = [Check("database", OK, "PostgreSQL answers"), _migrations(), _redis(redis)]
     if checks[-1].verdict == OK:
         checks += _workers_and_queue(redis)
-    checks += [_stuck(conn, workspace_id), _pending(conn, workspace_id), _failures(conn, workspace_id)]
+    checks += [
+        _stuck(conn, workspace_id),
+        _pending(conn, workspace_id),
+        _failures(conn, workspace_id),
+    ]
     return [asdict(c) for c in checks]
 
 
@@ -44,8 +50,12 @@ def _migrations() -> Check:
     current, head = migrations.current_revision(url), migrations.head_revision(url)
     if current == head:
         return Check("migrations", OK, f"at head ({head})")
-    return Check("migrations", FAIL, f"at {current}, head is {head}: run `jobmonitor migrate`",
-                 {"current": current, "head": head})  # fmt: skip
+    return Check(
+        "migrations",
+        FAIL,
+        f"at {current}, head is {head}: run `jobmonitor migrate`",
+        {"current": current, "head": head},
+    )
 
 
 def _redis(redis: Redis) -> Check:
@@ -61,16 +71,26 @@ def _workers_and_queue(redis: Redis) -> list[Check]:
     workers = Worker.all(queue=queue)
     depth = queue.count
     listing = [
-        {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names(),
-         "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None}
+        {
+            "name": w.name,
+            "state": str(w.get_state()),
+            "queues": w.queue_names(),
+            "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
+        }
         for w in workers
-    ]  # fmt: skip
+    ]
     if workers:
-        worker_check = Check("workers", OK, f"{len(workers)} worker(s) on queue {queue.name}", {"workers": listing})
+        worker_check = Check(
+            "workers", OK, f"{len(workers)} worker(s) on queue {queue.name}", {"workers": listing}
+        )
     else:
-        worker_check = Check("workers", FAIL, f"no worker listens on queue {queue.name}: run `jobmonitor worker`")
+        worker_check = Check(
+            "workers", FAIL, f"no worker listens on queue {queue.name}: run `jobmonitor worker`"
+        )
     verdict = WARN if depth >= QUEUE_BACKLOG_WARN or (depth and not workers) else OK
-    queue_check = Check("queue", verdict, f"{depth} attempt(s) waiting on {queue.name}", {"depth": depth})
+    queue_check = Check(
+        "queue", verdict, f"{depth} attempt(s) waiting on {queue.name}", {"depth": depth}
+    )
     return [worker_check, queue_check]
 
 
@@ -88,9 +108,12 @@ def _stuck(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
     if not rows:
         return Check("stuck attempts", OK, "no running attempt has an expired lease")
     stuck = [{**r, "id": str(r["id"]), "job_id": str(r["job_id"])} for r in rows]
-    return Check("stuck attempts", FAIL,
-                 f"{len(rows)} running attempt(s) with an expired lease: is `jobmonitor reaper` running?",
-                 {"attempts": stuck})  # fmt: skip
+    return Check(
+        "stuck attempts",
+        FAIL,
+        f"{len(rows)} running attempt(s) with an expired lease: is `jobmonitor reaper` running?",
+        {"attempts": stuck},
+    )
 
 
 def _pending(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
@@ -121,5 +144,9 @@ def _failures(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
     total = sum(by_type.values())
     since = datetime.now(UTC).isoformat(timespec="seconds")
     verdict = WARN if total else OK
-    return Check("failures (24 h)", verdict, f"{total} failed attempt(s) in the last 24 h",
-                 {"by_error_type": by_type, "as_of": since})  # fmt: skip
+    return Check(
+        "failures (24 h)",
+        verdict,
+        f"{total} failed attempt(s) in the last 24 h",
+        {"by_error_type": by_type, "as_of": since},
+    )

@@ -1,15 +1,15 @@
 """Typed errors of the domain. The API maps each class to one HTTP status in one table.
 
-    JobmonitorError
-    ├── NotFound                 404  (also: another workspace's object)
-    ├── InvalidInput             422  details: [{"loc": [...], "msg": ...}]
-    │   └── InvalidDefinition    422  every problem of a workflow definition with its path
-    ├── Conflict                 409
-    │   ├── InvalidTransition    409  the status does not allow the action
-    │   └── IdempotencyConflict  409  same key, another payload
-    ├── ConcurrencyLimited       409  max concurrent jobs reached
-    ├── RateLimited              429  min seconds between starts not elapsed (retry_after)
-    └── Unavailable              503  database or Redis unreachable
+JobmonitorError
+├── NotFound                 404  (also: another workspace's object)
+├── InvalidInput             422  details: [{"loc": [...], "msg": ...}]
+│   └── InvalidDefinition    422  every problem of a workflow definition with its path
+├── Conflict                 409
+│   ├── InvalidTransition    409  the status does not allow the action
+│   └── IdempotencyConflict  409  same key, another payload
+├── ConcurrencyLimited       409  max concurrent jobs reached
+├── RateLimited              429  min seconds between starts not elapsed (retry_after)
+└── Unavailable              503  database or Redis unreachable
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ from backend.settings import get_settings
 TASK = "workers.tasks.run_attempt"
 NO_TIMEOUT_BACKSTOP = 24 * 3600  # rq kills a work horse after this when a step has no timeout
 TIMEOUT_GRACE = 30  # our own timer stops the step; rq's is only the backstop
-RESULT_TTL = 500  # rq's default: with 0, rq deletes each job on success, which costs more than keeping it
+RESULT_TTL = (
+    500  # rq's default: with 0, rq deletes each job on success, which costs more than keeping it
+)
 
 _redis: Redis | None = None
 _redis_pid: int | None = None

@@ -12,9 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="JOBMONITOR_", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="JOBMONITOR_", env_file=".env", extra="ignore")
 
     database_url: str | None = Field(
         default=None,
@@ -28,7 +26,9 @@ class Settings(BaseSettings):
     queue: str = Field(default="jobmonitor", description="rq queue name for step attempts.")
     lease_ttl: float = Field(default=30.0, gt=0, description="Seconds an attempt's lease lasts.")
     heartbeat_interval: float | None = Field(
-        default=None, gt=0, description="Seconds between heartbeats (default: lease_ttl / 3, at most 1)."
+        default=None,
+        gt=0,
+        description="Seconds between heartbeats (default: lease_ttl / 3, at most 1).",
     )
     reaper_interval: float = Field(default=2.0, gt=0, description="Seconds between reaper passes.")
     step_modules: Annotated[list[str], NoDecode] = Field(
@@ -62,7 +62,9 @@ class Settings(BaseSettings):
 
     def require_redis_url(self) -> str:
         if not self.redis_url:
-            raise RuntimeError("JOBMONITOR_REDIS_URL is not set (run `jobmonitor up`, or export it)")
+            raise RuntimeError(
+                "JOBMONITOR_REDIS_URL is not set (run `jobmonitor up`, or export it)"
+            )
         return self.redis_url
 
 

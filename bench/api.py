@@ -56,7 +56,9 @@ from backend.auth.service import Role, bootstrap_token
 from backend.jobs.queries import encode_cursor
 from backend.workflows.service import register_workflow
 
-ADMIN = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/") + "/12"
 DB = "jm_bench_api"
 URL = ADMIN.rpartition("/")[0] + f"/{DB}"
@@ -64,7 +66,9 @@ WORKFLOWS = 20
 BIG_JOBS = 1000
 BIG_STEPS = 50
 SMALL_STEPS = 5
-STATUSES = ["completed"] * 80 + ["failed"] * 10 + ["cancelled"] * 5 + ["running"] * 3 + ["pending"] * 2
+STATUSES = (
+    ["completed"] * 80 + ["failed"] * 10 + ["cancelled"] * 5 + ["running"] * 3 + ["pending"] * 2
+)
 DEEP = 100_000
 
 
@@ -75,7 +79,10 @@ def _chain(name: str, steps: int) -> dict[str, Any]:
     keys = [f"s{i:02d}" for i in range(steps)]
     return {
         "name": name,
-        "steps": [{"key": k, "action": "bench.noop", "depends_on": [keys[i - 1]] if i else []} for i, k in enumerate(keys)],
+        "steps": [
+            {"key": k, "action": "bench.noop", "depends_on": [keys[i - 1]] if i else []}
+            for i, k in enumerate(keys)
+        ],
     }
 
 
@@ -93,8 +100,15 @@ def setup_workspace(conn: psycopg.Connection[Any]) -> tuple[str, uuid.UUID, list
         workflows = []
         for i in range(WORKFLOWS + 1):
             steps = BIG_STEPS if i == WORKFLOWS else SMALL_STEPS
-            done = register_workflow(conn, row["workspace_id"], _chain(f"wf-{i:02d}" if i < WORKFLOWS else "wide", steps), False)
-            workflows.append({"id": done.workflow_id, "version_id": done.version_id, "steps": steps})
+            done = register_workflow(
+                conn,
+                row["workspace_id"],
+                _chain(f"wf-{i:02d}" if i < WORKFLOWS else "wide", steps),
+                False,
+            )
+            workflows.append(
+                {"id": done.workflow_id, "version_id": done.version_id, "steps": steps}
+            )
     return token, row["workspace_id"], workflows
 
 
@@ -105,7 +119,9 @@ def _ts(value: datetime | None) -> str:
     return NULL if value is None else value.isoformat()
 
 
-def _job_rows(n: int, workspace: uuid.UUID, workflows: list[dict[str, Any]], jobs_out: list[tuple[Any, ...]]) -> Iterator[str]:
+def _job_rows(
+    n: int, workspace: uuid.UUID, workflows: list[dict[str, Any]], jobs_out: list[tuple[Any, ...]]
+) -> Iterator[str]:
     """COPY text lines of jobs; appends what each job's steps need to `jobs_out`."""
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(days=90)
@@ -113,7 +129,11 @@ def _job_rows(n: int, workspace: uuid.UUID, workflows: list[dict[str, Any]], job
     numbers = [0] * len(workflows)
     big_every = max(n // BIG_JOBS, 1)
     for i in range(n):
-        w = len(workflows) - 1 if i % big_every == 0 and i // big_every < BIG_JOBS else i % WORKFLOWS
+        w = (
+            len(workflows) - 1
+            if i % big_every == 0 and i // big_every < BIG_JOBS
+            else i % WORKFLOWS
+        )
         wf = workflows[w]
         numbers[w] += 1
         created = start + timedelta(seconds=span * i / n + rng.random())
@@ -123,7 +143,9 @@ def _job_rows(n: int, workspace: uuid.UUID, workflows: list[dict[str, Any]], job
         if started is not None and status not in ("pending", "running"):
             finished = started + timedelta(seconds=rng.uniform(1, 120))
         steps = wf["steps"]
-        done = steps if status == "completed" else (0 if status == "pending" else rng.randrange(steps))
+        done = (
+            steps if status == "completed" else (0 if status == "pending" else rng.randrange(steps))
+        )
         job_id = uuid.uuid4()
         error = f"Step 'S{done:02d}' failed: boom" if status == "failed" else NULL
         output = '{"ok": true}' if status == "completed" else NULL
@@ -213,7 +235,9 @@ def load(n: int) -> tuple[str, uuid.UUID, list[dict[str, Any]]]:
             SELECT workspace_id, workflow_id, status, count(*) FROM jobs GROUP BY 1, 2, 3
             """
         )
-        conn.execute("UPDATE workflows w SET execution_count = (SELECT count(*) FROM jobs j WHERE j.workflow_id = w.id)")
+        conn.execute(
+            "UPDATE workflows w SET execution_count = (SELECT count(*) FROM jobs j WHERE j.workflow_id = w.id)"
+        )
         conn.commit()
     with psycopg.connect(URL, autocommit=True) as conn:
         t2 = time.monotonic()
@@ -230,8 +254,12 @@ def reuse() -> tuple[str, uuid.UUID, list[dict[str, Any]]]:
         from backend.auth.service import create_token
 
         token, _ = create_token(conn, ws["id"], "bench", Role.ADMIN)
-        rows = conn.execute("SELECT id, name FROM workflows WHERE workspace_id = %s ORDER BY name", (ws["id"],)).fetchall()
-    workflows = [{"id": r["id"], "steps": BIG_STEPS if r["name"] == "wide" else SMALL_STEPS} for r in rows]
+        rows = conn.execute(
+            "SELECT id, name FROM workflows WHERE workspace_id = %s ORDER BY name", (ws["id"],)
+        ).fetchall()
+    workflows = [
+        {"id": r["id"], "steps": BIG_STEPS if r["name"] == "wide" else SMALL_STEPS} for r in rows
+    ]
     return token, ws["id"], sorted(workflows, key=lambda w: w["steps"])
 
 
@@ -239,12 +267,30 @@ def reuse() -> tuple[str, uuid.UUID, list[dict[str, Any]]]:
 
 
 def start_api(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "JOBMONITOR_DATABASE_URL": URL, "JOBMONITOR_REDIS_URL": REDIS, "JOBMONITOR_STEP_MODULES": ""}
+    env = {
+        **os.environ,
+        "JOBMONITOR_DATABASE_URL": URL,
+        "JOBMONITOR_REDIS_URL": REDIS,
+        "JOBMONITOR_STEP_MODULES": "",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=str(Path(__file__).resolve().parent.parent),
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -275,7 +321,9 @@ def wide_jobs(workspace: uuid.UUID, wide: uuid.UUID, k: int = 200) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
-def measure(client: httpx.Client, requests: int, kinds: dict[str, Callable[[int], list[str]]]) -> dict[str, list[float]]:
+def measure(
+    client: httpx.Client, requests: int, kinds: dict[str, Callable[[int], list[str]]]
+) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     for name, paths_of in kinds.items():
         for i in range(20):  # warm-up: pool, plans, caches
@@ -289,26 +337,40 @@ def measure(client: httpx.Client, requests: int, kinds: dict[str, Callable[[int]
                 response.raise_for_status()
             timings.append((time.perf_counter() - t0) * 1000)
         results[name] = timings
-        print(f"  {name:<28} p50 {_pct(timings, 50):7.2f} ms   p95 {_pct(timings, 95):7.2f} ms", flush=True)
+        print(
+            f"  {name:<28} p50 {_pct(timings, 50):7.2f} ms   p95 {_pct(timings, 95):7.2f} ms",
+            flush=True,
+        )
     return results
 
 
 def _pct(values: list[float], p: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--skip-load", action="store_true", help="reuse the database of an earlier run")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="reuse the database of an earlier run"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if args.requests < 2:
         parser.error("--requests must be at least 2")
     t0 = time.monotonic()
-    print(f"loading {args.jobs:,} jobs into {DB}" if not args.skip_load else f"reusing {DB}", flush=True)
+    print(
+        f"loading {args.jobs:,} jobs into {DB}" if not args.skip_load else f"reusing {DB}",
+        flush=True,
+    )
     token, workspace, workflows = reuse() if args.skip_load else load(args.jobs)
     print(f"  ready in {time.monotonic() - t0:.0f} s", flush=True)
     cursor = deep_cursor(workspace) if args.jobs > DEEP or args.skip_load else None
@@ -319,28 +381,43 @@ def main() -> None:
         "GET /jobs (first page)": lambda i: ["/jobs?limit=50"],
         "GET /jobs?status=": lambda i: [f"/jobs?status={statuses[i % 4]}&limit=50"],
         "GET /jobs?skip=100000": lambda i: [f"/jobs?skip={DEEP}&limit=50"],
-        "GET /jobs?cursor= (100k deep)": lambda i: [f"/jobs?cursor={cursor}&limit=50"] if cursor else ["/jobs?limit=50"],
+        "GET /jobs?cursor= (100k deep)": lambda i: (
+            [f"/jobs?cursor={cursor}&limit=50"] if cursor else ["/jobs?limit=50"]
+        ),
         "GET /jobs/counts": lambda i: ["/jobs/counts"],
         "GET /jobs/{id}": lambda i: [f"/jobs/{wide[i % len(wide)]}"],
         "GET /jobs/{id}/steps (50)": lambda i: [f"/jobs/{wide[i % len(wide)]}/steps"],
-        "job detail + 50 steps": lambda i: [f"/jobs/{wide[i % len(wide)]}", f"/jobs/{wide[i % len(wide)]}/steps"],
+        "job detail + 50 steps": lambda i: [
+            f"/jobs/{wide[i % len(wide)]}",
+            f"/jobs/{wide[i % len(wide)]}/steps",
+        ],
         "GET /jobs/{id}/timeline": lambda i: [f"/jobs/{wide[i % len(wide)]}/timeline"],
         "GET /workflows/{id}/metrics": lambda i: [f"/workflows/{small[i % len(small)]}/metrics"],
     }
     api = start_api(args.port)
     try:
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{args.port}/api/v1", headers=headers, timeout=30) as client:
-            print(f"measuring {args.requests} requests of each kind (sequential, HTTP on loopback)", flush=True)
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{args.port}/api/v1", headers=headers, timeout=30
+        ) as client:
+            print(
+                f"measuring {args.requests} requests of each kind (sequential, HTTP on loopback)",
+                flush=True,
+            )
             results = measure(client, args.requests, kinds)
     finally:
         api.terminate()
         api.wait(timeout=10)
     print(f"\n{'request':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, timings in results.items():
-        print(f"{name:<30} {len(timings):>5} {_pct(timings, 50):>8.2f} {_pct(timings, 95):>8.2f} {max(timings):>8.2f}")
+        print(
+            f"{name:<30} {len(timings):>5} {_pct(timings, 50):>8.2f} {_pct(timings, 95):>8.2f} {max(timings):>8.2f}"
+        )
     if args.json:
-        summary = {name: {"n": len(t), "p50_ms": _pct(t, 50), "p95_ms": _pct(t, 95), "max_ms": max(t)} for name, t in results.items()}
+        summary = {
+            name: {"n": len(t), "p50_ms": _pct(t, 50), "p95_ms": _pct(t, 95), "max_ms": max(t)}
+            for name, t in results.items()
+        }
         args.json.write_text(json.dumps({"jobs": args.jobs, "results": summary}, indent=2))
 
 

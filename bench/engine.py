@@ -39,7 +39,9 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
-ADMIN = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/") + "/13"
 DB = "jm_bench_engine"
 
@@ -160,7 +162,10 @@ def bench_latency(jobs: int, steps: int, workers: int, simple: bool) -> list[flo
     procs = start_workers(workers, simple, engine=True)
     for _ in range(jobs):
         job_id = _create(conn, workspace)
-        while conn.execute("SELECT status FROM jobs WHERE id = %s", (job_id,)).fetchone()[0] != "completed":  # type: ignore[index]
+        while (
+            conn.execute("SELECT status FROM jobs WHERE id = %s", (job_id,)).fetchone()[0]
+            != "completed"
+        ):  # type: ignore[index]
             time.sleep(0.005)
     stop_workers(procs)
     rows = conn.execute(
@@ -184,8 +189,13 @@ def _engine_setup(steps: int) -> tuple[psycopg.Connection[Any], Any]:
     conn = psycopg.connect(os.environ["JOBMONITOR_DATABASE_URL"], autocommit=True)
     conn.execute("TRUNCATE jobs, workflows, workspaces CASCADE")
     with connect() as c, c.transaction():
-        workspace = c.execute("INSERT INTO workspaces (id, slug, name) VALUES (gen_random_uuid(), 'bench', 'Bench') RETURNING id").fetchone()["id"]
-        chain = [{"key": f"s{i}", "action": "bench.noop", "depends_on": [f"s{i - 1}"] if i else []} for i in range(steps)]
+        workspace = c.execute(
+            "INSERT INTO workspaces (id, slug, name) VALUES (gen_random_uuid(), 'bench', 'Bench') RETURNING id"
+        ).fetchone()["id"]
+        chain = [
+            {"key": f"s{i}", "action": "bench.noop", "depends_on": [f"s{i - 1}"] if i else []}
+            for i in range(steps)
+        ]
         register_workflow(c, workspace, {"name": "chain", "steps": chain})
     return conn, workspace
 
@@ -203,17 +213,28 @@ def _create(conn: psycopg.Connection[Any], workspace: Any) -> Any:
 
 
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--classes", default="simple,fork")
     parser.add_argument("--latency-jobs", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=1, help="rounds per class (the machine's speed drifts: compare medians)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds per class (the machine's speed drifts: compare medians)",
+    )
     args = parser.parse_args()
     setup_env()
     print(f"{args.jobs} jobs x {args.steps} no-op steps, {args.workers} workers per run")

@@ -45,16 +45,23 @@ import psycopg  # noqa: E402
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from redis import Redis  # noqa: E402
 
-ADMIN = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/") + "/11"
 DB = "jm_bench_ui"
 URL = ADMIN.rpartition("/")[0] + f"/{DB}"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("JOBMONITOR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 CHAIN = "ui_latency_chain"
 
 # Records, per step key, the first time its timeline row shows "completed".
@@ -95,13 +102,25 @@ def load(jobs: int) -> None:
         conn.execute("ALTER TABLE jobs DISABLE TRIGGER jobs_counts")
         t0 = time.monotonic()
         for k, (workflow_id, version_id) in enumerate(versions):
-            conn.execute(_JOBS_SQL, {"ws": workspace, "wf": workflow_id, "wv": version_id, "k": k, "n": len(versions), "total": jobs})
+            conn.execute(
+                _JOBS_SQL,
+                {
+                    "ws": workspace,
+                    "wf": workflow_id,
+                    "wv": version_id,
+                    "k": k,
+                    "n": len(versions),
+                    "total": jobs,
+                },
+            )
         conn.execute("ALTER TABLE jobs ENABLE TRIGGER jobs_counts")
         conn.execute(
             "INSERT INTO job_counts (workspace_id, workflow_id, status, n) "
             "SELECT workspace_id, workflow_id, status, count(*) FROM jobs GROUP BY 1, 2, 3"
         )
-        conn.execute("UPDATE workflows w SET execution_count = (SELECT count(*) FROM jobs j WHERE j.workflow_id = w.id)")
+        conn.execute(
+            "UPDATE workflows w SET execution_count = (SELECT count(*) FROM jobs j WHERE j.workflow_id = w.id)"
+        )
         conn.commit()
         print(f"loaded {jobs:,} jobs in {time.monotonic() - t0:.0f} s", flush=True)
     with psycopg.connect(URL, autocommit=True) as conn:
@@ -124,7 +143,12 @@ FROM generate_series(%(k)s, %(total)s - 1, %(n)s) AS g,
 
 
 def _register(
-    conn: psycopg.Connection[Any], workspace: uuid.UUID, name: str, steps: int, seconds: float = 0.0, first: float = 0.0
+    conn: psycopg.Connection[Any],
+    workspace: uuid.UUID,
+    name: str,
+    steps: int,
+    seconds: float = 0.0,
+    first: float = 0.0,
 ) -> tuple[Any, Any]:
     """A chain of `steps` sleeping steps (the first sleeps `first` seconds)."""
     from backend.workflows.service import register_workflow
@@ -133,11 +157,16 @@ def _register(
     definition = {
         "name": name,
         "steps": [
-            {"key": key, "name": f"Chain {i}", "action": "test.sleep", "params": {"seconds": seconds if i else first},
-             "depends_on": [keys[i - 1]] if i else []}
+            {
+                "key": key,
+                "name": f"Chain {i}",
+                "action": "test.sleep",
+                "params": {"seconds": seconds if i else first},
+                "depends_on": [keys[i - 1]] if i else [],
+            }
             for i, key in enumerate(keys)
         ],
-    }  # fmt: skip
+    }
     registered = register_workflow(conn, workspace, definition, check_actions=False)
     return registered.workflow_id, registered.version_id
 
@@ -177,11 +206,15 @@ def stack() -> Iterator[str]:
 
     Redis.from_url(REDIS).flushdb()
     env = {
-        **os.environ, "JOBMONITOR_DATABASE_URL": URL, "JOBMONITOR_REDIS_URL": REDIS,
-        "JOBMONITOR_STEP_MODULES": "examples.steps,tests.stepdefs", "JOBMONITOR_QUEUE": f"jm-bench-ui-{uuid.uuid4().hex[:6]}",
-        "PYTHONPATH": str(ROOT), "REFLEX_WEB_WORKDIR": str(TOOLS_DIR / "bench-web"),
+        **os.environ,
+        "JOBMONITOR_DATABASE_URL": URL,
+        "JOBMONITOR_REDIS_URL": REDIS,
+        "JOBMONITOR_STEP_MODULES": "examples.steps,tests.stepdefs",
+        "JOBMONITOR_QUEUE": f"jm-bench-ui-{uuid.uuid4().hex[:6]}",
+        "PYTHONPATH": str(ROOT),
+        "REFLEX_WEB_WORKDIR": str(TOOLS_DIR / "bench-web"),
         "REFLEX_STATES_WORKDIR": str(TOOLS_DIR / "bench-states"),
-    }  # fmt: skip
+    }
     ensure_frontend_toolchain()
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
@@ -203,14 +236,18 @@ def stack() -> Iterator[str]:
 
 def _spawn(argv: list[str], env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     with (ARTIFACTS / f"bench-{name}.log").open("wb") as log:
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the web app exited with {proc.returncode}: see test-artifacts/bench-web.log")
+            raise RuntimeError(
+                f"the web app exited with {proc.returncode}: see test-artifacts/bench-web.log"
+            )
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
             if response.status == 200:
                 return
@@ -247,9 +284,13 @@ def signed_in_state(browser: Browser, base: str, token: str) -> dict[str, Any]:
     return dict(state)
 
 
-def step_latency(browser: Browser, base: str, token: str, state: dict[str, Any]) -> tuple[list[float], bool]:
+def step_latency(
+    browser: Browser, base: str, token: str, state: dict[str, Any]
+) -> tuple[list[float], bool]:
     """Per-step milliseconds from commit to visible, and whether the page was live (SSE)."""
-    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    api = httpx.Client(
+        base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     context = browser.new_context(base_url=base, storage_state=state)  # type: ignore[arg-type]
     page = context.new_page()
     page.add_init_script(OBSERVER)
@@ -259,7 +300,11 @@ def step_latency(browser: Browser, base: str, token: str, state: dict[str, Any])
     live = page.get_by_text("Live", exact=True).is_visible()
     watch_from = time.time() * 1000
     deadline = time.monotonic() + 600
-    while api.get(f"/jobs/{job['id']}").json()["status"] not in ("completed", "failed", "cancelled"):
+    while api.get(f"/jobs/{job['id']}").json()["status"] not in (
+        "completed",
+        "failed",
+        "cancelled",
+    ):
         if time.monotonic() > deadline:
             raise RuntimeError("the chain job did not finish")
         time.sleep(0.5)
@@ -274,7 +319,9 @@ def step_latency(browser: Browser, base: str, token: str, state: dict[str, Any])
     return latencies, live
 
 
-def first_render(browser: Browser, base: str, state: dict[str, Any], runs: int, path: str = "/jobs") -> list[float]:
+def first_render(
+    browser: Browser, base: str, state: dict[str, Any], runs: int, path: str = "/jobs"
+) -> list[float]:
     """Milliseconds from navigation start to the first job row, in fresh contexts."""
     times = []
     for _ in range(runs):
@@ -294,12 +341,16 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=60, help="measured steps (at least 50)")
     parser.add_argument("--step-seconds", type=float, default=0.15)
     parser.add_argument("--renders", type=int, default=5)
-    parser.add_argument("--skip-load", action="store_true", help="reuse the database of an earlier run")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="reuse the database of an earlier run"
+    )
     args = parser.parse_args()
     if not args.skip_load:
         load(args.jobs)
@@ -313,7 +364,9 @@ def main() -> None:
         browser.close()
     with psycopg.connect(URL) as conn:
         total = int(conn.execute("SELECT sum(n) FROM job_counts").fetchone()[0])  # type: ignore[index]
-    print(f"\nweb monitor latency ({total:,} jobs in the database, {'event stream' if live else 'POLLING'})")
+    print(
+        f"\nweb monitor latency ({total:,} jobs in the database, {'event stream' if live else 'POLLING'})"
+    )
     print(
         f"  step completion -> visible, {len(latencies)} steps: p50 {pct(latencies, 50):.0f} ms, "
         f"p95 {pct(latencies, 95):.0f} ms, max {max(latencies):.0f} ms   (target p95 < 500 ms)"

@@ -26,7 +26,9 @@ API_PREFIX = "/api/v1"
 DEFAULT_URL = "http://127.0.0.1:3000"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 LONG_TIMEOUT = httpx.Timeout(900.0, connect=5.0)  # prune of many jobs
-STREAM_TIMEOUT = httpx.Timeout(connect=5.0, read=45.0, write=10.0, pool=5.0)  # keep-alives come every 15 s
+STREAM_TIMEOUT = httpx.Timeout(
+    connect=5.0, read=45.0, write=10.0, pool=5.0
+)  # keep-alives come every 15 s
 
 
 class Unreachable(Unavailable):
@@ -80,19 +82,26 @@ def connect(url: str | None, token: str | None) -> Client:
 class Client:
     """A connection to one API server (a pooled httpx.Client); use as a context manager."""
 
-    def __init__(self, base_url: str, token: str | None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str | None, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.base_url = normalize_url(base_url)
         self._token, self._transport = token, transport
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers["User-Agent"] = "jobmonitor-cli"
         self._http = httpx.Client(
-            base_url=self.base_url + API_PREFIX, headers=headers, timeout=TIMEOUT, transport=transport
+            base_url=self.base_url + API_PREFIX,
+            headers=headers,
+            timeout=TIMEOUT,
+            transport=transport,
         )
 
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -119,7 +128,9 @@ class Client:
 
     def unreachable(self, exc: Exception) -> Unreachable:
         reason = str(exc) or type(exc).__name__
-        return Unreachable(f"cannot reach the API at {self.base_url}: {reason}", code="unreachable", status=0)
+        return Unreachable(
+            f"cannot reach the API at {self.base_url}: {reason}", code="unreachable", status=0
+        )
 
     def _get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params).json()
@@ -139,7 +150,12 @@ class Client:
         self, statuses: list[str], workflow_id: str | None, limit: int, cursor: str | None = None
     ) -> dict[str, Any]:
         """`GET /jobs`: a page, newest first, without payloads."""
-        params = {"status": statuses or None, "workflow_id": workflow_id, "limit": limit, "cursor": cursor}
+        params = {
+            "status": statuses or None,
+            "workflow_id": workflow_id,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return dict(self._get("/jobs", **params))
 
     def create_job(
@@ -161,7 +177,9 @@ class Client:
     def step_attempts(self, job_id: str, step_key: str) -> list[dict[str, Any]]:
         return list(self._get(f"/jobs/{job_id}/steps/{step_key}/attempts")["attempts"])
 
-    def job_logs(self, job_id: str, step: str | None, cursor: str | None, limit: int = 1000) -> dict[str, Any]:
+    def job_logs(
+        self, job_id: str, step: str | None, cursor: str | None, limit: int = 1000
+    ) -> dict[str, Any]:
         """`GET /jobs/{id}/logs`: lines oldest first after `cursor`."""
         return dict(self._get(f"/jobs/{job_id}/logs", step=step, cursor=cursor, limit=limit))
 
@@ -208,13 +226,27 @@ class Client:
             raise error_from_response(response.status_code, response.content)
         return dict(response.json())
 
-    def audit(self, action: str | None, target: str | None, actor: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-        return dict(self._get("/audit", action=action, target_id=target, actor=actor, cursor=cursor, limit=limit))
+    def audit(
+        self,
+        action: str | None,
+        target: str | None,
+        actor: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> dict[str, Any]:
+        return dict(
+            self._get(
+                "/audit", action=action, target_id=target, actor=actor, cursor=cursor, limit=limit
+            )
+        )
 
     # --- live -------------------------------------------------------------------------------
 
     def events(
-        self, job_id: str, last_event_id: int | None = None, on_open: Callable[[], None] | None = None
+        self,
+        job_id: str,
+        last_event_id: int | None = None,
+        on_open: Callable[[], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """`GET /events?job_id=...&until_terminal=true` as parsed events, until the server ends
         the stream. Raises Unreachable when it cannot be opened or breaks."""
@@ -224,7 +256,9 @@ class Client:
         params = {"job_id": job_id, "until_terminal": "true"}
         parser = SSEParser()
         try:
-            with self._http.stream("GET", "/events", params=params, headers=headers, timeout=STREAM_TIMEOUT) as response:
+            with self._http.stream(
+                "GET", "/events", params=params, headers=headers, timeout=STREAM_TIMEOUT
+            ) as response:
                 if response.status_code >= 400:
                     raise error_from_response(response.status_code, response.read())
                 if on_open is not None:
@@ -244,4 +278,3 @@ def _event(data: str, event_id: str | None) -> dict[str, Any]:
     if event.get("id") is None and event_id is not None:
         event["id"] = int(event_id)
     return event
-

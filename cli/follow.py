@@ -42,8 +42,16 @@ class Transition:
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "type": self.type, "kind": self.kind, "step": self.step_key,
-                "from": self.from_status, "to": self.to_status, "at": self.at, "data": self.data}  # fmt: skip
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "kind": self.kind,
+            "step": self.step_key,
+            "from": self.from_status,
+            "to": self.to_status,
+            "at": self.at,
+            "data": self.data,
+        }
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,15 @@ def transition_of(event: dict[str, Any]) -> Transition | None:
     if not to:
         return None
     return Transition(
-        kind=kind, step_key=event.get("step_key"), from_status=event.get("from_status"), to_status=str(to),
-        at=event.get("created_at"), event_id=event.get("id"), type=str(event.get("type", "")),
+        kind=kind,
+        step_key=event.get("step_key"),
+        from_status=event.get("from_status"),
+        to_status=str(to),
+        at=event.get("created_at"),
+        event_id=event.get("id"),
+        type=str(event.get("type", "")),
         data=dict(event.get("data") or {}),
-    )  # fmt: skip
+    )
 
 
 class JobFeed:
@@ -104,7 +117,9 @@ class JobFeed:
         self._thread.start()
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
 
     def get(self, timeout: float) -> list[Item]:
@@ -136,7 +151,11 @@ class JobFeed:
                 reason = self._stream(api)
                 if reason is not None and not self._stop.is_set():
                     self.polling = True
-                    self._items.put(Notice(f"event stream unavailable ({reason}); polling every {self.poll_seconds:g} s"))
+                    self._items.put(
+                        Notice(
+                            f"event stream unavailable ({reason}); polling every {self.poll_seconds:g} s"
+                        )
+                    )
                     self._poll(api)
         except Exception as exc:  # handed to the reader, which raises it
             self._items.put(exc)
@@ -192,11 +211,24 @@ class JobFeed:
         status = str(row["status"])
         if self._known.get(key) == status:
             return
-        data = {"attempt": row.get("attempt_number"), "error": row.get("error_message")} if kind == "step" else {
-            "error": row.get("error_message")}  # fmt: skip
+        data = (
+            {"attempt": row.get("attempt_number"), "error": row.get("error_message")}
+            if kind == "step"
+            else {"error": row.get("error_message")}
+        )
         now = datetime.now(UTC).isoformat()
-        self._emit(Transition(kind, key, self._known.get(key), status, now, None, "polled",
-                              {k: v for k, v in data.items() if v}))  # fmt: skip
+        self._emit(
+            Transition(
+                kind,
+                key,
+                self._known.get(key),
+                status,
+                now,
+                None,
+                "polled",
+                {k: v for k, v in data.items() if v},
+            )
+        )
 
     def _emit(self, transition: Transition | None) -> None:
         if transition is None:

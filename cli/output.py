@@ -33,11 +33,20 @@ out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
 STATUS_STYLES = {
-    "pending": "dim", "queued": "cyan", "running": "bold blue", "retrying": "yellow",
-    "completed": "green", "failed": "bold red", "timed_out": "red", "lost": "red",
-    "skipped": "dim", "cancelled": "magenta",
-    "ok": "green", "warn": "yellow", "fail": "bold red",
-}  # fmt: skip
+    "pending": "dim",
+    "queued": "cyan",
+    "running": "bold blue",
+    "retrying": "yellow",
+    "completed": "green",
+    "failed": "bold red",
+    "timed_out": "red",
+    "lost": "red",
+    "skipped": "dim",
+    "cancelled": "magenta",
+    "ok": "green",
+    "warn": "yellow",
+    "fail": "bold red",
+}
 
 
 def print_json(data: Any) -> None:
@@ -48,7 +57,9 @@ def print_json(data: Any) -> None:
 
 def print_json_line(data: Any) -> None:
     """One compact JSON object per line (streams: watch, logs --follow)."""
-    sys.stdout.write(json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False) + "\n")
+    sys.stdout.write(
+        json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False) + "\n"
+    )
     sys.stdout.flush()
 
 
@@ -67,13 +78,20 @@ def api_errors(hints: dict[str, str] | None = None) -> Iterator[None]:
     try:
         yield
     except NoToken as exc:
-        fail(f"no API token for {exc.args[0]}",
-             "pass --token, set JOBMONITOR_TOKEN, or run `jobmonitor login --url URL`")  # fmt: skip
+        fail(
+            f"no API token for {exc.args[0]}",
+            "pass --token, set JOBMONITOR_TOKEN, or run `jobmonitor login --url URL`",
+        )
     except ProfileError as exc:
         fail(str(exc))
     except ApiError as exc:
         extra = [(hints or {}).get(exc.code, "")]
-        fail(exc.message, *details_lines(exc.details), *[h for h in [*extra, *_hints(exc)] if h], code=exit_code(exc))
+        fail(
+            exc.message,
+            *details_lines(exc.details),
+            *[h for h in [*extra, *_hints(exc)] if h],
+            code=exit_code(exc),
+        )
 
 
 def exit_code(exc: ApiError) -> int:
@@ -94,7 +112,9 @@ def details_lines(details: Any) -> list[str]:
             if key == "suggestions":
                 lines += ["did you mean: " + ", ".join(map(str, value)) + "?"] if value else []
             elif value not in (None, "", [], {}):
-                lines.append(f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else compact(value)}")
+                lines.append(
+                    f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else compact(value)}"
+                )
     return lines
 
 
@@ -108,11 +128,15 @@ def path_text(loc: Any) -> str:
 
 def _hints(exc: ApiError) -> list[str]:
     if isinstance(exc, Unreachable):
-        return ["is the server running (`jobmonitor up`)? check --url / JOBMONITOR_URL or your login profile"]
+        return [
+            "is the server running (`jobmonitor up`)? check --url / JOBMONITOR_URL or your login profile"
+        ]
     if isinstance(exc, Unauthorized):
         return ["check --token / JOBMONITOR_TOKEN, or run `jobmonitor login` with a valid token"]
     if exc.status == 403:
-        return ["ask an admin for a token with that role (`jobmonitor token create --role ...` on the server)"]
+        return [
+            "ask an admin for a token with that role (`jobmonitor token create --role ...` on the server)"
+        ]
     if isinstance(exc, NotFound) and "workflow" in exc.message:
         return ["list the workflows with `jobmonitor workflows`"]
     if isinstance(exc, NotFound) and "job" in exc.message:
@@ -120,7 +144,9 @@ def _hints(exc: ApiError) -> list[str]:
     if isinstance(exc, RateLimited | Conflict):
         return []
     if exc.status >= 500:
-        return ["the server is up but cannot serve this now; retry later or run `jobmonitor doctor`"]
+        return [
+            "the server is up but cannot serve this now; retry later or run `jobmonitor doctor`"
+        ]
     return []
 
 
@@ -173,5 +199,7 @@ def progress_bar(fraction: float | None, width: int = 12) -> str:
 
 def compact(value: Any, limit: int = 80) -> str:
     """A JSON value on one line, cut at `limit` characters."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
+    text = (
+        value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"

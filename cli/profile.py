@@ -41,8 +41,14 @@ def load() -> Profile | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise ProfileError(f"cannot read the profile {file}: {exc}; run `jobmonitor login` again") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("url"), str) or not isinstance(data.get("token"), str):
+        raise ProfileError(
+            f"cannot read the profile {file}: {exc}; run `jobmonitor login` again"
+        ) from exc
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("url"), str)
+        or not isinstance(data.get("token"), str)
+    ):
         raise ProfileError(f"the profile {file} has no url and token; run `jobmonitor login` again")
     fields = {k: str(v) for k, v in data.items() if k in Profile.__dataclass_fields__}
     return Profile(**fields)
@@ -87,9 +93,15 @@ LOGIN_EPILOG = """Examples:
 
 
 def login(
-    url: Annotated[str | None, typer.Option(envvar="JOBMONITOR_URL", help="The server (the web app's address).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="JOBMONITOR_URL", help="The server (the web app's address)."),
+    ] = None,
     token: Annotated[
-        str | None, typer.Option(envvar="JOBMONITOR_TOKEN", help="An API token; asked for (hidden) when not given.")
+        str | None,
+        typer.Option(
+            envvar="JOBMONITOR_TOKEN", help="An API token; asked for (hidden) when not given."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -102,12 +114,21 @@ def login(
     if not token:
         token = _ask_token(base)
     if not token:
-        output.fail("no token given", "pass --token, set JOBMONITOR_TOKEN, or type it at the prompt")
+        output.fail(
+            "no token given", "pass --token, set JOBMONITOR_TOKEN, or type it at the prompt"
+        )
     with output.api_errors(), Client(base, token) as api:
         me = api.me()
     workspace: dict[str, Any] = me.get("workspace") or {}
-    saved_at = save(Profile(url=base, token=token, workspace=str(workspace.get("slug", "")),
-                            token_name=str(me.get("token_name", "")), role=str(me.get("role", ""))))  # fmt: skip
+    saved_at = save(
+        Profile(
+            url=base,
+            token=token,
+            workspace=str(workspace.get("slug", "")),
+            token_name=str(me.get("token_name", "")),
+            role=str(me.get("role", "")),
+        )
+    )
     if as_json:
         output.print_json({"url": base, "profile": str(saved_at), **me})
         return

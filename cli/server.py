@@ -25,14 +25,24 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: jobmonitor up --port 3000")(up)
     app.command(epilog="Example: jobmonitor worker --count 4 --simple")(worker)
     app.command(epilog="Example: jobmonitor reaper --interval 2")(reaper)
-    app.command(epilog="Example: JOBMONITOR_DATABASE_URL=postgresql://... jobmonitor migrate")(migrate)
+    app.command(epilog="Example: JOBMONITOR_DATABASE_URL=postgresql://... jobmonitor migrate")(
+        migrate
+    )
     app.command(epilog="Example: jobmonitor seed --workspace default")(seed)
     app.command(epilog="Example: jobmonitor api --port 8000 --workers 4")(api)
 
 
 def up(
-    port: Annotated[int | None, typer.Option(help="Port of the web app and API (default JOBMONITOR_PORT, 3000).", min=1, max=65535)] = None,
-    workers: Annotated[int | None, typer.Option(help="rq worker processes (default JOBMONITOR_WORKERS, 2).", min=1, max=64)] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="Port of the web app and API (default JOBMONITOR_PORT, 3000).", min=1, max=65535
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="rq worker processes (default JOBMONITOR_WORKERS, 2).", min=1, max=64),
+    ] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Run without the web app.")] = False,
 ) -> None:
     """Start everything: PostgreSQL and Redis (found, or started privately), migrations, the
@@ -45,8 +55,12 @@ def up(
 
 def worker(
     count: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
-    simple: Annotated[bool, typer.Option(help="SimpleWorker: run steps in the worker process (no fork).")] = False,
-    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty (one process only).")] = False,
+    simple: Annotated[
+        bool, typer.Option(help="SimpleWorker: run steps in the worker process (no fork).")
+    ] = False,
+    burst: Annotated[
+        bool, typer.Option(help="Stop when the queue is empty (one process only).")
+    ] = False,
 ) -> None:
     """Run rq workers for the step queue (forking Worker by default). SIGTERM: warm shutdown."""
     from workers.process import run_many, run_one
@@ -59,7 +73,9 @@ def worker(
 
 
 def reaper(
-    interval: Annotated[float, typer.Option(help="Seconds between passes (default from settings).")] = 0.0,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between passes (default from settings).")
+    ] = 0.0,
     once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
@@ -99,7 +115,9 @@ def migrate() -> None:
 
 
 def seed(
-    workspace: Annotated[str, typer.Option(help="Workspace slug (created if missing).")] = "default",
+    workspace: Annotated[
+        str, typer.Option(help="Workspace slug (created if missing).")
+    ] = "default",
 ) -> None:
     """Load the example workflows. Idempotent: running it again creates nothing twice."""
     for name, created in seed_examples(workspace):
@@ -136,4 +154,6 @@ def api(
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )

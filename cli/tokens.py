@@ -39,7 +39,9 @@ class OperatorActor:
         return f"cli:{getpass.getuser()}"
 
 
-@app.command(epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot")
+@app.command(
+    epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot"
+)
 def create(
     name: Annotated[str, typer.Option(help="A name for the token (unique in the workspace).")],
     workspace: Workspace = "default",
@@ -49,11 +51,27 @@ def create(
     """Create a token and print it once (it is stored hashed). Creates the workspace if new."""
     with _errors(), connect() as conn, conn.transaction():
         plaintext, row, created = service.bootstrap_token(conn, workspace, role, name)
-        record_audit(conn, OperatorActor(row["workspace_id"]), "token.create", "token", row["id"],
-                     data={"name": name, "role": role})  # fmt: skip
+        record_audit(
+            conn,
+            OperatorActor(row["workspace_id"]),
+            "token.create",
+            "token",
+            row["id"],
+            data={"name": name, "role": role},
+        )
     if as_json:
-        out.print_json(json.dumps({"token": plaintext, "id": str(row["id"]), "name": name, "role": row["role"],
-                                   "workspace": workspace, "workspace_created": created}))  # fmt: skip
+        out.print_json(
+            json.dumps(
+                {
+                    "token": plaintext,
+                    "id": str(row["id"]),
+                    "name": name,
+                    "role": row["role"],
+                    "workspace": workspace,
+                    "workspace_created": created,
+                }
+            )
+        )
         return
     if created:
         err.print(f"created workspace {workspace!r}")
@@ -62,7 +80,9 @@ def create(
 
 
 @app.command("list", epilog="Example: jobmonitor token list --workspace default")
-def list_tokens(workspace: Workspace = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_tokens(
+    workspace: Workspace = "default", as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """List the workspace's tokens (never their values)."""
     with _errors(), connect() as conn:
         ws = service.find_workspace(conn, slug=workspace)
@@ -72,23 +92,42 @@ def list_tokens(workspace: Workspace = "default", as_json: Annotated[bool, typer
         return
     table = Table("id", "name", "role", "prefix", "created", "last used", "revoked")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["role"], r["prefix"], _when(r["created_at"]),
-                      _when(r["last_used_at"]), _when(r["revoked_at"]))  # fmt: skip
+        table.add_row(
+            str(r["id"]),
+            r["name"],
+            r["role"],
+            r["prefix"],
+            _when(r["created_at"]),
+            _when(r["last_used_at"]),
+            _when(r["revoked_at"]),
+        )
     out.print(table)
 
 
 @app.command(epilog="Example: jobmonitor token revoke 3f2c... --workspace default")
-def revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see `token list`).")], workspace: Workspace = "default") -> None:
+def revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `token list`).")],
+    workspace: Workspace = "default",
+) -> None:
     """Revoke a token: requests with it get 401 from now on."""
     try:
         parsed = uuid.UUID(token_id)
     except ValueError:
-        err.print(f"[red]not a token id: {token_id!r} (expected a UUID from `jobmonitor token list`)[/red]")
+        err.print(
+            f"[red]not a token id: {token_id!r} (expected a UUID from `jobmonitor token list`)[/red]"
+        )
         raise typer.Exit(2) from None
     with _errors(), connect() as conn, conn.transaction():
         ws = service.find_workspace(conn, slug=workspace)
         row = service.revoke_token(conn, ws["id"], parsed)
-        record_audit(conn, OperatorActor(ws["id"]), "token.revoke", "token", parsed, data={"name": row["name"]})
+        record_audit(
+            conn,
+            OperatorActor(ws["id"]),
+            "token.revoke",
+            "token",
+            parsed,
+            data={"name": row["name"]},
+        )
     err.print(f"revoked token {row['name']!r}")
 
 

@@ -39,7 +39,9 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
             postgres.stop()
 
 
-def _run(port: int, worker_count: int, web: bool, env: dict[str, str], db_url: str, redis_url: str) -> int:
+def _run(
+    port: int, worker_count: int, web: bool, env: dict[str, str], db_url: str, redis_url: str
+) -> int:
     from cli.server import seed_examples
     from cli.tokens import first_admin_token
 
@@ -65,15 +67,21 @@ def _announce(
 ) -> None:
     base = f"http://127.0.0.1:{port}"
     console.print(f"[bold]Jobmonitor[/bold]: PostgreSQL {db_url}  Redis {redis_url}")
-    console.print(f"  {seeded} example workflows in workspace 'default'; {workers} workers; reaper running")
+    console.print(
+        f"  {seeded} example workflows in workspace 'default'; {workers} workers; reaper running"
+    )
     if web:
-        console.print(f"  web monitor  {base}/jobs   (starting: the first build takes a few seconds)")
+        console.print(
+            f"  web monitor  {base}/jobs   (starting: the first build takes a few seconds)"
+        )
         console.print(f"  REST API     {base}/api/v1   docs {base}/api/docs")
     if token:
         console.print(f"  [green]admin token (shown once)[/green]: {token}")
         console.print(f"  sign in      {base}/signin?token={token}")
     else:
-        console.print("  sign in with your token; make another with: jobmonitor token create --role admin --name me")
+        console.print(
+            "  sign in with your token; make another with: jobmonitor token create --role admin --name me"
+        )
     console.print("  Ctrl-C stops everything")
 
 

@@ -32,7 +32,9 @@ TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 class ApiError(Exception):
     status = 0
 
-    def __init__(self, message: str, *, code: str = "error", details: Any = None, status: int = 0) -> None:
+    def __init__(
+        self, message: str, *, code: str = "error", details: Any = None, status: int = 0
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -69,7 +71,8 @@ class Unavailable(ApiError):
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
-    cls.status: cls for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, RateLimited)
+    cls.status: cls
+    for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, RateLimited)
 }
 
 
@@ -92,14 +95,19 @@ def error_from_response(status: int, body: bytes) -> ApiError:
         error = {}
     message = str(error.get("message") or f"HTTP {status}")
     cls = _BY_STATUS.get(status, Unavailable if status >= 500 else ApiError)
-    return cls(message, code=str(error.get("code") or "error"), details=error.get("details"), status=status)
+    return cls(
+        message, code=str(error.get("code") or "error"), details=error.get("details"), status=status
+    )
 
 
 class ApiClient:
     """An authenticated client; cheap to create (one per handler call)."""
 
     def __init__(
-        self, token: str, base_url: str | None = None, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        token: str,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self._token = token
@@ -108,7 +116,10 @@ class ApiClient:
     def _http(self, timeout: httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         return httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX, headers=headers, timeout=timeout, transport=self._transport
+            base_url=self.base_url + API_PREFIX,
+            headers=headers,
+            timeout=timeout,
+            transport=self._transport,
         )
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -142,7 +153,9 @@ class ApiClient:
         skip: int = 0,
         limit: int = 25,
     ) -> t.JobPage:
-        return await self._get(t.JobPage, "/jobs", status=status, workflow_id=workflow_id, q=q, skip=skip, limit=limit)
+        return await self._get(
+            t.JobPage, "/jobs", status=status, workflow_id=workflow_id, q=q, skip=skip, limit=limit
+        )
 
     async def job_counts(self, *, workflow_id: str | None = None) -> dict[str, int]:
         """Jobs per status (maintained counters)."""
@@ -160,7 +173,11 @@ class ApiClient:
         idempotency_key: str | None = None,
         force: bool = False,
     ) -> t.Job:
-        body: dict[str, Any] = {"workflow_id": workflow_id, "input_payload": input_payload, "force": force}
+        body: dict[str, Any] = {
+            "workflow_id": workflow_id,
+            "input_payload": input_payload,
+            "force": force,
+        }
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
         return await self._post(t.Job, "/jobs", body)
@@ -199,7 +216,12 @@ class ApiClient:
     ) -> t.LogPage:
         """Log lines oldest first; pass `next_cursor` back to read the ones after."""
         return await self._get(
-            t.LogPage, f"/jobs/{job_id}/logs", step=step, attempt=attempt, cursor=cursor, limit=limit
+            t.LogPage,
+            f"/jobs/{job_id}/logs",
+            step=step,
+            attempt=attempt,
+            cursor=cursor,
+            limit=limit,
         )
 
     async def export(self, job_id: str) -> bytes:

@@ -59,13 +59,17 @@ class CreateJobState(rx.State):
         yield
         try:
             client = await client_of(self)
-            self.workflows = [WorkflowOption(w.id, w.name, w.description) for w in await client.workflows()]
+            self.workflows = [
+                WorkflowOption(w.id, w.name, w.description) for w in await client.workflows()
+            ]
         except ApiError as exc:
             self.loading = False
             yield action_error_toast(exc)
             return
         self.loading = False
-        chosen = workflow_id or (self.chosen_id if any(w.id == self.chosen_id for w in self.workflows) else "")
+        chosen = workflow_id or (
+            self.chosen_id if any(w.id == self.chosen_id for w in self.workflows) else ""
+        )
         if chosen:
             async for update in self._choose(chosen):
                 yield update
@@ -165,7 +169,9 @@ class CreateJobState(rx.State):
         yield
         try:
             client = await client_of(self)
-            job = await client.create_job(self.chosen_id, payload, idempotency_key=self.idempotency_key or None)
+            job = await client.create_job(
+                self.chosen_id, payload, idempotency_key=self.idempotency_key or None
+            )
         except ValidationFailed as exc:
             self._show_rejection(exc)
             return
@@ -197,7 +203,10 @@ def _workflow_option(w: rx.Var[WorkflowOption]) -> rx.Component:
     return rx.el.button(
         rx.vstack(
             rx.text(w.name, weight="medium", size="2"),
-            rx.cond(w.description != "", rx.text(w.description, size="1", color_scheme="gray", trim="end")),
+            rx.cond(
+                w.description != "",
+                rx.text(w.description, size="1", color_scheme="gray", trim="end"),
+            ),
             spacing="0",
             align="start",
         ),
@@ -222,7 +231,10 @@ def _workflow_picker() -> rx.Component:
         rx.scroll_area(
             rx.vstack(
                 rx.foreach(CreateJobState.matching, _workflow_option),
-                rx.cond(CreateJobState.matching.length() == 0, rx.text("No workflow matches.", size="2", color_scheme="gray")),
+                rx.cond(
+                    CreateJobState.matching.length() == 0,
+                    rx.text("No workflow matches.", size="2", color_scheme="gray"),
+                ),
                 role="listbox",
                 aria_label="Workflows",
                 spacing="1",
@@ -248,7 +260,10 @@ def _json_editor() -> rx.Component:
             font_family="var(--code-font-family)",
             aria_invalid=rx.cond(CreateJobState.json_error != "", "true", "false"),
         ),
-        rx.cond(CreateJobState.json_error != "", rx.text(CreateJobState.json_error, size="1", color_scheme="red", role="alert")),
+        rx.cond(
+            CreateJobState.json_error != "",
+            rx.text(CreateJobState.json_error, size="1", color_scheme="red", role="alert"),
+        ),
         width="100%",
         spacing="1",
     )
@@ -268,7 +283,11 @@ def _input_tabs() -> rx.Component:
                         CreateJobState.set_value,
                         CreateJobState.set_flag,
                     ),
-                    rx.text("This workflow takes no input fields; use the JSON tab.", size="2", color_scheme="gray"),
+                    rx.text(
+                        "This workflow takes no input fields; use the JSON tab.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
                 ),
                 padding_top="12px",
             ),
@@ -283,7 +302,9 @@ def _input_tabs() -> rx.Component:
 
 def _idempotency() -> rx.Component:
     return rx.vstack(
-        rx.el.label("Idempotency key (optional)", html_for="idempotency-key", class_name="jm-label"),
+        rx.el.label(
+            "Idempotency key (optional)", html_for="idempotency-key", class_name="jm-label"
+        ),
         rx.hstack(
             rx.input(
                 id="idempotency-key",
@@ -292,7 +313,12 @@ def _idempotency() -> rx.Component:
                 placeholder="the same key never starts a second job",
                 width="100%",
             ),
-            rx.button("Generate", type="button", variant="soft", on_click=CreateJobState.new_idempotency_key),
+            rx.button(
+                "Generate",
+                type="button",
+                variant="soft",
+                on_click=CreateJobState.new_idempotency_key,
+            ),
             width="100%",
         ),
         spacing="1",
@@ -304,16 +330,30 @@ def create_job_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("New job"),
-            rx.dialog.description("Start a workflow with an input payload.", size="2", color_scheme="gray"),
+            rx.dialog.description(
+                "Start a workflow with an input payload.", size="2", color_scheme="gray"
+            ),
             rx.vstack(
                 _workflow_picker(),
-                rx.cond(CreateJobState.chosen_id != "", rx.vstack(_input_tabs(), _idempotency(), width="100%", spacing="3")),
+                rx.cond(
+                    CreateJobState.chosen_id != "",
+                    rx.vstack(_input_tabs(), _idempotency(), width="100%", spacing="3"),
+                ),
                 rx.foreach(
                     CreateJobState.other_errors,
-                    lambda e: rx.callout(e, icon="circle-alert", color_scheme="red", size="1", role="alert", width="100%"),
+                    lambda e: rx.callout(
+                        e,
+                        icon="circle-alert",
+                        color_scheme="red",
+                        size="1",
+                        role="alert",
+                        width="100%",
+                    ),
                 ),
                 rx.hstack(
-                    rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", type="button")),
+                    rx.dialog.close(
+                        rx.button("Close", variant="soft", color_scheme="gray", type="button")
+                    ),
                     rx.button(
                         "Start job",
                         on_click=CreateJobState.submit,

@@ -60,9 +60,14 @@ def layout(steps: list[StepRef]) -> Layout:
         col = level[s.key]
         row = rows.get(col, 0)
         rows[col] = row + 1
-        nodes[s.key] = Node(s.key, s.name, PAD + col * (NODE_W + GAP_X), PAD + row * (NODE_H + GAP_Y))
+        nodes[s.key] = Node(
+            s.key, s.name, PAD + col * (NODE_W + GAP_X), PAD + row * (NODE_H + GAP_Y)
+        )
     edges = [
-        Edge(_curve(nodes[d], nodes[s.key])) for s in steps for d in s.depends_on if d in nodes and d != s.key
+        Edge(_curve(nodes[d], nodes[s.key]))
+        for s in steps
+        for d in s.depends_on
+        if d in nodes and d != s.key
     ]
     width = PAD * 2 + (max(level.values(), default=0) + 1) * (NODE_W + GAP_X) - GAP_X
     height = PAD * 2 + max(rows.values(), default=1) * (NODE_H + GAP_Y) - GAP_Y

@@ -25,7 +25,9 @@ def duration_text(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-def elapsed(start: datetime | None, end: datetime | None, now: datetime | None = None) -> float | None:
+def elapsed(
+    start: datetime | None, end: datetime | None, now: datetime | None = None
+) -> float | None:
     """Seconds from `start` to `end` (or to `now` while still running)."""
     if start is None:
         return None
@@ -34,7 +36,10 @@ def elapsed(start: datetime | None, end: datetime | None, now: datetime | None =
 
 
 def job_duration(
-    duration_seconds: float | None, start: datetime | None, end: datetime | None, now: datetime | None = None
+    duration_seconds: float | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime | None = None,
 ) -> str:
     if duration_seconds is not None:
         return duration_text(duration_seconds)
@@ -42,7 +47,7 @@ def job_duration(
 
 
 def cost_text(amount: float | None) -> str:
-    """"$0.25", "$0.0031"; no cost recorded shows "$0"."""
+    """ "$0.25", "$0.0031"; no cost recorded shows "$0"."""
     if not amount:
         return "$0"
     if amount >= 1:
@@ -55,7 +60,7 @@ def short_id(value: str) -> str:
 
 
 def progress_text(status: str, steps_done: int, step_count: int) -> str:
-    """"Step 3/5" while running (the step being worked on), "5/5" when done, else a dash."""
+    """ "Step 3/5" while running (the step being worked on), "5/5" when done, else a dash."""
     if step_count <= 0:
         return DASH
     if status == "running":

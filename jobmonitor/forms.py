@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STRING, NUMBER, INTEGER, BOOLEAN, ENUM, STRING_LIST, JSON = (
-    "string", "number", "integer", "boolean", "enum", "string_list", "json",
-)  # fmt: skip
+    "string",
+    "number",
+    "integer",
+    "boolean",
+    "enum",
+    "string_list",
+    "json",
+)
 REQUIRED = "Required"
 
 
@@ -69,7 +75,9 @@ def _kind(prop: dict[str, Any]) -> str:
         return ENUM
     if types == "array" and (prop.get("items") or {}).get("type") == "string":
         return STRING_LIST
-    return {"string": STRING, "number": NUMBER, "integer": INTEGER, "boolean": BOOLEAN}.get(str(types), JSON)
+    return {"string": STRING, "number": NUMBER, "integer": INTEGER, "boolean": BOOLEAN}.get(
+        str(types), JSON
+    )
 
 
 def _placeholder(kind: str, prop: dict[str, Any]) -> str:
@@ -77,7 +85,11 @@ def _placeholder(kind: str, prop: dict[str, Any]) -> str:
         return "one item per line"
     if kind == JSON:
         return "JSON value"
-    return str(prop.get("examples", [""])[0]) if isinstance(prop.get("examples"), list) and prop["examples"] else ""
+    return (
+        str(prop.get("examples", [""])[0])
+        if isinstance(prop.get("examples"), list) and prop["examples"]
+        else ""
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -103,7 +115,9 @@ def to_text(kind: str, value: Any) -> str:
     return json.dumps(value)
 
 
-def initial_values(fields: list[FormField], payload: dict[str, Any] | None = None) -> dict[str, str]:
+def initial_values(
+    fields: list[FormField], payload: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Each field's text: from `payload` when given (a re-run), else its default."""
     values = {}
     for f in fields:
@@ -116,7 +130,9 @@ def initial_values(fields: list[FormField], payload: dict[str, Any] | None = Non
     return values
 
 
-def build_payload(fields: list[FormField], values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def build_payload(
+    fields: list[FormField], values: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The payload the texts describe, and an error message per field that is wrong."""
     payload: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -164,7 +180,9 @@ def _parse_number(kind: str, text: str) -> int | float:
         raise ValueError("Enter a number") from None
     if not math.isfinite(value):
         raise ValueError("Enter a finite number")
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    return (
+        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    )
 
 
 def _bounded(f: FormField, value: int | float) -> int | float:
@@ -205,7 +223,9 @@ def parse_json_payload(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise ValueError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise ValueError(
+            f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
     if not isinstance(value, dict):
         raise ValueError("The input must be a JSON object")
     return value

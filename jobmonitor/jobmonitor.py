@@ -14,6 +14,18 @@ app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css"])
 app.add_page(jobs_page, route=routes.HOME, title="Jobs · Jobmonitor", on_load=JobsState.load)
 app.add_page(jobs_page, route=routes.JOBS, title="Jobs · Jobmonitor", on_load=JobsState.load)
 app.add_page(job_detail_page, route=routes.JOB, title="Job · Jobmonitor", on_load=JobState.load)
-app.add_page(signin_page, route=routes.SIGNIN, title="Sign in · Jobmonitor", on_load=SignInState.load)
-app.add_page(workflows_page, route=routes.WORKFLOWS, title="Workflows · Jobmonitor", on_load=WorkflowsState.load)
-app.add_page(workflow_detail_page, route=routes.WORKFLOW, title="Workflow · Jobmonitor", on_load=WorkflowState.load)
+app.add_page(
+    signin_page, route=routes.SIGNIN, title="Sign in · Jobmonitor", on_load=SignInState.load
+)
+app.add_page(
+    workflows_page,
+    route=routes.WORKFLOWS,
+    title="Workflows · Jobmonitor",
+    on_load=WorkflowsState.load,
+)
+app.add_page(
+    workflow_detail_page,
+    route=routes.WORKFLOW,
+    title="Workflow · Jobmonitor",
+    on_load=WorkflowState.load,
+)

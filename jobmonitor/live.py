@@ -61,7 +61,10 @@ class LiveFeed:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._stopped = True
         if self._task is not None:
@@ -100,7 +103,10 @@ class LiveFeed:
         while not self._stopped:
             try:
                 stream = self.client.events(
-                    job_id=self.job_id, workflow_id=self.workflow_id, last_event_id=self.last_id, on_open=self._opened
+                    job_id=self.job_id,
+                    workflow_id=self.workflow_id,
+                    last_event_id=self.last_id,
+                    on_open=self._opened,
                 )
                 async for event in stream:
                     self.last_id = event.id

@@ -45,6 +45,8 @@ class SSEParser:
     def _dispatch(self) -> Message | None:
         if not self._has_fields:
             return None
-        message = Message(event=self._event or "message", data="\n".join(self._data), id=self.last_id)
+        message = Message(
+            event=self._event or "message", data="\n".join(self._data), id=self.last_id
+        )
         self._reset()
         return message

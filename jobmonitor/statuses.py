@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 STEP_STATUSES = (
-    "pending", "queued", "running", "retrying", "completed", "failed", "timed_out", "skipped", "cancelled",
-)  # fmt: skip
+    "pending",
+    "queued",
+    "running",
+    "retrying",
+    "completed",
+    "failed",
+    "timed_out",
+    "skipped",
+    "cancelled",
+)
 ATTEMPT_STATUSES = ("queued", "running", "completed", "failed", "timed_out", "lost", "cancelled")
 
 JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -40,7 +48,10 @@ STATUS_STYLES: dict[str, StatusStyle] = {
 UNKNOWN_STYLE = StatusStyle("Unknown", "gray", "circle-help")
 
 # the list's filter tabs: (status filter, label); "" means every status
-TABS: tuple[tuple[str, str], ...] = (("", "All"), *((s, STATUS_STYLES[s].label) for s in JOB_STATUSES))
+TABS: tuple[tuple[str, str], ...] = (
+    ("", "All"),
+    *((s, STATUS_STYLES[s].label) for s in JOB_STATUSES),
+)
 
 VIEW, CANCEL, RESUME, RERUN, DELETE = "View", "Cancel", "Resume", "Re-run", "Delete"
 

@@ -131,7 +131,9 @@ def job_row(job: t.JobSummary, now: datetime | None = None) -> JobRow:
         status=job.status,
         created_at=iso(job.created_at),
         started_at=iso(job.started_at),
-        duration=job_duration(job.duration_seconds, job.started_at, job.completed_at, now or _now()),
+        duration=job_duration(
+            job.duration_seconds, job.started_at, job.completed_at, now or _now()
+        ),
         progress=progress_text(job.status, job.steps_done, job.step_count),
         steps_done=job.steps_done,
         step_count=job.step_count,
@@ -152,7 +154,9 @@ def job_info(job: t.Job, now: datetime | None = None) -> JobInfo:
         created_at=iso(job.created_at),
         started_at=iso(job.started_at),
         completed_at=iso(job.completed_at),
-        duration=job_duration(job.duration_seconds, job.started_at, job.completed_at, now or _now()),
+        duration=job_duration(
+            job.duration_seconds, job.started_at, job.completed_at, now or _now()
+        ),
         cost=cost_text(job.total_cost),
         progress=round((done or 0) * 100),
         progress_label=progress_text(job.status, job.steps_done, job.step_count),
@@ -214,7 +218,10 @@ def attempt_row(a: t.Attempt) -> AttemptRow:
     metrics = ", ".join(_metric(m) for m in a.metrics)
     tokens = [c for c in a.costs if c.get("tokens_in") or c.get("tokens_out")]
     if tokens:
-        used = ", ".join(f"{c.get('model') or c.get('kind')}: {c.get('tokens_in', 0)} in / {c.get('tokens_out', 0)} out" for c in tokens)
+        used = ", ".join(
+            f"{c.get('model') or c.get('kind')}: {c.get('tokens_in', 0)} in / {c.get('tokens_out', 0)} out"
+            for c in tokens
+        )
         metrics = f"{metrics}; {used}" if metrics else used
     return AttemptRow(
         id=a.id,
@@ -254,7 +261,12 @@ def apply_to_rows(rows: list[JobRow], event: t.Event) -> list[JobRow] | None:
         return None
     status = str(event.to_status)
     return [
-        replace(r, status=status, actions=job_actions(status), progress=progress_text(status, r.steps_done, r.step_count))
+        replace(
+            r,
+            status=status,
+            actions=job_actions(status),
+            progress=progress_text(status, r.steps_done, r.step_count),
+        )
         if r.id == event.job_id
         else r
         for r in rows
@@ -336,7 +348,9 @@ def workflow_row(w: t.Workflow) -> WorkflowRow:
 
 def duration_bars(executions: list[t.Execution]) -> list[ChartBar]:
     """Bars of the recent jobs' durations, oldest first, scaled to the longest."""
-    ordered = sorted(executions, key=lambda e: (e.created_at or e.started_at or datetime.min.replace(tzinfo=UTC)))
+    ordered = sorted(
+        executions, key=lambda e: e.created_at or e.started_at or datetime.min.replace(tzinfo=UTC)
+    )
     longest = max((e.duration or 0.0 for e in ordered), default=0.0) or 1.0
     return [
         ChartBar(

@@ -21,7 +21,9 @@ from backend.db import connect
 from backend.queue import reset_redis
 from backend.settings import reset_settings
 
-ADMIN_URL = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 TEST_STEP_MODULES = "examples.steps,tests.stepdefs"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -97,9 +99,7 @@ def env(db_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[st
     from backend.steps import load_step_modules
 
     load_step_modules(get_settings().step_modules)
-    return {
-        k: v for k, v in os.environ.items() if k.startswith("JOBMONITOR_")
-    }
+    return {k: v for k, v in os.environ.items() if k.startswith("JOBMONITOR_")}
 
 
 @pytest.fixture

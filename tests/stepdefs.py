@@ -21,7 +21,12 @@ def echo(ctx: StepContext) -> dict[str, Any]:
     ctx.metric("upstream_count", len(ctx.upstream), "steps")
     ctx.cost(0.25, provider="test", model="m", tokens_in=10, tokens_out=5)
     print(f"stdout line from {ctx.step_key}")
-    return {"step": ctx.step_key, "params": ctx.params, "upstream": sorted(ctx.upstream), "attempt": ctx.attempt}
+    return {
+        "step": ctx.step_key,
+        "params": ctx.params,
+        "upstream": sorted(ctx.upstream),
+        "attempt": ctx.attempt,
+    }
 
 
 @step("test.flaky")

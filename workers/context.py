@@ -125,7 +125,9 @@ class LogHandler(logging.Handler):
         self.thread_id = thread_id
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread_id and not record.name.startswith(("rq", "backend", "workers")):
+        if record.thread == self.thread_id and not record.name.startswith(
+            ("rq", "backend", "workers")
+        ):
             self.ctx.log(record.getMessage(), record.levelname.lower())
 
 

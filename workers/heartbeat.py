@@ -76,7 +76,9 @@ class Heartbeat:
                 self._due = now + interval
                 try:
                     self._beat(*current)
-                except psycopg.Error as exc:  # the database is away: the lease may lapse; keep trying
+                except (
+                    psycopg.Error
+                ) as exc:  # the database is away: the lease may lapse; keep trying
                     log.warning("heartbeat failed for attempt %s: %s", current[0].attempt_id, exc)
                     self._conn = None
 
@@ -95,7 +97,9 @@ class Heartbeat:
     def _beat(self, claim: Claim, ctx: RunContext) -> None:
         conn = self._connection()
         ttl = get_settings().lease_ttl
-        if not attempts.heartbeat(conn, claim.attempt_id, claim.lease_token, ttl, ctx.progress_value):
+        if not attempts.heartbeat(
+            conn, claim.attempt_id, claim.lease_token, ttl, ctx.progress_value
+        ):
             ctx.mark_cancelled()
             if ctx.interrupt is not None:
                 ctx.interrupt()
@@ -111,10 +115,14 @@ def _save_logs(conn: psycopg.Connection[Any], claim: Claim, logs: list[tuple[str
         attempts.write_records(conn, claim, Records(logs=logs))
         outbox.add_event(
             record_event(
-                conn, claim.job_id, "log", step_key=claim.step_key, attempt_id=claim.attempt_id,
+                conn,
+                claim.job_id,
+                "log",
+                step_key=claim.step_key,
+                attempt_id=claim.attempt_id,
                 data={"lines": len(logs), "last": logs[-1][1][:200]},
             )
-        )  # fmt: skip
+        )
     outbox.flush()
 
 

@@ -19,14 +19,18 @@ def write(path: Path, outcome: Outcome) -> None:
         "output": outcome.output,
         "interrupted": outcome.interrupted,
         "claim_events_unsent": outcome.unsent is not None,
-        "failure": None if outcome.failure is None else {
-            "status": str(outcome.failure.status), "error_type": outcome.failure.error_type,
-            "message": outcome.failure.message, "traceback": outcome.failure.traceback,
+        "failure": None
+        if outcome.failure is None
+        else {
+            "status": str(outcome.failure.status),
+            "error_type": outcome.failure.error_type,
+            "message": outcome.failure.message,
+            "traceback": outcome.failure.traceback,
         },
         "logs": outcome.records.logs,
         "costs": outcome.records.costs,
         "metrics": outcome.records.metrics,
-    }  # fmt: skip
+    }
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(document, default=str))
     os.replace(partial, path)
@@ -45,7 +49,9 @@ def read(path: Path, unsent: Outbox | None) -> Outcome | None:
     return Outcome(
         output=document["output"],
         interrupted=document["interrupted"],
-        failure=None if failure is None else Failure(AttemptStatus(failure.pop("status")), **failure),
+        failure=None
+        if failure is None
+        else Failure(AttemptStatus(failure.pop("status")), **failure),
         records=Records(
             logs=[tuple(line) for line in document["logs"]],  # type: ignore[misc]
             costs=document["costs"],

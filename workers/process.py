@@ -31,7 +31,9 @@ def worker_name() -> str:
 def build_worker(simple: bool = False) -> BaseWorker:
     cls: type[BaseWorker] = SimpleWorker if simple else Worker
     queue = step_queue(redis_client())
-    return cls([queue], connection=queue.connection, serializer=queue.serializer, name=worker_name())
+    return cls(
+        [queue], connection=queue.connection, serializer=queue.serializer, name=worker_name()
+    )
 
 
 def run_one(simple: bool = False, burst: bool = False) -> None:
@@ -48,7 +50,9 @@ def run_many(count: int, simple: bool = False) -> None:
     """`count` workers in child processes; SIGTERM/SIGINT are passed on (warm shutdown)."""
     load_step_modules(get_settings().step_modules)
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=run_one, args=(simple,), name=f"worker-{i}") for i in range(count)]
+    children = [
+        context.Process(target=run_one, args=(simple,), name=f"worker-{i}") for i in range(count)
+    ]
     for child in children:
         child.start()
 

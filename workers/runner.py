@@ -55,7 +55,11 @@ def execute(claim: Claim, unsent: Outbox | None = None) -> Outcome:
 def _run(claim: Claim, ctx: RunContext) -> Outcome:
     fn = REGISTRY.steps.get(claim.action)
     if fn is None:
-        failure = Failure(AttemptStatus.FAILED, "UnknownAction", f"no step function registered as {claim.action!r}")
+        failure = Failure(
+            AttemptStatus.FAILED,
+            "UnknownAction",
+            f"no step function registered as {claim.action!r}",
+        )
         return Outcome(failure=failure)
     started = time.monotonic()
     try:
@@ -70,7 +74,9 @@ def _run(claim: Claim, ctx: RunContext) -> Outcome:
     except StepCancelled:
         return Outcome(interrupted=True)
     except Exception as exc:
-        failure = Failure(AttemptStatus.FAILED, type(exc).__name__, str(exc) or repr(exc), traceback.format_exc())
+        failure = Failure(
+            AttemptStatus.FAILED, type(exc).__name__, str(exc) or repr(exc), traceback.format_exc()
+        )
         return Outcome(failure=failure)
 
 

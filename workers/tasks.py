@@ -34,7 +34,9 @@ class Prepared:
 
     claim: Claim | None
     outcome_path: Path
-    unsent: Outbox | None = None  # the claim's events: the horse publishes them if the step runs long
+    unsent: Outbox | None = (
+        None  # the claim's events: the horse publishes them if the step runs long
+    )
 
 
 PREPARED: dict[str, Prepared] = {}
@@ -48,24 +50,36 @@ def run_attempt(
         if prepared.claim is not None:
             outcome_file.write(prepared.outcome_path, execute(prepared.claim, prepared.unsent))
         return
-    claimed = claim_attempt(to_ref(attempt_id, step_id, job_id, starts_job), _worker_name(), publish=False)
+    claimed = claim_attempt(
+        to_ref(attempt_id, step_id, job_id, starts_job), _worker_name(), publish=False
+    )
     if claimed is not None:
         claim, unsent = claimed
         record(claim, execute(claim, unsent))
 
 
-def to_ref(attempt_id: str, step_id: str | None = None, job_id: str | None = None, starts_job: bool = True) -> AttemptRef:
+def to_ref(
+    attempt_id: str, step_id: str | None = None, job_id: str | None = None, starts_job: bool = True
+) -> AttemptRef:
     if step_id and job_id:
-        return AttemptRef(uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id), bool(starts_job))
-    row = worker_connection().execute(  # a message from before step/job ids were carried
-        "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
-    ).fetchone()
+        return AttemptRef(
+            uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id), bool(starts_job)
+        )
+    row = (
+        worker_connection()
+        .execute(  # a message from before step/job ids were carried
+            "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
+        )
+        .fetchone()
+    )
     if row is None:
         raise LookupError(f"attempt {attempt_id} does not exist")
     return AttemptRef(uuid.UUID(attempt_id), row["step_id"], row["job_id"])
 
 
-def claim_attempt(ref: AttemptRef, worker: str, publish: bool = True) -> tuple[Claim, Outbox] | None:
+def claim_attempt(
+    ref: AttemptRef, worker: str, publish: bool = True
+) -> tuple[Claim, Outbox] | None:
     """Claim in its own transaction. With `publish`, its events go out now; otherwise the
     caller sends the returned outbox (see Heartbeat.watch)."""
     conn = worker_connection()
@@ -85,7 +99,9 @@ def record(claim: Claim, outcome: Outcome) -> None:
     """Write the attempt's outcome (fenced by its lease) and publish/enqueue what follows,
     together with the claim's events if they are still unsent: one Redis round trip."""
     if outcome.interrupted:
-        log.info("attempt %s was cancelled or lost its lease; its result is dropped", claim.attempt_id)
+        log.info(
+            "attempt %s was cancelled or lost its lease; its result is dropped", claim.attempt_id
+        )
         _send(outcome.unsent)
         return
     conn = worker_connection()
@@ -97,7 +113,9 @@ def record(claim: Claim, outcome: Outcome) -> None:
             else:
                 attempts.finish_failure(conn, claim, outcome.failure, outcome.records, outbox)
     except NotRunnable:
-        log.warning("attempt %s lost its lease before it finished; its result is dropped", claim.attempt_id)
+        log.warning(
+            "attempt %s lost its lease before it finished; its result is dropped", claim.attempt_id
+        )
         _send(outcome.unsent)
         return
     outbox.absorb(outcome.unsent)

@@ -44,7 +44,7 @@ def create_app() -> FastAPI:
         title="Jobmonitor API",
         version="1",
         description="Jobs, workflows, live events, tokens and workspaces. Authenticate with "
-        "`Authorization: Bearer <token>`; errors answer `{\"error\": {code, message, details, request_id}}`.",
+        '`Authorization: Bearer <token>`; errors answer `{"error": {code, message, details, request_id}}`.',
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -53,13 +53,24 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestContext)
     v1 = APIRouter(prefix=API_V1)
     v1.include_router(operator.router)  # first: POST /jobs/prune before the /jobs/{job_id} routes
-    for router in (jobs_router, job_detail_router, workflows_router, auth_router, events.router, ops.router):
+    for router in (
+        jobs_router,
+        job_detail_router,
+        workflows_router,
+        auth_router,
+        events.router,
+        ops.router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
-    app.add_api_route("/api/healthz", ops.healthz, methods=["GET"], tags=["ops"], include_in_schema=False)
+    app.add_api_route(
+        "/api/healthz", ops.healthz, methods=["GET"], tags=["ops"], include_in_schema=False
+    )
 
     @app.api_route(
-        CATCH_ALL, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False
+        CATCH_ALL,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
     )
     def api_not_found(request: Request, path: str) -> JSONResponse:
         """Unknown /api paths answer JSON (under Reflex they would get its HTML 404); a known
@@ -67,10 +78,15 @@ def create_app() -> FastAPI:
         allowed = _allowed_methods(app, request)
         if allowed:
             return errors.error_response(
-                request, 405, "method_not_allowed", f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                request,
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}",
                 headers={"Allow": ", ".join(allowed)},
-            )  # fmt: skip
-        return errors.error_response(request, 404, "not_found", f"no API route {request.method} /api/{path}")
+            )
+        return errors.error_response(
+            request, 404, "not_found", f"no API route {request.method} /api/{path}"
+        )
 
     app.openapi_schema = None
     _document_errors(app)
@@ -81,7 +97,9 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """The methods another route accepts for this path (asked per method, which works for
     plain and included routers alike)."""
     others = [r for r in app.routes if getattr(r, "path", None) != CATCH_ALL]
-    routes = [r for r in others if r.matches(request.scope)[0] is Match.PARTIAL]  # right path, other method
+    routes = [
+        r for r in others if r.matches(request.scope)[0] is Match.PARTIAL
+    ]  # right path, other method
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         scope = {**request.scope, "method": method}
@@ -103,7 +121,9 @@ def _document_errors(app: FastAPI) -> None:
             for operation in path.values():
                 for code, response in operation.get("responses", {}).items():
                     if code[0] in "45" and code != "422" and "content" not in response:
-                        response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                        response["content"] = {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        }
         app.openapi_schema = schema
         return schema
 

@@ -26,7 +26,9 @@ from backend.errors import InvalidInput
 from backend.jobs.outbox import Outbox
 from backend.settings import get_settings
 
-QUERY_TOKEN_NAMES = frozenset({"token", "access_token", "api_key", "apikey", "auth", "authorization", "bearer", "key"})
+QUERY_TOKEN_NAMES = frozenset(
+    {"token", "access_token", "api_key", "apikey", "auth", "authorization", "bearer", "key"}
+)
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jm_...`")
 
@@ -73,7 +75,10 @@ def refuse_query_tokens(query_keys: Any) -> None:
 
 
 def resolve(
-    conn: psycopg.Connection[Any], token: str | None, workspace_id: str | None, workspace_slug: str | None
+    conn: psycopg.Connection[Any],
+    token: str | None,
+    workspace_id: str | None,
+    workspace_slug: str | None,
 ) -> Principal:
     """Authenticate the token and pick the workspace. Shared by HTTP routes and WebSockets."""
     if token is None:
@@ -88,18 +93,26 @@ def resolve(
             raise Forbidden("only admin tokens may select another workspace")
         ws_id, ws_slug = target["id"], target["slug"]
     return Principal(
-        token_id=who.token_id, token_name=who.token_name, token_prefix=who.token_prefix, role=who.role,
-        home_workspace_id=who.workspace_id, workspace_id=ws_id, workspace_slug=ws_slug,
-    )  # fmt: skip
+        token_id=who.token_id,
+        token_name=who.token_name,
+        token_prefix=who.token_prefix,
+        role=who.role,
+        home_workspace_id=who.workspace_id,
+        workspace_id=ws_id,
+        workspace_slug=ws_slug,
+    )
 
 
-def _pick_workspace(conn: psycopg.Connection[Any], workspace_id: str | None, slug: str | None) -> dict[str, Any]:
+def _pick_workspace(
+    conn: psycopg.Connection[Any], workspace_id: str | None, slug: str | None
+) -> dict[str, Any]:
     if workspace_id is not None:
         try:
             parsed = uuid.UUID(workspace_id)
         except ValueError:
             raise InvalidInput(
-                "X-Workspace-Id is not a UUID", [{"loc": ["header", "x-workspace-id"], "msg": "not a UUID"}]
+                "X-Workspace-Id is not a UUID",
+                [{"loc": ["header", "x-workspace-id"], "msg": "not a UUID"}],
             ) from None
         row = auth.find_workspace(conn, workspace_id=parsed)
         if slug is not None and row["slug"] != slug:
@@ -114,11 +127,19 @@ def _pick_workspace(conn: psycopg.Connection[Any], workspace_id: str | None, slu
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    x_workspace_id: Annotated[str | None, Header(description="Admin tokens: act in this workspace (id)")] = None,
-    x_workspace_slug: Annotated[str | None, Header(description="Admin tokens: act in this workspace (slug)")] = None,
+    x_workspace_id: Annotated[
+        str | None, Header(description="Admin tokens: act in this workspace (id)")
+    ] = None,
+    x_workspace_slug: Annotated[
+        str | None, Header(description="Admin tokens: act in this workspace (slug)")
+    ] = None,
 ) -> Principal:
     refuse_query_tokens(request.query_params.keys())
-    token = credentials.credentials if credentials else token_from_header(request.headers.get("authorization"))
+    token = (
+        credentials.credentials
+        if credentials
+        else token_from_header(request.headers.get("authorization"))
+    )
     with transaction() as conn:
         principal = resolve(conn, token, x_workspace_id, x_workspace_slug)
     request.state.principal = principal
@@ -152,7 +173,9 @@ def api_redis() -> Redis:
     url = get_settings().require_redis_url()
     key = (os.getpid(), url)
     if _redis is None or _redis_key != key:
-        _redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30)
+        _redis = Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+        )
         _redis_key = key
     return _redis
 

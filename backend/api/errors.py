@@ -77,14 +77,28 @@ def request_id(request: Request) -> str:
 
 
 def error_body(code: str, message: str, details: Any = None, rid: str = "") -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": jsonable_encoder(details), "request_id": rid}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": jsonable_encoder(details),
+            "request_id": rid,
+        }
+    }
 
 
 def error_response(
-    request: Request, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     rid = request_id(request)
-    return JSONResponse(error_body(code, message, details, rid), status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(code, message, details, rid), status_code=status, headers=headers
+    )
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:
@@ -130,20 +144,28 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     what = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
     log.warning("request %s: %s unavailable: %s", request_id(request), what, exc)
     return error_response(
-        request, 503, "unavailable", f"{what} is unavailable, retry later", None,
+        request,
+        503,
+        "unavailable",
+        f"{what} is unavailable, retry later",
+        None,
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )  # fmt: skip
+    )
 
 
 def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """Values PostgreSQL refuses (NUL characters, numbers out of range...) are the caller's."""
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return error_response(request, 422, "invalid_input", f"a value was refused by the database: {message}")
+    return error_response(
+        request, 422, "invalid_input", f"a value was refused by the database: {message}"
+    )
 
 
 def _integrity(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return error_response(request, 409, "conflict", f"the change conflicts with stored data: {message}")
+    return error_response(
+        request, 409, "conflict", f"the change conflicts with stored data: {message}"
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -46,7 +46,9 @@ def _filter(principal: Principal, job_id: uuid.UUID | None, workflow: str | None
     with transaction() as conn:
         if job_id is not None:
             job_head(conn, principal.workspace_id, job_id)
-        workflow_id = find_workflow(conn, principal.workspace_id, workflow)["id"] if workflow else None
+        workflow_id = (
+            find_workflow(conn, principal.workspace_id, workflow)["id"] if workflow else None
+        )
     return EventFilter(principal.workspace_id, job_id, workflow_id)
 
 
@@ -66,7 +68,10 @@ def _last_id(header: str | None, param: int | None) -> int | None:
     except ValueError:
         value = -1
     if not 0 <= value < 2**62:
-        raise InvalidInput("Last-Event-ID must be an event id", [{"loc": ["header", "last-event-id"], "msg": "not an event id"}])
+        raise InvalidInput(
+            "Last-Event-ID must be an event id",
+            [{"loc": ["header", "last-event-id"], "msg": "not an event id"}],
+        )
     return value
 
 
@@ -83,15 +88,28 @@ async def events(
     request: Request,
     principal: Viewer,
     job_id: uuid.UUID | None = None,
-    workflow_id: Annotated[str | None, Query(min_length=1, max_length=100, description="Workflow id or name")] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, lt=2**62, description="Same as the Last-Event-ID header")] = None,
-    until_terminal: Annotated[bool, Query(description="With job_id: end once the job is finished")] = False,
-    timeout: Annotated[float | None, Query(gt=0, le=86400, description="End the stream after this many seconds")] = None,
-    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
+    workflow_id: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Workflow id or name")
+    ] = None,
+    last_event_id: Annotated[
+        int | None, Query(ge=0, lt=2**62, description="Same as the Last-Event-ID header")
+    ] = None,
+    until_terminal: Annotated[
+        bool, Query(description="With job_id: end once the job is finished")
+    ] = False,
+    timeout: Annotated[
+        float | None, Query(gt=0, le=86400, description="End the stream after this many seconds")
+    ] = None,
+    last_event_id_header: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=30)
+    ] = None,
 ) -> StreamingResponse:
     """Server-Sent Events of the workspace, optionally one job's or one workflow's."""
     if until_terminal and job_id is None:
-        raise InvalidInput("until_terminal needs job_id", [{"loc": ["query", "until_terminal"], "msg": "needs job_id"}])
+        raise InvalidInput(
+            "until_terminal needs job_id",
+            [{"loc": ["query", "until_terminal"], "msg": "needs job_id"}],
+        )
     resume = _last_id(last_event_id_header, last_event_id)
     f = await anyio.to_thread.run_sync(_filter, principal, job_id, workflow_id)
     start = await anyio.to_thread.run_sync(_start_id, f, resume)
@@ -100,7 +118,9 @@ async def events(
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 
 
-async def _sse(f: EventFilter, start: int, until_terminal: bool, timeout: float | None) -> AsyncIterator[str]:
+async def _sse(
+    f: EventFilter, start: int, until_terminal: bool, timeout: float | None
+) -> AsyncIterator[str]:
     yield "retry: 3000\n: connected\n\n"
     async for event in stream_events(f, start, until_terminal=until_terminal, max_seconds=timeout):
         if event is None:
@@ -138,9 +158,11 @@ def _ws_filter(websocket: WebSocket, job: str | None, workflow: str | None) -> E
     deps.refuse_query_tokens(websocket.query_params.keys())
     with transaction() as conn:
         principal = deps.resolve(
-            conn, _ws_token(websocket),
-            websocket.headers.get("x-workspace-id"), websocket.headers.get("x-workspace-slug"),
-        )  # fmt: skip
+            conn,
+            _ws_token(websocket),
+            websocket.headers.get("x-workspace-id"),
+            websocket.headers.get("x-workspace-slug"),
+        )
     job_id = None
     if job is not None:
         try:
@@ -188,11 +210,15 @@ def _unavailable(exc: Exception) -> bool:
     return isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout)
 
 
-async def _send_events(websocket: WebSocket, f: EventFilter, start: int, scope: anyio.CancelScope) -> None:
+async def _send_events(
+    websocket: WebSocket, f: EventFilter, start: int, scope: anyio.CancelScope
+) -> None:
     try:
         async for event in stream_events(f, start):
             if event is not None:
-                await websocket.send_json({"event": event["type"], "data": _jsonable(seed_payload(event))})
+                await websocket.send_json(
+                    {"event": event["type"], "data": _jsonable(seed_payload(event))}
+                )
     except (WebSocketDisconnect, RuntimeError):
         pass
     scope.cancel()
@@ -222,4 +248,3 @@ async def ws_job(websocket: WebSocket, job_id: str) -> None:
 async def ws_workflow(websocket: WebSocket, workflow_id: str) -> None:
     """Seed 002's messages for every job of one workflow (id or name)."""
     await _serve(websocket, workflow=workflow_id)
-

@@ -28,7 +28,9 @@ class RequestContext:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not str(scope.get("path", "")).startswith(API_PREFIX):
+        if scope["type"] not in ("http", "websocket") or not str(scope.get("path", "")).startswith(
+            API_PREFIX
+        ):
             await self.app(scope, receive, send)
             return
         rid = _request_id(scope)
@@ -101,7 +103,10 @@ async def _send_error(send: Send, status: int, code: str, message: str, rid: str
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})

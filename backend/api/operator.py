@@ -36,7 +36,9 @@ class Check(BaseModel):
     name: str
     verdict: Verdict
     detail: str = Field(description="What was found, and what to do when it is not ok.")
-    data: dict[str, Any] = Field(default_factory=dict, description="The figures behind the verdict.")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="The figures behind the verdict."
+    )
 
 
 class DoctorReport(BaseModel):
@@ -48,9 +50,15 @@ class DoctorReport(BaseModel):
 class PruneRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    older_than: str = Field(min_length=2, max_length=12, description="Age of the finished jobs to delete: 90s, 45m, 12h, 30d, 2w.")
+    older_than: str = Field(
+        min_length=2,
+        max_length=12,
+        description="Age of the finished jobs to delete: 90s, 45m, 12h, 30d, 2w.",
+    )
     status: list[str] | None = Field(
-        default=None, max_length=3, description="Finished statuses to prune (default: completed, failed, cancelled)."
+        default=None,
+        max_length=3,
+        description="Finished statuses to prune (default: completed, failed, cancelled).",
     )
     dry_run: bool = Field(default=False, description="Count what would be deleted, delete nothing.")
 
@@ -59,7 +67,9 @@ class PruneResult(BaseModel):
     dry_run: bool
     older_than: str
     statuses: list[str]
-    counts: dict[str, int] = Field(description="Rows deleted (or that would be) per table; `jobs` first.")
+    counts: dict[str, int] = Field(
+        description="Rows deleted (or that would be) per table; `jobs` first."
+    )
     job_ids: list[uuid.UUID] = Field(description=f"The first {LISTED_IDS} job ids.")
     job_ids_truncated: bool
 
@@ -92,7 +102,9 @@ def prune_jobs(body: PruneRequest, principal: Admin) -> dict[str, Any]:
     after: uuid.UUID | None = None
     while True:
         with transaction() as conn:
-            batch = retention.select_batch(conn, principal.workspace_id, age, statuses, PRUNE_BATCH, after)
+            batch = retention.select_batch(
+                conn, principal.workspace_id, age, statuses, PRUNE_BATCH, after
+            )
             if batch:
                 for table, n in retention.count_related(conn, batch).items():
                     totals[table] += n
@@ -105,10 +117,30 @@ def prune_jobs(body: PruneRequest, principal: Admin) -> dict[str, Any]:
         if last:
             break
         after = batch[-1] if body.dry_run else None  # deleted rows are gone: start over
-    return {"dry_run": body.dry_run, "older_than": body.older_than, "statuses": statuses, "counts": totals,
-            "job_ids": listed, "job_ids_truncated": totals["jobs"] > len(listed)}  # fmt: skip
+    return {
+        "dry_run": body.dry_run,
+        "older_than": body.older_than,
+        "statuses": statuses,
+        "counts": totals,
+        "job_ids": listed,
+        "job_ids_truncated": totals["jobs"] > len(listed),
+    }
 
 
-def _audit(conn: psycopg.Connection[Any], principal: Principal, older_than: str, statuses: list[str], counts: dict[str, int]) -> None:
-    record_audit(conn, principal, "jobs.prune", "job", None, None, None,
-                 {"older_than": older_than, "statuses": statuses, "counts": dict(counts)})  # fmt: skip
+def _audit(
+    conn: psycopg.Connection[Any],
+    principal: Principal,
+    older_than: str,
+    statuses: list[str],
+    counts: dict[str, int],
+) -> None:
+    record_audit(
+        conn,
+        principal,
+        "jobs.prune",
+        "job",
+        None,
+        None,
+        None,
+        {"older_than": older_than, "statuses": statuses, "counts": dict(counts)},
+    )

@@ -45,7 +45,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"description": "The database or Redis is unreachable"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"description": "The database or Redis is unreachable"}},
+)
 def readyz(request: Request) -> Any:
     """Ready when the database and Redis both answer (within 2 s each)."""
     checks = {"database": _check_database(), "redis": _check_redis()}
@@ -53,7 +57,11 @@ def readyz(request: Request) -> Any:
         return {"status": "ok", "checks": checks}
     down = ", ".join(name for name, c in checks.items() if not c["ok"])
     rid = request_id(request)
-    body = {"status": "unavailable", "checks": checks, **error_body("unavailable", f"unreachable: {down}", checks, rid)}
+    body = {
+        "status": "unavailable",
+        "checks": checks,
+        **error_body("unavailable", f"unreachable: {down}", checks, rid),
+    }
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
@@ -93,7 +101,12 @@ class _StepHistogram:
                     "SELECT id FROM job_events WHERE workspace_id = %s ORDER BY id DESC OFFSET %s LIMIT 1",
                     (workspace_id, HISTOGRAM_LOOKBACK),
                 ).fetchone()
-                st = {"cursor": row["id"] if row else 0, "counts": [0] * len(BUCKETS), "sum": 0.0, "count": 0}
+                st = {
+                    "cursor": row["id"] if row else 0,
+                    "counts": [0] * len(BUCKETS),
+                    "sum": 0.0,
+                    "count": 0,
+                }
                 self.state[workspace_id] = st
             rows = conn.execute(
                 """
@@ -123,7 +136,9 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {}}}}
+)
 def metrics(principal: Viewer) -> PlainTextResponse:
     """Prometheus text: jobs by status, step duration histogram, queue depth, live workers."""
     ws = _label(principal.workspace_slug)
@@ -202,14 +217,24 @@ def audit(
     action: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     target_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=18, pattern=r"^[0-9]+$", description="next_cursor of the previous page"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Operator actions newest first: who, what, target, status before/after, when."""
     before = int(cursor) if cursor else None
     with transaction() as conn:
-        rows = list_audit(conn, principal.workspace_id, action=action, target_id=target_id, actor=actor,
-                          before_id=before, limit=limit + 1)  # fmt: skip
+        rows = list_audit(
+            conn,
+            principal.workspace_id,
+            action=action,
+            target_id=target_id,
+            actor=actor,
+            before_id=before,
+            limit=limit + 1,
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": rows, "next_cursor": str(rows[-1]["id"]) if more else None}

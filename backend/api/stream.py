@@ -90,7 +90,13 @@ def read_events(f: EventFilter, after_id: int, limit: int = BATCH) -> list[dict[
               AND (%(wf)s::uuid IS NULL OR e.workflow_id = %(wf)s)
             ORDER BY e.id LIMIT %(limit)s
             """,
-            {"ws": f.workspace_id, "after": after_id, "job": f.job_id, "wf": f.workflow_id, "limit": limit},
+            {
+                "ws": f.workspace_id,
+                "after": after_id,
+                "job": f.job_id,
+                "wf": f.workflow_id,
+                "limit": limit,
+            },
         ).fetchall()
     for row in rows:
         data = dict(row.get("data") or {})
@@ -105,13 +111,18 @@ def read_events(f: EventFilter, after_id: int, limit: int = BATCH) -> list[dict[
 
 def latest_event_id(workspace_id: uuid.UUID) -> int:
     with transaction() as conn:
-        row = conn.execute("SELECT coalesce(max(id), 0) AS id FROM job_events WHERE workspace_id = %s", (workspace_id,)).fetchone()
+        row = conn.execute(
+            "SELECT coalesce(max(id), 0) AS id FROM job_events WHERE workspace_id = %s",
+            (workspace_id,),
+        ).fetchone()
     return int(row["id"]) if row else 0
 
 
 def job_is_terminal(workspace_id: uuid.UUID, job_id: uuid.UUID) -> bool:
     with transaction() as conn:
-        row = conn.execute("SELECT status FROM jobs WHERE id = %s AND workspace_id = %s", (job_id, workspace_id)).fetchone()
+        row = conn.execute(
+            "SELECT status FROM jobs WHERE id = %s AND workspace_id = %s", (job_id, workspace_id)
+        ).fetchone()
     return row is None or row["status"] in JOB_TERMINAL
 
 
@@ -166,7 +177,11 @@ async def stream_events(
         async for event in _catch_up(f, sent):
             yield event
             last_out = time.monotonic()
-        if until_terminal and f.job_id and await anyio.to_thread.run_sync(job_is_terminal, f.workspace_id, f.job_id):
+        if (
+            until_terminal
+            and f.job_id
+            and await anyio.to_thread.run_sync(job_is_terminal, f.workspace_id, f.job_id)
+        ):
             return
         last_read = time.monotonic()
         while deadline is None or time.monotonic() < deadline:
@@ -242,4 +257,8 @@ def _parse(raw: Any) -> dict[str, Any] | None:
 
 
 def _ends_job(f: EventFilter, event: dict[str, Any]) -> bool:
-    return event["type"] in JOB_END_EVENTS and event.get("step_key") is None and str(event["job_id"]) == str(f.job_id)
+    return (
+        event["type"] in JOB_END_EVENTS
+        and event.get("step_key") is None
+        and str(event["job_id"]) == str(f.job_id)
+    )

@@ -37,8 +37,13 @@ def me(principal: Viewer) -> dict[str, Any]:
     """The calling token, its role and the workspace the request acts in."""
     with transaction() as conn:
         workspace = service.find_workspace(conn, workspace_id=principal.workspace_id)
-    return {"token_id": principal.token_id, "token_name": principal.token_name, "role": principal.role,
-            "workspace": workspace, "home_workspace_id": principal.home_workspace_id}  # fmt: skip
+    return {
+        "token_id": principal.token_id,
+        "token_name": principal.token_name,
+        "role": principal.role,
+        "workspace": workspace,
+        "home_workspace_id": principal.home_workspace_id,
+    }
 
 
 @router.get("/tokens", response_model=TokenList, responses=ERRORS, tags=["tokens"])
@@ -59,8 +64,16 @@ def create_token(body: CreateTokenRequest, principal: Admin) -> dict[str, Any]:
     """A new token; the response is the only time its secret is shown."""
     with transaction() as conn:
         plaintext, row = service.create_token(conn, principal.workspace_id, body.name, body.role)
-        record_audit(conn, principal, "token.create", "token", row["id"], None, "active",
-                     {"name": body.name, "role": body.role.value})  # fmt: skip
+        record_audit(
+            conn,
+            principal,
+            "token.create",
+            "token",
+            row["id"],
+            None,
+            "active",
+            {"name": body.name, "role": body.role.value},
+        )
     return {**row, "token": plaintext}
 
 
@@ -74,7 +87,16 @@ def revoke_token(token_id: uuid.UUID, principal: Admin) -> dict[str, Any]:
     """Revoke a token: it stops working at once. Revoking twice is harmless."""
     with transaction() as conn:
         row = service.revoke_token(conn, principal.workspace_id, token_id)
-        record_audit(conn, principal, "token.revoke", "token", token_id, "active", "revoked", {"name": row["name"]})
+        record_audit(
+            conn,
+            principal,
+            "token.revoke",
+            "token",
+            token_id,
+            "active",
+            "revoked",
+            {"name": row["name"]},
+        )
     return row
 
 
@@ -99,5 +121,14 @@ def create_workspace(body: CreateWorkspaceRequest, principal: Admin) -> dict[str
         row, created = service.create_workspace_if_missing(conn, body.slug, body.name)
         if not created:
             raise Conflict(f"workspace {body.slug!r} exists", {"id": str(row["id"])})
-        record_audit(conn, principal, "workspace.create", "workspace", row["id"], None, None, {"slug": body.slug})
+        record_audit(
+            conn,
+            principal,
+            "workspace.create",
+            "workspace",
+            row["id"],
+            None,
+            None,
+            {"slug": body.slug},
+        )
     return row

@@ -23,7 +23,9 @@ class Workspace(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_tokens"
-    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_api_tokens_workspace_name"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_api_tokens_workspace_name"),
+    )
 
     id: uuid.UUID = pk()
     workspace_id: uuid.UUID = fk("workspaces.id", index=True)

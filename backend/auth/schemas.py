@@ -29,7 +29,9 @@ class TokenInfo(BaseModel):
 
 
 class CreatedToken(TokenInfo):
-    token: str = Field(description="The token itself. It is shown this once and stored only as a hash.")
+    token: str = Field(
+        description="The token itself. It is shown this once and stored only as a hash."
+    )
 
 
 class TokenList(BaseModel):

@@ -63,7 +63,12 @@ def check_slug(slug: str) -> str:
     if not re.match(SLUG_PATTERN, slug):
         raise InvalidInput(
             f"invalid workspace slug {slug!r}",
-            [{"loc": ["slug"], "msg": "lowercase letters, digits and '-', 1-63 characters, starting with a letter or digit"}],
+            [
+                {
+                    "loc": ["slug"],
+                    "msg": "lowercase letters, digits and '-', 1-63 characters, starting with a letter or digit",
+                }
+            ],
         )
     return slug
 
@@ -87,7 +92,9 @@ def create_workspace_if_missing(
     return existing, False
 
 
-def find_workspace(conn: psycopg.Connection[Any], *, workspace_id: uuid.UUID | None = None, slug: str | None = None) -> dict[str, Any]:
+def find_workspace(
+    conn: psycopg.Connection[Any], *, workspace_id: uuid.UUID | None = None, slug: str | None = None
+) -> dict[str, Any]:
     if workspace_id is not None:
         row = conn.execute("SELECT * FROM workspaces WHERE id = %s", (workspace_id,)).fetchone()
     else:
@@ -129,7 +136,8 @@ def _role(role: Role | str) -> Role:
         return Role(role)
     except ValueError:
         raise InvalidInput(
-            f"unknown role {role!r}", [{"loc": ["role"], "msg": f"one of {', '.join(r.value for r in Role)}"}]
+            f"unknown role {role!r}",
+            [{"loc": ["role"], "msg": f"one of {', '.join(r.value for r in Role)}"}],
         ) from None
 
 
@@ -143,7 +151,9 @@ def list_tokens(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> list[
     ).fetchall()
 
 
-def revoke_token(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, token_id: uuid.UUID) -> dict[str, Any]:
+def revoke_token(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, token_id: uuid.UUID
+) -> dict[str, Any]:
     """Revoke a token (idempotent: revoking twice keeps the first time)."""
     row = conn.execute(
         """
@@ -183,9 +193,13 @@ def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated
     if match["stale"]:  # at most one write a minute per token
         conn.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (match["id"],))
     return Authenticated(
-        token_id=match["id"], token_name=match["name"], token_prefix=match["prefix"],
-        role=Role(match["role"]), workspace_id=match["workspace_id"], workspace_slug=match["slug"],
-    )  # fmt: skip
+        token_id=match["id"],
+        token_name=match["name"],
+        token_prefix=match["prefix"],
+        role=Role(match["role"]),
+        workspace_id=match["workspace_id"],
+        workspace_slug=match["slug"],
+    )
 
 
 def bootstrap_token(
@@ -198,7 +212,9 @@ def bootstrap_token(
     return plaintext, row, created
 
 
-def ensure_first_admin(conn: psycopg.Connection[Any], workspace_slug: str = DEFAULT_WORKSPACE) -> str | None:
+def ensure_first_admin(
+    conn: psycopg.Connection[Any], workspace_slug: str = DEFAULT_WORKSPACE
+) -> str | None:
     """`jobmonitor up` on first start: when no token exists at all, create the default
     workspace and an admin token and return it; otherwise None."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('jobmonitor:first-admin'))")

@@ -60,10 +60,19 @@ def _utc(value: datetime | None) -> datetime | None:
     response_model=Job,
     responses={
         **ERRORS,
-        200: {"model": Job, "description": "Replay: the job an earlier request with this idempotency key created"},
-        409: {"description": "Idempotency key used with another payload, or the concurrency policy refused"},
-        422: {"description": "The payload does not match the workflow's input schema (every field listed)"},
-        429: {"description": "The workflow's minimum interval between starts has not elapsed (Retry-After)"},
+        200: {
+            "model": Job,
+            "description": "Replay: the job an earlier request with this idempotency key created",
+        },
+        409: {
+            "description": "Idempotency key used with another payload, or the concurrency policy refused"
+        },
+        422: {
+            "description": "The payload does not match the workflow's input schema (every field listed)"
+        },
+        429: {
+            "description": "The workflow's minimum interval between starts has not elapsed (Retry-After)"
+        },
     },
 )
 def create_job(
@@ -72,14 +81,24 @@ def create_job(
     principal: Operator,
     idempotency_key: Annotated[
         str | None,
-        Header(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$", description="Same as the body field (seed 000)."),
+        Header(
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Same as the body field (seed 000).",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Start a job of a workflow; `201` new, `200` replay of the same key and payload."""
     if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
         raise InvalidInput(
             "the Idempotency-Key header and the idempotency_key field differ",
-            [{"loc": ["header", "idempotency-key"], "msg": "differs from the body's idempotency_key"}],
+            [
+                {
+                    "loc": ["header", "idempotency-key"],
+                    "msg": "differs from the body's idempotency_key",
+                }
+            ],
         )
     key = body.idempotency_key or idempotency_key
     job, replayed = _create(principal, body, key)
@@ -89,20 +108,33 @@ def create_job(
     return job
 
 
-def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[dict[str, Any], bool]:
+def _create(
+    principal: Principal, body: CreateJobRequest, key: str | None
+) -> tuple[dict[str, Any], bool]:
     outbox = Outbox()
     try:
         with transaction() as conn:
             created = service.create_job(
-                conn, principal.workspace_id, body.workflow_ref, body.input_payload, outbox,
-                idempotency_key=key, force=body.force,
-            )  # fmt: skip
+                conn,
+                principal.workspace_id,
+                body.workflow_ref,
+                body.input_payload,
+                outbox,
+                idempotency_key=key,
+                force=body.force,
+            )
             job = queries.get_job(conn, principal.workspace_id, created.job_id)
             if not created.replayed:
                 record_audit(
-                    conn, principal, "job.create", "job", job["id"], None, job["status"],
+                    conn,
+                    principal,
+                    "job.create",
+                    "job",
+                    job["id"],
+                    None,
+                    job["status"],
                     {"workflow": job["workflow_name"], "idempotency_key": key, "force": body.force},
-                )  # fmt: skip
+                )
     except (ConcurrencyLimited, RateLimited):
         # a concurrent request with the same key may have stored the job meanwhile: replay it
         replay = _replay(principal, body, key) if key else None
@@ -124,7 +156,8 @@ def _replay(principal: Principal, body: CreateJobRequest, key: str) -> dict[str,
         workflow = find_workflow(conn, principal.workspace_id, body.workflow_ref)
         if row["payload_hash"] != service.payload_hash(workflow["id"], body.input_payload or {}):
             raise IdempotencyConflict(
-                f"idempotency key {key!r} was already used with another workflow or payload", {"job_id": str(row["id"])}
+                f"idempotency key {key!r} was already used with another workflow or payload",
+                {"job_id": str(row["id"])},
             )
         return queries.get_job(conn, principal.workspace_id, row["id"])
 
@@ -132,27 +165,49 @@ def _replay(principal: Principal, body: CreateJobRequest, key: str) -> dict[str,
 @router.get("", response_model=JobList, responses=ERRORS)
 def list_jobs(
     principal: Viewer,
-    status: Annotated[list[JobStatus] | None, Query(description="Repeat for several statuses.")] = None,
+    status: Annotated[
+        list[JobStatus] | None, Query(description="Repeat for several statuses.")
+    ] = None,
     workflow_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Workflow name part or job id prefix.")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Workflow name part or job id prefix."),
+    ] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     sort: Sort = Sort.NEWEST,
     skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="next_cursor of the previous page.")
+    ] = None,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
     f = queries.JobFilter(
         statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
-        workflow_id=workflow_id, q=q, created_after=_utc(created_after), created_before=_utc(created_before),
-    )  # fmt: skip
+        workflow_id=workflow_id,
+        q=q,
+        created_after=_utc(created_after),
+        created_before=_utc(created_before),
+    )
     with transaction() as conn:
         page = queries.list_jobs(
-            conn, principal.workspace_id, f, descending=sort is Sort.NEWEST, skip=skip, limit=limit, cursor=cursor
+            conn,
+            principal.workspace_id,
+            f,
+            descending=sort is Sort.NEWEST,
+            skip=skip,
+            limit=limit,
+            cursor=cursor,
         )
-    return {"items": page.rows, "total": page.total, "total_exact": page.total_exact, "skip": skip,
-            "limit": limit, "next_cursor": page.next_cursor}  # fmt: skip
+    return {
+        "items": page.rows,
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "skip": skip,
+        "limit": limit,
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/counts", response_model=JobCounts, responses=ERRORS)
@@ -180,9 +235,13 @@ def _bulk_one(principal: Principal, action: BulkAction, job_id: uuid.UUID) -> Bu
                 after: str | None = JobStatus.CANCELLED.value
             else:
                 before, after = service.delete_job(conn, principal.workspace_id, job_id), None
-            record_audit(conn, principal, f"job.{action.value}", "job", job_id, before, after, {"bulk": True})
+            record_audit(
+                conn, principal, f"job.{action.value}", "job", job_id, before, after, {"bulk": True}
+            )
     except JobmonitorError as exc:
-        return BulkItemResult(id=job_id, ok=False, error=ErrorInfo(code=exc.code, message=exc.message))
+        return BulkItemResult(
+            id=job_id, ok=False, error=ErrorInfo(code=exc.code, message=exc.message)
+        )
     flush(outbox)
     return BulkItemResult(id=job_id, ok=True, status_before=before, status_after=after)
 
@@ -217,7 +276,10 @@ def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> dict[
     return job
 
 
-TRANSITION_ERRORS = {**ERRORS, 409: {"description": "The job's status does not allow this (the reason says why)"}}
+TRANSITION_ERRORS = {
+    **ERRORS,
+    409: {"description": "The job's status does not allow this (the reason says why)"},
+}
 
 
 @router.post("/{job_id}/cancel", response_model=Job, responses=TRANSITION_ERRORS)
@@ -250,7 +312,14 @@ def rerun_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
         created = service.rerun_job(conn, principal.workspace_id, job_id, outbox)
         job = queries.get_job(conn, principal.workspace_id, created.job_id)
         record_audit(
-            conn, principal, "job.rerun", "job", job_id, original["status"], job["status"], {"new_job_id": str(job["id"])}
+            conn,
+            principal,
+            "job.rerun",
+            "job",
+            job_id,
+            original["status"],
+            job["status"],
+            {"new_job_id": str(job["id"])},
         )
     flush(outbox)
     return job

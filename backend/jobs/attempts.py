@@ -105,18 +105,33 @@ def claim(
         job_p = None
         if ref.starts_job:
             job_p = send_transition(
-                conn, Kind.JOB, ref.job_id, JobStatus.RUNNING, raw_sets={"started_at": "coalesce(started_at, now())"}
+                conn,
+                Kind.JOB,
+                ref.job_id,
+                JobStatus.RUNNING,
+                raw_sets={"started_at": "coalesce(started_at, now())"},
             )
         step_p = send_transition(
-            conn, Kind.STEP, ref.step_id, StepStatus.RUNNING, attempt_id=ref.attempt_id,
-            raw_sets={"started_at": "coalesce(started_at, now())"}, event_data={"worker": worker},
-        )  # fmt: skip
+            conn,
+            Kind.STEP,
+            ref.step_id,
+            StepStatus.RUNNING,
+            attempt_id=ref.attempt_id,
+            raw_sets={"started_at": "coalesce(started_at, now())"},
+            event_data={"worker": worker},
+        )
         attempt_p = send_transition(
-            conn, Kind.ATTEMPT, ref.attempt_id, AttemptStatus.RUNNING,
+            conn,
+            Kind.ATTEMPT,
+            ref.attempt_id,
+            AttemptStatus.RUNNING,
             sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
-            raw_sets={"lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
-                      "heartbeat_at": "now()", "started_at": "now()"},
-        )  # fmt: skip
+            raw_sets={
+                "lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
+                "heartbeat_at": "now()",
+                "started_at": "now()",
+            },
+        )
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
         started = job_p.result() if job_p else None
         step, attempt, row = step_p.result(), attempt_p.result(), context.fetchone()
@@ -128,12 +143,20 @@ def claim(
         snapshots.save_before(conn, ref.job_id, row["snapshot"])
     s = step.row
     return Claim(
-        attempt_id=ref.attempt_id, job_id=ref.job_id, step_id=ref.step_id, workspace_id=s["workspace_id"],
-        step_key=s["step_key"], step_name=s["name"], attempt_number=attempt.row["attempt_number"],
-        lease_token=token, action=s["action"], params=s["params"] or {},
-        input=row["input_payload"] or {}, upstream=row["upstream"],
+        attempt_id=ref.attempt_id,
+        job_id=ref.job_id,
+        step_id=ref.step_id,
+        workspace_id=s["workspace_id"],
+        step_key=s["step_key"],
+        step_name=s["name"],
+        attempt_number=attempt.row["attempt_number"],
+        lease_token=token,
+        action=s["action"],
+        params=s["params"] or {},
+        input=row["input_payload"] or {},
+        upstream=row["upstream"],
         timeout_seconds=s["timeout_seconds"],
-    )  # fmt: skip
+    )
 
 
 # also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
@@ -150,7 +173,11 @@ _CONTEXT_SQL = """
 
 
 def heartbeat(
-    conn: psycopg.Connection[Any], attempt_id: uuid.UUID, token: uuid.UUID, lease_ttl: float, progress: float | None
+    conn: psycopg.Connection[Any],
+    attempt_id: uuid.UUID,
+    token: uuid.UUID,
+    lease_ttl: float,
+    progress: float | None,
 ) -> bool:
     """Extend the lease. False when the attempt no longer runs under this token (cancelled,
     or declared lost): the worker must stop the step."""
@@ -177,7 +204,10 @@ def write_records(conn: psycopg.Connection[Any], c: Claim, records: Records) -> 
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO step_logs (job_id, step_id, attempt_id, level, message) VALUES (%s, %s, %s, %s, %s)",
-                [(c.job_id, c.step_id, c.attempt_id, level, message) for level, message in records.logs],
+                [
+                    (c.job_id, c.step_id, c.attempt_id, level, message)
+                    for level, message in records.logs
+                ],
             )
     if records.costs:
         with conn.cursor() as cur:
@@ -188,11 +218,20 @@ def write_records(conn: psycopg.Connection[Any], c: Claim, records: Records) -> 
                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
                 [
-                    (c.job_id, c.step_id, c.attempt_id, x["kind"], x["provider"], x["model"],
-                     x["tokens_in"], x["tokens_out"], Decimal(str(x["amount_usd"])))
+                    (
+                        c.job_id,
+                        c.step_id,
+                        c.attempt_id,
+                        x["kind"],
+                        x["provider"],
+                        x["model"],
+                        x["tokens_in"],
+                        x["tokens_out"],
+                        Decimal(str(x["amount_usd"])),
+                    )
                     for x in records.costs
                 ],
-            )  # fmt: skip
+            )
     if records.metrics:
         with conn.cursor() as cur:
             cur.executemany(
@@ -211,18 +250,35 @@ def finish_success(
     with batch(conn):
         job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
         attempt_p = send_transition(
-            conn, Kind.ATTEMPT, c.attempt_id, AttemptStatus.COMPLETED, fence=c.lease_token,
-            sets={"cost_usd": cost}, raw_sets=_finished_sets(),
-        )  # fmt: skip
+            conn,
+            Kind.ATTEMPT,
+            c.attempt_id,
+            AttemptStatus.COMPLETED,
+            fence=c.lease_token,
+            sets={"cost_usd": cost},
+            raw_sets=_finished_sets(),
+        )
         write_records(conn, c, records)
         step_p = send_transition(
-            conn, Kind.STEP, c.step_id, StepStatus.COMPLETED, attempt_id=c.attempt_id,
+            conn,
+            Kind.STEP,
+            c.step_id,
+            StepStatus.COMPLETED,
+            attempt_id=c.attempt_id,
             sets={"output_data": Jsonb(output), "progress": 1.0},
-            raw_sets={**_finished_sets("completed_at"), "cost_usd": f"cost_usd + {cost:f}",
-                      "error_message": "NULL", "error_type": "NULL"},
-            event_data={"step_name": c.step_name, "attempt": c.attempt_number,
-                        "retry_count": c.attempt_number - 1, "output": _summary(output)},
-        )  # fmt: skip
+            raw_sets={
+                **_finished_sets("completed_at"),
+                "cost_usd": f"cost_usd + {cost:f}",
+                "error_message": "NULL",
+                "error_type": "NULL",
+            },
+            event_data={
+                "step_name": c.step_name,
+                "attempt": c.attempt_number,
+                "retry_count": c.attempt_number - 1,
+                "output": _summary(output),
+            },
+        )
         _add_job_cost(conn, c.job_id, cost)
         ready = conn.execute(scheduler.READY_SQL, (c.job_id,))
         job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_p.result()
@@ -247,17 +303,28 @@ def finish_failure(
     with batch(conn):
         job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
         attempt_p = send_transition(
-            conn, Kind.ATTEMPT, c.attempt_id, failure.status, fence=c.lease_token,
+            conn,
+            Kind.ATTEMPT,
+            c.attempt_id,
+            failure.status,
+            fence=c.lease_token,
             where="lease_expires_at < now()" if still_expired else None,
-            sets={"cost_usd": cost, "error_type": failure.error_type[:200],
-                  "error_message": failure.message, "traceback": failure.traceback},
-            raw_sets=_finished_sets(), attempt_id=c.attempt_id,
+            sets={
+                "cost_usd": cost,
+                "error_type": failure.error_type[:200],
+                "error_message": failure.message,
+                "traceback": failure.traceback,
+            },
+            raw_sets=_finished_sets(),
+            attempt_id=c.attempt_id,
             event_data={"step_name": c.step_name, "error": failure.message},
-        )  # fmt: skip
+        )
         write_records(conn, c, records)
         _add_job_cost(conn, c.job_id, cost)
         if cost:
-            conn.execute("UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id))
+            conn.execute(
+                "UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id)
+            )
         step_cursor = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,))
         job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_cursor.fetchone()
         if job is None or attempt is None or step is None:
@@ -274,26 +341,45 @@ def _after_failure(
     failure: Failure,
     outbox: Outbox,
 ) -> None:
-    delay = next_retry(RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"]))
+    delay = next_retry(
+        RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"])
+    )
     errors = {"error_type": failure.error_type[:200], "error_message": failure.message}
-    data = {"step_name": c.step_name, "error": failure.message, "retry_count": c.attempt_number,
-            "attempt": c.attempt_number}  # fmt: skip
+    data = {
+        "step_name": c.step_name,
+        "error": failure.message,
+        "retry_count": c.attempt_number,
+        "attempt": c.attempt_number,
+    }
     if delay is not None:
         waiting = transition(
-            conn, Kind.STEP, c.step_id, StepStatus.RETRYING, attempt_id=c.attempt_id, sets=errors,
+            conn,
+            Kind.STEP,
+            c.step_id,
+            StepStatus.RETRYING,
+            attempt_id=c.attempt_id,
+            sets=errors,
             raw_sets={"next_attempt_at": f"now() + make_interval(secs => {delay})"},
             event_data={**data, "retry_in_seconds": delay},
-        )  # fmt: skip
+        )
         outbox.add_event(waiting.event if waiting else None)
         if waiting is not None and delay == 0:
-            scheduler.new_attempt(conn, job, waiting.row, outbox, from_status=StepStatus.RETRYING).result()
+            scheduler.new_attempt(
+                conn, job, waiting.row, outbox, from_status=StepStatus.RETRYING
+            ).result()
         scheduler.settle_job(conn, c.job_id, outbox)
         return
     final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED
     failed = transition(
-        conn, Kind.STEP, c.step_id, final, attempt_id=c.attempt_id, sets=errors,
-        raw_sets=_finished_sets("completed_at"), event_data=data,
-    )  # fmt: skip
+        conn,
+        Kind.STEP,
+        c.step_id,
+        final,
+        attempt_id=c.attempt_id,
+        sets=errors,
+        raw_sets=_finished_sets("completed_at"),
+        event_data=data,
+    )
     outbox.add_event(failed.event if failed else None)
     scheduler.fail_job(conn, c.job_id, f"Step '{c.step_name}' failed: {failure.message}", outbox)
 
@@ -324,11 +410,21 @@ def _summary(output: Any, limit: int = 2000) -> Any:
 
 def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Claim:
     """A Claim rebuilt from an attempt row, for the reaper's lost-attempt path."""
-    step = conn.execute("SELECT name FROM job_steps WHERE id = %s", (attempt["step_id"],)).fetchone()
+    step = conn.execute(
+        "SELECT name FROM job_steps WHERE id = %s", (attempt["step_id"],)
+    ).fetchone()
     return Claim(
-        attempt_id=attempt["id"], job_id=attempt["job_id"], step_id=attempt["step_id"],
-        workspace_id=attempt["workspace_id"], step_key=attempt["step_key"],
-        step_name=step["name"] if step else attempt["step_key"], attempt_number=attempt["attempt_number"],
-        lease_token=attempt["lease_token"], action="", params={}, input={}, upstream={},
+        attempt_id=attempt["id"],
+        job_id=attempt["job_id"],
+        step_id=attempt["step_id"],
+        workspace_id=attempt["workspace_id"],
+        step_key=attempt["step_key"],
+        step_name=step["name"] if step else attempt["step_key"],
+        attempt_number=attempt["attempt_number"],
+        lease_token=attempt["lease_token"],
+        action="",
+        params={},
+        input={},
+        upstream={},
         timeout_seconds=None,
-    )  # fmt: skip
+    )

@@ -41,29 +41,47 @@ def step_attempts(job_id: uuid.UUID, step: StepKey, principal: Viewer) -> dict[s
     """The retry history of one step: every attempt with its worker, times, error and cost."""
     with transaction() as conn:
         s, attempts = queries.step_attempts(conn, principal.workspace_id, job_id, step)
-    return {"job_id": job_id, "step_id": s["step_key"], "step_name": s["name"], "status": s["status"],
-            "attempts": attempts}  # fmt: skip
+    return {
+        "job_id": job_id,
+        "step_id": s["step_key"],
+        "step_name": s["name"],
+        "status": s["status"],
+        "attempts": attempts,
+    }
 
 
 @router.get("/{job_id}/logs", response_model=JobLogs, responses=ERRORS)
 def job_logs(
     job_id: uuid.UUID,
     principal: Viewer,
-    step: Annotated[str | None, Query(min_length=1, max_length=100, description="A step key")] = None,
+    step: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="A step key")
+    ] = None,
     attempt: Annotated[int | None, Query(ge=1, le=100_000, description="An attempt number")] = None,
     level: Annotated[LogLevel | None, Query(description="Minimum level")] = None,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$", description="next_cursor of the previous read")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=20, pattern=r"^[0-9]+$", description="next_cursor of the previous read"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """Log lines oldest first. Keep passing `next_cursor` to follow a running job."""
     after = int(cursor) if cursor else 0
     if after > 2**62:
-        raise InvalidInput("cursor out of range", [{"loc": ["query", "cursor"], "msg": "out of range"}])
+        raise InvalidInput(
+            "cursor out of range", [{"loc": ["query", "cursor"], "msg": "out of range"}]
+        )
     with transaction() as conn:
         lines, more = queries.job_logs(
-            conn, principal.workspace_id, job_id, step=step, attempt=attempt,
-            min_level=level.value if level else None, after_id=after, limit=limit,
-        )  # fmt: skip
+            conn,
+            principal.workspace_id,
+            job_id,
+            step=step,
+            attempt=attempt,
+            min_level=level.value if level else None,
+            after_id=after,
+            limit=limit,
+        )
     next_cursor = str(lines[-1]["id"]) if lines else (cursor or None)
     return {"job_id": job_id, "items": lines, "next_cursor": next_cursor, "has_more": more}
 
@@ -87,25 +105,39 @@ def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
         steps = queries.list_steps(conn, principal.workspace_id, job_id)
     entries = [
         {
-            "step_id": s["step_key"], "step_name": s["name"], "step_order": s["step_index"], "status": s["status"],
-            "started_at": s["started_at"], "completed_at": s["completed_at"],
-            "duration_seconds": s["duration_seconds"], "retry_count": max(int(s["attempt_number"]) - 1, 0),
-            "error_message": s["error_message"], "input_summary": summary(s["input_data"]),
+            "step_id": s["step_key"],
+            "step_name": s["name"],
+            "step_order": s["step_index"],
+            "status": s["status"],
+            "started_at": s["started_at"],
+            "completed_at": s["completed_at"],
+            "duration_seconds": s["duration_seconds"],
+            "retry_count": max(int(s["attempt_number"]) - 1, 0),
+            "error_message": s["error_message"],
+            "input_summary": summary(s["input_data"]),
             "output_summary": summary(s["output_data"]),
         }
         for s in steps
-    ]  # fmt: skip
+    ]
 
     def count(*statuses: str) -> int:
         return sum(1 for s in steps if s["status"] in statuses)
 
     return {
-        "execution_id": job["id"], "workflow_id": job["workflow_id"], "workflow_name": job["workflow_name"],
-        "status": job["status"], "started_at": job["started_at"], "completed_at": job["completed_at"],
-        "total_duration_seconds": job["duration_seconds"], "step_count": len(steps),
-        "completed_step_count": count("completed"), "failed_step_count": count("failed", "timed_out"),
-        "skipped_step_count": count("skipped"), "step_timeline": entries, "error_message": job["error_message"],
-    }  # fmt: skip
+        "execution_id": job["id"],
+        "workflow_id": job["workflow_id"],
+        "workflow_name": job["workflow_name"],
+        "status": job["status"],
+        "started_at": job["started_at"],
+        "completed_at": job["completed_at"],
+        "total_duration_seconds": job["duration_seconds"],
+        "step_count": len(steps),
+        "completed_step_count": count("completed"),
+        "failed_step_count": count("failed", "timed_out"),
+        "skipped_step_count": count("skipped"),
+        "step_timeline": entries,
+        "error_message": job["error_message"],
+    }
 
 
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=ERRORS)
@@ -114,18 +146,33 @@ def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     with transaction() as conn:
         job = queries.job_head(conn, principal.workspace_id, job_id)
         steps = conn.execute(
-            "SELECT step_key, name, status, progress FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,)
+            "SELECT step_key, name, status, progress FROM job_steps WHERE job_id = %s ORDER BY step_index",
+            (job_id,),
         ).fetchall()
-    stepper = [{"step": s["step_key"], "name": s["name"], "status": s["status"], "progress": s["progress"]} for s in steps]
-    return {"success": True, "job": {"job_id": job["id"], "status": job["status"], "current_step": job["current_step"],
-                                     "progress": job["progress"], "stepper": stepper}}  # fmt: skip
+    stepper = [
+        {"step": s["step_key"], "name": s["name"], "status": s["status"], "progress": s["progress"]}
+        for s in steps
+    ]
+    return {
+        "success": True,
+        "job": {
+            "job_id": job["id"],
+            "status": job["status"],
+            "current_step": job["current_step"],
+            "progress": job["progress"],
+            "stepper": stepper,
+        },
+    }
 
 
 @router.get("/{job_id}/results", response_model=JobResults, responses=ERRORS)
 def job_results(
     job_id: uuid.UUID,
     principal: Viewer,
-    step: Annotated[str | None, Query(min_length=1, max_length=100, description="A step key (default: the last step)")] = None,
+    step: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="A step key (default: the last step)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -134,21 +181,34 @@ def job_results(
         if step is None:
             queries.job_head(conn, principal.workspace_id, job_id)
             row = conn.execute(
-                "SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index DESC LIMIT 1", (job_id,)
+                "SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index DESC LIMIT 1",
+                (job_id,),
             ).fetchone()
             step = row["step_key"] if row else ""
         found = queries.find_step(conn, principal.workspace_id, job_id, step)
-        output = conn.execute("SELECT output_data FROM job_steps WHERE id = %s", (found["id"],)).fetchone()
+        output = conn.execute(
+            "SELECT output_data FROM job_steps WHERE id = %s", (found["id"],)
+        ).fetchone()
     data = output["output_data"] if output else None
     items = data if isinstance(data, list) else ([] if data is None else [data])
-    return {"success": True, "job_id": job_id, "step": found["step_key"], "items": items[offset : offset + limit],
-            "total": len(items), "limit": limit, "offset": offset}  # fmt: skip
+    return {
+        "success": True,
+        "job_id": job_id,
+        "step": found["step_key"],
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 @router.get(
     "/{job_id}/export",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"application/json": {}}, "description": "The job as one JSON download"}},
+    responses={
+        **ERRORS,
+        200: {"content": {"application/json": {}}, "description": "The job as one JSON download"},
+    },
 )
 def job_export(job_id: uuid.UUID, principal: Viewer) -> Response:
     """Everything recorded about the job as a download, with secrets redacted."""

@@ -28,7 +28,9 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@")
 _URL_QUERY_SECRET = re.compile(rf"(?i)([?&;](?:[a-z0-9_\-]*?)(?:{_SECRET_WORDS})=)[^&\s#\"']+")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _OUR_TOKEN = re.compile(r"\bjm_[0-9a-f]{8}_[A-Za-z0-9_\-]{20,}")
-_PAIR = re.compile(rf"(?i)\b([a-z0-9_\-]*(?:{_SECRET_WORDS}))(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)")
+_PAIR = re.compile(
+    rf"(?i)\b([a-z0-9_\-]*(?:{_SECRET_WORDS}))(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
+)
 
 
 def is_secret_key(key: str) -> bool:
@@ -48,8 +50,10 @@ def redact_text(text: str) -> str:
 def redact(value: Any) -> Any:
     """A copy of `value` with secrets replaced by "[REDACTED]"."""
     if isinstance(value, dict):
-        return {k: REDACTED if isinstance(k, str) and is_secret_key(k) and v is not None else redact(v)
-                for k, v in value.items()}  # fmt: skip
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret_key(k) and v is not None else redact(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
@@ -61,7 +65,9 @@ def _rows(conn: psycopg.Connection[Any], query: str, job_id: uuid.UUID) -> list[
     return conn.execute(query, (job_id,)).fetchall()
 
 
-def export_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+def export_job(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> dict[str, Any]:
     """Everything recorded about one job, redacted (NotFound for another workspace's job)."""
     job = queries.get_job(conn, workspace_id, job_id)
     document: dict[str, Any] = {
@@ -69,7 +75,11 @@ def export_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
         "exported_at": datetime.now(UTC),
         "job": job,
         "steps": queries.list_steps(conn, workspace_id, job_id),
-        "attempts": _rows(conn, "SELECT * FROM step_attempts WHERE job_id = %s ORDER BY step_key, attempt_number", job_id),
+        "attempts": _rows(
+            conn,
+            "SELECT * FROM step_attempts WHERE job_id = %s ORDER BY step_key, attempt_number",
+            job_id,
+        ),
         "logs": _rows(
             conn,
             """

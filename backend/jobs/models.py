@@ -26,17 +26,27 @@ from backend.columns import fk, jsonb, pk, server_now, ts
 
 
 def _money() -> Any:
-    return Field(default=Decimal(0), sa_column=Column(Numeric(16, 6), nullable=False, server_default="0"))
+    return Field(
+        default=Decimal(0), sa_column=Column(Numeric(16, 6), nullable=False, server_default="0")
+    )
 
 
 def _bigserial() -> Any:
-    return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
+    return Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True)
+    )
 
 
 class Job(SQLModel, table=True):
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_ws_status_created", "workspace_id", "status", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_jobs_ws_status_created",
+            "workspace_id",
+            "status",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
         Index(
@@ -81,7 +91,11 @@ class JobStep(SQLModel, table=True):
     __tablename__ = "job_steps"
     __table_args__ = (
         UniqueConstraint("job_id", "step_key", name="uq_job_steps_job_key"),
-        Index("ix_job_steps_retry_due", "next_attempt_at", postgresql_where=text("status = 'retrying'")),
+        Index(
+            "ix_job_steps_retry_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'retrying'"),
+        ),
         Index("ix_job_steps_timed_out", "job_id", postgresql_where=text("status = 'timed_out'")),
     )
 
@@ -121,7 +135,11 @@ class StepAttempt(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("step_id", "attempt_number", name="uq_step_attempts_number"),
         Index("ix_step_attempts_job", "job_id", "step_id", "attempt_number"),
-        Index("ix_step_attempts_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
+        Index(
+            "ix_step_attempts_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'running'"),
+        ),
         Index("ix_step_attempts_queued", "created_at", postgresql_where=text("status = 'queued'")),
     )
 

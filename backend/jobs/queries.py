@@ -30,9 +30,12 @@ _ITEM = """
     j.created_at, j.started_at, j.completed_at, j.updated_at,
     EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration_seconds
 """
-_DETAIL = _ITEM.replace("left(j.error_message, 1000)", "j.error_message") + """,
+_DETAIL = (
+    _ITEM.replace("left(j.error_message, 1000)", "j.error_message")
+    + """,
     j.input_payload, j.output_payload, j.state_before, j.state_after, j.delta
 """
+)
 _JOINS = "JOIN workflows w ON w.id = j.workflow_id JOIN workflow_versions v ON v.id = j.workflow_version_id"
 
 
@@ -65,7 +68,9 @@ class _Plan:
 
 
 def encode_cursor(created_at: datetime, job_id: uuid.UUID, descending: bool) -> str:
-    raw = json.dumps({"t": created_at.isoformat(), "i": str(job_id), "d": descending}, separators=(",", ":"))
+    raw = json.dumps(
+        {"t": created_at.isoformat(), "i": str(job_id), "d": descending}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -75,7 +80,9 @@ def decode_cursor(cursor: str, descending: bool) -> tuple[datetime, uuid.UUID]:
         position = datetime.fromisoformat(raw["t"]), uuid.UUID(raw["i"])
         same_order = bool(raw["d"]) == descending
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise _bad_cursor("not a cursor of this API: pass a previous page's next_cursor unchanged") from None
+        raise _bad_cursor(
+            "not a cursor of this API: pass a previous page's next_cursor unchanged"
+        ) from None
     if position[0].tzinfo is None or not same_order:
         raise _bad_cursor("the cursor belongs to another sort order; start again without it")
     return position
@@ -96,10 +103,13 @@ def _id_range(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
-def _matching_workflows(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, q: str) -> list[uuid.UUID]:
+def _matching_workflows(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, q: str
+) -> list[uuid.UUID]:
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(
-        "SELECT id FROM workflows WHERE workspace_id = %s AND name ILIKE %s ORDER BY name", (workspace_id, pattern)
+        "SELECT id FROM workflows WHERE workspace_id = %s AND name ILIKE %s ORDER BY name",
+        (workspace_id, pattern),
     )
     return [r["id"] for r in rows]
 
@@ -192,18 +202,24 @@ def list_jobs(
     ).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"], descending) if more else None
+    next_cursor = (
+        encode_cursor(rows[-1]["created_at"], rows[-1]["id"], descending) if more else None
+    )
     total, exact = _total(conn, workspace_id, f, plan)
     return Page(rows, total, exact, next_cursor)
 
 
-def _total(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter, plan: _Plan) -> tuple[int, bool]:
+def _total(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter, plan: _Plan
+) -> tuple[int, bool]:
     """Exact from the counters when the filter allows (status, workflow, and the workflow
     names `q` matched); the rest (dates, a job id prefix) is counted up to COUNT_CAP."""
     dated = f.created_after is not None or f.created_before is not None
     if dated:
         return _bounded(conn, plan.branches, plan.params)
-    workflows = plan.named if plan.named is not None else ([f.workflow_id] if f.workflow_id else None)
+    workflows = (
+        plan.named if plan.named is not None else ([f.workflow_id] if f.workflow_id else None)
+    )
     exact = 0
     if workflows is None or workflows:
         row = conn.execute(
@@ -221,7 +237,9 @@ def _total(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter,
     return exact + extra, complete
 
 
-def _bounded(conn: psycopg.Connection[Any], branches: list[str], params: dict[str, Any]) -> tuple[int, bool]:
+def _bounded(
+    conn: psycopg.Connection[Any], branches: list[str], params: dict[str, Any]
+) -> tuple[int, bool]:
     counts = " + ".join(
         f"(SELECT count(*) FROM (SELECT 1 FROM jobs j WHERE {b} LIMIT {COUNT_CAP + 1}) c{i})"
         for i, b in enumerate(branches)
@@ -251,16 +269,21 @@ def count_by_status(
 # --- one job ------------------------------------------------------------------------------
 
 
-def get_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+def get_job(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> dict[str, Any]:
     row = conn.execute(
-        f"SELECT {_DETAIL} FROM jobs j {_JOINS} WHERE j.id = %s AND j.workspace_id = %s", (job_id, workspace_id)
+        f"SELECT {_DETAIL} FROM jobs j {_JOINS} WHERE j.id = %s AND j.workspace_id = %s",
+        (job_id, workspace_id),
     ).fetchone()
     if row is None:
         raise NotFound(f"job {job_id} not found")
     return row
 
 
-def job_head(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+def job_head(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> dict[str, Any]:
     """The few columns most views need, or NotFound."""
     row = conn.execute(
         """
@@ -277,7 +300,9 @@ def job_head(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uui
     return row
 
 
-def list_steps(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> list[dict[str, Any]]:
+def list_steps(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> list[dict[str, Any]]:
     rows = conn.execute(
         """
         SELECT id, job_id, step_key AS step_id, step_key, step_index, name, action, status, params,
@@ -294,14 +319,21 @@ def list_steps(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
     return rows
 
 
-def find_step(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, step: str) -> dict[str, Any]:
+def find_step(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, step: str
+) -> dict[str, Any]:
     row = conn.execute(
         "SELECT id, step_key, name, status FROM job_steps WHERE job_id = %s AND workspace_id = %s AND step_key = %s",
         (job_id, workspace_id, step),
     ).fetchone()
     if row is None:
         job_head(conn, workspace_id, job_id)
-        keys = [r["step_key"] for r in conn.execute("SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,))]
+        keys = [
+            r["step_key"]
+            for r in conn.execute(
+                "SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,)
+            )
+        ]
         raise NotFound(f"job {job_id} has no step {step!r}", {"steps": keys})
     return row
 
@@ -367,7 +399,14 @@ def job_logs(
           AND (l.level = ANY(%(levels)s) OR NOT (l.level = ANY(%(all)s)))
         ORDER BY l.id LIMIT %(n)s
         """,
-        {"job": job_id, "after": after_id, "step": step_id, "attempt": attempt, "levels": levels,
-         "all": list(LEVELS), "n": limit + 1},
-    ).fetchall()  # fmt: skip
+        {
+            "job": job_id,
+            "after": after_id,
+            "step": step_id,
+            "attempt": attempt,
+            "levels": levels,
+            "all": list(LEVELS),
+            "n": limit + 1,
+        },
+    ).fetchall()
     return rows[:limit], len(rows) > limit

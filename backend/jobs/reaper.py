@@ -96,7 +96,9 @@ def _mark_lost(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Outbox
         f"worker {attempt['worker_name']} (pid {attempt['pid']}) stopped answering: "
         f"no heartbeat for {silent:.1f} s",
     )
-    finish_failure(conn, claim_from_row(conn, attempt), failure, Records(), outbox, still_expired=True)
+    finish_failure(
+        conn, claim_from_row(conn, attempt), failure, Records(), outbox, still_expired=True
+    )
     return outbox
 
 
@@ -131,7 +133,10 @@ def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox |
     ).fetchone()
     if job is None or step is None or not scheduler.job_is_active(job["status"]):
         return None
-    if scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result() is None:
+    if (
+        scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
+        is None
+    ):
         return None
     scheduler.settle_job(conn, job["id"], outbox)
     return outbox

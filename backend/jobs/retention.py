@@ -22,7 +22,10 @@ def check_statuses(statuses: list[str] | None) -> list[str]:
     if wrong:
         raise InvalidInput(
             "only finished jobs can be pruned",
-            [{"loc": ["status"], "msg": f"{s!r} is not one of {sorted(JOB_TERMINAL)}"} for s in wrong],
+            [
+                {"loc": ["status"], "msg": f"{s!r} is not one of {sorted(JOB_TERMINAL)}"}
+                for s in wrong
+            ],
         )
     return chosen
 
@@ -52,7 +55,9 @@ def select_batch(
 def count_related(conn: psycopg.Connection[Any], job_ids: list[uuid.UUID]) -> dict[str, int]:
     counts = {"jobs": len(job_ids)}
     for table in RELATED:
-        row = conn.execute(f"SELECT count(*) AS n FROM {table} WHERE job_id = ANY(%s)", (job_ids,)).fetchone()
+        row = conn.execute(
+            f"SELECT count(*) AS n FROM {table} WHERE job_id = ANY(%s)", (job_ids,)
+        ).fetchone()
         counts[table] = int(row["n"]) if row else 0
     return counts
 
@@ -68,6 +73,11 @@ def parse_age(text: str) -> timedelta:
     if unit not in units or not value.isdigit() or int(value) <= 0:
         raise InvalidInput(
             f"invalid age {text!r}",
-            [{"loc": ["older_than"], "msg": "a positive whole number and a unit: 90s, 45m, 12h, 30d or 2w"}],
+            [
+                {
+                    "loc": ["older_than"],
+                    "msg": "a positive whole number and a unit: 90s, 45m, 12h, 30d or 2w",
+                }
+            ],
         )
     return timedelta(**{units[unit]: int(value)})

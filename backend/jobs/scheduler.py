@@ -38,7 +38,9 @@ from backend.jobs.states import (
 from backend.queue import AttemptRef, Dispatch
 from backend.workflows import expressions
 
-ACTIVE_STEP = frozenset({StepStatus.PENDING, StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING})
+ACTIVE_STEP = frozenset(
+    {StepStatus.PENDING, StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING}
+)
 
 
 LOCK_JOB_SQL = """
@@ -118,7 +120,9 @@ def _resolve(job: dict[str, Any], sent: list[Pending], outbox: Outbox) -> None:
         outbox.add_event(moved.event)
 
 
-def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]) -> bool | str:
+def _condition_verdict(
+    conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]
+) -> bool | str:
     """True/False, or the error message when the condition cannot be evaluated."""
     if step["upstream_skipped"]:
         return False
@@ -140,24 +144,39 @@ def _condition_verdict(conn: psycopg.Connection[Any], job: dict[str, Any], step:
 
 
 def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
-    reason = "every dependency was skipped" if step["upstream_skipped"] else f"condition false: {step['condition']}"
+    reason = (
+        "every dependency was skipped"
+        if step["upstream_skipped"]
+        else f"condition false: {step['condition']}"
+    )
     return send_transition(
-        conn, Kind.STEP, step["id"], StepStatus.SKIPPED,
-        sets={"error_message": None}, raw_sets={"completed_at": "now()"},
+        conn,
+        Kind.STEP,
+        step["id"],
+        StepStatus.SKIPPED,
+        sets={"error_message": None},
+        raw_sets={"completed_at": "now()"},
         event_data={"step_name": step["name"], "reason": reason},
-    )  # fmt: skip
+    )
 
 
 def _fail_condition(
-    conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any], message: str, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    job: dict[str, Any],
+    step: dict[str, Any],
+    message: str,
+    outbox: Outbox,
 ) -> None:
     """A condition that breaks on the data fails its step without running it."""
     done = transition(
-        conn, Kind.STEP, step["id"], StepStatus.FAILED,
+        conn,
+        Kind.STEP,
+        step["id"],
+        StepStatus.FAILED,
         sets={"error_message": message, "error_type": "ConditionError"},
         raw_sets={"completed_at": "now()"},
         event_data={"step_name": step["name"], "error": message},
-    )  # fmt: skip
+    )
     outbox.add_event(done.event if done else None)
     fail_job(conn, job["id"], f"Step '{step['name']}' failed: {message}", outbox)
 
@@ -174,12 +193,16 @@ def new_attempt(
     attempt_id = uuid.uuid4()
     number = int(step["attempt_count"]) + 1
     moved = send_transition(
-        conn, Kind.STEP, step["id"], StepStatus.QUEUED,
+        conn,
+        Kind.STEP,
+        step["id"],
+        StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
-        sets={"attempt_count": number}, raw_sets={"next_attempt_at": "NULL"},
+        sets={"attempt_count": number},
+        raw_sets={"next_attempt_at": "NULL"},
         attempt_id=attempt_id,
         event_data={"step_name": step["name"], "attempt": number},
-    )  # fmt: skip
+    )
     conn.execute(
         """
         INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
@@ -188,7 +211,9 @@ def new_attempt(
         """,
         (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
     )
-    ref = AttemptRef(attempt_id, step["id"], job["id"], starts_job=job["status"] == JobStatus.PENDING)
+    ref = AttemptRef(
+        attempt_id, step["id"], job["id"], starts_job=job["status"] == JobStatus.PENDING
+    )
     outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
     return moved
 
@@ -217,7 +242,9 @@ def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox)
     _conclude(conn, job_id, stats, outbox)
 
 
-def _conclude(conn: psycopg.Connection[Any], job_id: uuid.UUID, stats: dict[str, Any] | None, outbox: Outbox) -> None:
+def _conclude(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, stats: dict[str, Any] | None, outbox: Outbox
+) -> None:
     assert stats is not None
     if stats["done"] < stats["total"]:
         return
@@ -225,11 +252,14 @@ def _conclude(conn: psycopg.Connection[Any], job_id: uuid.UUID, stats: dict[str,
         fail_job(conn, job_id, _first_error(conn, job_id), outbox)
         return
     finished = transition(
-        conn, Kind.JOB, job_id, JobStatus.COMPLETED,
+        conn,
+        Kind.JOB,
+        job_id,
+        JobStatus.COMPLETED,
         sets={"output_payload": Jsonb(_leaf_outputs(conn, job_id))},
         raw_sets={"completed_at": "now()", "current_step": "NULL"},
         event_data=_job_event_data(conn, job_id),
-    )  # fmt: skip
+    )
     if finished is not None:
         outbox.add_event(finished.event)
         snapshots.note_ended(conn, job_id, outbox.ended_jobs)
@@ -263,7 +293,9 @@ def _first_error(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> str:
     return f"Step '{row['name']}' failed: {row['error_message']}"
 
 
-def _job_event_data(conn: psycopg.Connection[Any], job_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
+def _job_event_data(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, **extra: Any
+) -> dict[str, Any]:
     row = conn.execute(
         "SELECT EXTRACT(EPOCH FROM now() - coalesce(started_at, created_at))::float AS d FROM jobs WHERE id = %s",
         (job_id,),
@@ -274,11 +306,14 @@ def _job_event_data(conn: psycopg.Connection[Any], job_id: uuid.UUID, **extra: A
 def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbox: Outbox) -> None:
     """Fail the job with its first error and cancel whatever has not finished."""
     failed = transition(
-        conn, Kind.JOB, job_id, JobStatus.FAILED,
+        conn,
+        Kind.JOB,
+        job_id,
+        JobStatus.FAILED,
         sets={"error_message": error},
         raw_sets={"completed_at": "now()", "current_step": "NULL"},
         event_data=_job_event_data(conn, job_id, error=error),
-    )  # fmt: skip
+    )
     if failed is None:
         return
     outbox.add_event(failed.event)
@@ -286,7 +321,9 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
     stop_steps(conn, job_id, outbox, reason="not run: the job failed")
 
 
-def stop_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox, reason: str) -> None:
+def stop_steps(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox, reason: str
+) -> None:
     """Cancel every unfinished step and its queued or running attempt. A worker still running
     one sees it at its next heartbeat and stops; its late writes are fenced out."""
     steps = conn.execute(
@@ -295,23 +332,31 @@ def stop_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox,
     ).fetchall()
     for step in steps:
         moved = transition(
-            conn, Kind.STEP, step["id"], StepStatus.CANCELLED,
-            sets={"error_message": reason}, raw_sets={"completed_at": "now()"},
+            conn,
+            Kind.STEP,
+            step["id"],
+            StepStatus.CANCELLED,
+            sets={"error_message": reason},
+            raw_sets={"completed_at": "now()"},
             event_data={"step_name": step["name"], "reason": reason},
-        )  # fmt: skip
+        )
         outbox.add_event(moved.event if moved else None)
     attempts = conn.execute(
-        "SELECT id FROM step_attempts WHERE job_id = %s AND status IN ('queued', 'running')", (job_id,)
+        "SELECT id FROM step_attempts WHERE job_id = %s AND status IN ('queued', 'running')",
+        (job_id,),
     ).fetchall()
     for attempt in attempts:
         transition(
-            conn, Kind.ATTEMPT, attempt["id"], AttemptStatus.CANCELLED,
+            conn,
+            Kind.ATTEMPT,
+            attempt["id"],
+            AttemptStatus.CANCELLED,
             sets={"error_message": reason, "error_type": "Cancelled"},
             raw_sets={
                 "finished_at": "now()",
                 "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)",
             },
-        )  # fmt: skip
+        )
 
 
 def job_is_active(status: str) -> bool:

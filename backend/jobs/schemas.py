@@ -14,9 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from backend.jobs.states import JobStatus
 
 IDEMPOTENCY_KEY = Field(
-    default=None, min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+    default=None,
+    min_length=1,
+    max_length=255,
+    pattern=r"^[\x21-\x7e]+$",
     description="Replays with the same key and payload answer 200 with the same job; another payload 409.",
-)  # fmt: skip
+)
 
 
 class Request(BaseModel):
@@ -27,8 +30,12 @@ class CreateJobRequest(Request):
     workflow_id: str | None = Field(
         default=None, min_length=1, max_length=100, description="Workflow id (or name)."
     )
-    workflow: str | None = Field(default=None, min_length=1, max_length=100, description="Workflow name (seed 000).")
-    input_payload: dict[str, Any] | None = Field(default=None, description="Validated against the input schema.")
+    workflow: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Workflow name (seed 000)."
+    )
+    input_payload: dict[str, Any] | None = Field(
+        default=None, description="Validated against the input schema."
+    )
     idempotency_key: str | None = IDEMPOTENCY_KEY
     force: bool = Field(
         default=False,
@@ -106,7 +113,9 @@ class Job(JobListItem):
 
     input_payload: dict[str, Any]
     output_payload: dict[str, Any] | None
-    state_before: Any = Field(description="Seed 004: snapshot before the run, when the workflow has one.")
+    state_before: Any = Field(
+        description="Seed 004: snapshot before the run, when the workflow has one."
+    )
     state_after: Any = Field(description="Seed 004: snapshot after the run.")
     delta: Any = Field(description="Seed 004: state_after minus state_before, key by key.")
 
@@ -114,10 +123,14 @@ class Job(JobListItem):
 class JobList(BaseModel):
     items: list[JobListItem]
     total: int
-    total_exact: bool = Field(description="False when `total` stopped counting at 10,000 (date filters, job id prefixes).")
+    total_exact: bool = Field(
+        description="False when `total` stopped counting at 10,000 (date filters, job id prefixes)."
+    )
     skip: int
     limit: int
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page (keyset paging).")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page (keyset paging)."
+    )
 
 
 class JobCounts(BaseModel):

@@ -43,7 +43,9 @@ class Created:
 
 
 def payload_hash(workflow_id: uuid.UUID, payload: Any) -> str:
-    text = json.dumps({"workflow": str(workflow_id), "input": payload}, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        {"workflow": str(workflow_id), "input": payload}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -62,12 +64,18 @@ def create_job(
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
     its steps, and queue the steps that can start."""
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
-    version = workflows.version_by_id(conn, version_id) if version_id else workflows.latest_version(conn, workflow)
+    version = (
+        workflows.version_by_id(conn, version_id)
+        if version_id
+        else workflows.latest_version(conn, workflow)
+    )
     schema = version["input_schema"]
     payload = {} if input_payload is None else input_payload
     problems = validate_input(schema, payload)
     if problems:
-        raise InvalidInput(f"input_payload does not match the input schema of {workflow['name']}", problems)
+        raise InvalidInput(
+            f"input_payload does not match the input schema of {workflow['name']}", problems
+        )
     payload = apply_defaults(schema, payload)
     digest = payload_hash(workflow["id"], payload)
     if idempotency_key is not None:
@@ -82,13 +90,17 @@ def create_job(
     definition = WorkflowDefinition.model_validate(version["definition"])
     _apply_policy(conn, workflow, definition, force, outbox)
     number = _next_execution_number(conn, workflow["id"])
-    job_id = _insert_job(conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of)
+    job_id = _insert_job(
+        conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of
+    )
     if job_id is None:  # a concurrent request with the same key won the insert
         existing = _by_idempotency_key(conn, workspace_id, idempotency_key or "", digest)
         assert existing is not None
         return Created(existing, replayed=True)
     _insert_steps(conn, job_id, workspace_id, definition)
-    outbox.add_event(record_event(conn, job_id, "workflow_created", data={"execution_number": number}))
+    outbox.add_event(
+        record_event(conn, job_id, "workflow_created", data={"execution_number": number})
+    )
     job = scheduler.lock_job(conn, job_id)
     assert job is not None
     scheduler.advance(conn, job, outbox)
@@ -127,7 +139,11 @@ def _next_execution_number(conn: psycopg.Connection[Any], workflow_id: uuid.UUID
 
 
 def _apply_policy(
-    conn: psycopg.Connection[Any], workflow: dict[str, Any], definition: WorkflowDefinition, force: bool, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    workflow: dict[str, Any],
+    definition: WorkflowDefinition,
+    force: bool,
+    outbox: Outbox,
 ) -> None:
     policy = definition.concurrency
     if policy.max_concurrent_jobs is not None:
@@ -140,7 +156,13 @@ def _apply_policy(
                     {"active_job_ids": [str(j) for j in active]},
                 )
             for job_id in active:
-                cancel_job(conn, workflow["workspace_id"], job_id, outbox, reason="replaced by a forced start")
+                cancel_job(
+                    conn,
+                    workflow["workspace_id"],
+                    job_id,
+                    outbox,
+                    reason="replaced by a forced start",
+                )
     if policy.min_seconds_between_starts is not None and not force:
         wait = conn.execute(
             """
@@ -186,24 +208,45 @@ def _insert_job(
         RETURNING id
         """,
         (
-            uuid.uuid4(), workspace_id, workflow["id"], version["id"], number, Jsonb(payload), key,
-            digest, len(version["definition"]["steps"]), rerun_of,
+            uuid.uuid4(),
+            workspace_id,
+            workflow["id"],
+            version["id"],
+            number,
+            Jsonb(payload),
+            key,
+            digest,
+            len(version["definition"]["steps"]),
+            rerun_of,
         ),
-    ).fetchone()  # fmt: skip
+    ).fetchone()
     return None if row is None else row["id"]
 
 
 def _insert_steps(
-    conn: psycopg.Connection[Any], job_id: uuid.UUID, workspace_id: uuid.UUID, definition: WorkflowDefinition
+    conn: psycopg.Connection[Any],
+    job_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    definition: WorkflowDefinition,
 ) -> None:
     rows = [
         (
-            uuid.uuid4(), job_id, workspace_id, s.key, index, s.title, s.action, Jsonb(s.params),
-            Jsonb(s.depends_on), s.condition, Jsonb(s.retry.model_dump()), s.timeout_seconds,
+            uuid.uuid4(),
+            job_id,
+            workspace_id,
+            s.key,
+            index,
+            s.title,
+            s.action,
+            Jsonb(s.params),
+            Jsonb(s.depends_on),
+            s.condition,
+            Jsonb(s.retry.model_dump()),
+            s.timeout_seconds,
             s.retry.max_attempts,
         )
         for index, s in enumerate(definition.order(), start=1)
-    ]  # fmt: skip
+    ]
     with conn.cursor() as cur:
         cur.executemany(
             """
@@ -221,46 +264,72 @@ def get_job_row(
 ) -> dict[str, Any]:
     """The workspace's job (NotFound for another workspace's); `lock` takes its row lock."""
     query = "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s"
-    row = conn.execute(query + (" FOR NO KEY UPDATE" if lock else ""), (job_id, workspace_id)).fetchone()
+    row = conn.execute(
+        query + (" FOR NO KEY UPDATE" if lock else ""), (job_id, workspace_id)
+    ).fetchone()
     if row is None:
         raise NotFound(f"job {job_id} not found")
     return row
 
 
-def _locked_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+def _locked_job(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> dict[str, Any]:
     return get_job_row(conn, workspace_id, job_id, lock=True)
 
 
 def cancel_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox, reason: str = "cancelled"
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    outbox: Outbox,
+    reason: str = "cancelled",
 ) -> str:
     """Cancel a pending or running job; returns the status it had."""
     job = _locked_job(conn, workspace_id, job_id)
     moved = transition(
-        conn, Kind.JOB, job_id, JobStatus.CANCELLED,
+        conn,
+        Kind.JOB,
+        job_id,
+        JobStatus.CANCELLED,
         sets={"error_message": f"Cancelled: {reason}" if reason != "cancelled" else "Cancelled"},
         raw_sets={"completed_at": "now()", "current_step": "NULL"},
         event_data={"reason": reason},
-    )  # fmt: skip
+    )
     if moved is None:
-        raise InvalidTransition(f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled")
+        raise InvalidTransition(
+            f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled"
+        )
     outbox.add_event(moved.event)
     snapshots.note_ended(conn, job_id, outbox.ended_jobs)
-    scheduler.stop_steps(conn, job_id, outbox, reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled")
+    scheduler.stop_steps(
+        conn,
+        job_id,
+        outbox,
+        reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled",
+    )
     scheduler.settle_job(conn, job_id, outbox)
     return str(job["status"])
 
 
-def resume_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox) -> str:
+def resume_job(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
+) -> str:
     """Run a failed or cancelled job again from where it stopped: completed and skipped steps
     keep their output and attempts; failed, timed out, cancelled and never-run steps run."""
     job = _locked_job(conn, workspace_id, job_id)
     moved = transition(
-        conn, Kind.JOB, job_id, JobStatus.PENDING, allowed_from=JOB_RESUMABLE,
+        conn,
+        Kind.JOB,
+        job_id,
+        JobStatus.PENDING,
+        allowed_from=JOB_RESUMABLE,
         raw_sets={"completed_at": "NULL", "error_message": "NULL"},
-    )  # fmt: skip
+    )
     if moved is None:
-        raise InvalidTransition(f"job {job_id} is {job['status']}: only failed or cancelled jobs can be resumed")
+        raise InvalidTransition(
+            f"job {job_id} is {job['status']}: only failed or cancelled jobs can be resumed"
+        )
     outbox.add_event(moved.event)
     steps = conn.execute(
         "SELECT id, name, retry, attempt_count FROM job_steps WHERE job_id = %s AND status = ANY(%s)",
@@ -268,12 +337,21 @@ def resume_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
     ).fetchall()
     for step in steps:
         reset = transition(
-            conn, Kind.STEP, step["id"], StepStatus.PENDING, allowed_from=STEP_RESUMABLE,
+            conn,
+            Kind.STEP,
+            step["id"],
+            StepStatus.PENDING,
+            allowed_from=STEP_RESUMABLE,
             sets={"max_attempts": int(step["attempt_count"]) + int(step["retry"]["max_attempts"])},
-            raw_sets={"error_message": "NULL", "error_type": "NULL", "completed_at": "NULL",
-                      "next_attempt_at": "NULL", "progress": "0"},
+            raw_sets={
+                "error_message": "NULL",
+                "error_type": "NULL",
+                "completed_at": "NULL",
+                "next_attempt_at": "NULL",
+                "progress": "0",
+            },
             event_data={"step_name": step["name"]},
-        )  # fmt: skip
+        )
         outbox.add_event(reset.event if reset else None)
     locked = scheduler.lock_job(conn, job_id)
     assert locked is not None
@@ -281,13 +359,20 @@ def resume_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
     return str(job["status"])
 
 
-def rerun_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox) -> Created:
+def rerun_job(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
+) -> Created:
     """A new job with the same input and workflow version, linked to the original."""
     job = get_job_row(conn, workspace_id, job_id)
     return create_job(
-        conn, workspace_id, job["workflow_id"], job["input_payload"], outbox,
-        version_id=job["workflow_version_id"], rerun_of=job_id,
-    )  # fmt: skip
+        conn,
+        workspace_id,
+        job["workflow_id"],
+        job["input_payload"],
+        outbox,
+        version_id=job["workflow_version_id"],
+        rerun_of=job_id,
+    )
 
 
 def delete_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:

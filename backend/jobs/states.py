@@ -193,7 +193,11 @@ class TransitionOptions(TypedDict, total=False):
 
 
 def transition(
-    conn: psycopg.Connection[Any], kind: Kind, row_id: uuid.UUID, to: str, **options: Unpack[TransitionOptions]
+    conn: psycopg.Connection[Any],
+    kind: Kind,
+    row_id: uuid.UUID,
+    to: str,
+    **options: Unpack[TransitionOptions],
 ) -> Transitioned | None:
     """Move one row to `to` if its status is in `allowed_from` (default: every status `ALLOWED`
     permits) and, when `fence` is given, if it still holds that lease token.
@@ -227,7 +231,10 @@ def send_transition(
         raise ValueError(f"no transition to {kind} {to!r} from {sorted(allowed_from or [])}")
     values = sets or {}
     event_type = EVENT_TYPES[kind].get(to)
-    params: dict[str, Any] = {"id": row_id, **{f"s_{column}": value for column, value in values.items()}}
+    params: dict[str, Any] = {
+        "id": row_id,
+        **{f"s_{column}": value for column, value in values.items()},
+    }
     if fence is not None:
         params["fence"] = fence
     if event_type is not None:

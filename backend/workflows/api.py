@@ -34,7 +34,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The token's role is too low"},
     404: {"description": "No such workflow in this workspace"},
 }
-WorkflowRef = Annotated[str, Path(min_length=1, max_length=100, description="The workflow's id or name")]
+WorkflowRef = Annotated[
+    str, Path(min_length=1, max_length=100, description="The workflow's id or name")
+]
 
 _modules_loaded = False
 _modules_lock = threading.Lock()
@@ -50,7 +52,9 @@ def _actions_known() -> bool:
                 load_step_modules(get_settings().step_modules)
                 _modules_loaded = True
             except Exception as exc:  # an import error of user code must not break the API
-                log.warning("step modules could not be imported; action names are not checked: %s", exc)
+                log.warning(
+                    "step modules could not be imported; action names are not checked: %s", exc
+                )
                 return False
     return True
 
@@ -58,7 +62,9 @@ def _actions_known() -> bool:
 @router.get("", response_model=WorkflowList, responses=ERRORS)
 def list_workflows(
     principal: Viewer,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Part of the name")
+    ] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -73,21 +79,34 @@ def list_workflows(
     response_model=RegisteredWorkflow,
     responses={
         **ERRORS,
-        200: {"model": RegisteredWorkflow, "description": "The same definition was already the latest version"},
+        200: {
+            "model": RegisteredWorkflow,
+            "description": "The same definition was already the latest version",
+        },
         422: {"description": "Every problem of the definition, each with its path"},
     },
 )
-def register(definition: WorkflowDefinition, response: Response, principal: Admin) -> dict[str, Any]:
+def register(
+    definition: WorkflowDefinition, response: Response, principal: Admin
+) -> dict[str, Any]:
     """Register a definition: a new workflow, or a new version when the definition changed."""
     check_actions = _actions_known()
     with transaction() as conn:
-        done = register_workflow(conn, principal.workspace_id, definition.model_dump(mode="json"), check_actions)
+        done = register_workflow(
+            conn, principal.workspace_id, definition.model_dump(mode="json"), check_actions
+        )
         detail = queries.get_workflow(conn, principal.workspace_id, str(done.workflow_id))
         if done.created:
             record_audit(
-                conn, principal, "workflow.register", "workflow", done.workflow_id, None, None,
+                conn,
+                principal,
+                "workflow.register",
+                "workflow",
+                done.workflow_id,
+                None,
+                None,
                 {"name": definition.name, "version": done.version},
-            )  # fmt: skip
+            )
     if not done.created:
         response.status_code = http.HTTP_200_OK
     return {**detail, "created": done.created}
@@ -97,7 +116,9 @@ def register(definition: WorkflowDefinition, response: Response, principal: Admi
 def get_workflow(
     workflow_id: WorkflowRef,
     principal: Viewer,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000, description="Default: the latest")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="Default: the latest")
+    ] = None,
 ) -> dict[str, Any]:
     with transaction() as conn:
         return queries.get_workflow(conn, principal.workspace_id, workflow_id, version)
@@ -107,7 +128,9 @@ def get_workflow(
 def workflow_metrics(
     workflow_id: WorkflowRef,
     principal: Viewer,
-    window: Annotated[int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")] = 1000,
+    window: Annotated[
+        int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")
+    ] = 1000,
 ) -> dict[str, Any]:
     """Seed 002's WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
     with transaction() as conn:

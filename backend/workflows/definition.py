@@ -143,7 +143,9 @@ def check_definition(definition: WorkflowDefinition, actions: set[str] | None) -
             if dep not in keys:
                 problems.append({"loc": [*at, "depends_on", j], "msg": f"unknown step {dep!r}"})
             elif dep == s.key:
-                problems.append({"loc": [*at, "depends_on", j], "msg": "a step cannot depend on itself"})
+                problems.append(
+                    {"loc": [*at, "depends_on", j], "msg": "a step cannot depend on itself"}
+                )
     problems += _cycles(definition)
     problems += _conditions(definition)
     problems += _input_schema(definition.input_schema)
@@ -163,7 +165,12 @@ def _cycles(definition: WorkflowDefinition) -> list[Problem]:
             if state.get(dep) == 1:
                 cycle = [*path[path.index(dep) :], dep] if dep in path else [key, dep]
                 index = next(i for i, s in enumerate(definition.steps) if s.key == key)
-                found.append({"loc": ["steps", index, "depends_on"], "msg": "dependency cycle: " + " -> ".join(cycle)})
+                found.append(
+                    {
+                        "loc": ["steps", index, "depends_on"],
+                        "msg": "dependency cycle: " + " -> ".join(cycle),
+                    }
+                )
             elif state.get(dep) is None:
                 visit(dep, [*path, dep])
         state[key] = 2
@@ -187,7 +194,12 @@ def _conditions(definition: WorkflowDefinition) -> list[Problem]:
             continue
         upstream = ancestors(definition, s.key)
         for key in sorted(expressions.referenced_steps(tree) - upstream):
-            problems.append({"loc": loc, "msg": f"condition reads steps.{key}, which is not upstream of {s.key!r}"})
+            problems.append(
+                {
+                    "loc": loc,
+                    "msg": f"condition reads steps.{key}, which is not upstream of {s.key!r}",
+                }
+            )
     return problems
 
 

@@ -77,10 +77,27 @@ def parse(source: str) -> ast.Expression:
 
 def _check_node(node: ast.AST) -> None:
     allowed = (
-        ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
-        ast.Compare, ast.BinOp, ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Subscript,
-        ast.List, ast.Tuple, ast.Call, *_COMPARE, *_BINARY,
-    )  # fmt: skip
+        ast.Expression,
+        ast.BoolOp,
+        ast.And,
+        ast.Or,
+        ast.UnaryOp,
+        ast.Not,
+        ast.USub,
+        ast.UAdd,
+        ast.Compare,
+        ast.BinOp,
+        ast.Constant,
+        ast.Name,
+        ast.Load,
+        ast.Attribute,
+        ast.Subscript,
+        ast.List,
+        ast.Tuple,
+        ast.Call,
+        *_COMPARE,
+        *_BINARY,
+    )
     if not isinstance(node, allowed):
         raise ExpressionError(f"{type(node).__name__} is not allowed in a condition")
     if isinstance(node, ast.Name) and node.id not in (*NAMES, *FUNCTIONS, *_CONSTANTS):
@@ -146,7 +163,11 @@ def _eval(node: ast.AST, names: dict[str, Any]) -> Any:
             return any(_eval(v, names) for v in values)
         case ast.UnaryOp(op=op, operand=operand):
             value = _eval(operand, names)
-            return not value if isinstance(op, ast.Not) else (-value if isinstance(op, ast.USub) else +value)
+            return (
+                not value
+                if isinstance(op, ast.Not)
+                else (-value if isinstance(op, ast.USub) else +value)
+            )
         case ast.BinOp(left=left, op=op, right=right):
             return _BINARY[type(op)](_eval(left, names), _eval(right, names))
         case ast.Compare(left=left, ops=ops, comparators=comparators):
@@ -156,7 +177,9 @@ def _eval(node: ast.AST, names: dict[str, Any]) -> Any:
     raise EvaluationError(f"cannot evaluate {type(node).__name__}")
 
 
-def _compare(left: Any, ops: list[ast.cmpop], comparators: list[ast.expr], names: dict[str, Any]) -> bool:
+def _compare(
+    left: Any, ops: list[ast.cmpop], comparators: list[ast.expr], names: dict[str, Any]
+) -> bool:
     for op, right_node in zip(ops, comparators, strict=True):
         right = _eval(right_node, names)
         if not _COMPARE[type(op)](left, right):

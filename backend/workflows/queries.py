@@ -23,7 +23,11 @@ _LATEST = "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.la
 def list_workflows(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, q: str | None, skip: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    pattern = None if q is None else "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = (
+        None
+        if q is None
+        else "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    )
     params = {"ws": workspace_id, "p": pattern, "skip": skip, "limit": limit}
     where = "w.workspace_id = %(ws)s AND (%(p)s::text IS NULL OR w.name ILIKE %(p)s)"
     rows = conn.execute(
@@ -56,7 +60,10 @@ def get_workflow(
         (version or workflow["latest_version"], workflow["id"]),
     ).fetchone()
     if row is None:
-        raise NotFound(f"workflow {workflow['name']} has no version {version}", {"latest_version": workflow["latest_version"]})
+        raise NotFound(
+            f"workflow {workflow['name']} has no version {version}",
+            {"latest_version": workflow["latest_version"]},
+        )
     row["versions"] = conn.execute(
         "SELECT id, version, definition_hash, created_at FROM workflow_versions WHERE workflow_id = %s ORDER BY version",
         (workflow["id"],),
@@ -64,7 +71,9 @@ def get_workflow(
     return _counted(row)
 
 
-def metrics(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, window: int) -> dict[str, Any]:
+def metrics(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, window: int
+) -> dict[str, Any]:
     """Exact counts from the counters; durations and costs over the newest `window` executions."""
     workflow = find_workflow(conn, workspace_id, ref)
     counts = count_by_status(conn, workspace_id, workflow["id"])
@@ -85,14 +94,23 @@ def metrics(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, wi
     assert stats is not None
     ok, failed = counts["completed"], counts["failed"]
     return {
-        "total_duration_seconds": stats["total"], "success_rate": 100.0 * ok / (ok + failed) if ok + failed else 0.0,
-        "total_executions": sum(counts.values()), "successful_executions": ok, "failed_executions": failed,
-        "cancelled_executions": counts["cancelled"], "active_executions": counts["pending"] + counts["running"],
-        "average_duration_seconds": stats["avg"], "min_duration_seconds": stats["min"],
-        "max_duration_seconds": stats["max"], "p50_duration_seconds": stats["p50"],
-        "p95_duration_seconds": stats["p95"], "total_cost_usd": stats["cost"], "average_cost_usd": stats["avg_cost"],
-        "window": window, "sampled_executions": stats["n"],
-    }  # fmt: skip
+        "total_duration_seconds": stats["total"],
+        "success_rate": 100.0 * ok / (ok + failed) if ok + failed else 0.0,
+        "total_executions": sum(counts.values()),
+        "successful_executions": ok,
+        "failed_executions": failed,
+        "cancelled_executions": counts["cancelled"],
+        "active_executions": counts["pending"] + counts["running"],
+        "average_duration_seconds": stats["avg"],
+        "min_duration_seconds": stats["min"],
+        "max_duration_seconds": stats["max"],
+        "p50_duration_seconds": stats["p50"],
+        "p95_duration_seconds": stats["p95"],
+        "total_cost_usd": stats["cost"],
+        "average_cost_usd": stats["avg_cost"],
+        "window": window,
+        "sampled_executions": stats["n"],
+    }
 
 
 _TIMED_OUT = "EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.status = 'timed_out')"
@@ -103,7 +121,12 @@ _STATUS_WHERE = {
 
 
 def executions(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, status: str | None, skip: int, limit: int
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    ref: str,
+    status: str | None,
+    skip: int,
+    limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """Seed 002's execution list: newest first; a job that failed on a step timeout is `timeout`."""
     workflow = find_workflow(conn, workspace_id, ref)
@@ -129,7 +152,9 @@ def executions(
         params,
     ).fetchall()
     if status in _STATUS_WHERE:
-        total_row = conn.execute(f"SELECT count(*) AS n FROM jobs j WHERE {where}", params).fetchone()
+        total_row = conn.execute(
+            f"SELECT count(*) AS n FROM jobs j WHERE {where}", params
+        ).fetchone()
         total = int(total_row["n"]) if total_row else 0
     else:
         counts = count_by_status(conn, workspace_id, workflow["id"])

@@ -48,7 +48,9 @@ class WorkflowDetail(WorkflowSummary):
 
 
 class RegisteredWorkflow(WorkflowDetail):
-    created: bool = Field(description="False when the same definition was already the latest version.")
+    created: bool = Field(
+        description="False when the same definition was already the latest version."
+    )
 
 
 class WorkflowMetricsSummary(BaseModel):

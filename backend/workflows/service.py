@@ -23,7 +23,10 @@ class Registered:
 
 
 def register_workflow(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, document: Any, check_actions: bool = True
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    document: Any,
+    check_actions: bool = True,
 ) -> Registered:
     """Store a definition as a new workflow, or as its next version when it changed.
     Registering the same definition twice creates nothing (seeding is idempotent)."""
@@ -47,7 +50,10 @@ def register_workflow(
 
 
 def _add_version(
-    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, version: int, definition: WorkflowDefinition
+    conn: psycopg.Connection[Any],
+    workflow_id: uuid.UUID,
+    version: int,
+    definition: WorkflowDefinition,
 ) -> Registered:
     version_id = uuid.uuid4()
     conn.execute(
@@ -73,7 +79,9 @@ def _add_version(
     return Registered(workflow_id, version_id, version, created=True)
 
 
-def _version_row(conn: psycopg.Connection[Any], workflow_id: uuid.UUID, version: int) -> dict[str, Any] | None:
+def _version_row(
+    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, version: int
+) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT * FROM workflow_versions WHERE workflow_id = %s AND version = %s",
         (workflow_id, version),
@@ -87,21 +95,29 @@ def find_workflow(
     workflow_id = _as_uuid(ref)
     if workflow_id is not None:
         row = conn.execute(
-            "SELECT * FROM workflows WHERE id = %s AND workspace_id = %s", (workflow_id, workspace_id)
+            "SELECT * FROM workflows WHERE id = %s AND workspace_id = %s",
+            (workflow_id, workspace_id),
         ).fetchone()
     else:
         row = conn.execute(
-            "SELECT * FROM workflows WHERE name = %s AND workspace_id = %s", (str(ref), workspace_id)
+            "SELECT * FROM workflows WHERE name = %s AND workspace_id = %s",
+            (str(ref), workspace_id),
         ).fetchone()
     if row is None:
-        raise NotFound(f"workflow {ref!s} not found", {"suggestions": _close_names(conn, workspace_id, str(ref))})
+        raise NotFound(
+            f"workflow {ref!s} not found",
+            {"suggestions": _close_names(conn, workspace_id, str(ref))},
+        )
     return row
 
 
 def _close_names(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str) -> list[str]:
     import difflib
 
-    names = [r["name"] for r in conn.execute("SELECT name FROM workflows WHERE workspace_id = %s", (workspace_id,))]
+    names = [
+        r["name"]
+        for r in conn.execute("SELECT name FROM workflows WHERE workspace_id = %s", (workspace_id,))
+    ]
     return difflib.get_close_matches(name, names, n=3, cutoff=0.5)
 
 

@@ -12,14 +12,22 @@ from cli import output
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
 
 ACTION_HINTS = {
-    "cancel": {"invalid_transition": "it has already ended; `jobmonitor rerun {id}` starts it again"},
-    "resume": {"invalid_transition": "only failed or cancelled jobs resume; `jobmonitor rerun {id}` starts a new job"},
-    "rerun": {"invalid_transition": "cancel it first (`jobmonitor cancel {id}`), or wait for it to end",
-              "rate_limited": "the workflow limits how often it starts; wait and retry"},
-}  # fmt: skip
+    "cancel": {
+        "invalid_transition": "it has already ended; `jobmonitor rerun {id}` starts it again"
+    },
+    "resume": {
+        "invalid_transition": "only failed or cancelled jobs resume; `jobmonitor rerun {id}` starts a new job"
+    },
+    "rerun": {
+        "invalid_transition": "cancel it first (`jobmonitor cancel {id}`), or wait for it to end",
+        "rate_limited": "the workflow limits how often it starts; wait and retry",
+    },
+}
 
 
-def _act(action: str, job: str, url: str | None, token: str | None, as_json: bool) -> dict[str, Any]:
+def _act(
+    action: str, job: str, url: str | None, token: str | None, as_json: bool
+) -> dict[str, Any]:
     ident = job_id(job)
     api = client(url, token)
     with api, output.api_errors({k: v.format(id=ident) for k, v in ACTION_HINTS[action].items()}):
@@ -28,11 +36,24 @@ def _act(action: str, job: str, url: str | None, token: str | None, as_json: boo
     if as_json:
         output.print_json(after)
     elif action == "rerun":
-        output.err.print(Text.assemble(f"rerun: job {ident} (", output.status_text(before), f") -> new job {after['id']} (",
-                                       output.status_text(after["status"]), ")"))  # fmt: skip
+        output.err.print(
+            Text.assemble(
+                f"rerun: job {ident} (",
+                output.status_text(before),
+                f") -> new job {after['id']} (",
+                output.status_text(after["status"]),
+                ")",
+            )
+        )
     else:
-        output.err.print(Text.assemble(f"{action}: job {ident} ", output.status_text(before), " -> ",
-                                       output.status_text(after["status"])))  # fmt: skip
+        output.err.print(
+            Text.assemble(
+                f"{action}: job {ident} ",
+                output.status_text(before),
+                " -> ",
+                output.status_text(after["status"]),
+            )
+        )
     return after
 
 

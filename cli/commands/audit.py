@@ -37,16 +37,28 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        output.fail(f"invalid --since {text!r}", "give an age like 90m, 24h, 7d, 2w, or a date/time like 2026-01-31T08:00")
+        output.fail(
+            f"invalid --since {text!r}",
+            "give an age like 90m, 24h, 7d, 2w, or a date/time like 2026-01-31T08:00",
+        )
     return moment if moment.tzinfo else moment.astimezone()
 
 
 def audit(
-    since: Annotated[str | None, typer.Option(help="Only entries newer than this: 24h, 7d, or 2026-01-31T08:00.")] = None,
-    action: Annotated[str | None, typer.Option(help="Only this action, e.g. job.cancel, token.create, jobs.prune.")] = None,
-    target: Annotated[str | None, typer.Option(help="Only entries about this object id (a job, token, workflow).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only entries newer than this: 24h, 7d, or 2026-01-31T08:00.")
+    ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(help="Only this action, e.g. job.cancel, token.create, jobs.prune."),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Only entries about this object id (a job, token, workflow).")
+    ] = None,
     actor: Annotated[str | None, typer.Option(help="Only this actor, as listed.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many entries, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="At most this many entries, newest first.")
+    ] = 50,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -64,12 +76,22 @@ def audit(
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("time", "actor", "action", "target", "status", "data"):
-        table.add_column(name, no_wrap=name in ("time", "action", "status"), overflow="fold", min_width=20 if name == "data" else None)
+        table.add_column(
+            name,
+            no_wrap=name in ("time", "action", "status"),
+            overflow="fold",
+            min_width=20 if name == "data" else None,
+        )
     for e in items:
         change = _change(e.get("status_before"), e.get("status_after"))
-        table.add_row(output.when(e["created_at"]), e["actor"], e["action"],
-                      f"{e['target_type']} {e.get('target_id') or ''}".strip(), change,
-                      output.compact(e.get("data") or "", 80))  # fmt: skip
+        table.add_row(
+            output.when(e["created_at"]),
+            e["actor"],
+            e["action"],
+            f"{e['target_type']} {e.get('target_id') or ''}".strip(),
+            change,
+            output.compact(e.get("data") or "", 80),
+        )
     output.out.print(table)
 
 
@@ -77,11 +99,18 @@ def _change(before: str | None, after: str | None) -> Text:
     if not before and not after:
         return Text("")
     parts = [output.status_text(before), Text(" -> ")] if before else [Text("-> ")]
-    return Text.assemble(*parts, output.status_text(after) if after else Text("(deleted)", style="dim"))
+    return Text.assemble(
+        *parts, output.status_text(after) if after else Text("(deleted)", style="dim")
+    )
 
 
 def _read(
-    api: Client, action: str | None, target: str | None, actor: str | None, limit: int, cutoff: datetime | None
+    api: Client,
+    action: str | None,
+    target: str | None,
+    actor: str | None,
+    limit: int,
+    cutoff: datetime | None,
 ) -> list[dict[str, Any]]:
     """Pages newest first until `limit` entries or one older than `cutoff`."""
     items: list[dict[str, Any]] = []

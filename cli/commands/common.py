@@ -12,14 +12,32 @@ from cli.client import Client, connect
 
 Url = Annotated[
     str | None,
-    typer.Option("--url", envvar="JOBMONITOR_URL", show_envvar=True, help="The server, e.g. http://127.0.0.1:3000 (default: the login profile's)."),
+    typer.Option(
+        "--url",
+        envvar="JOBMONITOR_URL",
+        show_envvar=True,
+        help="The server, e.g. http://127.0.0.1:3000 (default: the login profile's).",
+    ),
 ]
 Token = Annotated[
     str | None,
-    typer.Option("--token", envvar="JOBMONITOR_TOKEN", show_envvar=True, show_default=False, help="API token (default: the login profile's)."),
+    typer.Option(
+        "--token",
+        envvar="JOBMONITOR_TOKEN",
+        show_envvar=True,
+        show_default=False,
+        help="API token (default: the login profile's).",
+    ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON (the API's shapes) instead of tables.")]
-JobId = Annotated[str, typer.Argument(help="The job's id (a UUID, as `jobmonitor jobs` prints it).", show_default=False)]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print JSON (the API's shapes) instead of tables.")
+]
+JobId = Annotated[
+    str,
+    typer.Argument(
+        help="The job's id (a UUID, as `jobmonitor jobs` prints it).", show_default=False
+    ),
+]
 
 
 def client(url: str | None, token: str | None) -> Client:
@@ -33,4 +51,7 @@ def job_id(value: str) -> str:
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
-        output.fail(f"not a job id: {value!r}", "a job id is a UUID like 3f2c9a1e-...; list them with `jobmonitor jobs`")
+        output.fail(
+            f"not a job id: {value!r}",
+            "a job id is a UUID like 3f2c9a1e-...; list them with `jobmonitor jobs`",
+        )

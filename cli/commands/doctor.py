@@ -34,7 +34,11 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     else:
         output.out.print(_table(report["checks"]))
         failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
-        output.err.print(Text(f"failed: {', '.join(failed)}", style="red") if failed else Text("all checks passed", style="green"))
+        output.err.print(
+            Text(f"failed: {', '.join(failed)}", style="red")
+            if failed
+            else Text("all checks passed", style="green")
+        )
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
 
 
@@ -47,12 +51,27 @@ def _report(api: Client) -> dict[str, Any]:
         raise
     except Unavailable as exc:
         ready = api.readiness()
-        checks = [{"name": "api", "verdict": "ok", "detail": f"answers at {api.base_url}", "data": {}}]
+        checks = [
+            {"name": "api", "verdict": "ok", "detail": f"answers at {api.base_url}", "data": {}}
+        ]
         for name, check in (ready.get("checks") or {}).items():
             ok = bool(check.get("ok"))
-            checks.append({"name": name, "verdict": "ok" if ok else "fail",
-                           "detail": "answers" if ok else str(check.get("error") or "unreachable"), "data": {}})  # fmt: skip
-        checks.append({"name": "other checks", "verdict": "fail", "detail": f"not run: {exc.message}", "data": {}})
+            checks.append(
+                {
+                    "name": name,
+                    "verdict": "ok" if ok else "fail",
+                    "detail": "answers" if ok else str(check.get("error") or "unreachable"),
+                    "data": {},
+                }
+            )
+        checks.append(
+            {
+                "name": "other checks",
+                "verdict": "fail",
+                "detail": f"not run: {exc.message}",
+                "data": {},
+            }
+        )
         return {"verdict": "fail", "ok": False, "checks": checks}
 
 
@@ -70,11 +89,17 @@ def _table(checks: list[dict[str, Any]]) -> Table:
 def _data_lines(name: str, data: dict[str, Any]) -> list[str]:
     """The figures behind a verdict, one short line each."""
     if name == "workers":
-        return [f"  {w['name']} ({w.get('state')}) queues: {', '.join(w.get('queues') or [])}; "
-                f"heartbeat {output.clock(w.get('last_heartbeat')).strip() or '-'}" for w in data.get("workers", [])]  # fmt: skip
+        return [
+            f"  {w['name']} ({w.get('state')}) queues: {', '.join(w.get('queues') or [])}; "
+            f"heartbeat {output.clock(w.get('last_heartbeat')).strip() or '-'}"
+            for w in data.get("workers", [])
+        ]
     if name == "stuck attempts":
-        return [f"  job {a['job_id']} step {a['step_key']} on {a.get('worker_name') or '?'}, "
-                f"lease expired {output.duration(a.get('expired_for'))} ago" for a in data.get("attempts", [])]  # fmt: skip
+        return [
+            f"  job {a['job_id']} step {a['step_key']} on {a.get('worker_name') or '?'}, "
+            f"lease expired {output.duration(a.get('expired_for'))} ago"
+            for a in data.get("attempts", [])
+        ]
     if name == "pending jobs":
         return [f"  {wf}: {n}" for wf, n in (data.get("by_workflow") or {}).items()]
     if name.startswith("failures"):

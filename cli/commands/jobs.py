@@ -44,9 +44,16 @@ JOBS_EPILOG = """Examples:
 
 
 def jobs(
-    status: Annotated[list[JobStatus] | None, typer.Option("--status", "-s", help="Only these statuses; repeat it.")] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", help="Only this workflow's jobs (name or id).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many jobs, newest first.")] = 20,
+    status: Annotated[
+        list[JobStatus] | None,
+        typer.Option("--status", "-s", help="Only these statuses; repeat it."),
+    ] = None,
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", help="Only this workflow's jobs (name or id).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="At most this many jobs, newest first.")
+    ] = 20,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -64,16 +71,27 @@ def jobs(
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("id", "workflow", "status", "steps", "created", "duration", "cost", "error"):
-        table.add_column(name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis")
+        table.add_column(
+            name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"
+        )
     for j in items:
-        table.add_row(j["id"], j["workflow_name"], output.status_text(j["status"]), f"{j['steps_done']}/{j['step_count']}",
-                      output.when(j["created_at"]), output.duration(j.get("duration_seconds")),
-                      output.cost(j.get("total_cost")), output.compact(j.get("error_message") or "", 50))  # fmt: skip
+        table.add_row(
+            j["id"],
+            j["workflow_name"],
+            output.status_text(j["status"]),
+            f"{j['steps_done']}/{j['step_count']}",
+            output.when(j["created_at"]),
+            output.duration(j.get("duration_seconds")),
+            output.cost(j.get("total_cost")),
+            output.compact(j.get("error_message") or "", 50),
+        )
     output.out.print(table)
     output.err.print(Text(f"{len(items)} of {total} job(s)", style="dim"))
 
 
-def _list(api: Client, statuses: list[str], workflow_id: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+def _list(
+    api: Client, statuses: list[str], workflow_id: str | None, limit: int
+) -> tuple[list[dict[str, Any]], int]:
     items: list[dict[str, Any]] = []
     cursor, total = None, 0
     while len(items) < limit:
@@ -96,7 +114,9 @@ def show(job: JobId, url: Url = None, token: Token = None, as_json: Json = False
         head = api.get_job(ident)
         steps = api.job_steps(ident)
         for s in steps:
-            s["attempts"] = api.step_attempts(ident, s["step_key"]) if s.get("attempt_number") else []
+            s["attempts"] = (
+                api.step_attempts(ident, s["step_key"]) if s.get("attempt_number") else []
+            )
     if as_json:
         output.print_json({**head, "steps": steps})
         return
@@ -114,7 +134,10 @@ def _fields(j: dict[str, Any]) -> Table:
     grid.add_column()
     rows: list[tuple[str, Any]] = [
         ("job", Text(j["id"], style="bold")),
-        ("workflow", f"{j['workflow_name']} v{j.get('workflow_version', '?')} (run #{j.get('execution_number', '?')})"),
+        (
+            "workflow",
+            f"{j['workflow_name']} v{j.get('workflow_version', '?')} (run #{j.get('execution_number', '?')})",
+        ),
         ("status", output.status_text(j["status"])),
         ("steps", f"{j.get('steps_done', 0)}/{j.get('step_count', 0)} done"),
         ("created", output.when(j.get("created_at"))),
@@ -142,12 +165,30 @@ def _audit(j: dict[str, Any]) -> Table | Text:
     before, after, delta = (_flat(j.get(k)) for k in ("state_before", "state_after", "delta"))
     keys = list(dict.fromkeys([*before, *after, *delta]))
     if not keys:
-        return Text("run audit: no state snapshot (the workflow defines no `snapshot`)", style="dim")
-    table = Table("state", "before", "after", "delta", title="run audit", title_justify="left", box=box.SIMPLE_HEAD)
+        return Text(
+            "run audit: no state snapshot (the workflow defines no `snapshot`)", style="dim"
+        )
+    table = Table(
+        "state",
+        "before",
+        "after",
+        "delta",
+        title="run audit",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
     for key in keys:
         change = delta.get(key)
-        style = "green" if isinstance(change, int | float) and change > 0 else ("red" if isinstance(change, int | float) and change < 0 else "")
-        shown = f"{change:+g}" if isinstance(change, int | float) and not isinstance(change, bool) else _cell(change)
+        style = (
+            "green"
+            if isinstance(change, int | float) and change > 0
+            else ("red" if isinstance(change, int | float) and change < 0 else "")
+        )
+        shown = (
+            f"{change:+g}"
+            if isinstance(change, int | float) and not isinstance(change, bool)
+            else _cell(change)
+        )
         table.add_row(key, _cell(before.get(key)), _cell(after.get(key)), Text(shown, style=style))
     return table
 
@@ -169,25 +210,44 @@ def _cell(value: Any) -> str:
 def _steps(steps: list[dict[str, Any]]) -> Table:
     table = Table(title="steps", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("#", "step", "status", "attempts", "started", "duration", "cost", "error"):
-        table.add_column(name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis")
+        table.add_column(
+            name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"
+        )
     for s in steps:
-        table.add_row(str(s["step_index"]), s["step_key"], output.status_text(s["status"]),
-                      f"{s.get('attempt_number', 0)}/{s.get('max_attempts', '?')}", output.when(s.get("started_at")),
-                      output.duration(s.get("duration_seconds")), output.cost(s.get("cost_usd")),
-                      output.compact(s.get("error_message") or "", 80))  # fmt: skip
+        table.add_row(
+            str(s["step_index"]),
+            s["step_key"],
+            output.status_text(s["status"]),
+            f"{s.get('attempt_number', 0)}/{s.get('max_attempts', '?')}",
+            output.when(s.get("started_at")),
+            output.duration(s.get("duration_seconds")),
+            output.cost(s.get("cost_usd")),
+            output.compact(s.get("error_message") or "", 80),
+        )
     return table
 
 
 def _attempts(steps: list[dict[str, Any]]) -> Table:
     table = Table(title="attempts", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("step", "#", "status", "worker", "started", "duration", "cost", "error"):
-        table.add_column(name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis")
+        table.add_column(
+            name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"
+        )
     for s in steps:
         for a in s["attempts"]:
-            error = f"{a['error_type']}: {a.get('error_message') or ''}" if a.get("error_type") else ""
-            table.add_row(s["step_key"], str(a["attempt_number"]), output.status_text(a["status"]), a.get("worker_name") or "",
-                          output.when(a.get("started_at")), output.duration(a.get("duration_seconds")),
-                          output.cost(a.get("cost_usd")), output.compact(error, 80))  # fmt: skip
+            error = (
+                f"{a['error_type']}: {a.get('error_message') or ''}" if a.get("error_type") else ""
+            )
+            table.add_row(
+                s["step_key"],
+                str(a["attempt_number"]),
+                output.status_text(a["status"]),
+                a.get("worker_name") or "",
+                output.when(a.get("started_at")),
+                output.duration(a.get("duration_seconds")),
+                output.cost(a.get("cost_usd")),
+                output.compact(error, 80),
+            )
     return table
 
 
@@ -203,8 +263,12 @@ LOGS_EPILOG = """Examples:
 
 def logs(
     job: JobId,
-    step: Annotated[str | None, typer.Option("--step", help="Only this step's lines (its key).")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job ends.")] = False,
+    step: Annotated[
+        str | None, typer.Option("--step", help="Only this step's lines (its key).")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job ends.")
+    ] = False,
     url: Url = None,
     token: Token = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
@@ -246,8 +310,15 @@ def _print_logs(api: Client, ident: str, step: str | None, follow: bool, as_json
 def _log_line(line: dict[str, Any]) -> Text:
     level = str(line.get("level", "info"))
     where = f"{line.get('step_id')}#{line.get('attempt_number') or '?'}"
-    return Text.assemble((output.clock(line.get("created_at")), "dim"), "  ", (f"{where:<20}", "cyan"), " ",
-                         (f"{level.upper():<7}", LEVEL_STYLES.get(level, "")), " ", str(line.get("message", "")))  # fmt: skip
+    return Text.assemble(
+        (output.clock(line.get("created_at")), "dim"),
+        "  ",
+        (f"{where:<20}", "cyan"),
+        " ",
+        (f"{level.upper():<7}", LEVEL_STYLES.get(level, "")),
+        " ",
+        str(line.get("message", "")),
+    )
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -255,7 +326,9 @@ def _log_line(line: dict[str, Any]) -> Text:
 
 def export(
     job: JobId,
-    to: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+    to: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
     url: Url = None,
     token: Token = None,
 ) -> None:
@@ -278,4 +351,6 @@ def register(app: typer.Typer) -> None:
     app.command(epilog=JOBS_EPILOG)(jobs)
     app.command(epilog="Example: jobmonitor show 3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42 --json")(show)
     app.command(epilog=LOGS_EPILOG)(logs)
-    app.command(epilog="Example: jobmonitor export 3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42 -o job.json")(export)
+    app.command(
+        epilog="Example: jobmonitor export 3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42 -o job.json"
+    )(export)

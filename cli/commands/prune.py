@@ -33,10 +33,27 @@ class Finished(StrEnum):
 
 
 def prune(
-    older_than: Annotated[str, typer.Option("--older-than", metavar="AGE", help="Delete jobs finished longer ago than this: 30d, 12h...", show_default=False)],
-    status: Annotated[list[Finished] | None, typer.Option("--status", help="Only these finished statuses; repeat it (default: all three).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")] = False,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Delete jobs finished longer ago than this: 30d, 12h...",
+            show_default=False,
+        ),
+    ],
+    status: Annotated[
+        list[Finished] | None,
+        typer.Option(
+            "--status", help="Only these finished statuses; repeat it (default: all three)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
+    ] = False,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -63,7 +80,9 @@ def _confirm(api: Client, older_than: str, statuses: list[str]) -> None:
         _print(preview)
         raise typer.Exit(output.OK)
     output.err.print(_counts(preview))
-    if not typer.confirm(f"delete {preview['counts']['jobs']} job(s) and everything they recorded?", err=True):
+    if not typer.confirm(
+        f"delete {preview['counts']['jobs']} job(s) and everything they recorded?", err=True
+    ):
         output.err.print("nothing deleted")
         raise typer.Exit(output.OK)
 

@@ -24,7 +24,7 @@ from cli.commands.common import JobId, Json, Token, Url, client, job_id
 from cli.follow import Ended, JobFeed, Notice, Transition
 
 SET_FORM = (
-    "expected KEY=VALUE, e.g. --set records=100 --set options.mode=fast --set 'tags=[\"a\",\"b\"]' "
+    'expected KEY=VALUE, e.g. --set records=100 --set options.mode=fast --set \'tags=["a","b"]\' '
     "(VALUE is read as JSON when it parses, else as text; dots in KEY build nested objects)"
 )
 RUN_HINTS = {
@@ -86,7 +86,9 @@ def apply_sets(payload: dict[str, Any], items: list[str]) -> dict[str, Any]:
             child = node.setdefault(name, {})
             if not isinstance(child, dict):
                 where = ".".join(path[:depth])
-                raise InputError(f"invalid --set {item!r}: {where} is {output.compact(child, 40)}, not an object")
+                raise InputError(
+                    f"invalid --set {item!r}: {where} is {output.compact(child, 40)}, not an object"
+                )
             node = child
         node[path[-1]] = value
     return payload
@@ -94,7 +96,9 @@ def apply_sets(payload: dict[str, Any], items: list[str]) -> dict[str, Any]:
 
 def load_input(inline: str | None, file: Path | None) -> dict[str, Any]:
     if inline is not None and file is not None:
-        raise InputError("--input and --input-file cannot be used together: give the JSON inline or in a file")
+        raise InputError(
+            "--input and --input-file cannot be used together: give the JSON inline or in a file"
+        )
     if file is not None:
         text, name = _read(file), str(file)
     elif inline is not None:
@@ -104,11 +108,15 @@ def load_input(inline: str | None, file: Path | None) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text) if name.endswith((".yaml", ".yml")) else json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise InputError(
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{name} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
-        raise InputError(f"{name} must be a JSON object like {{\"records\": 100}}, not {type(data).__name__}")
+        raise InputError(
+            f'{name} must be a JSON object like {{"records": 100}}, not {type(data).__name__}'
+        )
     return data
 
 
@@ -130,21 +138,43 @@ def build_input(inline: str | None, file: Path | None, sets: list[str]) -> dict[
 
 
 def run(
-    workflow: Annotated[str, typer.Argument(help="The workflow's name (or id).", show_default=False)],
-    input_json: Annotated[str | None, typer.Option("--input", metavar="JSON", help="The job's input as a JSON object.")] = None,
+    workflow: Annotated[
+        str, typer.Argument(help="The workflow's name (or id).", show_default=False)
+    ],
+    input_json: Annotated[
+        str | None,
+        typer.Option("--input", metavar="JSON", help="The job's input as a JSON object."),
+    ] = None,
     input_file: Annotated[
-        Path | None, typer.Option("--input-file", metavar="FILE", help="Read the input from a JSON (or .yaml) file; - is stdin.")
+        Path | None,
+        typer.Option(
+            "--input-file",
+            metavar="FILE",
+            help="Read the input from a JSON (or .yaml) file; - is stdin.",
+        ),
     ] = None,
     sets: Annotated[
-        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="KEY=VALUE merged over the input; repeat it. VALUE is JSON or text.")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="KEY=VALUE merged over the input; repeat it. VALUE is JSON or text.",
+        ),
     ] = None,
     idempotency_key: Annotated[
-        str | None, typer.Option(help="Run at most once per key: the same key and input return the same job.")
+        str | None,
+        typer.Option(help="Run at most once per key: the same key and input return the same job."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Start even over the workflow's concurrency policy (cancels active jobs).")
+        bool,
+        typer.Option(
+            "--force",
+            help="Start even over the workflow's concurrency policy (cancels active jobs).",
+        ),
     ] = False,
-    watch: Annotated[bool, typer.Option("--watch", "-w", help="Show live progress; exit 0 or 1 by the outcome.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Show live progress; exit 0 or 1 by the outcome.")
+    ] = False,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -165,8 +195,10 @@ def run(
 def _started(job: dict[str, Any], replayed: bool, watch: bool) -> None:
     what = f"{job['workflow_name']} v{job.get('workflow_version', '?')}"
     if replayed:
-        output.err.print(f"idempotency key {job.get('idempotency_key')!r} was used before: job {job['id']} ({what}) "
-                         f"is [bold]{job['status']}[/bold]; nothing new started")  # fmt: skip
+        output.err.print(
+            f"idempotency key {job.get('idempotency_key')!r} was used before: job {job['id']} ({what}) "
+            f"is [bold]{job['status']}[/bold]; nothing new started"
+        )
     else:
         output.err.print(f"started job {job['id']} ({what}), {job['status']}")
     if not watch:
@@ -177,7 +209,9 @@ def _started(job: dict[str, Any], replayed: bool, watch: bool) -> None:
 def _follow_live(api: Client, job: dict[str, Any], as_json: bool) -> int:
     """Follow the job to its end (a live step table unless --json); the exit code."""
     steps: list[dict[str, Any]] = []
-    live = None if as_json else Live(render_job(job, steps), console=output.out, refresh_per_second=8)
+    live = (
+        None if as_json else Live(render_job(job, steps), console=output.out, refresh_per_second=8)
+    )
     try:
         with JobFeed(api, job["id"]) as feed, live or contextlib.nullcontext():
             job, steps = _live_loop(api, feed, live, job)
@@ -208,7 +242,11 @@ def _live_loop(
             dirty = dirty or isinstance(item, Transition)
             ended = item if isinstance(item, Ended) else ended
         now = time.monotonic()
-        if ended is not None or (dirty and now - last >= REFRESH_GAP) or now - last >= REFRESH_EVERY:
+        if (
+            ended is not None
+            or (dirty and now - last >= REFRESH_GAP)
+            or now - last >= REFRESH_EVERY
+        ):
             job = ended.job if ended is not None else api.get_job(job["id"])
             steps, last, dirty = api.job_steps(job["id"]), now, False
             if live is not None:
@@ -220,31 +258,53 @@ def _live_loop(
 def render_job(job: dict[str, Any], steps: list[dict[str, Any]]) -> RenderableType:
     """The live view: a header line and one row per step."""
     header = Text.assemble(
-        ("job ", "dim"), job["id"], "  ", (job["workflow_name"], "bold"), f" v{job.get('workflow_version', '?')}  ",
-        output.status_text(job["status"]), f"  {output.duration(job.get('duration_seconds'))}",
+        ("job ", "dim"),
+        job["id"],
+        "  ",
+        (job["workflow_name"], "bold"),
+        f" v{job.get('workflow_version', '?')}  ",
+        output.status_text(job["status"]),
+        f"  {output.duration(job.get('duration_seconds'))}",
         f"  {output.cost(job.get('total_cost'))}",
-    )  # fmt: skip
+    )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("step", "status", "attempts", "duration", "progress", "cost", "error"):
-        table.add_column(name, overflow="fold" if name == "error" else "ellipsis", no_wrap=name != "error")
+        table.add_column(
+            name, overflow="fold" if name == "error" else "ellipsis", no_wrap=name != "error"
+        )
     for s in steps:
         attempts = f"{s.get('attempt_number', 0)}/{s.get('max_attempts', '?')}"
-        table.add_row(s["step_key"], output.status_text(s["status"]), attempts, output.duration(s.get("duration_seconds")),
-                      output.progress_bar(s.get("progress")), output.cost(s.get("cost_usd")),
-                      output.compact(s.get("error_message") or "", 60))  # fmt: skip
+        table.add_row(
+            s["step_key"],
+            output.status_text(s["status"]),
+            attempts,
+            output.duration(s.get("duration_seconds")),
+            output.progress_bar(s.get("progress")),
+            output.cost(s.get("cost_usd")),
+            output.compact(s.get("error_message") or "", 60),
+        )
     return Group(header, table) if steps else header
 
 
 def _summary(job: dict[str, Any]) -> None:
     took, spent = output.duration(job.get("duration_seconds")), output.cost(job.get("total_cost"))
     if job["status"] == "completed":
-        output.out.print(Text.assemble(("completed", "green"), f": job {job['id']} in {took}, cost {spent}"))
+        output.out.print(
+            Text.assemble(("completed", "green"), f": job {job['id']} in {took}, cost {spent}")
+        )
         return
-    output.out.print(Text.assemble(output.status_text(job["status"]), f": job {job['id']} after {took}"))
+    output.out.print(
+        Text.assemble(output.status_text(job["status"]), f": job {job['id']} after {took}")
+    )
     if job.get("error_message"):
         output.out.print(Text(f"  {job['error_message']}", style="red"))
-    output.err.print(Text(f"  details: jobmonitor show {job['id']}   logs: jobmonitor logs {job['id']}   "
-                          f"run the rest again: jobmonitor resume {job['id']}", style="dim"))  # fmt: skip
+    output.err.print(
+        Text(
+            f"  details: jobmonitor show {job['id']}   logs: jobmonitor logs {job['id']}   "
+            f"run the rest again: jobmonitor resume {job['id']}",
+            style="dim",
+        )
+    )
 
 
 # --- watch ------------------------------------------------------------------------------------
@@ -269,8 +329,13 @@ def watch(job: JobId, url: Url = None, token: Token = None, as_json: Json = Fals
     with api, output.api_errors():
         head = api.get_job(ident)
         if not as_json:
-            output.err.print(Text(f"watching job {ident} ({head['workflow_name']}, {head['status']}); "
-                                  "Ctrl-C stops watching, not the job", style="dim"))  # fmt: skip
+            output.err.print(
+                Text(
+                    f"watching job {ident} ({head['workflow_name']}, {head['status']}); "
+                    "Ctrl-C stops watching, not the job",
+                    style="dim",
+                )
+            )
         try:
             code = _print_transitions(api, ident, as_json)
         except KeyboardInterrupt:
@@ -284,7 +349,9 @@ def _print_transitions(api: Client, ident: str, as_json: bool) -> int:
             if isinstance(item, Notice):
                 output.err.print(Text(item.message, style="yellow"))
             elif isinstance(item, Transition):
-                output.print_json_line(item.as_json()) if as_json else output.out.print(transition_line(item))
+                output.print_json_line(item.as_json()) if as_json else output.out.print(
+                    transition_line(item)
+                )
             elif isinstance(item, Ended):
                 return output.OK if item.job["status"] == "completed" else output.FAILED
     return output.FAILED
@@ -292,7 +359,11 @@ def _print_transitions(api: Client, ident: str, as_json: bool) -> int:
 
 def transition_line(t: Transition) -> Text:
     label = "job" if t.kind == "job" else f"{t.kind} {t.step_key}"
-    change = Text.assemble((t.from_status or "", "dim"), " -> " if t.from_status else "-> ", output.status_text(t.to_status))
+    change = Text.assemble(
+        (t.from_status or "", "dim"),
+        " -> " if t.from_status else "-> ",
+        output.status_text(t.to_status),
+    )
     change.pad_right(max(0, 22 - len(change.plain)))
     return Text.assemble((output.clock(t.at), "dim"), "  ", f"{label:<23} ", change, " ", _extra(t))
 
@@ -318,4 +389,3 @@ def _extra(t: Transition) -> str:
 def register(app: typer.Typer) -> None:
     app.command(epilog=RUN_EPILOG)(run)
     app.command(epilog=WATCH_EPILOG)(watch)
-

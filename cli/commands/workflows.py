@@ -28,7 +28,9 @@ app = typer.Typer(
 """,
     invoke_without_command=True,
 )
-File = Annotated[Path, typer.Argument(help="A workflow definition, JSON or YAML.", show_default=False)]
+File = Annotated[
+    Path, typer.Argument(help="A workflow definition, JSON or YAML.", show_default=False)
+]
 
 
 @app.callback()
@@ -53,16 +55,25 @@ def list_workflows(url: Url = None, token: Token = None, as_json: Json = False) 
         output.print_json(items)
         return
     if not items:
-        output.err.print("no workflows yet: `jobmonitor workflows register FILE` (or `jobmonitor seed` on the server)")
+        output.err.print(
+            "no workflows yet: `jobmonitor workflows register FILE` (or `jobmonitor seed` on the server)"
+        )
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("name", "version", "steps", "runs", "pending", "running", "failed", "description"):
         table.add_column(name, no_wrap=name != "description")
     for w in items:
         counts = w.get("job_counts") or {}
-        table.add_row(w["name"], f"v{w['latest_version']}", str(w["step_count"]), str(w["execution_count"]),
-                      str(counts.get("pending", 0)), str(counts.get("running", 0)), str(counts.get("failed", 0)),
-                      output.compact(w.get("description") or "", 60))  # fmt: skip
+        table.add_row(
+            w["name"],
+            f"v{w['latest_version']}",
+            str(w["step_count"]),
+            str(w["execution_count"]),
+            str(counts.get("pending", 0)),
+            str(counts.get("running", 0)),
+            str(counts.get("failed", 0)),
+            output.compact(w.get("description") or "", 60),
+        )
     output.out.print(table)
 
 
@@ -81,12 +92,21 @@ def show(
         output.print_json(detail)
         return
     definition = detail.get("definition") or {}
-    output.out.print(Text.assemble((detail["name"], "bold"), f" v{detail['version']} (latest v{detail['latest_version']}, "
-                                   f"{len(detail.get('versions') or [])} version(s), {detail['execution_count']} run(s))"))  # fmt: skip
+    output.out.print(
+        Text.assemble(
+            (detail["name"], "bold"),
+            f" v{detail['version']} (latest v{detail['latest_version']}, "
+            f"{len(detail.get('versions') or [])} version(s), {detail['execution_count']} run(s))",
+        )
+    )
     if detail.get("description"):
         output.out.print(detail["description"])
     output.out.print(_steps_table(definition.get("steps") or []))
-    output.out.print(Text.assemble(("input schema ", "dim"), output.compact(detail.get("input_schema") or {}, 300)))
+    output.out.print(
+        Text.assemble(
+            ("input schema ", "dim"), output.compact(detail.get("input_schema") or {}, 300)
+        )
+    )
     policy = {k: v for k, v in (detail.get("concurrency") or {}).items() if v is not None}
     if policy:
         output.out.print(Text.assemble(("concurrency ", "dim"), output.compact(policy)))
@@ -101,8 +121,14 @@ def _steps_table(steps: list[dict[str, Any]]) -> Table:
     for s in steps:
         retry = s.get("retry") or {}
         timeout = s.get("timeout_seconds")
-        table.add_row(s["key"], s["action"], ", ".join(s.get("depends_on") or []), s.get("condition") or "",
-                      f"{retry.get('max_attempts', 1)} attempt(s)", f"{timeout:g} s" if timeout else "")  # fmt: skip
+        table.add_row(
+            s["key"],
+            s["action"],
+            ", ".join(s.get("depends_on") or []),
+            s.get("condition") or "",
+            f"{retry.get('max_attempts', 1)} attempt(s)",
+            f"{timeout:g} s" if timeout else "",
+        )
     return table
 
 
@@ -119,14 +145,19 @@ def register(file: File, url: Url = None, token: Token = None, as_json: Json = F
     elif created:
         output.err.print(f"registered {detail['name']} v{detail['version']}")
     else:
-        output.err.print(f"{detail['name']} unchanged: v{detail['version']} is already this definition")
+        output.err.print(
+            f"{detail['name']} unchanged: v{detail['version']} is already this definition"
+        )
 
 
 @app.command(epilog="Example: jobmonitor workflows validate pipeline.yaml --no-check-actions")
 def validate(
     file: File,
     check_actions: Annotated[
-        bool, typer.Option(help="Check action names against the step modules of JOBMONITOR_STEP_MODULES.")
+        bool,
+        typer.Option(
+            help="Check action names against the step modules of JOBMONITOR_STEP_MODULES."
+        ),
     ] = True,
     as_json: Json = False,
 ) -> None:
@@ -143,11 +174,21 @@ def validate(
         _report(file, problems, as_json)
         raise typer.Exit(output.FAILED) from None
     if as_json:
-        output.print_json({"file": str(file), "valid": True, "name": definition.name, "steps": len(definition.steps),
-                           "actions_checked": actions is not None, "problems": []})  # fmt: skip
+        output.print_json(
+            {
+                "file": str(file),
+                "valid": True,
+                "name": definition.name,
+                "steps": len(definition.steps),
+                "actions_checked": actions is not None,
+                "problems": [],
+            }
+        )
         return
     checked = "" if actions is not None else " (action names not checked)"
-    output.err.print(f"{file}: valid workflow {definition.name!r} with {len(definition.steps)} step(s){checked}")
+    output.err.print(
+        f"{file}: valid workflow {definition.name!r} with {len(definition.steps)} step(s){checked}"
+    )
 
 
 def _report(file: Path, problems: list[dict[str, Any]], as_json: bool) -> None:
@@ -187,8 +228,12 @@ def _actions(check: bool, quiet: bool) -> list[str] | None:
         load_step_modules(modules)
     except Exception as exc:  # user code: any import error means "cannot check", not a crash
         if not quiet:
-            output.err.print(Text(f"warning: cannot import the step modules {', '.join(modules)} ({exc}); "
-                                  "action names are not checked", style="yellow"))  # fmt: skip
+            output.err.print(
+                Text(
+                    f"warning: cannot import the step modules {', '.join(modules)} ({exc}); "
+                    "action names are not checked",
+                    style="yellow",
+                )
+            )
         return None
     return list(REGISTRY.steps)
-

@@ -13,7 +13,10 @@ def copy_button(value: rx.Var[str] | str, label: str = "Copy") -> rx.Component:
             size="1",
             color_scheme="gray",
             aria_label=label,
-            on_click=[rx.set_clipboard(value), rx.toast.info("Copied to the clipboard", duration=1500)],
+            on_click=[
+                rx.set_clipboard(value),
+                rx.toast.info("Copied to the clipboard", duration=1500),
+            ],
         ),
         content=label,
     )

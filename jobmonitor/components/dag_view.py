@@ -22,7 +22,12 @@ def _edge(edge: rx.Var[dag.Edge]) -> rx.Component:
     return rx.el.path(d=edge.path, class_name="jm-dag-edge", marker_end="url(#jm-arrow)")
 
 
-def dag_view(nodes: rx.Var[list[dag.Node]], edges: rx.Var[list[dag.Edge]], width: rx.Var[int], height: rx.Var[int]) -> rx.Component:
+def dag_view(
+    nodes: rx.Var[list[dag.Node]],
+    edges: rx.Var[list[dag.Edge]],
+    width: rx.Var[int],
+    height: rx.Var[int],
+) -> rx.Component:
     size = {"width": width.to_string() + "px", "height": height.to_string() + "px"}
     return rx.box(
         rx.box(

@@ -13,7 +13,10 @@ def _bar(bar: rx.Var[ChartBar]) -> rx.Component:
     return rx.link(
         rx.box(
             class_name="jm-chart-bar",
-            style={"height": bar.height.to_string() + "%", "background": "var(--" + status_color(bar.status) + "-9)"},
+            style={
+                "height": bar.height.to_string() + "%",
+                "background": "var(--" + status_color(bar.status) + "-9)",
+            },
         ),
         href="/jobs/" + bar.job_id,
         title=bar.label,
@@ -30,7 +33,10 @@ def duration_chart(bars: rx.Var[list[ChartBar]], longest: rx.Var[str]) -> rx.Com
             rx.foreach(
                 rx.Var.create(["completed", "failed", "cancelled", "running"]),
                 lambda s: rx.hstack(
-                    rx.box(class_name="jm-legend-dot", style={"background": "var(--" + status_color(s) + "-9)"}),
+                    rx.box(
+                        class_name="jm-legend-dot",
+                        style={"background": "var(--" + status_color(s) + "-9)"},
+                    ),
                     rx.text(s, size="1", color_scheme="gray"),
                     spacing="1",
                     align="center",
@@ -41,7 +47,12 @@ def duration_chart(bars: rx.Var[list[ChartBar]], longest: rx.Var[str]) -> rx.Com
         ),
         rx.cond(
             bars.length() > 0,
-            rx.box(rx.foreach(bars, _bar), class_name="jm-chart", role="figure", aria_label="Durations of recent jobs"),
+            rx.box(
+                rx.foreach(bars, _bar),
+                class_name="jm-chart",
+                role="figure",
+                aria_label="Durations of recent jobs",
+            ),
             rx.text("No jobs yet.", size="2", color_scheme="gray"),
         ),
         width="100%",

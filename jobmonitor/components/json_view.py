@@ -23,7 +23,9 @@ def code_text(text: rx.Var[str] | str, **props: object) -> rx.Component:
     return rx.el.pre(rx.el.code(text), style={**CODE_STYLE, **props.pop("style", {})}, **props)  # type: ignore[dict-item]
 
 
-def json_section(label: str, text: rx.Var[str], *, open_: bool | rx.Var[bool] = False) -> rx.Component:
+def json_section(
+    label: str, text: rx.Var[str], *, open_: bool | rx.Var[bool] = False
+) -> rx.Component:
     """A collapsible JSON viewer: a summary line that toggles the code block."""
     return rx.el.details(
         rx.el.summary(rx.text(label, as_="span", weight="medium", size="2"), cursor="pointer"),
@@ -36,4 +38,6 @@ def json_section(label: str, text: rx.Var[str], *, open_: bool | rx.Var[bool] = 
 def labelled(label: str, value: rx.Component | rx.Var[str] | str) -> rx.Component:
     """A label above its value (the info panels' rows)."""
     body = value if isinstance(value, rx.Component) else rx.text(value, size="2")
-    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), body, spacing="0", align="start")
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"), body, spacing="0", align="start"
+    )

@@ -17,7 +17,9 @@ def _control_id(field: rx.Var[Any]) -> rx.Var[str]:
     return "field-" + field.name.to(str)
 
 
-def _text_props(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue) -> dict[str, Any]:
+def _text_props(
+    field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue
+) -> dict[str, Any]:
     """What every text control of the form shares: its id, value, and accessible state."""
     return {
         "id": _control_id(field),
@@ -31,11 +33,15 @@ def _text_props(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_c
     }
 
 
-def _text_input(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue, **props: Any) -> rx.Component:
+def _text_input(
+    field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue, **props: Any
+) -> rx.Component:
     return rx.input(**_text_props(field, value, error, on_change), **props)
 
 
-def _text_area(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue) -> rx.Component:
+def _text_area(
+    field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue
+) -> rx.Component:
     return rx.text_area(
         **_text_props(field, value, error, on_change),
         rows="3",
@@ -45,7 +51,9 @@ def _text_area(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_ch
 
 def _select(field: rx.Var[Any], value: rx.Var[str], on_change: SetValue) -> rx.Component:
     return rx.el.select(
-        rx.el.option(rx.cond(field.required, "Choose…", "(none)"), value="", disabled=field.required.to(bool)),
+        rx.el.option(
+            rx.cond(field.required, "Choose…", "(none)"), value="", disabled=field.required.to(bool)
+        ),
         rx.foreach(field.options.to(list[str]), lambda o: rx.el.option(o, value=o)),
         id=_control_id(field),
         value=value,
@@ -63,7 +71,13 @@ def _switch(field: rx.Var[Any], value: rx.Var[str], on_toggle: SetValue) -> rx.C
     )
 
 
-def _control(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue, on_toggle: SetValue) -> rx.Component:
+def _control(
+    field: rx.Var[Any],
+    value: rx.Var[str],
+    error: rx.Var[str],
+    on_change: SetValue,
+    on_toggle: SetValue,
+) -> rx.Component:
     return rx.match(
         field.kind.to(str),
         (forms.BOOLEAN, _switch(field, value, on_toggle)),
@@ -77,7 +91,11 @@ def _control(field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_chan
 
 
 def form_field(
-    field: rx.Var[Any], values: rx.Var[dict[str, str]], errors: rx.Var[dict[str, str]], on_change: SetValue, on_toggle: SetValue
+    field: rx.Var[Any],
+    values: rx.Var[dict[str, str]],
+    errors: rx.Var[dict[str, str]],
+    on_change: SetValue,
+    on_toggle: SetValue,
 ) -> rx.Component:
     """One field: label (with a required mark), control, description, inline error."""
     value = values[field.name.to(str)].to(str)
@@ -85,15 +103,22 @@ def form_field(
     return rx.vstack(
         rx.el.label(
             field.label.to(str),
-            rx.cond(field.required, rx.text(" *", as_="span", color_scheme="red", aria_hidden="true")),
+            rx.cond(
+                field.required, rx.text(" *", as_="span", color_scheme="red", aria_hidden="true")
+            ),
             html_for=_control_id(field),
             class_name="jm-label",
         ),
         _control(field, value, error, on_change, on_toggle),
-        rx.cond(field.description.to(str) != "", rx.text(field.description.to(str), size="1", color_scheme="gray")),
+        rx.cond(
+            field.description.to(str) != "",
+            rx.text(field.description.to(str), size="1", color_scheme="gray"),
+        ),
         rx.cond(
             error != "",
-            rx.text(error, id="error-" + field.name.to(str), size="1", color_scheme="red", role="alert"),
+            rx.text(
+                error, id="error-" + field.name.to(str), size="1", color_scheme="red", role="alert"
+            ),
         ),
         spacing="1",
         width="100%",
@@ -102,7 +127,11 @@ def form_field(
 
 
 def schema_form(
-    fields: rx.Var[list[Any]], values: rx.Var[dict[str, str]], errors: rx.Var[dict[str, str]], on_change: SetValue, on_toggle: SetValue
+    fields: rx.Var[list[Any]],
+    values: rx.Var[dict[str, str]],
+    errors: rx.Var[dict[str, str]],
+    on_change: SetValue,
+    on_toggle: SetValue,
 ) -> rx.Component:
     return rx.vstack(
         rx.foreach(fields, lambda f: form_field(f, values, errors, on_change, on_toggle)),

@@ -15,7 +15,9 @@ from jobmonitor.components.time import timestamp
 from jobmonitor.viewmodels import AttemptRow, LogRow, StepDetail, StepRow
 
 
-def _attempt_row(a: rx.Var[AttemptRow], current: rx.Var[int], on_select: Callable[[Any], Any]) -> rx.Component:
+def _attempt_row(
+    a: rx.Var[AttemptRow], current: rx.Var[int], on_select: Callable[[Any], Any]
+) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.button(
@@ -31,16 +33,25 @@ def _attempt_row(a: rx.Var[AttemptRow], current: rx.Var[int], on_select: Callabl
         rx.table.cell(rx.text(a.worker, size="1", class_name="jm-nowrap")),
         rx.table.cell(rx.text(timestamp(a.started_at), size="1", class_name="jm-nowrap")),
         rx.table.cell(rx.text(a.duration, size="1")),
-        rx.table.cell(rx.text(a.error, size="1", color_scheme="red", class_name="jm-clamp"), min_width="200px"),
+        rx.table.cell(
+            rx.text(a.error, size="1", color_scheme="red", class_name="jm-clamp"), min_width="200px"
+        ),
     )
 
 
-def retry_history(attempts: rx.Var[list[AttemptRow]], current: rx.Var[int], on_select: Callable[[Any], Any]) -> rx.Component:
+def retry_history(
+    attempts: rx.Var[list[AttemptRow]], current: rx.Var[int], on_select: Callable[[Any], Any]
+) -> rx.Component:
     return rx.vstack(
         rx.heading("Retry history", as_="h3", size="2"),
         rx.table.root(
             rx.table.header(
-                rx.table.row(*[rx.table.column_header_cell(h) for h in ("Attempt", "Status", "Worker", "Started", "Duration", "Error")])
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Attempt", "Status", "Worker", "Started", "Duration", "Error")
+                    ]
+                )
             ),
             rx.table.body(rx.foreach(attempts, lambda a: _attempt_row(a, current, on_select))),
             size="1",
@@ -62,10 +73,19 @@ def _log_line(line: rx.Var[LogRow]) -> rx.Component:
 
 def log_panel(logs: rx.Var[list[LogRow]], attempt: rx.Var[int]) -> rx.Component:
     return rx.vstack(
-        rx.heading(rx.cond(attempt > 0, "Logs of attempt " + attempt.to_string(), "Logs"), as_="h3", size="2"),
+        rx.heading(
+            rx.cond(attempt > 0, "Logs of attempt " + attempt.to_string(), "Logs"),
+            as_="h3",
+            size="2",
+        ),
         rx.cond(
             logs.length() > 0,
-            rx.box(rx.foreach(logs, _log_line), class_name="jm-logs", role="log", aria_label="Log lines"),
+            rx.box(
+                rx.foreach(logs, _log_line),
+                class_name="jm-logs",
+                role="log",
+                aria_label="Log lines",
+            ),
             rx.text("No log lines.", size="1", color_scheme="gray"),
         ),
         width="100%",
@@ -73,7 +93,9 @@ def log_panel(logs: rx.Var[list[LogRow]], attempt: rx.Var[int]) -> rx.Component:
     )
 
 
-def _facts(step: rx.Var[StepRow], detail: rx.Var[StepDetail], attempt: rx.Var[AttemptRow]) -> rx.Component:
+def _facts(
+    step: rx.Var[StepRow], detail: rx.Var[StepDetail], attempt: rx.Var[AttemptRow]
+) -> rx.Component:
     of_max = rx.cond(detail.max_attempts > 0, " of " + detail.max_attempts.to_string(), "")
     return rx.grid(
         labelled("Status", status_badge(step.status)),
@@ -109,7 +131,9 @@ def step_details(
                 step.error != "",
                 rx.callout.root(
                     rx.callout.icon(rx.icon("circle-x")),
-                    rx.callout.text(rx.cond(detail.error_type != "", detail.error_type + ": ", ""), step.error),
+                    rx.callout.text(
+                        rx.cond(detail.error_type != "", detail.error_type + ": ", ""), step.error
+                    ),
                     color_scheme="red",
                     role="alert",
                     width="100%",
@@ -127,4 +151,3 @@ def step_details(
         ),
         rx.text("Select a step to see its details.", size="2", color_scheme="gray"),
     )
-

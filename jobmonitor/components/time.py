@@ -11,13 +11,17 @@ ABSOLUTE = "YYYY-MM-DD HH:mm:ss"
 
 
 def timestamp(value: rx.Var[str], **props: object) -> rx.Component:
-    return rx.cond(value != "", rx.moment(value, format=ABSOLUTE, **props), rx.text(DASH, as_="span"))
+    return rx.cond(
+        value != "", rx.moment(value, format=ABSOLUTE, **props), rx.text(DASH, as_="span")
+    )
 
 
 def relative_time(value: rx.Var[str], **props: object) -> rx.Component:
-    """"2 minutes ago", refreshed every 30 s; the exact time shows as its title."""
+    """ "2 minutes ago", refreshed every 30 s; the exact time shows as its title."""
     return rx.cond(
         value != "",
-        rx.moment(value, from_now=True, interval=30_000, with_title=True, title_format=ABSOLUTE, **props),
+        rx.moment(
+            value, from_now=True, interval=30_000, with_title=True, title_format=ABSOLUTE, **props
+        ),
         rx.text(DASH, as_="span"),
     )

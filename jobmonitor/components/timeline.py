@@ -51,7 +51,9 @@ def _meta(step: rx.Var[StepRow]) -> rx.Component:
     )
 
 
-def step_item(step: rx.Var[StepRow], selected_key: rx.Var[str], on_select: Callable[[Any], Any]) -> rx.Component:
+def step_item(
+    step: rx.Var[StepRow], selected_key: rx.Var[str], on_select: Callable[[Any], Any]
+) -> rx.Component:
     selected = selected_key == step.key
     return rx.el.button(
         rx.hstack(
@@ -60,16 +62,32 @@ def step_item(step: rx.Var[StepRow], selected_key: rx.Var[str], on_select: Calla
             rx.vstack(
                 rx.hstack(
                     rx.text(step.name, size="2", weight="medium", class_name="jm-step-name"),
-                    rx.text(step.status, size="1", color="var(--" + status_color(step.status) + "-11)", class_name="jm-step-status"),
+                    rx.text(
+                        step.status,
+                        size="1",
+                        color="var(--" + status_color(step.status) + "-11)",
+                        class_name="jm-step-status",
+                    ),
                     spacing="2",
                     align="baseline",
                 ),
                 _meta(step),
                 rx.cond(
                     _is_active(step.status),
-                    rx.progress(value=step.progress, max=100, size="1", aria_label=step.name + " progress", width="100%"),
+                    rx.progress(
+                        value=step.progress,
+                        max=100,
+                        size="1",
+                        aria_label=step.name + " progress",
+                        width="100%",
+                    ),
                 ),
-                rx.cond(step.error != "", rx.text(step.error, size="1", color_scheme="red", trim="end", class_name="jm-clamp")),
+                rx.cond(
+                    step.error != "",
+                    rx.text(
+                        step.error, size="1", color_scheme="red", trim="end", class_name="jm-clamp"
+                    ),
+                ),
                 spacing="1",
                 align="start",
                 min_width="0",
@@ -103,7 +121,10 @@ def axis(ticks: rx.Var[list[str]]) -> rx.Component:
 
 
 def step_timeline(
-    steps: rx.Var[list[StepRow]], selected_key: rx.Var[str], ticks: rx.Var[list[str]], on_select: Callable[[Any], Any]
+    steps: rx.Var[list[StepRow]],
+    selected_key: rx.Var[str],
+    ticks: rx.Var[list[str]],
+    on_select: Callable[[Any], Any],
 ) -> rx.Component:
     return rx.vstack(
         axis(ticks),

@@ -92,7 +92,9 @@ class JobState(rx.State):
         assign(self, "ticks", gantt.ticks(frame[1]) if frame else [])
         self._details = {s.step_id: step_detail(s) for s in steps}
         running = running_step(self.steps)
-        if (running and not self._pinned) or not any(s.key == self.selected_key for s in self.steps):
+        if (running and not self._pinned) or not any(
+            s.key == self.selected_key for s in self.steps
+        ):
             assign(self, "selected_key", running or default_step(self.steps))
         assign(self, "detail", self._details.get(self.selected_key, StepDetail()))
         if self.loading or self.load_error:
@@ -105,7 +107,11 @@ class JobState(rx.State):
         if not step_key:
             return [], 0, []
         attempts = [attempt_row(a) for a in await client.attempts(job_id, step_key)]
-        number = number if any(a.number == number for a in attempts) else max((a.number for a in attempts), default=0)
+        number = (
+            number
+            if any(a.number == number for a in attempts)
+            else max((a.number for a in attempts), default=0)
+        )
         lines = (await client.logs(job_id, step=step_key, attempt=number)).items if number else []
         return attempts, number, [log_row(line) for line in lines]
 
@@ -128,7 +134,13 @@ class JobState(rx.State):
             return
         job_id = self._route_job()
         if job_id != self.job.id:
-            self.job, self.steps, self.selected_key, self.attempts, self.logs = JobInfo(), [], "", [], []
+            self.job, self.steps, self.selected_key, self.attempts, self.logs = (
+                JobInfo(),
+                [],
+                "",
+                [],
+                [],
+            )
             self.job_input, self.job_output, self.detail = "", "", StepDetail()
             self._pinned = False
             self.loading = True
@@ -167,7 +179,9 @@ class JobState(rx.State):
     async def _reload_details(self, number: int) -> None:
         try:
             client = (await self.get_state(AuthState)).client()
-            self._show_details(await self._attempts_and_logs(client, self.job.id, self.selected_key, number))
+            self._show_details(
+                await self._attempts_and_logs(client, self.job.id, self.selected_key, number)
+            )
         except ApiError:
             self.attempts, self.logs = [], []
 
@@ -189,7 +203,9 @@ class JobState(rx.State):
             self._show(await fetch_snapshot(client, self.job.id))
             if self.selected_key:  # the job may have finished already: no watcher would refresh it
                 self._show_details(
-                    await self._attempts_and_logs(client, self.job.id, self.selected_key, self.attempt_number)
+                    await self._attempts_and_logs(
+                        client, self.job.id, self.selected_key, self.attempt_number
+                    )
                 )
         except ApiError as exc:
             yield action_error_toast(exc)
@@ -212,7 +228,9 @@ class JobState(rx.State):
             return
         finally:
             self.busy = ""
-        yield rx.download(data=data, filename=f"job-{self.job.id}.json", mime_type="application/json")
+        yield rx.download(
+            data=data, filename=f"job-{self.job.id}.json", mime_type="application/json"
+        )
 
     @rx.event(background=True)
     async def watch(self) -> AsyncIterator[Any]:
@@ -271,7 +289,10 @@ class JobState(rx.State):
                 return False
             if shown == self._shown:  # else a Cancel/Resume showed a newer snapshot meanwhile
                 self._show(snapshot)
-            if selection == (self.selected_key, self.attempt_number):  # else the user picked another meanwhile
+            if selection == (
+                self.selected_key,
+                self.attempt_number,
+            ):  # else the user picked another meanwhile
                 self._show_details(details)
             self._follow_running(emit)
             return not is_terminal(self.job.status)
@@ -291,7 +312,11 @@ async def fetch_snapshot(client: ApiClient, job_id: str) -> Snapshot:
 
 def default_step(steps: list[StepRow]) -> str:
     """The step to show first: the running one, else the first failure, else the first."""
-    return running_step(steps) or next((s.key for s in steps if s.error), "") or (steps[0].key if steps else "")
+    return (
+        running_step(steps)
+        or next((s.key for s in steps if s.error), "")
+        or (steps[0].key if steps else "")
+    )
 
 
 def scroll_to_step(key: str) -> rx.event.EventSpec | None:
@@ -350,7 +375,12 @@ def _job_info() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.cond(job.rerun_of != "", rx.link("Re-run of " + job.rerun_of.to(str)[:8], href="/jobs/" + job.rerun_of, size="2")),
+        rx.cond(
+            job.rerun_of != "",
+            rx.link(
+                "Re-run of " + job.rerun_of.to(str)[:8], href="/jobs/" + job.rerun_of, size="2"
+            ),
+        ),
         rx.flex(
             rx.foreach(job.actions, _action_button),
             rx.button(
@@ -375,7 +405,15 @@ def _job_info() -> rx.Component:
 
 def _panel(title: str, *children: rx.Component, **props: Any) -> rx.Component:
     return rx.el.section(
-        rx.card(rx.vstack(rx.heading(title, as_="h2", size="3", color_scheme="gray"), *children, spacing="3", width="100%"), width="100%"),
+        rx.card(
+            rx.vstack(
+                rx.heading(title, as_="h2", size="3", color_scheme="gray"),
+                *children,
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
         aria_label=title,
         class_name="jm-panel",
         **props,
@@ -386,11 +424,18 @@ def _timeline_panel() -> rx.Component:
     return _panel(
         "Step timeline",
         rx.hstack(
-            rx.cond(JobState.job.status == "running", rx.progress(value=JobState.job.progress, max=100, width="100%", aria_label="Job progress")),
+            rx.cond(
+                JobState.job.status == "running",
+                rx.progress(
+                    value=JobState.job.progress, max=100, width="100%", aria_label="Job progress"
+                ),
+            ),
             width="100%",
         ),
         rx.scroll_area(
-            step_timeline(JobState.steps, JobState.selected_key, JobState.ticks, JobState.select_step),
+            step_timeline(
+                JobState.steps, JobState.selected_key, JobState.ticks, JobState.select_step
+            ),
             type="auto",
             scrollbars="vertical",
             class_name="jm-timeline-scroll",
@@ -423,8 +468,21 @@ def _failed_load() -> rx.Component:
     back = rx.link(rx.button("Back to jobs", variant="soft"), href=routes.JOBS)
     return rx.match(
         JobState.load_error,
-        ("not_found", error_state("Job not found", "No job with this ID exists in your workspace.", back, icon="file-question")),
-        ("forbidden", error_state("Access denied", "Your token may not read this job.", back, icon="shield-alert")),
+        (
+            "not_found",
+            error_state(
+                "Job not found",
+                "No job with this ID exists in your workspace.",
+                back,
+                icon="file-question",
+            ),
+        ),
+        (
+            "forbidden",
+            error_state(
+                "Access denied", "Your token may not read this job.", back, icon="shield-alert"
+            ),
+        ),
         ("signed_out", error_state("Signed out", "Sign in again to see this job.", icon="log-out")),
         error_state(
             "Could not load the job",
@@ -439,7 +497,11 @@ def _failed_load() -> rx.Component:
 def job_detail_page() -> rx.Component:
     return page(
         rx.hstack(
-            rx.link(rx.hstack(rx.icon("chevron-left", size=14), "Jobs", spacing="1", align="center"), href=routes.JOBS, size="2"),
+            rx.link(
+                rx.hstack(rx.icon("chevron-left", size=14), "Jobs", spacing="1", align="center"),
+                href=routes.JOBS,
+                size="2",
+            ),
             rx.spacer(),
             rx.cond(JobState.load_error == "", live_chip_or_done()),
             width="100%",
@@ -448,7 +510,9 @@ def job_detail_page() -> rx.Component:
         rx.cond(
             JobState.load_error != "",
             _failed_load(),
-            rx.cond(JobState.loading, error_state("Loading job…", "", icon="loader-circle"), _loaded()),
+            rx.cond(
+                JobState.loading, error_state("Loading job…", "", icon="loader-circle"), _loaded()
+            ),
         ),
     )
 

@@ -71,9 +71,13 @@ class JobsState(rx.State):
     def _query(self) -> Query:
         """What the table shows: the watcher drops a fetch whose query the user has since changed."""
         status = None if self.tab == "all" else self.tab
-        return Query(status, self.search.strip() or None, self.page * self.page_size, self.page_size)
+        return Query(
+            status, self.search.strip() or None, self.page * self.page_size, self.page_size
+        )
 
-    async def _fetch(self, client: ApiClient, query: Query) -> tuple[list[JobRow], int, dict[str, int]]:
+    async def _fetch(
+        self, client: ApiClient, query: Query
+    ) -> tuple[list[JobRow], int, dict[str, int]]:
         page, counts = await asyncio.gather(
             client.list_jobs(status=query.status, q=query.q, skip=query.skip, limit=query.limit),
             client.job_counts(),
@@ -233,7 +237,9 @@ class JobsState(rx.State):
         return LIVE_ROW_REFRESH_SECONDS if any(r.status in JOB_ACTIVE for r in self.rows) else None
 
     def _active(self) -> bool:
-        return any(r.status in JOB_ACTIVE for r in self.rows) or any(self.counts.get(s, 0) for s in JOB_ACTIVE)
+        return any(r.status in JOB_ACTIVE for r in self.rows) or any(
+            self.counts.get(s, 0) for s in JOB_ACTIVE
+        )
 
     async def _apply(self, me: str, batch: Batch) -> bool:
         async with self:
@@ -258,13 +264,16 @@ class JobsState(rx.State):
         async with self:
             if self._watcher != me:
                 return False
-            if (shown, query) == (self._shown, self._query()):  # else a search, tab change or action reloaded meanwhile
+            if (shown, query) == (
+                self._shown,
+                self._query(),
+            ):  # else a search, tab change or action reloaded meanwhile
                 self._show(result)
         return True
 
 
 def bulk_summary(action: str, results: list[Any]) -> str:
-    """"Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
+    """ "Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
     verb = {"cancel": "Cancelled", "delete": "Deleted"}.get(action, action)
     ok = [r for r in results if r.ok]
     failed = [r for r in results if not r.ok]
@@ -281,7 +290,12 @@ def bulk_summary(action: str, results: list[Any]) -> str:
 def _tab(key: str, label: str) -> rx.Component:
     count = JobsState.counts[key if key != "all" else ""].to(int)
     return rx.tabs.trigger(
-        rx.hstack(rx.text(label), rx.badge(count, variant="soft", color_scheme="gray", radius="full"), spacing="2", align="center"),
+        rx.hstack(
+            rx.text(label),
+            rx.badge(count, variant="soft", color_scheme="gray", radius="full"),
+            spacing="2",
+            align="center",
+        ),
         value=key,
         aria_label=f"{label} " + count.to_string(),
     )
@@ -313,9 +327,18 @@ def _toolbar() -> rx.Component:
 def _actions_menu(row: rx.Var[JobRow]) -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
-            rx.icon_button(rx.icon("ellipsis", size=16), variant="ghost", size="1", aria_label="Actions for job " + row.short_id)
+            rx.icon_button(
+                rx.icon("ellipsis", size=16),
+                variant="ghost",
+                size="1",
+                aria_label="Actions for job " + row.short_id,
+            )
         ),
-        rx.menu.content(rx.foreach(row.actions, lambda a: rx.menu.item(a, on_click=JobsState.row_action(row.id, a)))),
+        rx.menu.content(
+            rx.foreach(
+                row.actions, lambda a: rx.menu.item(a, on_click=JobsState.row_action(row.id, a))
+            )
+        ),
     )
 
 
@@ -330,7 +353,11 @@ def _row(row: rx.Var[JobRow]) -> rx.Component:
         ),
         rx.table.cell(
             rx.hstack(
-                rx.link(rx.code(row.short_id, variant="ghost"), href="/jobs/" + row.id, aria_label="Job " + row.short_id),
+                rx.link(
+                    rx.code(row.short_id, variant="ghost"),
+                    href="/jobs/" + row.id,
+                    aria_label="Job " + row.short_id,
+                ),
                 copy_button(row.id, "Copy job ID"),
                 spacing="1",
                 align="center",
@@ -351,17 +378,26 @@ def _header() -> rx.Component:
     return rx.table.header(
         rx.table.row(
             rx.table.column_header_cell(
-                rx.checkbox(checked=JobsState.all_selected, on_change=JobsState.toggle_all, aria_label="Select all jobs on this page"),
+                rx.checkbox(
+                    checked=JobsState.all_selected,
+                    on_change=JobsState.toggle_all,
+                    aria_label="Select all jobs on this page",
+                ),
                 width="36px",
             ),
-            *[rx.table.column_header_cell(h) for h in ("Job ID", "Workflow", "Status", "Started", "Duration", "Progress")],
+            *[
+                rx.table.column_header_cell(h)
+                for h in ("Job ID", "Workflow", "Status", "Started", "Duration", "Progress")
+            ],
             rx.table.column_header_cell(rx.text("Actions", class_name="jm-sr-only"), width="48px"),
         )
     )
 
 
 def _table() -> rx.Component:
-    return rx.table.root(_header(), rx.table.body(rx.foreach(JobsState.rows, _row)), width="100%", variant="surface")
+    return rx.table.root(
+        _header(), rx.table.body(rx.foreach(JobsState.rows, _row)), width="100%", variant="surface"
+    )
 
 
 def _pagination() -> rx.Component:
@@ -375,8 +411,22 @@ def _pagination() -> rx.Component:
             class_name="jm-native-select",
         ),
         rx.text(JobsState.range_label, size="2", role="status", aria_label="Jobs shown"),
-        rx.icon_button(rx.icon("chevron-left"), variant="soft", size="1", aria_label="Previous page", disabled=JobsState.page == 0, on_click=JobsState.go_page(-1)),
-        rx.icon_button(rx.icon("chevron-right"), variant="soft", size="1", aria_label="Next page", disabled=~JobsState.has_next, on_click=JobsState.go_page(1)),
+        rx.icon_button(
+            rx.icon("chevron-left"),
+            variant="soft",
+            size="1",
+            aria_label="Previous page",
+            disabled=JobsState.page == 0,
+            on_click=JobsState.go_page(-1),
+        ),
+        rx.icon_button(
+            rx.icon("chevron-right"),
+            variant="soft",
+            size="1",
+            aria_label="Next page",
+            disabled=~JobsState.has_next,
+            on_click=JobsState.go_page(1),
+        ),
         justify="end",
         align="center",
         spacing="3",
@@ -389,8 +439,20 @@ def _bulk_bar() -> rx.Component:
         JobsState.selected.length() > 0,
         rx.hstack(
             rx.text(JobsState.selected.length().to_string() + " selected", size="2"),
-            rx.button("Cancel selected", size="1", variant="soft", color_scheme="orange", on_click=JobsState.ask_bulk("cancel")),
-            rx.button("Delete selected", size="1", variant="soft", color_scheme="red", on_click=JobsState.ask_bulk("delete")),
+            rx.button(
+                "Cancel selected",
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                on_click=JobsState.ask_bulk("cancel"),
+            ),
+            rx.button(
+                "Delete selected",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=JobsState.ask_bulk("delete"),
+            ),
             align="center",
             spacing="3",
         ),
@@ -401,7 +463,9 @@ def _confirm_dialog() -> rx.Component:
     verb = rx.cond(JobsState.confirm_action == "delete", "Delete", "Cancel")
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
-            rx.alert_dialog.title(verb + " " + JobsState.selected.length().to_string() + " selected jobs?"),
+            rx.alert_dialog.title(
+                verb + " " + JobsState.selected.length().to_string() + " selected jobs?"
+            ),
             rx.alert_dialog.description(
                 rx.cond(
                     JobsState.confirm_action == "delete",
@@ -412,7 +476,11 @@ def _confirm_dialog() -> rx.Component:
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep them", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Yes, " + verb.lower(), color_scheme="red", on_click=JobsState.run_bulk)),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Yes, " + verb.lower(), color_scheme="red", on_click=JobsState.run_bulk
+                    )
+                ),
                 justify="end",
                 spacing="3",
                 margin_top="16px",
@@ -429,7 +497,13 @@ def _summary() -> rx.Component:
         rx.callout.root(
             rx.hstack(
                 rx.callout.text(JobsState.summary),
-                rx.icon_button(rx.icon("x", size=14), variant="ghost", size="1", aria_label="Dismiss", on_click=JobsState.dismiss_summary),
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    variant="ghost",
+                    size="1",
+                    aria_label="Dismiss",
+                    on_click=JobsState.dismiss_summary,
+                ),
                 justify="between",
                 width="100%",
             ),
@@ -443,7 +517,12 @@ def _summary() -> rx.Component:
 def _body() -> rx.Component:
     return rx.cond(
         JobsState.error != "",
-        error_state("Could not load jobs", JobsState.error, rx.button("Retry", on_click=JobsState.refresh), icon="wifi-off"),
+        error_state(
+            "Could not load jobs",
+            JobsState.error,
+            rx.button("Retry", on_click=JobsState.refresh),
+            icon="wifi-off",
+        ),
         rx.cond(
             JobsState.loading & (JobsState.rows.length() == 0),
             error_state("Loading jobs…", "", icon="loader-circle"),
@@ -451,8 +530,20 @@ def _body() -> rx.Component:
                 JobsState.rows.length() == 0,
                 rx.center(
                     rx.vstack(
-                        rx.text(rx.cond((JobsState.search != "") | (JobsState.tab != "all"), "No jobs match.", "No jobs yet."), size="3"),
-                        rx.button(rx.icon("plus", size=14), "Start a job", variant="soft", on_click=CreateJobState.open_dialog("")),
+                        rx.text(
+                            rx.cond(
+                                (JobsState.search != "") | (JobsState.tab != "all"),
+                                "No jobs match.",
+                                "No jobs yet.",
+                            ),
+                            size="3",
+                        ),
+                        rx.button(
+                            rx.icon("plus", size=14),
+                            "Start a job",
+                            variant="soft",
+                            on_click=CreateJobState.open_dialog(""),
+                        ),
                         align="center",
                     ),
                     padding_y="48px",
@@ -470,7 +561,13 @@ def jobs_page() -> rx.Component:
             rx.heading("Jobs", as_="h1", size="6"),
             live_chip(JobsState.live, LIST_POLL_SECONDS),
             rx.spacer(),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh", variant="soft", on_click=JobsState.refresh, loading=JobsState.loading),
+            rx.button(
+                rx.icon("refresh-cw", size=14),
+                "Refresh",
+                variant="soft",
+                on_click=JobsState.refresh,
+                loading=JobsState.loading,
+            ),
             rx.button(rx.icon("plus", size=14), "New job", on_click=CreateJobState.open_dialog("")),
             width="100%",
             align="center",

@@ -9,7 +9,15 @@ from jobmonitor.state import AuthState
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="2", weight="medium", underline="none", color_scheme="gray", high_contrast=True)
+    return rx.link(
+        label,
+        href=href,
+        size="2",
+        weight="medium",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+    )
 
 
 def navbar() -> rx.Component:
@@ -17,20 +25,35 @@ def navbar() -> rx.Component:
         rx.hstack(
             rx.hstack(
                 rx.link(
-                    rx.hstack(rx.icon("activity", size=18), rx.text("Jobmonitor", weight="bold"), spacing="2", align="center"),
+                    rx.hstack(
+                        rx.icon("activity", size=18),
+                        rx.text("Jobmonitor", weight="bold"),
+                        spacing="2",
+                        align="center",
+                    ),
                     href=routes.JOBS,
                     underline="none",
                     color_scheme="gray",
                     high_contrast=True,
                 ),
                 rx.el.nav(
-                    rx.hstack(_nav_link("Jobs", routes.JOBS), _nav_link("Workflows", routes.WORKFLOWS), spacing="4"),
+                    rx.hstack(
+                        _nav_link("Jobs", routes.JOBS),
+                        _nav_link("Workflows", routes.WORKFLOWS),
+                        spacing="4",
+                    ),
                     aria_label="Main",
                 ),
                 spacing="6",
                 align="center",
             ),
-            rx.button(rx.icon("log-out", size=14), "Sign out", variant="ghost", size="1", on_click=AuthState.sign_out),
+            rx.button(
+                rx.icon("log-out", size=14),
+                "Sign out",
+                variant="ghost",
+                size="1",
+                on_click=AuthState.sign_out,
+            ),
             justify="between",
             align="center",
             width="100%",
@@ -40,12 +63,22 @@ def navbar() -> rx.Component:
 
 
 def live_chip(live: rx.Var[bool], poll_seconds: float) -> rx.Component:
-    """"Live" while the event stream is connected, else "Polling every N s"."""
+    """ "Live" while the event stream is connected, else "Polling every N s"."""
     return rx.cond(
         live,
-        rx.badge(rx.icon("radio", size=12), "Live", color_scheme="green", variant="surface", role="status"),
         rx.badge(
-            rx.icon("refresh-cw", size=12), f"Polling every {poll_seconds:g} s", color_scheme="amber", variant="surface", role="status"
+            rx.icon("radio", size=12),
+            "Live",
+            color_scheme="green",
+            variant="surface",
+            role="status",
+        ),
+        rx.badge(
+            rx.icon("refresh-cw", size=12),
+            f"Polling every {poll_seconds:g} s",
+            color_scheme="amber",
+            variant="surface",
+            role="status",
         ),
     )
 
@@ -58,7 +91,9 @@ def page(*children: rx.Component, **props: object) -> rx.Component:
     )
 
 
-def error_state(title: str, message: rx.Var[str] | str, *actions: rx.Component, icon: str = "circle-alert") -> rx.Component:
+def error_state(
+    title: str, message: rx.Var[str] | str, *actions: rx.Component, icon: str = "circle-alert"
+) -> rx.Component:
     """A centred message for a page that could not load (with its way out)."""
     return rx.center(
         rx.vstack(

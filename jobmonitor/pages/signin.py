@@ -68,7 +68,11 @@ def signin_page() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.hstack(rx.icon("activity"), rx.heading("Jobmonitor", as_="h1", size="6"), align="center"),
+                    rx.hstack(
+                        rx.icon("activity"),
+                        rx.heading("Jobmonitor", as_="h1", size="6"),
+                        align="center",
+                    ),
                     rx.text("Sign in with an API token.", size="2", color_scheme="gray"),
                     rx.el.label("API token", html_for="token", class_name="jm-label"),
                     rx.input(
@@ -81,7 +85,10 @@ def signin_page() -> rx.Component:
                         width="100%",
                         auto_complete="off",
                     ),
-                    rx.cond(SignInState.error != "", rx.text(SignInState.error, color_scheme="red", size="2", role="alert")),
+                    rx.cond(
+                        SignInState.error != "",
+                        rx.text(SignInState.error, color_scheme="red", size="2", role="alert"),
+                    ),
                     rx.button("Sign in", type="submit", loading=SignInState.checking, width="100%"),
                     rx.text(
                         "Create one with: jobmonitor token create --role operator --name me",

@@ -55,7 +55,14 @@ class WorkflowState(rx.State):
             return
         ref = str(self.router.url.path).rstrip("/").rpartition("/")[2]
         if ref != self.wf_id:
-            self.wf_id, self.name, self.nodes, self.edges, self.bars, self.metrics = ref, "", [], [], [], []
+            self.wf_id, self.name, self.nodes, self.edges, self.bars, self.metrics = (
+                ref,
+                "",
+                [],
+                [],
+                [],
+                [],
+            )
         self.loading, self.load_error = True, ""
         yield
         try:
@@ -69,30 +76,63 @@ class WorkflowState(rx.State):
     async def _fetch(self, client: ApiClient, ref: str) -> None:
         workflow = await client.workflow(ref)
         metrics, executions = await asyncio.gather(
-            client.workflow_metrics(workflow.id), client.workflow_executions(workflow.id, limit=RECENT_JOBS)
+            client.workflow_metrics(workflow.id),
+            client.workflow_executions(workflow.id, limit=RECENT_JOBS),
         )
         self.wf_id, self.name, self.description = workflow.id, workflow.name, workflow.description
         self.version = workflow.version or workflow.latest_version
         self.metrics = [
-            Metric("Success rate", percent(metrics.success_rate if metrics.successful_executions + metrics.failed_executions else None)),
+            Metric(
+                "Success rate",
+                percent(
+                    metrics.success_rate
+                    if metrics.successful_executions + metrics.failed_executions
+                    else None
+                ),
+            ),
             Metric("Executions", f"{metrics.total_executions:,}"),
-            Metric("Completed / failed", f"{metrics.successful_executions:,} / {metrics.failed_executions:,}"),
-            Metric("Average duration", duration_text(metrics.average_duration_seconds if metrics.sampled_executions else None)),
-            Metric("Min / max", f"{duration_text(metrics.min_duration_seconds)} / {duration_text(metrics.max_duration_seconds)}"),
+            Metric(
+                "Completed / failed",
+                f"{metrics.successful_executions:,} / {metrics.failed_executions:,}",
+            ),
+            Metric(
+                "Average duration",
+                duration_text(
+                    metrics.average_duration_seconds if metrics.sampled_executions else None
+                ),
+            ),
+            Metric(
+                "Min / max",
+                f"{duration_text(metrics.min_duration_seconds)} / {duration_text(metrics.max_duration_seconds)}",
+            ),
             Metric("p95 duration", duration_text(metrics.p95_duration_seconds)),
             Metric("Total cost", cost_text(metrics.total_cost_usd)),
         ]
         self.bars = duration_bars(executions.items)
-        self.longest = "longest " + duration_text(max((e.duration or 0 for e in executions.items), default=None))
-        steps = [dag.StepRef(s["key"], s.get("name") or s["key"], tuple(s.get("depends_on", []))) for s in workflow.definition.get("steps", [])]
+        self.longest = "longest " + duration_text(
+            max((e.duration or 0 for e in executions.items), default=None)
+        )
+        steps = [
+            dag.StepRef(s["key"], s.get("name") or s["key"], tuple(s.get("depends_on", [])))
+            for s in workflow.definition.get("steps", [])
+        ]
         layout = dag.layout(steps)
-        self.nodes, self.edges, self.dag_width, self.dag_height = layout.nodes, layout.edges, layout.width, layout.height
+        self.nodes, self.edges, self.dag_width, self.dag_height = (
+            layout.nodes,
+            layout.edges,
+            layout.width,
+            layout.height,
+        )
         self.schema_json = pretty_json(workflow.input_schema)
 
 
 def _metric(m: rx.Var[Metric]) -> rx.Component:
     return rx.card(
-        rx.vstack(rx.text(m.label, size="1", color_scheme="gray"), rx.text(m.value, size="5", weight="bold"), spacing="1"),
+        rx.vstack(
+            rx.text(m.label, size="1", color_scheme="gray"),
+            rx.text(m.value, size="5", weight="bold"),
+            spacing="1",
+        ),
         role="group",
         aria_label=m.label,
     )
@@ -100,7 +140,10 @@ def _metric(m: rx.Var[Metric]) -> rx.Component:
 
 def _section(title: str, *children: rx.Component) -> rx.Component:
     return rx.el.section(
-        rx.card(rx.vstack(rx.heading(title, as_="h2", size="3"), *children, spacing="3", width="100%"), width="100%"),
+        rx.card(
+            rx.vstack(rx.heading(title, as_="h2", size="3"), *children, spacing="3", width="100%"),
+            width="100%",
+        ),
         aria_label=title,
         width="100%",
     )
@@ -112,21 +155,39 @@ def _loaded() -> rx.Component:
             rx.vstack(
                 rx.heading(WorkflowState.name, as_="h1", size="6"),
                 rx.text(WorkflowState.description, size="2", color_scheme="gray"),
-                rx.text("Version " + WorkflowState.version.to_string(), size="1", color_scheme="gray"),
+                rx.text(
+                    "Version " + WorkflowState.version.to_string(), size="1", color_scheme="gray"
+                ),
                 spacing="1",
                 max_width="900px",
             ),
             rx.spacer(),
             rx.link(rx.button("Jobs", variant="soft"), href="/jobs?q=" + WorkflowState.name),
-            rx.button(rx.icon("plus", size=14), "New job", on_click=CreateJobState.open_dialog(WorkflowState.wf_id)),
+            rx.button(
+                rx.icon("plus", size=14),
+                "New job",
+                on_click=CreateJobState.open_dialog(WorkflowState.wf_id),
+            ),
             width="100%",
             align="start",
         ),
-        rx.grid(rx.foreach(WorkflowState.metrics, _metric), columns="repeat(auto-fill, minmax(170px, 1fr))", spacing="3", width="100%"),
-        _section("Durations of recent jobs", duration_chart(WorkflowState.bars, WorkflowState.longest)),
+        rx.grid(
+            rx.foreach(WorkflowState.metrics, _metric),
+            columns="repeat(auto-fill, minmax(170px, 1fr))",
+            spacing="3",
+            width="100%",
+        ),
+        _section(
+            "Durations of recent jobs", duration_chart(WorkflowState.bars, WorkflowState.longest)
+        ),
         _section(
             "Steps",
-            dag_view(WorkflowState.nodes, WorkflowState.edges, WorkflowState.dag_width, WorkflowState.dag_height),
+            dag_view(
+                WorkflowState.nodes,
+                WorkflowState.edges,
+                WorkflowState.dag_width,
+                WorkflowState.dag_height,
+            ),
             json_section("Input schema", WorkflowState.schema_json),
         ),
         spacing="4",
@@ -137,13 +198,46 @@ def _loaded() -> rx.Component:
 def workflow_detail_page() -> rx.Component:
     back = rx.link(rx.button("Back to workflows", variant="soft"), href=routes.WORKFLOWS)
     return page(
-        rx.link(rx.hstack(rx.icon("chevron-left", size=14), "Workflows", spacing="1", align="center"), href=routes.WORKFLOWS, size="2"),
+        rx.link(
+            rx.hstack(rx.icon("chevron-left", size=14), "Workflows", spacing="1", align="center"),
+            href=routes.WORKFLOWS,
+            size="2",
+        ),
         rx.match(
             WorkflowState.load_error,
-            ("", rx.cond(WorkflowState.loading & (WorkflowState.name == ""), error_state("Loading workflow…", "", icon="loader-circle"), _loaded())),
-            ("not_found", error_state("Workflow not found", "No workflow with this ID or name exists in your workspace.", back, icon="file-question")),
-            ("forbidden", error_state("Access denied", "Your token may not read this workflow.", back, icon="shield-alert")),
-            error_state("Could not load the workflow", WorkflowState.load_message, rx.button("Retry", on_click=WorkflowState.load), back, icon="wifi-off"),
+            (
+                "",
+                rx.cond(
+                    WorkflowState.loading & (WorkflowState.name == ""),
+                    error_state("Loading workflow…", "", icon="loader-circle"),
+                    _loaded(),
+                ),
+            ),
+            (
+                "not_found",
+                error_state(
+                    "Workflow not found",
+                    "No workflow with this ID or name exists in your workspace.",
+                    back,
+                    icon="file-question",
+                ),
+            ),
+            (
+                "forbidden",
+                error_state(
+                    "Access denied",
+                    "Your token may not read this workflow.",
+                    back,
+                    icon="shield-alert",
+                ),
+            ),
+            error_state(
+                "Could not load the workflow",
+                WorkflowState.load_message,
+                rx.button("Retry", on_click=WorkflowState.load),
+                back,
+                icon="wifi-off",
+            ),
         ),
         create_job_dialog(),
     )

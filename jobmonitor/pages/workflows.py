@@ -52,7 +52,11 @@ def _row(w: rx.Var[WorkflowRow]) -> rx.Component:
         rx.table.cell(w.completed),
         rx.table.cell(w.failed),
         rx.table.cell(w.success_rate),
-        rx.table.cell(rx.button("New job", size="1", variant="soft", on_click=CreateJobState.open_dialog(w.id))),
+        rx.table.cell(
+            rx.button(
+                "New job", size="1", variant="soft", on_click=CreateJobState.open_dialog(w.id)
+            )
+        ),
         custom_attrs={"data-workflow": w.name},
     )
 
@@ -72,24 +76,35 @@ def workflows_page() -> rx.Component:
         rx.hstack(
             rx.heading("Workflows", as_="h1", size="6"),
             rx.spacer(),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh", variant="soft", on_click=WorkflowsState.load),
+            rx.button(
+                rx.icon("refresh-cw", size=14),
+                "Refresh",
+                variant="soft",
+                on_click=WorkflowsState.load,
+            ),
             width="100%",
             align="center",
         ),
         rx.cond(
             WorkflowsState.error != "",
-            error_state("Could not load workflows", WorkflowsState.error, rx.button("Retry", on_click=WorkflowsState.load), icon="wifi-off"),
+            error_state(
+                "Could not load workflows",
+                WorkflowsState.error,
+                rx.button("Retry", on_click=WorkflowsState.load),
+                icon="wifi-off",
+            ),
             rx.cond(
                 WorkflowsState.loading & (WorkflowsState.rows.length() == 0),
                 error_state("Loading workflows…", "", icon="loader-circle"),
                 rx.cond(
                     WorkflowsState.rows.length() == 0,
-                    rx.text("No workflows yet: register one with `jobmonitor workflow register` or the API.", color_scheme="gray"),
+                    rx.text(
+                        "No workflows yet: register one with `jobmonitor workflow register` or the API.",
+                        color_scheme="gray",
+                    ),
                     _table(),
                 ),
             ),
         ),
         create_job_dialog(),
     )
-
-

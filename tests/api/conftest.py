@@ -58,9 +58,20 @@ WORKFLOWS: list[dict[str, Any]] = [
             },
         ],
     },
-    {"name": "broken", "steps": [{"key": "boom", "action": "test.flaky", "params": {"fail_times": 5}}]},
-    {"name": "single", "concurrency": {"max_concurrent_jobs": 1}, "steps": [{"key": "s", "action": "test.noop"}]},
-    {"name": "slow-start", "concurrency": {"min_seconds_between_starts": 600}, "steps": [{"key": "s", "action": "test.noop"}]},
+    {
+        "name": "broken",
+        "steps": [{"key": "boom", "action": "test.flaky", "params": {"fail_times": 5}}],
+    },
+    {
+        "name": "single",
+        "concurrency": {"max_concurrent_jobs": 1},
+        "steps": [{"key": "s", "action": "test.noop"}],
+    },
+    {
+        "name": "slow-start",
+        "concurrency": {"min_seconds_between_starts": 600},
+        "steps": [{"key": "s", "action": "test.noop"}],
+    },
     {"name": "listy", "steps": [{"key": "items", "action": "test.echo"}]},
 ]
 
@@ -95,11 +106,21 @@ class World:
     anonymous: TestClient
 
     def client(self, token: str, **headers: str) -> TestClient:
-        return TestClient(self.app, base_url=API, headers={"Authorization": f"Bearer {token}", **headers})
+        return TestClient(
+            self.app, base_url=API, headers={"Authorization": f"Bearer {token}", **headers}
+        )
 
-    def create(self, workflow: str = "echo3", payload: dict[str, Any] | None = None, ws: Workspace | None = None, **body: Any) -> dict[str, Any]:
+    def create(
+        self,
+        workflow: str = "echo3",
+        payload: dict[str, Any] | None = None,
+        ws: Workspace | None = None,
+        **body: Any,
+    ) -> dict[str, Any]:
         """Create a job through the API (operator of A by default) and return its body."""
-        response = (ws or self.a).operator.post("/jobs", json={"workflow": workflow, "input_payload": payload or {}, **body})
+        response = (ws or self.a).operator.post(
+            "/jobs", json={"workflow": workflow, "input_payload": payload or {}, **body}
+        )
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -118,7 +139,9 @@ def _workspace(conn: psycopg.Connection[Any], slug: str, roles: list[Role]) -> W
     assert ws is not None
     with conn.transaction():
         for definition in WORKFLOWS:
-            ws.workflows[definition["name"]] = register_workflow(conn, ws.id, definition).workflow_id
+            ws.workflows[definition["name"]] = register_workflow(
+                conn, ws.id, definition
+            ).workflow_id
     return ws
 
 
@@ -130,7 +153,9 @@ def world(env: dict[str, str]) -> Iterator[World]:
         b = _workspace(conn, "beta", [Role.ADMIN, Role.OPERATOR, Role.VIEWER])
         for ws in (a, b):
             for role, token in ws.tokens.items():
-                ws.clients[role] = TestClient(app, base_url=API, headers={"Authorization": f"Bearer {token}"})
+                ws.clients[role] = TestClient(
+                    app, base_url=API, headers={"Authorization": f"Bearer {token}"}
+                )
         yield World(app=app, engine=Engine(conn), a=a, b=b, anonymous=TestClient(app, base_url=API))
     close_api_pool()
 
@@ -152,7 +177,9 @@ def live_server(world: World) -> Iterator[str]:
 def serve_in_thread(app: Any, **config: Any) -> Iterator[str]:
     """Run an ASGI app on a real uvicorn server in a thread; yields http://127.0.0.1:PORT."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off", **config)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off", **config
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

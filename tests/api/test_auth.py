@@ -38,7 +38,12 @@ def test_roles(world: World) -> None:
     assert error["details"] == {"required_role": "operator", "token_role": "viewer"}
     assert operator.post("/jobs", json={"workflow": "echo3"}).status_code == 201
     assert operator.get("/tokens").status_code == 403
-    assert operator.post("/workflows", json={"name": "x", "steps": [{"key": "a", "action": "test.noop"}]}).status_code == 403
+    assert (
+        operator.post(
+            "/workflows", json={"name": "x", "steps": [{"key": "a", "action": "test.noop"}]}
+        ).status_code
+        == 403
+    )
     assert world.a.admin.get("/tokens").status_code == 200
     assert viewer.get("/audit").status_code == 403
 
@@ -69,7 +74,9 @@ def test_token_requests_refuse_unknown_fields_and_roles(world: World) -> None:
     response = admin.post("/tokens", json={"name": "x", "role": "root"})
     assert response.status_code == 422
     assert error_of(response)["details"][0]["loc"] == ["role"]
-    response = admin.post("/tokens", json={"name": "x", "role": "viewer", "workspace_id": str(world.b.id)})
+    response = admin.post(
+        "/tokens", json={"name": "x", "role": "viewer", "workspace_id": str(world.b.id)}
+    )
     assert response.status_code == 422
     assert error_of(response)["details"][0]["loc"] == ["workspace_id"]
 
@@ -90,13 +97,18 @@ def test_admin_picks_a_workspace(world: World) -> None:
     assert by_id.status_code == 200
     by_slug = admin_a.get("/jobs", headers={"X-Workspace-Slug": "beta"})
     assert [j["id"] for j in by_slug.json()["items"]] == [job["id"]]
-    assert admin_a.get("/me", headers={"X-Workspace-Slug": "beta"}).json()["workspace"]["slug"] == "beta"
+    assert (
+        admin_a.get("/me", headers={"X-Workspace-Slug": "beta"}).json()["workspace"]["slug"]
+        == "beta"
+    )
     # non-admins may only name their own workspace
     assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "beta"}).status_code == 403
     assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "alpha"}).status_code == 200
     assert admin_a.get("/jobs", headers={"X-Workspace-Slug": "nope"}).status_code == 404
     assert admin_a.get("/jobs", headers={"X-Workspace-Id": "not-a-uuid"}).status_code == 422
-    mismatch = admin_a.get("/jobs", headers={"X-Workspace-Id": str(world.a.id), "X-Workspace-Slug": "beta"})
+    mismatch = admin_a.get(
+        "/jobs", headers={"X-Workspace-Id": str(world.a.id), "X-Workspace-Slug": "beta"}
+    )
     assert mismatch.status_code == 422
 
 

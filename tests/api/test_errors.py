@@ -18,7 +18,10 @@ def test_request_id_is_echoed_or_made(world: World) -> None:
     response = world.a.viewer.get("/jobs/counts", headers={"X-Request-ID": "abc-123"})
     assert response.headers["x-request-id"] == "abc-123"
     made = world.a.viewer.get("/jobs/counts", headers={"X-Request-ID": "bad id with spaces"})
-    assert made.headers["x-request-id"] != "bad id with spaces" and len(made.headers["x-request-id"]) == 32
+    assert (
+        made.headers["x-request-id"] != "bad id with spaces"
+        and len(made.headers["x-request-id"]) == 32
+    )
 
 
 def test_bodies_over_one_megabyte_are_413(world: World) -> None:
@@ -33,7 +36,9 @@ def test_bodies_over_one_megabyte_are_413(world: World) -> None:
             yield b"x" * 1024
         yield b'"}}'
 
-    streamed = world.a.operator.post("/jobs", content=chunks(), headers={"Content-Type": "application/json"})
+    streamed = world.a.operator.post(
+        "/jobs", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413
     assert world.a.viewer.get("/jobs").json()["total"] == 0
 
@@ -55,7 +60,9 @@ def test_docs_and_openapi(world: World) -> None:
 
 
 def test_values_postgres_refuses_are_422(world: World) -> None:
-    response = world.a.operator.post("/jobs", json={"workflow": "echo3", "input_payload": {"s": "nul\u0000byte"}})
+    response = world.a.operator.post(
+        "/jobs", json={"workflow": "echo3", "input_payload": {"s": "nul\u0000byte"}}
+    )
     assert response.status_code == 422
     assert world.a.viewer.get("/jobs", params={"q": "a\x00b"}).status_code == 422
 
@@ -70,7 +77,10 @@ def dead_database(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def test_database_down_is_503_with_retry_after(dead_database: World) -> None:
-    for response in (dead_database.a.viewer.get("/jobs"), dead_database.a.operator.post("/jobs", json={"workflow": "echo3"})):
+    for response in (
+        dead_database.a.viewer.get("/jobs"),
+        dead_database.a.operator.post("/jobs", json={"workflow": "echo3"}),
+    ):
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"
         assert error_of(response)["code"] == "unavailable"
@@ -99,7 +109,9 @@ def test_mounted_like_reflex_api_paths_stay_json(world: World) -> None:
     from starlette.routing import Route
 
     app = create_app()
-    app.mount("", Starlette(routes=[Route("/{path:path}", lambda request: HTMLResponse("reflex page"))]))
+    app.mount(
+        "", Starlette(routes=[Route("/{path:path}", lambda request: HTMLResponse("reflex page"))])
+    )
     client = TestClient(app)
     missing = client.get("/api/v1/no-such-route")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/json"

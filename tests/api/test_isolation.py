@@ -35,8 +35,13 @@ def foreign(world: World) -> dict[str, str]:
     world.run(job)
     pending = world.create("echo3", ws=world.b)
     token = world.b.admin.post("/tokens", json={"name": "b-extra", "role": "viewer"}).json()
-    return {"job_id": pending["id"], "done_job_id": job["id"], "workflow_id": str(world.b.workflows["echo3"]),
-            "step": "a", "token_id": token["id"]}  # fmt: skip
+    return {
+        "job_id": pending["id"],
+        "done_job_id": job["id"],
+        "workflow_id": str(world.b.workflows["echo3"]),
+        "step": "a",
+        "token_id": token["id"],
+    }
 
 
 def _call(client: TestClient, method: str, path: str, body: Any = None) -> Any:
@@ -60,18 +65,29 @@ def test_every_route_with_foreign_ids_is_404(world: World, foreign: dict[str, st
             checked += 1
     assert checked >= 2 * 16
     assert world.a.admin.get("/events", params={"job_id": foreign["job_id"]}).status_code == 404
-    assert world.a.admin.get("/events", params={"workflow_id": foreign["workflow_id"]}).status_code == 404
+    assert (
+        world.a.admin.get("/events", params={"workflow_id": foreign["workflow_id"]}).status_code
+        == 404
+    )
     created = world.a.operator.post("/jobs", json={"workflow_id": foreign["workflow_id"]})
     assert created.status_code == 404
-    bulk = world.a.operator.post("/jobs/bulk", json={"action": "cancel", "ids": [foreign["job_id"]]}).json()
+    bulk = world.a.operator.post(
+        "/jobs/bulk", json={"action": "cancel", "ids": [foreign["job_id"]]}
+    ).json()
     assert bulk["results"][0]["error"]["code"] == "not_found"
     assert world.b.viewer.get(f"/jobs/{foreign['job_id']}").json()["status"] == "pending"
 
 
 def test_websockets_with_foreign_ids_close_404(world: World, foreign: dict[str, str]) -> None:
     headers = {"Authorization": f"Bearer {world.a.tokens['admin']}"}
-    for url in (f"/api/v1/ws/jobs/{foreign['job_id']}", f"/api/v1/ws/workflows/{foreign['workflow_id']}"):
-        with world.a.admin.websocket_connect(url, headers=headers) as ws, pytest.raises(WebSocketDisconnect) as closed:
+    for url in (
+        f"/api/v1/ws/jobs/{foreign['job_id']}",
+        f"/api/v1/ws/workflows/{foreign['workflow_id']}",
+    ):
+        with (
+            world.a.admin.websocket_connect(url, headers=headers) as ws,
+            pytest.raises(WebSocketDisconnect) as closed,
+        ):
             ws.receive_json()
         assert closed.value.code == 4404
 
@@ -79,9 +95,22 @@ def test_websockets_with_foreign_ids_close_404(world: World, foreign: dict[str, 
 def test_lists_never_show_foreign_objects(world: World, foreign: dict[str, str]) -> None:
     world.create("echo3")
     world.a.admin.post("/tokens", json={"name": "a-extra", "role": "viewer"})
-    secrets = set(foreign.values()) - {"a"} | {str(world.b.id), *(str(w) for w in world.b.workflows.values())}
-    lists = ["/jobs", "/jobs?q=echo", f"/jobs?q={foreign['job_id'][:6]}", "/jobs/counts", "/workflows",
-             "/workflows/echo3/executions", "/audit", "/tokens", "/me", "/metrics"]  # fmt: skip
+    secrets = set(foreign.values()) - {"a"} | {
+        str(world.b.id),
+        *(str(w) for w in world.b.workflows.values()),
+    }
+    lists = [
+        "/jobs",
+        "/jobs?q=echo",
+        f"/jobs?q={foreign['job_id'][:6]}",
+        "/jobs/counts",
+        "/workflows",
+        "/workflows/echo3/executions",
+        "/audit",
+        "/tokens",
+        "/me",
+        "/metrics",
+    ]
     for url in lists:
         response = world.a.admin.get(url)
         assert response.status_code == 200, (url, response.text)
@@ -95,8 +124,12 @@ def test_lists_never_show_foreign_objects(world: World, foreign: dict[str, str])
 
 def test_viewers_get_403_on_every_mutation(world: World, foreign: dict[str, str]) -> None:
     own = world.create("echo3")
-    values = {"job_id": own["id"], "workflow_id": str(world.a.workflows["echo3"]), "step": "a",
-              "token_id": foreign["token_id"]}  # fmt: skip
+    values = {
+        "job_id": own["id"],
+        "workflow_id": str(world.a.workflows["echo3"]),
+        "step": "a",
+        "token_id": foreign["token_id"],
+    }
     checked = 0
     for path, method in _operations(world):
         if method not in MUTATIONS:

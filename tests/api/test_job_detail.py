@@ -16,13 +16,37 @@ def test_steps_in_seed_shape(world: World) -> None:
     body = world.a.viewer.get(f"/jobs/{job['id']}/steps").json()
     assert body["job_id"] == job["id"]
     steps = body["steps"]
-    assert [s["step_id"] for s in steps] == ["a", "b", "c"] and [s["step_index"] for s in steps] == [1, 2, 3]
+    assert [s["step_id"] for s in steps] == ["a", "b", "c"] and [
+        s["step_index"] for s in steps
+    ] == [1, 2, 3]
     first = steps[0]
-    for name in ("id", "job_id", "step_id", "step_index", "status", "input_data", "output_data", "error_message",
-                 "attempt_number", "started_at", "completed_at", "name", "action", "params", "depends_on",
-                 "duration_seconds", "cost_usd", "progress", "error_type"):  # fmt: skip
+    for name in (
+        "id",
+        "job_id",
+        "step_id",
+        "step_index",
+        "status",
+        "input_data",
+        "output_data",
+        "error_message",
+        "attempt_number",
+        "started_at",
+        "completed_at",
+        "name",
+        "action",
+        "params",
+        "depends_on",
+        "duration_seconds",
+        "cost_usd",
+        "progress",
+        "error_type",
+    ):
         assert name in first, name
-    assert first["status"] == "completed" and first["attempt_number"] == 1 and first["cost_usd"] == 0.25
+    assert (
+        first["status"] == "completed"
+        and first["attempt_number"] == 1
+        and first["cost_usd"] == 0.25
+    )
     assert steps[1]["depends_on"] == ["a"]
 
 
@@ -63,7 +87,9 @@ def test_logs_with_cursor_and_filters(world: World) -> None:
     first = viewer.get(f"/jobs/{job['id']}/logs", params={"limit": 2}).json()
     assert len(first["items"]) == 2 and first["has_more"]
     rest = viewer.get(f"/jobs/{job['id']}/logs", params={"cursor": first["next_cursor"]}).json()
-    assert [x["id"] for x in first["items"] + rest["items"]] == [x["id"] for x in everything["items"]]
+    assert [x["id"] for x in first["items"] + rest["items"]] == [
+        x["id"] for x in everything["items"]
+    ]
     tail = viewer.get(f"/jobs/{job['id']}/logs", params={"cursor": rest["next_cursor"]}).json()
     assert tail["items"] == [] and tail["next_cursor"] == rest["next_cursor"]
     only_b = viewer.get(f"/jobs/{job['id']}/logs", params={"step": "b"}).json()["items"]
@@ -88,8 +114,19 @@ def test_timeline_in_seed_002_shape(world: World) -> None:
     entry = timeline["step_timeline"][0]
     assert entry["step_id"] == "try" and entry["step_order"] == 1 and entry["retry_count"] == 2
     assert entry["output_summary"] == {"attempt": 3} and entry["input_summary"] is None
-    assert set(entry) == {"step_id", "step_name", "step_order", "status", "started_at", "completed_at",
-                          "duration_seconds", "retry_count", "error_message", "input_summary", "output_summary"}  # fmt: skip
+    assert set(entry) == {
+        "step_id",
+        "step_name",
+        "step_order",
+        "status",
+        "started_at",
+        "completed_at",
+        "duration_seconds",
+        "retry_count",
+        "error_message",
+        "input_summary",
+        "output_summary",
+    }
 
 
 def test_status_in_seed_000_shape(world: World) -> None:
@@ -97,7 +134,11 @@ def test_status_in_seed_000_shape(world: World) -> None:
     body = world.a.viewer.get(f"/jobs/{job['id']}/status").json()
     assert body["success"] is True
     status = body["job"]
-    assert status["job_id"] == job["id"] and status["status"] == "pending" and status["progress"] == 0.0
+    assert (
+        status["job_id"] == job["id"]
+        and status["status"] == "pending"
+        and status["progress"] == 0.0
+    )
     assert [s["step"] for s in status["stepper"]] == ["a", "b", "c"]
     assert status["stepper"][0]["status"] == "queued"
     world.run(job)
@@ -111,11 +152,15 @@ def test_results_paginate_a_list_output(world: World) -> None:
     job = world.create("listy")
     world.run(job)
     with connect() as conn:
-        conn.execute("UPDATE job_steps SET output_data = %s WHERE job_id = %s",
-                     (json.dumps([{"n": i} for i in range(12)]), job["id"]))  # fmt: skip
+        conn.execute(
+            "UPDATE job_steps SET output_data = %s WHERE job_id = %s",
+            (json.dumps([{"n": i} for i in range(12)]), job["id"]),
+        )
         conn.commit()
     viewer = world.a.viewer
-    page = viewer.get(f"/jobs/{job['id']}/results", params={"step": "items", "limit": 5, "offset": 10}).json()
+    page = viewer.get(
+        f"/jobs/{job['id']}/results", params={"step": "items", "limit": 5, "offset": 10}
+    ).json()
     assert page["success"] is True and page["step"] == "items"
     assert page["items"] == [{"n": 10}, {"n": 11}] and page["total"] == 12
     assert page["limit"] == 5 and page["offset"] == 10
@@ -149,24 +194,43 @@ def test_export_redacts_planted_secrets(world: World) -> None:
             INSERT INTO step_logs (job_id, step_id, attempt_id, level, message)
             SELECT job_id, step_id, id, 'info', %s FROM step_attempts WHERE job_id = %s LIMIT 1
             """,
-            (f"connecting with password=pw-in-log to redis://:redispw@cache:6379 as {world.a.tokens['viewer']}",
-             job["id"]),
-        )  # fmt: skip
+            (
+                f"connecting with password=pw-in-log to redis://:redispw@cache:6379 as {world.a.tokens['viewer']}",
+                job["id"],
+            ),
+        )
         conn.commit()
     response = world.a.viewer.get(f"/jobs/{job['id']}/export")
     assert response.status_code == 200
     assert response.headers["content-disposition"] == f'attachment; filename="job-{job["id"]}.json"'
     text = response.text
-    for secret in ("hunter2-pw", "sk-live-123456", "abcdefghijkl", "cs-999", "dbpass", "s3cr3t", "tok-777", "t-1",
-                   "pw-in-log", "redispw", world.a.tokens["viewer"]):  # fmt: skip
+    for secret in (
+        "hunter2-pw",
+        "sk-live-123456",
+        "abcdefghijkl",
+        "cs-999",
+        "dbpass",
+        "s3cr3t",
+        "tok-777",
+        "t-1",
+        "pw-in-log",
+        "redispw",
+        world.a.tokens["viewer"],
+    ):
         assert secret not in text, secret
     document = response.json()
     payload = document["job"]["input_payload"]
     assert payload["password"] == REDACTED and payload["nested"]["tokens_in"] == 5
     assert payload["list"][1] == "plain value"
-    assert payload["url"].startswith("https://[REDACTED]@example.com/path?access_token=[REDACTED]&page=2")
+    assert payload["url"].startswith(
+        "https://[REDACTED]@example.com/path?access_token=[REDACTED]&page=2"
+    )
     assert set(document) >= {"job", "steps", "attempts", "logs", "costs", "metrics", "events"}
-    assert len(document["steps"]) == 3 and len(document["attempts"]) == 3 and len(document["costs"]) == 3
+    assert (
+        len(document["steps"]) == 3
+        and len(document["attempts"]) == 3
+        and len(document["costs"]) == 3
+    )
     assert document["events"][0]["type"] == "workflow_created"
     assert all("lease_token" not in a for a in document["attempts"])
     assert world.b.viewer.get(f"/jobs/{job['id']}/export").status_code == 404
@@ -174,9 +238,20 @@ def test_export_redacts_planted_secrets(world: World) -> None:
 
 def test_redaction_rules() -> None:
     assert is_secret_key("password") and is_secret_key("DB_PASSWORD") and is_secret_key("apiKey")
-    assert is_secret_key("x-auth-token") and is_secret_key("private_key") and is_secret_key("sentry_dsn")
-    assert not is_secret_key("tokens_in") and not is_secret_key("author") and not is_secret_key("step_key")
-    assert redact({"a": {"secret": {"deep": 1}}, "b": None}) == {"a": {"secret": REDACTED}, "b": None}
+    assert (
+        is_secret_key("x-auth-token")
+        and is_secret_key("private_key")
+        and is_secret_key("sentry_dsn")
+    )
+    assert (
+        not is_secret_key("tokens_in")
+        and not is_secret_key("author")
+        and not is_secret_key("step_key")
+    )
+    assert redact({"a": {"secret": {"deep": 1}}, "b": None}) == {
+        "a": {"secret": REDACTED},
+        "b": None,
+    }
     assert "abc.def.ghi" not in redact_text("Authorization: Bearer abc.def.ghi")
     assert "xyz12345" not in redact_text("curl -H 'Authorization: Bearer xyz12345'")
     assert redact_text("see https://example.com/a?b=1") == "see https://example.com/a?b=1"

@@ -17,12 +17,24 @@ PAYLOAD_FIELDS = {"input_payload", "output_payload", "state_before", "state_afte
 
 
 def test_create_returns_the_job(world: World) -> None:
-    response = world.a.operator.post("/jobs", json={"workflow_id": str(world.a.workflows["echo3"]), "input_payload": {"x": 1}})
+    response = world.a.operator.post(
+        "/jobs", json={"workflow_id": str(world.a.workflows["echo3"]), "input_payload": {"x": 1}}
+    )
     assert response.status_code == 201
     job = response.json()
-    assert job["status"] == "pending" and job["workflow_name"] == "echo3" and job["input_payload"] == {"x": 1}
-    assert job["workspace_id"] == str(world.a.id) and job["step_count"] == 3 and job["execution_number"] == 1
-    by_name = world.a.operator.post("/jobs", json={"workflow_id": "echo3"})  # workflow_id also takes a name
+    assert (
+        job["status"] == "pending"
+        and job["workflow_name"] == "echo3"
+        and job["input_payload"] == {"x": 1}
+    )
+    assert (
+        job["workspace_id"] == str(world.a.id)
+        and job["step_count"] == 3
+        and job["execution_number"] == 1
+    )
+    by_name = world.a.operator.post(
+        "/jobs", json={"workflow_id": "echo3"}
+    )  # workflow_id also takes a name
     assert by_name.status_code == 201 and by_name.json()["execution_number"] == 2
     assert world.run(job)["status"] == "completed"
     assert world.a.viewer.get(f"/jobs/{job['id']}").json()["output_payload"]["c"]["step"] == "c"
@@ -42,18 +54,27 @@ def test_create_validation(world: World) -> None:
     assert unknown.status_code == 404 and error_of(unknown)["code"] == "not_found"
     not_object = op.post("/jobs", json={"workflow": "echo3", "input_payload": [1]})
     assert not_object.status_code == 422
-    assert op.post("/jobs", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+    assert (
+        op.post(
+            "/jobs", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 422
+    )
 
 
 def test_payload_is_checked_against_the_input_schema(world: World) -> None:
-    response = world.a.operator.post("/jobs", json={"workflow": "typed", "input_payload": {"count": 0, "extra": True}})
+    response = world.a.operator.post(
+        "/jobs", json={"workflow": "typed", "input_payload": {"count": 0, "extra": True}}
+    )
     assert response.status_code == 422
     error = error_of(response)
     locs = [tuple(p["loc"]) for p in error["details"]]
     assert ("input_payload", "count") in locs
     assert ("input_payload", "name") in locs
     assert any("extra" in p["msg"] for p in error["details"])
-    ok = world.a.operator.post("/jobs", json={"workflow": "typed", "input_payload": {"count": 2, "name": "n"}})
+    ok = world.a.operator.post(
+        "/jobs", json={"workflow": "typed", "input_payload": {"count": 2, "name": "n"}}
+    )
     assert ok.status_code == 201
 
 
@@ -68,8 +89,14 @@ def test_idempotent_replay_conflict_and_header(world: World) -> None:
     other = op.post("/jobs", json={**body, "input_payload": {"x": 2}})
     assert other.status_code == 409
     error = error_of(other)
-    assert error["code"] == "idempotency_conflict" and error["details"]["job_id"] == first.json()["id"]
-    header = op.post("/jobs", json={"workflow": "echo3", "input_payload": {"x": 1}}, headers={"Idempotency-Key": "k-1"})
+    assert (
+        error["code"] == "idempotency_conflict" and error["details"]["job_id"] == first.json()["id"]
+    )
+    header = op.post(
+        "/jobs",
+        json={"workflow": "echo3", "input_payload": {"x": 1}},
+        headers={"Idempotency-Key": "k-1"},
+    )
     assert header.status_code == 200 and header.json()["id"] == first.json()["id"]
     mismatch = op.post("/jobs", json=body, headers={"Idempotency-Key": "k-2"})
     assert mismatch.status_code == 422
@@ -82,7 +109,9 @@ def _concurrent_posts(world: World, bodies: list[dict[str, Any]]) -> list[httpx.
     async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=world.app)
         headers = {"Authorization": f"Bearer {world.a.tokens['operator']}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1", headers=headers, timeout=30) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t/api/v1", headers=headers, timeout=30
+        ) as c:
             return list(await asyncio.gather(*(c.post("/jobs", json=b) for b in bodies)))
 
     return aio.run(go())
@@ -110,7 +139,9 @@ def test_concurrency_policy_refusals_and_force(world: World) -> None:
     refused = op.post("/jobs", json={"workflow": "single"})
     assert refused.status_code == 409
     error = error_of(refused)
-    assert error["code"] == "concurrency_limited" and error["details"]["active_job_ids"] == [first["id"]]
+    assert error["code"] == "concurrency_limited" and error["details"]["active_job_ids"] == [
+        first["id"]
+    ]
     forced = op.post("/jobs", json={"workflow": "single", "force": True})
     assert forced.status_code == 201
     assert op.get(f"/jobs/{first['id']}").json()["status"] == "cancelled"
@@ -141,7 +172,9 @@ def test_list_filters_sort_and_payloads(world: World) -> None:
     assert viewer.get("/jobs", params={"status": "completed"}).json()["total"] == 1
     both = viewer.get("/jobs", params=[("status", "completed"), ("status", "pending")])
     assert len(_ids(both)) == 4 and both.json()["total"] == 4
-    assert _ids(viewer.get("/jobs", params={"workflow_id": str(world.a.workflows["typed"])})) == [typed["id"]]
+    assert _ids(viewer.get("/jobs", params={"workflow_id": str(world.a.workflows["typed"])})) == [
+        typed["id"]
+    ]
     assert _ids(viewer.get("/jobs", params={"sort": "created_at"}))[0] == echo[0]["id"]
     assert set(_ids(viewer.get("/jobs", params={"q": "ECHO"}))) == {j["id"] for j in echo}
     by_name = viewer.get("/jobs", params={"q": "echo", "status": "pending"}).json()
@@ -157,8 +190,16 @@ def test_list_filters_sort_and_payloads(world: World) -> None:
 
 def test_list_parameter_errors(world: World) -> None:
     viewer = world.a.viewer
-    for params in ({"limit": 0}, {"limit": 201}, {"skip": -1}, {"status": "done"}, {"sort": "name"},
-                   {"workflow_id": "x"}, {"created_after": "yesterday"}, {"cursor": "%%%"}):  # fmt: skip
+    for params in (
+        {"limit": 0},
+        {"limit": 201},
+        {"skip": -1},
+        {"status": "done"},
+        {"sort": "name"},
+        {"workflow_id": "x"},
+        {"created_after": "yesterday"},
+        {"cursor": "%%%"},
+    ):
         response = viewer.get("/jobs", params=params)
         assert response.status_code == 422, params
         assert error_of(response)["details"], params
@@ -181,12 +222,16 @@ def test_offset_and_cursor_pages(world: World) -> None:
             break
     assert seen == newest_first
     asc = viewer.get("/jobs", params={"sort": "created_at", "limit": 4}).json()
-    rest = viewer.get("/jobs", params={"sort": "created_at", "limit": 4, "cursor": asc["next_cursor"]}).json()
+    rest = viewer.get(
+        "/jobs", params={"sort": "created_at", "limit": 4, "cursor": asc["next_cursor"]}
+    ).json()
     assert [j["id"] for j in asc["items"] + rest["items"]] == created
     wrong_order = viewer.get("/jobs", params={"cursor": asc["next_cursor"]})
     assert wrong_order.status_code == 422 and "sort order" in error_of(wrong_order)["message"]
     completed = viewer.get("/jobs", params={"status": "pending", "limit": 5}).json()
-    more = viewer.get("/jobs", params={"status": "pending", "limit": 5, "cursor": completed["next_cursor"]}).json()
+    more = viewer.get(
+        "/jobs", params={"status": "pending", "limit": 5, "cursor": completed["next_cursor"]}
+    ).json()
     assert [j["id"] for j in completed["items"] + more["items"]] == newest_first
 
 
@@ -196,8 +241,13 @@ def test_counts(world: World) -> None:
     jobs += [world.create("echo3") for _ in range(2)]
     world.a.operator.post(f"/jobs/{jobs[1]['id']}/cancel")
     counts = world.a.viewer.get("/jobs/counts").json()
-    assert counts == {"total": 3, "by_status": {"pending": 1, "running": 0, "completed": 1, "failed": 0, "cancelled": 1}}
-    typed = world.a.viewer.get("/jobs/counts", params={"workflow_id": str(world.a.workflows["typed"])}).json()
+    assert counts == {
+        "total": 3,
+        "by_status": {"pending": 1, "running": 0, "completed": 1, "failed": 0, "cancelled": 1},
+    }
+    typed = world.a.viewer.get(
+        "/jobs/counts", params={"workflow_id": str(world.a.workflows["typed"])}
+    ).json()
     assert typed["total"] == 0
     assert world.b.viewer.get("/jobs/counts").json()["total"] == 0
 
@@ -206,7 +256,10 @@ def test_cancel_resume_rerun_delete(world: World) -> None:
     op = world.a.operator
     job = world.create("echo3", {"x": 1})
     running_delete = op.delete(f"/jobs/{job['id']}")
-    assert running_delete.status_code == 409 and error_of(running_delete)["code"] == "invalid_transition"
+    assert (
+        running_delete.status_code == 409
+        and error_of(running_delete)["code"] == "invalid_transition"
+    )
     rerun_early = op.post(f"/jobs/{job['id']}/rerun")
     assert rerun_early.status_code == 409 and "finished" in error_of(rerun_early)["message"]
     cancelled = op.post(f"/jobs/{job['id']}/cancel")
@@ -217,7 +270,10 @@ def test_cancel_resume_rerun_delete(world: World) -> None:
     assert resumed.status_code == 200 and resumed.json()["status"] == "pending"
     assert world.run(job)["status"] == "completed"
     not_resumable = op.post(f"/jobs/{job['id']}/resume")
-    assert not_resumable.status_code == 409 and "failed or cancelled" in error_of(not_resumable)["message"]
+    assert (
+        not_resumable.status_code == 409
+        and "failed or cancelled" in error_of(not_resumable)["message"]
+    )
     rerun = op.post(f"/jobs/{job['id']}/rerun")
     assert rerun.status_code == 201
     assert rerun.json()["rerun_of"] == job["id"] and rerun.json()["input_payload"] == {"x": 1}
@@ -253,10 +309,14 @@ def test_bulk(world: World) -> None:
     assert by_id[pending[0]["id"]]["status_after"] == "cancelled"
     assert by_id[done["id"]]["error"]["code"] == "invalid_transition"
     assert by_id[foreign["id"]]["error"]["code"] == "not_found"
-    deleted = op.post("/jobs/bulk", json={"action": "delete", "ids": [p["id"] for p in pending] + [done["id"]]}).json()
+    deleted = op.post(
+        "/jobs/bulk", json={"action": "delete", "ids": [p["id"] for p in pending] + [done["id"]]}
+    ).json()
     assert deleted["succeeded"] == 3
     assert world.a.viewer.get("/jobs").json()["total"] == 0
     assert world.b.viewer.get(f"/jobs/{foreign['id']}").json()["status"] == "pending"
     assert op.post("/jobs/bulk", json={"action": "pause", "ids": ids}).status_code == 422
     assert op.post("/jobs/bulk", json={"action": "cancel", "ids": []}).status_code == 422
-    assert world.a.viewer.post("/jobs/bulk", json={"action": "cancel", "ids": ids}).status_code == 403
+    assert (
+        world.a.viewer.post("/jobs/bulk", json={"action": "cancel", "ids": ids}).status_code == 403
+    )

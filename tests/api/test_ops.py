@@ -13,7 +13,10 @@ def test_health_and_readiness(world: World) -> None:
     assert world.anonymous.get("http://testserver/api/healthz").status_code == 200
     ready = world.anonymous.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {"database": {"ok": True}, "redis": {"ok": True}}}
+    assert ready.json() == {
+        "status": "ok",
+        "checks": {"database": {"ok": True}, "redis": {"ok": True}},
+    }
 
 
 def _metric(text: str, name: str) -> float:
@@ -33,7 +36,9 @@ def test_prometheus_metrics(world: World) -> None:
     assert _metric(text, 'jobmonitor_jobs{workspace="alpha",status="completed"}') == 1
     assert _metric(text, 'jobmonitor_jobs{workspace="alpha",status="pending"}') == 1
     assert _metric(text, 'jobmonitor_step_duration_seconds_count{workspace="alpha"}') == 3
-    assert _metric(text, 'jobmonitor_step_duration_seconds_bucket{workspace="alpha",le="+Inf"}') == 3
+    assert (
+        _metric(text, 'jobmonitor_step_duration_seconds_bucket{workspace="alpha",le="+Inf"}') == 3
+    )
     assert _metric(text, 'jobmonitor_step_duration_seconds_sum{workspace="alpha"}') > 0
     assert _metric(text, 'jobmonitor_queue_depth{queue="' + get_settings().queue + '"}') == 1
     assert "# TYPE jobmonitor_step_duration_seconds histogram" in text

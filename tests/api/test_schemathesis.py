@@ -19,12 +19,21 @@ MAX_EXAMPLES = 12
 
 # The app reads its database and Redis from the environment per request, so one instance
 # serves every test's fresh database (the `world` fixture sets it).
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app()).exclude(path="/api/v1/events")
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app()).exclude(
+    path="/api/v1/events"
+)
 
 
 @schema.parametrize()
 @seed(20261122)
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 def test_no_server_errors(case: Any, world: World) -> None:
     headers = {"Authorization": f"Bearer {world.a.tokens['admin']}"}
-    case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        headers=headers, checks=[not_a_server_error, response_schema_conformance]
+    )

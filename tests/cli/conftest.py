@@ -32,13 +32,34 @@ from tests.api.conftest import serve_in_thread
 from tests.integration.conftest import Engine, chain
 
 NO_RETRY = {"max_attempts": 1, "backoff_seconds": 0}
-RETRY_ONCE = {"max_attempts": 2, "backoff_seconds": 0}  # a second attempt at once (no reaper needed)
-COUNT_SCHEMA = {"type": "object", "properties": {"count": {"type": "integer", "minimum": 1}}, "required": ["count"]}
+RETRY_ONCE = {
+    "max_attempts": 2,
+    "backoff_seconds": 0,
+}  # a second attempt at once (no reaper needed)
+COUNT_SCHEMA = {
+    "type": "object",
+    "properties": {"count": {"type": "integer", "minimum": 1}},
+    "required": ["count"],
+}
 WORKFLOWS: list[dict[str, Any]] = [
     chain("echo3", "a", "b", "c"),
-    {"name": "broken", "steps": [{"key": "boom", "action": "test.flaky", "params": {"fail_times": 5}, "retry": NO_RETRY}]},
-    {"name": "flaky", "steps": [{"key": "try", "action": "test.flaky", "params": {"fail_times": 1}, "retry": RETRY_ONCE}]},
-    {"name": "single", "concurrency": {"max_concurrent_jobs": 1}, "steps": [{"key": "s", "action": "test.noop"}]},
+    {
+        "name": "broken",
+        "steps": [
+            {"key": "boom", "action": "test.flaky", "params": {"fail_times": 5}, "retry": NO_RETRY}
+        ],
+    },
+    {
+        "name": "flaky",
+        "steps": [
+            {"key": "try", "action": "test.flaky", "params": {"fail_times": 1}, "retry": RETRY_ONCE}
+        ],
+    },
+    {
+        "name": "single",
+        "concurrency": {"max_concurrent_jobs": 1},
+        "steps": [{"key": "s", "action": "test.noop"}],
+    },
     {
         "name": "typed",
         "input_schema": COUNT_SCHEMA,
@@ -60,8 +81,13 @@ class Cli:
     config_home: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def __call__(self, *args: str, role: str | None = "operator", env: dict[str, str | None] | None = None,
-                 stdin: str | None = None) -> Result:  # fmt: skip
+    def __call__(
+        self,
+        *args: str,
+        role: str | None = "operator",
+        env: dict[str, str | None] | None = None,
+        stdin: str | None = None,
+    ) -> Result:
         """Run `jobmonitor ARGS` against the test server as `role` (None: no URL or token)."""
         base: dict[str, str | None] = {
             "JOBMONITOR_URL": self.url if role else None,
@@ -69,7 +95,9 @@ class Cli:
             "XDG_CONFIG_HOME": str(self.config_home),
             "COLUMNS": "200",
         }
-        return CliRunner().invoke(app, list(args), env={**base, **(env or {})}, input=stdin, catch_exceptions=False)
+        return CliRunner().invoke(
+            app, list(args), env={**base, **(env or {})}, input=stdin, catch_exceptions=False
+        )
 
     def json(self, *args: str, role: str = "operator", code: int = 0) -> Any:
         result = self(*args, "--json", role=role)

@@ -37,10 +37,34 @@ def _commands() -> list[list[str]]:
 def test_every_command_has_help_with_an_example() -> None:
     commands = _commands()
     names = {" ".join(p) for p in commands}
-    for expected in ("run", "watch", "jobs", "show", "logs", "export", "cancel", "resume", "rerun", "workflows",
-                     "workflows show", "workflows register", "workflows validate", "doctor", "prune", "audit",
-                     "token create", "token list", "token revoke", "login", "logout", "up", "worker", "reaper",
-                     "migrate", "seed"):  # fmt: skip
+    for expected in (
+        "run",
+        "watch",
+        "jobs",
+        "show",
+        "logs",
+        "export",
+        "cancel",
+        "resume",
+        "rerun",
+        "workflows",
+        "workflows show",
+        "workflows register",
+        "workflows validate",
+        "doctor",
+        "prune",
+        "audit",
+        "token create",
+        "token list",
+        "token revoke",
+        "login",
+        "logout",
+        "up",
+        "worker",
+        "reaper",
+        "migrate",
+        "seed",
+    ):
         assert expected in names, expected
     runner = CliRunner()
     for path in commands:
@@ -51,16 +75,36 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_an_unreachable_server_exits_3() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    env = {**os.environ, "JOBMONITOR_URL": url, "JOBMONITOR_TOKEN": "jm_x", "XDG_CONFIG_HOME": "/nonexistent"}
-    for args in (["jobs"], ["run", "echo3"], ["watch", "3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42"], ["doctor"]):
-        done = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "JOBMONITOR_URL": url,
+        "JOBMONITOR_TOKEN": "jm_x",
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }
+    for args in (
+        ["jobs"],
+        ["run", "echo3"],
+        ["watch", "3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42"],
+        ["doctor"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 3, (args, done.stderr)
         assert f"cannot reach the API at {url}" in done.stderr and "jobmonitor up" in done.stderr
 
 
 def test_tokens_urls_and_the_login_profile(cli: Cli) -> None:
     no_token = cli("jobs", role=None)
-    assert no_token.exit_code == 2 and "no API token" in no_token.stderr and "jobmonitor login" in no_token.stderr
+    assert (
+        no_token.exit_code == 2
+        and "no API token" in no_token.stderr
+        and "jobmonitor login" in no_token.stderr
+    )
     bad = cli("jobs", env={"JOBMONITOR_TOKEN": "jm_00000000_nope"})
     assert bad.exit_code == 2 and "invalid or revoked token" in bad.stderr
 
@@ -74,14 +118,20 @@ def test_tokens_urls_and_the_login_profile(cli: Cli) -> None:
     assert stat.S_IMODE(profile.parent.stat().st_mode) == 0o700
     assert json.loads(profile.read_text())["url"] == cli.url
     assert cli("audit", role=None).exit_code == 0  # the profile's admin token
-    assert cli("audit", role=None, env={"JOBMONITOR_TOKEN": cli.tokens["viewer"]}).exit_code == 2  # env wins
+    assert (
+        cli("audit", role=None, env={"JOBMONITOR_TOKEN": cli.tokens["viewer"]}).exit_code == 2
+    )  # env wins
 
     elsewhere = f"http://127.0.0.1:{free_port()}"
     other = cli("jobs", "--url", elsewhere, role=None)
-    assert other.exit_code == 2 and f"no API token for {elsewhere}" in other.stderr  # never sent to another server
+    assert (
+        other.exit_code == 2 and f"no API token for {elsewhere}" in other.stderr
+    )  # never sent to another server
 
     refused = cli("login", "--url", cli.url, role=None, stdin="jm_00000000_wrong\n")
-    assert refused.exit_code == 2 and json.loads(profile.read_text())["token"] == cli.tokens["admin"]
+    assert (
+        refused.exit_code == 2 and json.loads(profile.read_text())["token"] == cli.tokens["admin"]
+    )
     piped = cli("login", "--url", cli.url, "--json", role=None, stdin=cli.tokens["viewer"] + "\n")
     assert piped.exit_code == 0 and json.loads(piped.stdout)["role"] == "viewer"
 

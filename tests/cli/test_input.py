@@ -17,17 +17,36 @@ from jobmonitor.client import Conflict, NotFound, Unavailable, ValidationFailed
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("100", 100), ("1.5", 1.5), ("true", True), ("null", None), ('["a", 2]', ["a", 2]), ('{"k": 1}', {"k": 1}),
-     ('"007"', "007"), ("fast", "fast"), ("", ""), ("NaN", "NaN"), ("Infinity", "Infinity"), ("a=b", "a=b")],
-)  # fmt: skip
+    [
+        ("100", 100),
+        ("1.5", 1.5),
+        ("true", True),
+        ("null", None),
+        ('["a", 2]', ["a", 2]),
+        ('{"k": 1}', {"k": 1}),
+        ('"007"', "007"),
+        ("fast", "fast"),
+        ("", ""),
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_set_values_are_json_when_they_parse(text: str, value: object) -> None:
     assert parse_value(text) == value
 
 
 def test_sets_merge_over_the_input_and_nest_dotted_keys() -> None:
     base = {"records": 1, "options": {"mode": "slow", "keep": True}}
-    merged = apply_sets(base, ["records=100", "options.mode=fast", "a.b.c=[1,2]", "records=200", "note=x=y"])
-    assert merged == {"records": 200, "options": {"mode": "fast", "keep": True}, "a": {"b": {"c": [1, 2]}}, "note": "x=y"}
+    merged = apply_sets(
+        base, ["records=100", "options.mode=fast", "a.b.c=[1,2]", "records=200", "note=x=y"]
+    )
+    assert merged == {
+        "records": 200,
+        "options": {"mode": "fast", "keep": True},
+        "a": {"b": {"c": [1, 2]}},
+        "note": "x=y",
+    }
 
 
 @pytest.mark.parametrize("item", ["records", "=5", "a..b=1", ".a=1", "a.=1"])
@@ -68,7 +87,9 @@ def test_paths_and_exit_codes() -> None:
     assert output.exit_code(Conflict("x")) == output.USAGE
     assert output.exit_code(ValidationFailed("x")) == output.USAGE
     assert output.details_lines({"suggestions": ["echo3"]}) == ["did you mean: echo3?"]
-    assert output.details_lines([{"loc": ["input_payload", "count"], "msg": "required"}]) == ["input_payload.count: required"]
+    assert output.details_lines([{"loc": ["input_payload", "count"], "msg": "required"}]) == [
+        "input_payload.count: required"
+    ]
 
 
 def test_urls_and_since() -> None:

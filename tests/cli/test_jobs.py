@@ -18,17 +18,25 @@ def test_jobs_show_logs_and_export(cli: Cli, tmp_path: Path) -> None:
     listed = cli.json("jobs")
     assert [j["id"] for j in listed] == [failed_job["id"], audited["id"], done["id"]]
     assert "input_payload" not in listed[0]
-    assert [j["id"] for j in cli.json("jobs", "--status", "completed", "--workflow", "echo3")] == [done["id"]]
+    assert [j["id"] for j in cli.json("jobs", "--status", "completed", "--workflow", "echo3")] == [
+        done["id"]
+    ]
     assert [j["id"] for j in cli.json("jobs", "--limit", "1")] == [failed_job["id"]]
     table = cli("jobs", "--status", "failed")
-    assert table.exit_code == 0 and failed_job["id"] in table.stdout and "planned failure" in table.stdout
+    assert (
+        table.exit_code == 0
+        and failed_job["id"] in table.stdout
+        and "planned failure" in table.stdout
+    )
     assert cli("jobs", "--status", "bogus").exit_code == 2
     unknown = cli("jobs", "--workflow", "ech03")
     assert unknown.exit_code == 2 and "did you mean: echo3?" in unknown.stderr
 
     shown = cli.json("show", done["id"])
     assert [s["step_key"] for s in shown["steps"]] == ["a", "b", "c"]
-    assert all(len(s["attempts"]) == 1 and s["attempts"][0]["cost_usd"] == 0.25 for s in shown["steps"])
+    assert all(
+        len(s["attempts"]) == 1 and s["attempts"][0]["cost_usd"] == 0.25 for s in shown["steps"]
+    )
     human = cli("show", done["id"]).stdout
     for text in ("echo3 v1", "completed", "steps", "attempts", "$0.75", "no state snapshot"):
         assert text in human, text
@@ -41,8 +49,18 @@ def test_jobs_show_logs_and_export(cli: Cli, tmp_path: Path) -> None:
     assert "RuntimeError: planned failure 1/5" in failed
 
     logs = cli("logs", done["id"]).stdout
-    assert next(line for line in logs.splitlines() if "echo " in line).split()[1:] == ["a#1", "INFO", "echo", "a", "attempt", "1"]
-    only_b = [json.loads(line) for line in cli("logs", done["id"], "--step", "b", "--json").stdout.splitlines()]
+    assert next(line for line in logs.splitlines() if "echo " in line).split()[1:] == [
+        "a#1",
+        "INFO",
+        "echo",
+        "a",
+        "attempt",
+        "1",
+    ]
+    only_b = [
+        json.loads(line)
+        for line in cli("logs", done["id"], "--step", "b", "--json").stdout.splitlines()
+    ]
     assert only_b and {line["step_id"] for line in only_b} == {"b"}
     assert "stdout line from b" in {line["message"] for line in only_b}
     assert cli("logs", done["id"], "--follow").exit_code == 0  # the job has ended: it returns
@@ -75,7 +93,10 @@ def test_actions_are_audited(cli: Cli) -> None:
     assert cli("cancel", job, role="viewer").exit_code == 2
 
     entries = cli.json("audit", "--since", "1h", role="admin")
-    trail = [(e["action"], e["target_id"], e["status_before"], e["status_after"]) for e in reversed(entries)]
+    trail = [
+        (e["action"], e["target_id"], e["status_before"], e["status_after"])
+        for e in reversed(entries)
+    ]
     assert trail == [
         ("job.create", job, None, "pending"),
         ("job.cancel", job, "pending", "cancelled"),
@@ -83,8 +104,12 @@ def test_actions_are_audited(cli: Cli) -> None:
         ("job.cancel", job, "pending", "cancelled"),
         ("job.rerun", job, "cancelled", "pending"),
     ]
-    assert all(e["actor"] == "token:operator-token (jm_" + e["actor"].split("jm_")[1] for e in entries)
-    assert cli.json("audit", "--action", "job.rerun", role="admin")[0]["data"]["new_job_id"] == new_id
+    assert all(
+        e["actor"] == "token:operator-token (jm_" + e["actor"].split("jm_")[1] for e in entries
+    )
+    assert (
+        cli.json("audit", "--action", "job.rerun", role="admin")[0]["data"]["new_job_id"] == new_id
+    )
     assert cli.json("audit", "--since", "2099-01-01T00:00", role="admin") == []
     table = cli("audit", "--target", job, role="admin")
     assert table.exit_code == 0 and "pending -> cancelled" in table.stdout

@@ -19,17 +19,32 @@ def _checks(report: dict) -> dict[str, dict]:
     return {c["name"]: c for c in report["checks"]}
 
 
-def test_doctor_fails_without_workers_and_passes_with_one(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_fails_without_workers_and_passes_with_one(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli.start("echo3")  # pending: no worker runs it
     result = cli("doctor")
     assert result.exit_code == 1
-    for name in ("database", "migrations", "redis", "workers", "queue", "stuck attempts", "pending jobs", "failures (24 h)"):
+    for name in (
+        "database",
+        "migrations",
+        "redis",
+        "workers",
+        "queue",
+        "stuck attempts",
+        "pending jobs",
+        "failures (24 h)",
+    ):
         assert name in result.stdout, name
     assert "no worker listens on queue" in result.stdout and "echo3: 1" in result.stdout
     assert "failed: workers" in result.stderr
     report = cli.json("doctor", code=1)
     checks = _checks(report)
-    assert report["ok"] is False and report["verdict"] == "fail" and checks["workers"]["verdict"] == "fail"
+    assert (
+        report["ok"] is False
+        and report["verdict"] == "fail"
+        and checks["workers"]["verdict"] == "fail"
+    )
     assert checks["pending jobs"]["data"]["by_workflow"] == {"echo3": 1}
     assert cli("doctor", role="viewer").exit_code == 2  # operator or admin
 
@@ -49,7 +64,11 @@ def test_doctor_fails_without_workers_and_passes_with_one(cli: Cli, monkeypatch:
     monkeypatch.setattr(Client, "doctor", database_down)  # the API answers, but cannot check tokens
     degraded = cli.json("doctor", code=1)
     assert [(c["name"], c["verdict"]) for c in degraded["checks"]] == [
-        ("api", "ok"), ("database", "ok"), ("redis", "ok"), ("other checks", "fail")]
+        ("api", "ok"),
+        ("database", "ok"),
+        ("redis", "ok"),
+        ("other checks", "fail"),
+    ]
 
 
 def _count(cli: Cli, table: str) -> int:
@@ -62,7 +81,10 @@ def test_prune_dry_run_deletes_nothing_then_prune_deletes(cli: Cli) -> None:
     keep = cli.start("echo3")
     for job in [*old, keep]:
         assert cli("cancel", job).exit_code == 0
-    cli.engine.conn.execute("UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = ANY(%s::uuid[])", (old,))
+    cli.engine.conn.execute(
+        "UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = ANY(%s::uuid[])",
+        (old,),
+    )
     before = {t: _count(cli, t) for t in ("jobs", "job_steps", "step_attempts", "job_events")}
 
     dry = cli.json("prune", "--older-than", "30d", "--dry-run", role="admin")
@@ -72,7 +94,12 @@ def test_prune_dry_run_deletes_nothing_then_prune_deletes(cli: Cli) -> None:
     text = cli("prune", "--older-than", "30d", "--dry-run", role="admin")
     assert "dry run: would delete 3 job(s)" in text.stderr and old[0] in text.stdout
 
-    assert cli.json("prune", "--older-than", "30d", "--status", "failed", "--dry-run", role="admin")["counts"]["jobs"] == 0
+    assert (
+        cli.json("prune", "--older-than", "30d", "--status", "failed", "--dry-run", role="admin")[
+            "counts"
+        ]["jobs"]
+        == 0
+    )
     done = cli.json("prune", "--older-than", "30d", role="admin")
     assert done["dry_run"] is False and done["counts"]["jobs"] == 3
     assert [r["id"] for r in cli.engine.conn.execute("SELECT id::text FROM jobs")] == [keep]
@@ -92,16 +119,29 @@ INVALID = {
         {"key": "a", "action": "test.echo", "depends_on": ["c"]},
         {"key": "b", "action": "nope.missing"},
         {"key": "b", "action": "test.echo"},
-        {"key": "c", "action": "test.echo", "depends_on": ["a", "ghost"], "condition": "steps.zzz.ok =="},
+        {
+            "key": "c",
+            "action": "test.echo",
+            "depends_on": ["a", "ghost"],
+            "condition": "steps.zzz.ok ==",
+        },
     ],
 }
-VALID = {"name": "fresh", "steps": [{"key": "one", "action": "test.echo"}, {"key": "two", "action": "test.noop", "depends_on": ["one"]}]}
+VALID = {
+    "name": "fresh",
+    "steps": [
+        {"key": "one", "action": "test.echo"},
+        {"key": "two", "action": "test.noop", "depends_on": ["one"]},
+    ],
+}
 
 
 def test_workflows_list_show_register_and_validate(cli: Cli, tmp_path: Path) -> None:
     names = [w["name"] for w in cli.json("workflows")]
     assert {"echo3", "broken", "single", "typed", "audited"} <= set(names)
-    assert "echo3" in cli("workflows").stdout and cli.json("workflows", "list") == cli.json("workflows")
+    assert "echo3" in cli("workflows").stdout and cli.json("workflows", "list") == cli.json(
+        "workflows"
+    )
     shown = cli("workflows", "show", "echo3")
     assert shown.exit_code == 0 and "test.echo" in shown.stdout and "echo3 v1" in shown.stdout
     assert cli.json("workflows", "show", "typed")["input_schema"]["required"] == ["count"]
@@ -116,10 +156,16 @@ def test_workflows_list_show_register_and_validate(cli: Cli, tmp_path: Path) -> 
     assert registered.exit_code == 0 and "registered fresh v1" in registered.stderr
     assert "unchanged" in cli("workflows", "register", str(valid), role="admin").stderr
     refused = cli("workflows", "register", str(invalid), role="admin")
-    assert refused.exit_code == 2 and "name" in refused.stderr and "workflows validate" in refused.stderr
+    assert (
+        refused.exit_code == 2
+        and "name" in refused.stderr
+        and "workflows validate" in refused.stderr
+    )
 
     # offline: no server, no token
-    ok = cli("workflows", "validate", str(valid), role=None, env={"JOBMONITOR_URL": "http://127.0.0.1:9"})
+    ok = cli(
+        "workflows", "validate", str(valid), role=None, env={"JOBMONITOR_URL": "http://127.0.0.1:9"}
+    )
     assert ok.exit_code == 0 and "valid workflow 'fresh' with 2 step(s)" in ok.stderr
     bad_name = cli("workflows", "validate", str(invalid), role=None)
     assert bad_name.exit_code == 1 and "name" in bad_name.stdout
@@ -136,7 +182,9 @@ def test_workflows_list_show_register_and_validate(cli: Cli, tmp_path: Path) -> 
     table = cli("workflows", "validate", str(invalid), role=None)
     assert table.exit_code == 1 and f"{len(problems)} problem(s)" in table.stderr
     assert all(path in table.stdout for path, _ in problems)
-    unchecked = json.loads(cli("workflows", "validate", str(invalid), "--no-check-actions", "--json", role=None).stdout)
+    unchecked = json.loads(
+        cli("workflows", "validate", str(invalid), "--no-check-actions", "--json", role=None).stdout
+    )
     assert not any("unknown action" in p["msg"] for p in unchecked["problems"])
     assert cli("workflows", "validate", str(tmp_path / "none.yaml"), role=None).exit_code == 2
     (tmp_path / "broken.yaml").write_text("steps: [a\n")

@@ -58,9 +58,14 @@ def _check_echo3(lines: list[str]) -> None:
     assert changes[0] == ("job", None, "pending") and changes[-1] == ("job", "running", "completed")
     assert ("job", "pending", "running") in changes
     steps = [c for c in changes if c[0] != "job"]
-    assert steps == [(f"step {k}", a, b) for k in "abc"
-                     for a, b in (("pending", "queued"), ("queued", "running"), ("running", "completed"))]  # fmt: skip
-    assert "attempt 1" in lines[1] and re.search(r"\d+\.\ds$", lines[changes.index(("step a", "running", "completed"))])
+    assert steps == [
+        (f"step {k}", a, b)
+        for k in "abc"
+        for a, b in (("pending", "queued"), ("queued", "running"), ("running", "completed"))
+    ]
+    assert "attempt 1" in lines[1] and re.search(
+        r"\d+\.\ds$", lines[changes.index(("step a", "running", "completed"))]
+    )
 
 
 def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +86,9 @@ def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.Mon
     real_events = Client.events
     calls: list[int | None] = []
 
-    def dropping(self: Client, job_id: str, last_event_id: int | None = None, on_open: Any = None) -> Iterator[dict[str, Any]]:
+    def dropping(
+        self: Client, job_id: str, last_event_id: int | None = None, on_open: Any = None
+    ) -> Iterator[dict[str, Any]]:
         calls.append(last_event_id)
         for n, event in enumerate(real_events(self, job_id, last_event_id, on_open)):
             if len(calls) == 1 and n == 2:
@@ -97,7 +104,9 @@ def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.Mon
     assert cli("watch", failed).exit_code == 1
 
 
-def test_watch_polls_when_the_stream_is_unavailable(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watch_polls_when_the_stream_is_unavailable(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def unavailable(self: Client, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         raise Unreachable("no stream here", status=0)
         yield {}
@@ -131,14 +140,47 @@ def test_run_refuses_bad_input_with_the_expected_form(cli: Cli) -> None:
     schema = cli("run", "typed", "--set", "count=0")
     assert schema.exit_code == 2 and "input_payload.count" in schema.stderr
 
-    job = cli.json("run", "typed", "--input", '{"count": 1, "o": {"k": 1}}', "--set", "count=3", "--set", "o.mode=fast",
-                   "--set", "tags=[1, 2]", "--idempotency-key", "k-1")  # fmt: skip
+    job = cli.json(
+        "run",
+        "typed",
+        "--input",
+        '{"count": 1, "o": {"k": 1}}',
+        "--set",
+        "count=3",
+        "--set",
+        "o.mode=fast",
+        "--set",
+        "tags=[1, 2]",
+        "--idempotency-key",
+        "k-1",
+    )
     assert job["input_payload"] == {"count": 3, "o": {"k": 1, "mode": "fast"}, "tags": [1, 2]}
-    replay = cli("run", "typed", "--input", '{"count": 1, "o": {"k": 1}}', "--set", "count=3", "--set", "o.mode=fast",
-                 "--set", "tags=[1, 2]", "--idempotency-key", "k-1")  # fmt: skip
-    assert replay.exit_code == 0 and "was used before" in replay.stderr and replay.stdout.strip() == job["id"]
-    piped = cli("run", "typed", "--input-file", "-", "--set", "extra=true", "--json", stdin='{"count": 2}')
-    assert piped.exit_code == 0 and json.loads(piped.stdout)["input_payload"] == {"count": 2, "extra": True}
+    replay = cli(
+        "run",
+        "typed",
+        "--input",
+        '{"count": 1, "o": {"k": 1}}',
+        "--set",
+        "count=3",
+        "--set",
+        "o.mode=fast",
+        "--set",
+        "tags=[1, 2]",
+        "--idempotency-key",
+        "k-1",
+    )
+    assert (
+        replay.exit_code == 0
+        and "was used before" in replay.stderr
+        and replay.stdout.strip() == job["id"]
+    )
+    piped = cli(
+        "run", "typed", "--input-file", "-", "--set", "extra=true", "--json", stdin='{"count": 2}'
+    )
+    assert piped.exit_code == 0 and json.loads(piped.stdout)["input_payload"] == {
+        "count": 2,
+        "extra": True,
+    }
     other = cli("run", "typed", "--set", "count=4", "--idempotency-key", "k-1")
     assert other.exit_code == 2 and "--idempotency-key" in other.stderr
 
@@ -147,7 +189,11 @@ def test_run_duplicate_detection_and_force(cli: Cli) -> None:
     first = cli.start("single")
     refused = cli("run", "single")
     assert refused.exit_code == 2
-    assert "already has 1 active job(s)" in refused.stderr and first in refused.stderr and "--force" in refused.stderr
+    assert (
+        "already has 1 active job(s)" in refused.stderr
+        and first in refused.stderr
+        and "--force" in refused.stderr
+    )
     running = cli.json("jobs", "--status", "pending", "--status", "running", "--workflow", "single")
     assert [j["id"] for j in running] == [first]
     forced = cli.json("run", "single", "--force")

@@ -49,7 +49,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ADMIN_URL = os.environ.get("JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_DB = 14
 STEP_MODULES = "examples.steps,tests.stepdefs"
@@ -85,7 +87,9 @@ def e2e_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     name = f"jm_e2e_{uuid.uuid4().hex[:8]}_{worker}"
     base, _, _ = ADMIN_URL.rpartition("/")
     url = f"{base}/{name}"
-    redis_url = f"{REDIS_BASE.rstrip('/')}/{REDIS_DB if worker in ('main', 'gw0') else REDIS_DB + 1}"
+    redis_url = (
+        f"{REDIS_BASE.rstrip('/')}/{REDIS_DB if worker in ('main', 'gw0') else REDIS_DB + 1}"
+    )
     _admin(f'CREATE DATABASE "{name}"')
     Redis.from_url(redis_url).flushdb()
     try:
@@ -115,11 +119,27 @@ def _seed(env: dict[str, str]) -> str:
     """`jobmonitor seed` (the example workflows into workspace "default") and `jobmonitor token
     create` (an admin token, printed on stdout)."""
     run_env = {**os.environ, **env}
-    subprocess.run([JOBMONITOR, "seed"], env=run_env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [JOBMONITOR, "seed"], env=run_env, cwd=PROJECT_ROOT, check=True, capture_output=True
+    )
     out = subprocess.run(
-        [JOBMONITOR, "token", "create", "--workspace", "default", "--role", "admin", "--name", "e2e"],
-        env=run_env, cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            JOBMONITOR,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+            "--role",
+            "admin",
+            "--name",
+            "e2e",
+        ],
+        env=run_env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -130,12 +150,16 @@ def web_app_env(e2e_env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def engine_processes(web_app_env: dict[str, str], artifacts_dir: Path, request: pytest.FixtureRequest) -> Iterator[None]:
+def engine_processes(
+    web_app_env: dict[str, str], artifacts_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[None]:
     """Two rq workers and the reaper against the run's database and queue."""
     worker = _worker_id(request)
     env = {**os.environ, **web_app_env}
     procs = [
-        _spawn([JOBMONITOR, "worker", "--count", "2"], env, artifacts_dir / f"workers-{worker}.log"),
+        _spawn(
+            [JOBMONITOR, "worker", "--count", "2"], env, artifacts_dir / f"workers-{worker}.log"
+        ),
         _spawn([JOBMONITOR, "reaper"], env, artifacts_dir / f"reaper-{worker}.log"),
     ]
     try:
@@ -152,14 +176,22 @@ def engine_processes(web_app_env: dict[str, str], artifacts_dir: Path, request: 
 def _spawn(argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            argv,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 @pytest.fixture(scope="session")
 def web_app(
-    web_app_env: dict[str, str], engine_processes: None, artifacts_dir: Path, request: pytest.FixtureRequest
+    web_app_env: dict[str, str],
+    engine_processes: None,
+    artifacts_dir: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[str]:
     """Start the web app on a free port for the session; yield its base URL."""
     worker_id = _worker_id(request)
@@ -208,7 +240,9 @@ def storage_state(browser: Any, web_app: str, token: str, artifacts_dir: Path) -
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any], storage_state: Path) -> dict[str, Any]:
+def browser_context_args(
+    browser_context_args: dict[str, Any], storage_state: Path
+) -> dict[str, Any]:
     return {
         **browser_context_args,
         "storage_state": str(storage_state),
@@ -220,7 +254,9 @@ def browser_context_args(browser_context_args: dict[str, Any], storage_state: Pa
 @pytest.fixture(scope="session")
 def api(web_app: str, token: str) -> Iterator[httpx.Client]:
     """The app's REST API with the admin token."""
-    with httpx.Client(base_url=f"{web_app}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=15) as client:
+    with httpx.Client(
+        base_url=f"{web_app}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=15
+    ) as client:
         yield client
 
 

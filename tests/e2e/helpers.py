@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 
 
-def start_job(api: httpx.Client, workflow: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+def start_job(
+    api: httpx.Client, workflow: str, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
     response = api.post("/jobs", json={"workflow": workflow, "input_payload": payload or {}})
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -20,21 +22,29 @@ def job(api: httpx.Client, job_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def wait_status(api: httpx.Client, job_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+def wait_status(
+    api: httpx.Client, job_id: str, *statuses: str, timeout: float = 30.0
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         current = job(api, job_id)
         if current["status"] in statuses:
             return current
         if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} is {current['status']}, not {statuses} after {timeout} s")
+            raise AssertionError(
+                f"job {job_id} is {current['status']}, not {statuses} after {timeout} s"
+            )
         time.sleep(0.2)
 
 
-def wait_step_status(api: httpx.Client, job_id: str, step: str, *statuses: str, timeout: float = 30.0) -> None:
+def wait_step_status(
+    api: httpx.Client, job_id: str, step: str, *statuses: str, timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        steps = {s["step_id"]: s["status"] for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]}
+        steps = {
+            s["step_id"]: s["status"] for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]
+        }
         if steps.get(step) in statuses:
             return
         if time.monotonic() > deadline:

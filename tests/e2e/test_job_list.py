@@ -23,7 +23,9 @@ def row(page: Page, job_id: str):  # type: ignore[no-untyped-def]
     return page.locator(f'tr[data-job-id="{job_id}"]')
 
 
-def test_tabs_and_counts_follow_status_changes(page: Page, api: httpx.Client, artifacts_dir: Path) -> None:
+def test_tabs_and_counts_follow_status_changes(
+    page: Page, api: httpx.Client, artifacts_dir: Path
+) -> None:
     page.goto("/jobs")
     expect(tab(page, "All")).to_be_visible()
     completed = count(page, "Completed")

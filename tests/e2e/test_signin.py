@@ -7,7 +7,9 @@ from typing import Any
 from playwright.sync_api import expect
 
 
-def test_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Any, web_app: str, token: str) -> None:
+def test_sign_in_survives_a_reload_and_sign_out_ends_it(
+    browser: Any, web_app: str, token: str
+) -> None:
     context = browser.new_context(base_url=web_app)
     page = context.new_page()
     page.goto("/jobs")

@@ -14,10 +14,14 @@ from tests.e2e.helpers import start_job, wait_status
 
 def test_workflow_pages(page: Page, api: httpx.Client, artifacts_dir: Path) -> None:
     ok = start_job(api, "parallel_processing", {"records": 20})
-    bad = start_job(api, "parallel_processing", {"records": 20, "fail_step": "branch_b", "fail_times": 3})
+    bad = start_job(
+        api, "parallel_processing", {"records": 20, "fail_step": "branch_b", "fail_times": 3}
+    )
     wait_status(api, ok["id"], "completed")
     wait_status(api, bad["id"], "failed")
-    counts = next(w for w in api.get("/workflows").json()["items"] if w["name"] == "parallel_processing")["job_counts"]
+    counts = next(
+        w for w in api.get("/workflows").json()["items"] if w["name"] == "parallel_processing"
+    )["job_counts"]
     rate = f"{100 * counts['completed'] / (counts['completed'] + counts['failed']):.1f}%"
 
     page.goto("/workflows")
@@ -37,9 +41,13 @@ def test_workflow_pages(page: Page, api: httpx.Client, artifacts_dir: Path) -> N
 
     page.get_by_role("button", name="New job").click()
     dialog = page.get_by_role("dialog", name="New job")
-    expect(dialog.get_by_role("option", name=re.compile("^parallel_processing"))).to_have_attribute("aria-selected", "true")
+    expect(dialog.get_by_role("option", name=re.compile("^parallel_processing"))).to_have_attribute(
+        "aria-selected", "true"
+    )
     dialog.get_by_label("Records", exact=True).fill("5")
     dialog.get_by_role("button", name="Start job").click()
     page.get_by_role("button", name="View job").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
-    expect(page.get_by_role("region", name="Job info").get_by_role("link", name="parallel_processing")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="Job info").get_by_role("link", name="parallel_processing")
+    ).to_be_visible()

@@ -57,7 +57,9 @@ class Engine:
         outbox.flush()
         return result
 
-    def create(self, workflow: str, payload: dict[str, Any] | None = None, **kwargs: Any) -> uuid.UUID:
+    def create(
+        self, workflow: str, payload: dict[str, Any] | None = None, **kwargs: Any
+    ) -> uuid.UUID:
         created: service.Created = self.act(service.create_job, workflow, payload, **kwargs)
         return created.job_id
 
@@ -65,9 +67,9 @@ class Engine:
         """Run every queued message once (burst), in this process, on the main thread."""
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            BurstWorker([step_queue()], connection=redis_client(), serializer=step_queue().serializer).work(
-                burst=True, logging_level="WARNING"
-            )
+            BurstWorker(
+                [step_queue()], connection=redis_client(), serializer=step_queue().serializer
+            ).work(burst=True, logging_level="WARNING")
         finally:  # rq installs its own handlers; give pytest (and `timeout`) theirs back
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
@@ -89,7 +91,9 @@ class Engine:
                 return job
             reaper.reap(self.conn, queued_grace_seconds=1.0)
             time.sleep(0.05)
-        raise AssertionError(f"job {job_id} did not finish in {timeout}s: {self.job(job_id)['status']}")
+        raise AssertionError(
+            f"job {job_id} did not finish in {timeout}s: {self.job(job_id)['status']}"
+        )
 
     def job(self, job_id: uuid.UUID) -> dict[str, Any]:
         row = self.conn.execute("SELECT * FROM jobs WHERE id = %s", (job_id,)).fetchone()
@@ -97,7 +101,9 @@ class Engine:
         return row
 
     def steps(self, job_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-        rows = self.conn.execute("SELECT * FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,))
+        rows = self.conn.execute(
+            "SELECT * FROM job_steps WHERE job_id = %s ORDER BY step_index", (job_id,)
+        )
         return {r["step_key"]: r for r in rows}
 
     def attempts(self, job_id: uuid.UUID, step_key: str | None = None) -> list[dict[str, Any]]:
@@ -110,7 +116,9 @@ class Engine:
         ).fetchall()
 
     def events(self, job_id: uuid.UUID) -> list[dict[str, Any]]:
-        return self.conn.execute("SELECT * FROM job_events WHERE job_id = %s ORDER BY id", (job_id,)).fetchall()
+        return self.conn.execute(
+            "SELECT * FROM job_events WHERE job_id = %s ORDER BY id", (job_id,)
+        ).fetchall()
 
 
 @pytest.fixture
@@ -123,5 +131,7 @@ def chain(name: str, *keys: str, action: str = "test.echo", **step_extra: Any) -
     """A linear workflow definition."""
     steps = []
     for i, key in enumerate(keys):
-        steps.append({"key": key, "action": action, "depends_on": [keys[i - 1]] if i else [], **step_extra})
+        steps.append(
+            {"key": key, "action": action, "depends_on": [keys[i - 1]] if i else [], **step_extra}
+        )
     return {"name": name, "steps": steps}

@@ -15,7 +15,9 @@ def test_linear_job_completes_in_order(engine: Engine) -> None:
     assert job["progress"] == 1.0
     assert job["output_payload"] == {"c": steps["c"]["output_data"]}
     assert float(job["total_cost"]) == 0.75
-    logs = engine.conn.execute("SELECT message FROM step_logs WHERE job_id = %s ORDER BY id", (job_id,)).fetchall()
+    logs = engine.conn.execute(
+        "SELECT message FROM step_logs WHERE job_id = %s ORDER BY id", (job_id,)
+    ).fetchall()
     assert "stdout line from a" in [r["message"] for r in logs]
     types = [e["type"] for e in engine.events(job_id)]
     assert types[0] == "workflow_created"

@@ -36,7 +36,9 @@ def test_twenty_concurrent_creates_make_one_job(engine: Engine) -> None:
             barrier.wait()
             outbox = Outbox()
             with conn.transaction():
-                created = service.create_job(conn, engine.workspace_id, "burst", {"n": 1}, outbox, idempotency_key="same")
+                created = service.create_job(
+                    conn, engine.workspace_id, "burst", {"n": 1}, outbox, idempotency_key="same"
+                )
             outbox.flush()
             results.append(created)
 
@@ -50,7 +52,10 @@ def test_twenty_concurrent_creates_make_one_job(engine: Engine) -> None:
     assert sum(not r.replayed for r in results) == 1
     assert engine.conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 1
     assert engine.conn.execute("SELECT count(*) AS n FROM step_attempts").fetchone()["n"] == 1
-    assert engine.conn.execute("SELECT execution_count FROM workflows").fetchone()["execution_count"] == 1
+    assert (
+        engine.conn.execute("SELECT execution_count FROM workflows").fetchone()["execution_count"]
+        == 1
+    )
 
 
 def test_keys_are_scoped_to_the_workspace(engine: Engine) -> None:
@@ -63,8 +68,12 @@ def test_keys_are_scoped_to_the_workspace(engine: Engine) -> None:
 
 
 def test_max_concurrent_jobs_and_force(engine: Engine) -> None:
-    engine.register({**chain("single", "a", action="test.sleep", params={"seconds": 30}),
-                     "concurrency": {"max_concurrent_jobs": 1}})  # fmt: skip
+    engine.register(
+        {
+            **chain("single", "a", action="test.sleep", params={"seconds": 30}),
+            "concurrency": {"max_concurrent_jobs": 1},
+        }
+    )
     first = engine.create("single")
     with pytest.raises(ConcurrencyLimited) as info:
         engine.create("single")

@@ -15,13 +15,26 @@ from tests.integration.conftest import Engine, chain
 
 
 def diamond(name: str = "diamond", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "steps": [
-        {"key": "start", "action": "test.echo"},
-        {"key": "left", "action": "test.echo", "depends_on": ["start"], "condition": "input.go_left == true"},
-        {"key": "right", "action": "test.echo", "depends_on": ["start"], "condition": "input.go_left != true"},
-        {"key": "after_left", "action": "test.echo", "depends_on": ["left"]},
-        {"key": "merge", "action": "test.echo", "depends_on": ["after_left", "right"], **extra},
-    ]}  # fmt: skip
+    return {
+        "name": name,
+        "steps": [
+            {"key": "start", "action": "test.echo"},
+            {
+                "key": "left",
+                "action": "test.echo",
+                "depends_on": ["start"],
+                "condition": "input.go_left == true",
+            },
+            {
+                "key": "right",
+                "action": "test.echo",
+                "depends_on": ["start"],
+                "condition": "input.go_left != true",
+            },
+            {"key": "after_left", "action": "test.echo", "depends_on": ["left"]},
+            {"key": "merge", "action": "test.echo", "depends_on": ["after_left", "right"], **extra},
+        ],
+    }
 
 
 def test_fan_out_merge_and_skip_rule(engine: Engine) -> None:
@@ -45,7 +58,10 @@ def test_retries_with_backoff_make_attempt_rows(engine: Engine) -> None:
     attempts = engine.attempts(job_id, "a")
     assert [a["status"] for a in attempts] == ["failed", "failed", "completed"]
     assert [a["attempt_number"] for a in attempts] == [1, 2, 3]
-    assert attempts[0]["error_type"] == "RuntimeError" and "planned failure 1/2" in attempts[0]["error_message"]
+    assert (
+        attempts[0]["error_type"] == "RuntimeError"
+        and "planned failure 1/2" in attempts[0]["error_message"]
+    )
     assert "Traceback" in attempts[0]["traceback"]
     gap1 = (attempts[1]["started_at"] - attempts[0]["finished_at"]).total_seconds()
     gap2 = (attempts[2]["started_at"] - attempts[1]["finished_at"]).total_seconds()
@@ -69,7 +85,9 @@ def test_exhausted_attempts_fail_job_and_cancel_the_rest(engine: Engine) -> None
 
 
 def test_timeout_is_enforced_and_recorded(engine: Engine) -> None:
-    engine.register(chain("slow", "a", action="test.sleep", params={"seconds": 5}, timeout_seconds=0.5))
+    engine.register(
+        chain("slow", "a", action="test.sleep", params={"seconds": 5}, timeout_seconds=0.5)
+    )
     job_id = engine.create("slow")
     started = time.monotonic()
     job = engine.drain(job_id)
@@ -82,9 +100,18 @@ def test_timeout_is_enforced_and_recorded(engine: Engine) -> None:
 
 
 def test_invalid_payload_is_refused_with_fields(engine: Engine) -> None:
-    engine.register({"name": "typed", "input_schema": {
-        "type": "object", "required": ["n"], "additionalProperties": False,
-        "properties": {"n": {"type": "integer"}}}, "steps": [{"key": "a", "action": "test.noop"}]})  # fmt: skip
+    engine.register(
+        {
+            "name": "typed",
+            "input_schema": {
+                "type": "object",
+                "required": ["n"],
+                "additionalProperties": False,
+                "properties": {"n": {"type": "integer"}},
+            },
+            "steps": [{"key": "a", "action": "test.noop"}],
+        }
+    )
     with pytest.raises(InvalidInput) as info:
         engine.create("typed", {"n": "x", "extra": 1})
     locs = [p["loc"] for p in info.value.details]
@@ -127,7 +154,14 @@ def _cancel_when_running(engine: Engine, job_id: Any) -> None:
     from backend.jobs.outbox import Outbox
 
     with connect(autocommit=True) as conn:
-        _wait_for(lambda: conn.execute("SELECT status FROM job_steps WHERE job_id = %s", (job_id,)).fetchone()["status"] == "running")
+        _wait_for(
+            lambda: (
+                conn.execute(
+                    "SELECT status FROM job_steps WHERE job_id = %s", (job_id,)
+                ).fetchone()["status"]
+                == "running"
+            )
+        )
         outbox = Outbox()
         with conn.transaction():
             service.cancel_job(conn, engine.workspace_id, job_id, outbox)
@@ -142,7 +176,9 @@ def test_completion_racing_cancel_has_one_outcome(engine: Engine) -> None:
     for _ in range(8):
         job_id = engine.create("race")
         worker = engine.spawn_worker()
-        _wait_for(lambda job_id=job_id: engine.steps(job_id)["a"]["status"] in ("running", "completed"))
+        _wait_for(
+            lambda job_id=job_id: engine.steps(job_id)["a"]["status"] in ("running", "completed")
+        )
         with contextlib.suppress(InvalidTransition):
             engine.act(service.cancel_job, job_id)
         worker.wait(timeout=30)
@@ -157,9 +193,14 @@ def test_completion_racing_cancel_has_one_outcome(engine: Engine) -> None:
 
 
 def test_resume_reruns_only_unfinished_steps(engine: Engine) -> None:
-    engine.register(chain("resumable", "a", "b", "c", action="test.flaky", retry={"max_attempts": 1}))
+    engine.register(
+        chain("resumable", "a", "b", "c", action="test.flaky", retry={"max_attempts": 1})
+    )
     job_id = engine.create("resumable", {"fail_times": 0})
-    engine.conn.execute("UPDATE job_steps SET params = '{\"fail_times\": 1}' WHERE job_id = %s AND step_key = 'b'", (job_id,))
+    engine.conn.execute(
+        "UPDATE job_steps SET params = '{\"fail_times\": 1}' WHERE job_id = %s AND step_key = 'b'",
+        (job_id,),
+    )
     assert engine.drain(job_id)["status"] == "failed"
     before = engine.steps(job_id)
     engine.act(service.resume_job, job_id)
@@ -204,7 +245,9 @@ def test_counts_follow_status_changes(engine: Engine) -> None:
 
 
 def _counts(engine: Engine) -> dict[str, int]:
-    rows = engine.conn.execute("SELECT status, n FROM job_counts WHERE workspace_id = %s", (engine.workspace_id,))
+    rows = engine.conn.execute(
+        "SELECT status, n FROM job_counts WHERE workspace_id = %s", (engine.workspace_id,)
+    )
     return {r["status"]: r["n"] for r in rows}
 
 
@@ -220,10 +263,16 @@ def _wait_for(predicate: Any, timeout: float = 15.0) -> None:
 def test_snapshots_before_and_after_with_delta(engine: Engine) -> None:
     from tests.stepdefs import COUNTER
 
-    engine.register({"name": "audited", "snapshot": "test.counter", "steps": [
-        {"key": "a", "action": "test.add_items", "params": {"n": 3}},
-        {"key": "b", "action": "test.add_items", "params": {"n": 2}, "depends_on": ["a"]},
-    ]})  # fmt: skip
+    engine.register(
+        {
+            "name": "audited",
+            "snapshot": "test.counter",
+            "steps": [
+                {"key": "a", "action": "test.add_items", "params": {"n": 3}},
+                {"key": "b", "action": "test.add_items", "params": {"n": 2}, "depends_on": ["a"]},
+            ],
+        }
+    )
     start = COUNTER["items"]
     job = engine.drain(engine.create("audited"))
     assert job["state_before"] == {"items": start, "label": "in-process counter"}

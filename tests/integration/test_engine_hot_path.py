@@ -26,9 +26,13 @@ def _ref(engine: Engine, job_id: uuid.UUID, key: str, starts_job: bool = True) -
 def test_pipelined_transaction_commits_rolls_back_and_recovers(engine: Engine) -> None:
     conn = worker_connection()
     with pipelined_transaction(conn):
-        conn.execute("UPDATE workspaces SET name = 'committed' WHERE id = %s", (engine.workspace_id,))
+        conn.execute(
+            "UPDATE workspaces SET name = 'committed' WHERE id = %s", (engine.workspace_id,)
+        )
     with pytest.raises(ValueError), pipelined_transaction(conn):
-        conn.execute("UPDATE workspaces SET name = 'rolled back' WHERE id = %s", (engine.workspace_id,))
+        conn.execute(
+            "UPDATE workspaces SET name = 'rolled back' WHERE id = %s", (engine.workspace_id,)
+        )
         raise ValueError("the caller changed its mind")
     assert not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with pytest.raises(psycopg.errors.DivisionByZero), pipelined_transaction(conn):
@@ -37,7 +41,9 @@ def test_pipelined_transaction_commits_rolls_back_and_recovers(engine: Engine) -
     assert conn.closed  # a failed pipeline's connection is not reused...
     fresh = worker_connection()  # ...the next caller gets a new one
     assert fresh is not conn and fresh.execute("SELECT 1 AS one").fetchone() == {"one": 1}
-    name = engine.conn.execute("SELECT name FROM workspaces WHERE id = %s", (engine.workspace_id,)).fetchone()
+    name = engine.conn.execute(
+        "SELECT name FROM workspaces WHERE id = %s", (engine.workspace_id,)
+    ).fetchone()
     assert name == {"name": "committed"}
 
 
@@ -45,8 +51,17 @@ def test_messages_say_whether_their_job_may_start(engine: Engine) -> None:
     engine.register(chain("flag", "a", "b"))
     job_id = engine.create("flag")
     first = _ref(engine, job_id, "a")
-    message = RqJob.fetch(str(first.attempt_id), connection=step_queue().connection, serializer=step_queue().serializer)
-    assert message.args == [str(first.attempt_id), str(first.step_id), str(job_id), True]  # the job is pending
+    message = RqJob.fetch(
+        str(first.attempt_id),
+        connection=step_queue().connection,
+        serializer=step_queue().serializer,
+    )
+    assert message.args == [
+        str(first.attempt_id),
+        str(first.step_id),
+        str(job_id),
+        True,
+    ]  # the job is pending
     conn = worker_connection()
     outbox = Outbox()
     with pipelined_transaction(conn):
@@ -80,22 +95,32 @@ def test_a_message_without_the_flag_still_runs(engine: Engine) -> None:
     queue = step_queue()
     queue.connection.delete(queue.key)  # replace the new message with an old-style one
     queue.enqueue_many(
-        [queue.prepare_data("workers.tasks.run_attempt", args=[str(ref.attempt_id), str(ref.step_id), str(job_id)],
-                            job_id=f"{ref.attempt_id}")]
-    )  # fmt: skip
+        [
+            queue.prepare_data(
+                "workers.tasks.run_attempt",
+                args=[str(ref.attempt_id), str(ref.step_id), str(job_id)],
+                job_id=f"{ref.attempt_id}",
+            )
+        ]
+    )
     engine.work()
     assert engine.job(job_id)["status"] == "completed"
 
 
-def test_only_the_claim_commits_without_waiting_for_its_wal_flush(engine: Engine, env: dict[str, str]) -> None:
+def test_only_the_claim_commits_without_waiting_for_its_wal_flush(
+    engine: Engine, env: dict[str, str]
+) -> None:
     engine.register(chain("durable", "a"))
     job_id = engine.create("durable")
     with connect(autocommit=True) as conn:
         with conn.transaction():
             claim = attempts.claim(conn, _ref(engine, job_id, "a"), "w1", 1, 30, Outbox())
-            assert conn.execute("SHOW synchronous_commit").fetchone() == {"synchronous_commit": "off"}
+            assert conn.execute("SHOW synchronous_commit").fetchone() == {
+                "synchronous_commit": "off"
+            }
         with conn.transaction():
             attempts.finish_success(conn, claim, {"ok": True}, Records(), Outbox())
-            assert conn.execute("SHOW synchronous_commit").fetchone() == {"synchronous_commit": "on"}
+            assert conn.execute("SHOW synchronous_commit").fetchone() == {
+                "synchronous_commit": "on"
+            }
     assert engine.job(job_id)["status"] == "completed"
-

@@ -34,11 +34,18 @@ def _finish_with_fresh_worker(engine: Engine, job_id: uuid.UUID, timeout: float 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["worker", "horse"])
-def test_sigkill_mid_step_completes_through_new_attempt(engine: Engine, tmp_path: Path, target: str) -> None:
-    engine.register({"name": "crashy", "steps": [
-        {"key": "a", "action": "test.sleep_first_attempt", "retry": RETRY},
-        {"key": "b", "action": "test.noop", "depends_on": ["a"]},
-    ]})  # fmt: skip
+def test_sigkill_mid_step_completes_through_new_attempt(
+    engine: Engine, tmp_path: Path, target: str
+) -> None:
+    engine.register(
+        {
+            "name": "crashy",
+            "steps": [
+                {"key": "a", "action": "test.sleep_first_attempt", "retry": RETRY},
+                {"key": "b", "action": "test.noop", "depends_on": ["a"]},
+            ],
+        }
+    )
     job_id = engine.create("crashy", {"marker_dir": str(tmp_path), "sleep": 60})
     worker = engine.spawn_worker(simple=False, burst=False)
     try:
@@ -105,11 +112,16 @@ def test_late_write_of_a_lost_attempt_is_rejected(engine: Engine, tmp_path: Path
 
 
 def test_redis_flushed_while_jobs_queued(engine: Engine, redis_url: str) -> None:
-    engine.register({"name": "fan", "steps": [
-        {"key": "a", "action": "test.echo"},
-        {"key": "b", "action": "test.echo", "depends_on": ["a"]},
-        {"key": "c", "action": "test.echo", "depends_on": ["a"]},
-    ]})  # fmt: skip
+    engine.register(
+        {
+            "name": "fan",
+            "steps": [
+                {"key": "a", "action": "test.echo"},
+                {"key": "b", "action": "test.echo", "depends_on": ["a"]},
+                {"key": "c", "action": "test.echo", "depends_on": ["a"]},
+            ],
+        }
+    )
     jobs = [engine.create("fan", {"i": i}) for i in range(5)]
     Redis.from_url(redis_url).flushdb()
     time.sleep(1.1)  # older than the reaper's grace for queued attempts
@@ -128,7 +140,9 @@ def test_duplicate_message_runs_the_step_once(engine: Engine) -> None:
     engine.register(chain("dup", "a"))
     job_id = engine.create("dup")
     row = engine.attempts(job_id, "a")[0]
-    Outbox(dispatches=[Dispatch(AttemptRef(row["id"], row["step_id"], row["job_id"]))]).flush()  # rq now holds the same attempt twice
+    Outbox(
+        dispatches=[Dispatch(AttemptRef(row["id"], row["step_id"], row["job_id"]))]
+    ).flush()  # rq now holds the same attempt twice
     engine.drain(job_id)
     assert [a["status"] for a in engine.attempts(job_id, "a")] == ["completed"]
     assert [e["type"] for e in engine.events(job_id)].count("step_started") == 1

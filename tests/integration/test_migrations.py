@@ -46,7 +46,9 @@ def test_upgrade_matches_models_and_downgrade_is_clean(empty_db: str) -> None:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
         ).fetchall()
-        functions = conn.execute("SELECT proname FROM pg_proc WHERE proname = 'jm_job_counts'").fetchall()
+        functions = conn.execute(
+            "SELECT proname FROM pg_proc WHERE proname = 'jm_job_counts'"
+        ).fetchall()
     assert [t[0] for t in tables] == ["alembic_version"]
     assert functions == []
     migrations.upgrade(empty_db)

@@ -48,9 +48,13 @@ def test_prune_selects_only_old_finished_jobs(engine: Engine) -> None:
     engine.register(chain("old", "a", "b"))
     done = [engine.drain(engine.create("old"))["id"] for _ in range(3)]
     running = engine.create("old")
-    engine.conn.execute("UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = ANY(%s)", (done[:2],))
+    engine.conn.execute(
+        "UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = ANY(%s)", (done[:2],)
+    )
     statuses = retention.check_statuses(None)
-    ids = retention.select_batch(engine.conn, engine.workspace_id, timedelta(days=30), statuses, 100)
+    ids = retention.select_batch(
+        engine.conn, engine.workspace_id, timedelta(days=30), statuses, 100
+    )
     assert sorted(ids) == sorted(done[:2])
     counts = retention.count_related(engine.conn, ids)
     assert counts["jobs"] == 2 and counts["job_steps"] == 4 and counts["step_attempts"] == 4
@@ -58,7 +62,12 @@ def test_prune_selects_only_old_finished_jobs(engine: Engine) -> None:
     retention.delete_jobs(engine.conn, ids)
     left = {r["id"] for r in engine.conn.execute("SELECT id FROM jobs")}
     assert left == {done[2], running}
-    assert engine.conn.execute("SELECT count(*) AS n FROM step_logs WHERE job_id = ANY(%s)", (ids,)).fetchone()["n"] == 0
+    assert (
+        engine.conn.execute(
+            "SELECT count(*) AS n FROM step_logs WHERE job_id = ANY(%s)", (ids,)
+        ).fetchone()["n"]
+        == 0
+    )
 
 
 def test_prune_refuses_unfinished_statuses_and_bad_ages() -> None:

@@ -36,7 +36,9 @@ def test_every_pair(engine: Engine, rows: dict[Kind, uuid.UUID], kind: Kind) -> 
     conn = engine.conn
     for source, target in itertools.product(statuses, statuses):
         with pytest.raises(_Rollback), conn.transaction():
-            conn.execute(f"UPDATE {TABLES[kind]} SET status = %s WHERE id = %s", (source, rows[kind]))
+            conn.execute(
+                f"UPDATE {TABLES[kind]} SET status = %s WHERE id = %s", (source, rows[kind])
+            )
             allowed = is_allowed(kind, source, target)
             if target not in ALLOWED[kind]:
                 with pytest.raises(ValueError):
@@ -44,7 +46,9 @@ def test_every_pair(engine: Engine, rows: dict[Kind, uuid.UUID], kind: Kind) -> 
                 raise _Rollback
             result = transition(conn, kind, rows[kind], target)
             assert (result is not None) == allowed, (kind, source, target)
-            status = conn.execute(f"SELECT status FROM {TABLES[kind]} WHERE id = %s", (rows[kind],)).fetchone()
+            status = conn.execute(
+                f"SELECT status FROM {TABLES[kind]} WHERE id = %s", (rows[kind],)
+            ).fetchone()
             assert status is not None
             assert status["status"] == (target if allowed else source)
             if result is not None:
@@ -57,11 +61,15 @@ def test_terminal_attempts_never_move() -> None:
         assert not any(is_allowed(Kind.ATTEMPT, source, t) for t in STATUSES[Kind.ATTEMPT])
 
 
-def test_transition_writes_event_in_same_statement(engine: Engine, rows: dict[Kind, uuid.UUID]) -> None:
+def test_transition_writes_event_in_same_statement(
+    engine: Engine, rows: dict[Kind, uuid.UUID]
+) -> None:
     conn = engine.conn
     before = len(engine.events(rows[Kind.JOB]))
     with conn.transaction():
-        moved = transition(conn, Kind.JOB, rows[Kind.JOB], "cancelled", event_data={"reason": "test"})
+        moved = transition(
+            conn, Kind.JOB, rows[Kind.JOB], "cancelled", event_data={"reason": "test"}
+        )
     assert moved is not None and moved.event is not None
     events = engine.events(rows[Kind.JOB])
     assert len(events) == before + 1
@@ -76,7 +84,9 @@ def test_fence_rejects_other_token(engine: Engine, rows: dict[Kind, uuid.UUID]) 
         "UPDATE step_attempts SET status = 'running', lease_token = %s WHERE id = %s",
         (uuid.uuid4(), rows[Kind.ATTEMPT]),
     )
-    assert transition(conn, Kind.ATTEMPT, rows[Kind.ATTEMPT], "completed", fence=uuid.uuid4()) is None
+    assert (
+        transition(conn, Kind.ATTEMPT, rows[Kind.ATTEMPT], "completed", fence=uuid.uuid4()) is None
+    )
 
 
 class _Rollback(Exception):

@@ -30,9 +30,16 @@ def _children(pid: int) -> set[int]:
 
 @pytest.mark.slow
 def test_up_runs_jobs_and_leaves_no_orphans(engine: Engine, tmp_path: Path) -> None:
-    env = {**os.environ, "JOBMONITOR_DATA_DIR": str(tmp_path), "JOBMONITOR_STEP_MODULES": "examples.steps"}
+    env = {
+        **os.environ,
+        "JOBMONITOR_DATA_DIR": str(tmp_path),
+        "JOBMONITOR_STEP_MODULES": "examples.steps",
+    }
     up = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "up", "--no-web"], env=env, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "cli.main", "up", "--no-web"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -45,7 +52,9 @@ def test_up_runs_jobs_and_leaves_no_orphans(engine: Engine, tmp_path: Path) -> N
         assert any("admin token (shown once)" in line for line in lines), "".join(lines)
         supervised = _children(up.pid)
         assert len(supervised) == 2  # the worker group and the reaper
-        workspace = engine.conn.execute("SELECT id FROM workspaces WHERE slug = 'default'").fetchone()
+        workspace = engine.conn.execute(
+            "SELECT id FROM workspaces WHERE slug = 'default'"
+        ).fetchone()
         engine.workspace_id = workspace["id"]
         job_id = engine.create("basic_sequence", {"records": 5})
         deadline = time.monotonic() + 30

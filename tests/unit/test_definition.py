@@ -24,28 +24,38 @@ def _problems(document: Any) -> list[dict[str, Any]]:
 
 def test_valid_definition_orders_steps() -> None:
     d = parse_definition(
-        {"name": "w", "steps": [
-            {"key": "c", "action": "a.run", "depends_on": ["a", "b"]},
-            {"key": "a", "action": "a.run"},
-            {"key": "b", "action": "b.run", "depends_on": ["a"], "condition": "input.x > 1"},
-        ]},
+        {
+            "name": "w",
+            "steps": [
+                {"key": "c", "action": "a.run", "depends_on": ["a", "b"]},
+                {"key": "a", "action": "a.run"},
+                {"key": "b", "action": "b.run", "depends_on": ["a"], "condition": "input.x > 1"},
+            ],
+        },
         ACTIONS,
-    )  # fmt: skip
+    )
     assert [s.key for s in d.order()] == ["a", "b", "c"]
 
 
 def test_every_problem_is_listed_with_its_path() -> None:
-    problems = _problems({
-        "name": "w",
-        "input_schema": {"type": "object", "properties": {"x": {"type": "nope"}}},
-        "steps": [
-            {"key": "a", "action": "missing.fn", "depends_on": ["c"]},
-            {"key": "a", "action": "a.run"},
-            {"key": "b", "action": "a.run", "depends_on": ["ghost"], "condition": "__import__('os')"},
-            {"key": "c", "action": "a.run", "depends_on": ["d"]},
-            {"key": "d", "action": "a.run", "depends_on": ["c"], "condition": "steps.b.x == 1"},
-        ],
-    })  # fmt: skip
+    problems = _problems(
+        {
+            "name": "w",
+            "input_schema": {"type": "object", "properties": {"x": {"type": "nope"}}},
+            "steps": [
+                {"key": "a", "action": "missing.fn", "depends_on": ["c"]},
+                {"key": "a", "action": "a.run"},
+                {
+                    "key": "b",
+                    "action": "a.run",
+                    "depends_on": ["ghost"],
+                    "condition": "__import__('os')",
+                },
+                {"key": "c", "action": "a.run", "depends_on": ["d"]},
+                {"key": "d", "action": "a.run", "depends_on": ["c"], "condition": "steps.b.x == 1"},
+            ],
+        }
+    )
     by_loc = {tuple(p["loc"]): p["msg"] for p in problems}
     assert "unknown action 'missing.fn'" in by_loc[("steps", 0, "action")]
     assert "duplicate step key 'a'" in by_loc[("steps", 1, "key")]
@@ -57,7 +67,12 @@ def test_every_problem_is_listed_with_its_path() -> None:
 
 
 def test_schema_errors_have_paths() -> None:
-    problems = _problems({"name": "w", "steps": [{"key": "Bad Key", "action": "a.run", "retry": {"max_attempts": 0}}]})
+    problems = _problems(
+        {
+            "name": "w",
+            "steps": [{"key": "Bad Key", "action": "a.run", "retry": {"max_attempts": 0}}],
+        }
+    )
     locs = [tuple(p["loc"]) for p in problems]
     assert ("steps", 0, "key") in locs
     assert ("steps", 0, "retry", "max_attempts") in locs
@@ -81,8 +96,11 @@ def test_retry_backoff_is_capped() -> None:
 
 
 def test_validate_input_lists_each_field() -> None:
-    schema = {"type": "object", "required": ["mode"], "properties": {
-        "mode": {"enum": ["fast", "slow"]}, "n": {"type": "integer", "minimum": 1}}}  # fmt: skip
+    schema = {
+        "type": "object",
+        "required": ["mode"],
+        "properties": {"mode": {"enum": ["fast", "slow"]}, "n": {"type": "integer", "minimum": 1}},
+    }
     problems = validate_input(schema, {"n": 0})
     locs = {tuple(p["loc"]) for p in problems}
     assert ("input_payload", "mode") in locs and ("input_payload", "n") in locs
@@ -110,7 +128,15 @@ def test_expressions(source: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["__import__('os')", "input.__class__", "(lambda: 1)()", "open('x')", "input.x if 1 else 2", "x = 1", ""],
+    [
+        "__import__('os')",
+        "input.__class__",
+        "(lambda: 1)()",
+        "open('x')",
+        "input.x if 1 else 2",
+        "x = 1",
+        "",
+    ],
 )
 def test_unsafe_expressions_refused(source: str) -> None:
     with pytest.raises(expressions.ExpressionError):
@@ -125,9 +151,17 @@ def test_evaluation_errors_are_typed() -> None:
 def test_defaults_fill_absent_properties_recursively() -> None:
     from backend.workflows.definition import apply_defaults
 
-    schema = {"type": "object", "properties": {
-        "mode": {"default": "standard"},
-        "opts": {"type": "object", "default": {}, "properties": {"depth": {"default": 2}}},
-        "given": {"default": 1}}}  # fmt: skip
-    assert apply_defaults(schema, {"given": 5}) == {"given": 5, "mode": "standard", "opts": {"depth": 2}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "mode": {"default": "standard"},
+            "opts": {"type": "object", "default": {}, "properties": {"depth": {"default": 2}}},
+            "given": {"default": 1},
+        },
+    }
+    assert apply_defaults(schema, {"given": 5}) == {
+        "given": 5,
+        "mode": "standard",
+        "opts": {"depth": 2},
+    }
     assert apply_defaults(schema, "not an object") == "not an object"

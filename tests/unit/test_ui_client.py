@@ -14,12 +14,19 @@ from jobmonitor import client as c
 from tests import aio
 
 JOB = {
-    "id": "j1", "workflow_id": "w1", "workflow_name": "basic_sequence", "status": "running",
-    "created_at": "2024-01-01T00:00:00Z", "input_payload": {"records": 3}, "unknown_field": 1,
-}  # fmt: skip
+    "id": "j1",
+    "workflow_id": "w1",
+    "workflow_name": "basic_sequence",
+    "status": "running",
+    "created_at": "2024-01-01T00:00:00Z",
+    "input_payload": {"records": 3},
+    "unknown_field": 1,
+}
 
 
-def fake(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[c.ApiClient, list[httpx.Request]]:
+def fake(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> tuple[c.ApiClient, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -33,11 +40,15 @@ run = aio.run
 
 
 def error(status: int, code: str, message: str, details: Any = None) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"code": code, "message": message, "details": details}})
+    return httpx.Response(
+        status, json={"error": {"code": code, "message": message, "details": details}}
+    )
 
 
 def test_requests_carry_the_token_and_drop_empty_params() -> None:
-    api, seen = fake(lambda r: httpx.Response(200, json={"items": [JOB], "total": 1, "skip": 0, "limit": 25}))
+    api, seen = fake(
+        lambda r: httpx.Response(200, json={"items": [JOB], "total": 1, "skip": 0, "limit": 25})
+    )
     page = run(api.list_jobs(status="running", q="", skip=0, limit=25))
     assert page.total == 1 and page.items[0].workflow_name == "basic_sequence"
     request = seen[0]
@@ -50,16 +61,33 @@ def test_create_job_body() -> None:
     api, seen = fake(lambda r: httpx.Response(201, json=JOB))
     job = run(api.create_job("w1", {"records": 3}, idempotency_key="k1"))
     assert job.input_payload == {"records": 3}
-    assert json.loads(seen[0].content) == {"workflow_id": "w1", "input_payload": {"records": 3}, "force": False, "idempotency_key": "k1"}
+    assert json.loads(seen[0].content) == {
+        "workflow_id": "w1",
+        "input_payload": {"records": 3},
+        "force": False,
+        "idempotency_key": "k1",
+    }
 
 
 def test_counts_and_bulk_shapes() -> None:
-    api, _ = fake(lambda r: httpx.Response(200, json={"total": 3, "by_status": {"running": 2, "failed": 1}}))
+    api, _ = fake(
+        lambda r: httpx.Response(200, json={"total": 3, "by_status": {"running": 2, "failed": 1}})
+    )
     assert run(api.job_counts()) == {"running": 2, "failed": 1}
-    body = {"action": "cancel", "succeeded": 1, "failed": 1, "results": [
-        {"id": "a", "ok": True, "status_before": "running", "status_after": "cancelled"},
-        {"id": "b", "ok": False, "status_before": "completed", "error": {"code": "invalid_transition", "message": "job b is completed"}},
-    ]}  # fmt: skip
+    body = {
+        "action": "cancel",
+        "succeeded": 1,
+        "failed": 1,
+        "results": [
+            {"id": "a", "ok": True, "status_before": "running", "status_after": "cancelled"},
+            {
+                "id": "b",
+                "ok": False,
+                "status_before": "completed",
+                "error": {"code": "invalid_transition", "message": "job b is completed"},
+            },
+        ],
+    }
     api, seen = fake(lambda r: httpx.Response(200, json=body))
     result = run(api.bulk("cancel", ["a", "b"]))
     assert [r.ok for r in result.results] == [True, False]
@@ -69,16 +97,30 @@ def test_counts_and_bulk_shapes() -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(401, c.Unauthorized), (403, c.Forbidden), (404, c.NotFound), (409, c.Conflict), (422, c.ValidationFailed),
-     (429, c.RateLimited), (500, c.Unavailable), (503, c.Unavailable), (400, c.ApiError)],
-)  # fmt: skip
+    [
+        (401, c.Unauthorized),
+        (403, c.Forbidden),
+        (404, c.NotFound),
+        (409, c.Conflict),
+        (422, c.ValidationFailed),
+        (429, c.RateLimited),
+        (500, c.Unavailable),
+        (503, c.Unavailable),
+        (400, c.ApiError),
+    ],
+)
 def test_errors_are_typed(status: int, cls: type[c.ApiError]) -> None:
     details = [{"loc": ["input_payload", "records"], "msg": "bad"}]
     api, _ = fake(lambda r: error(status, "some_code", "what went wrong", details))
     with pytest.raises(cls) as info:
         run(api.get_job("j1"))
     assert type(info.value) is cls
-    assert (info.value.message, info.value.code, info.value.details, info.value.status) == ("what went wrong", "some_code", details, status)
+    assert (info.value.message, info.value.code, info.value.details, info.value.status) == (
+        "what went wrong",
+        "some_code",
+        details,
+        status,
+    )
 
 
 def test_a_non_json_error_page_still_maps() -> None:
@@ -97,14 +139,31 @@ def test_connection_failure_is_unavailable() -> None:
 
 
 def test_event_stream_resumes_from_the_last_id() -> None:
-    sse = "id: 5\nevent: step_completed\ndata: " + json.dumps(
-        {"id": 5, "job_id": "j1", "type": "step_completed", "step_key": "a", "to_status": "completed"}
-    ) + "\n\n: ping\n\n"
-    api, seen = fake(lambda r: httpx.Response(200, text=sse, headers={"content-type": "text/event-stream"}))
+    sse = (
+        "id: 5\nevent: step_completed\ndata: "
+        + json.dumps(
+            {
+                "id": 5,
+                "job_id": "j1",
+                "type": "step_completed",
+                "step_key": "a",
+                "to_status": "completed",
+            }
+        )
+        + "\n\n: ping\n\n"
+    )
+    api, seen = fake(
+        lambda r: httpx.Response(200, text=sse, headers={"content-type": "text/event-stream"})
+    )
     opened: list[bool] = []
 
     async def read() -> list[Any]:
-        return [e async for e in api.events(job_id="j1", last_event_id=4, on_open=lambda: opened.append(True))]
+        return [
+            e
+            async for e in api.events(
+                job_id="j1", last_event_id=4, on_open=lambda: opened.append(True)
+            )
+        ]
 
     events = run(read())
     assert [(e.id, e.step_key, e.to_status) for e in events] == [(5, "a", "completed")]

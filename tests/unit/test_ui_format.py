@@ -20,7 +20,15 @@ from jobmonitor.format import (
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, DASH), (-1, DASH), (0, "0.0s"), (2.345, "2.3s"), (42, "42s"), (130, "2m 10s"), (3900, "1h 5m")],
+    [
+        (None, DASH),
+        (-1, DASH),
+        (0, "0.0s"),
+        (2.345, "2.3s"),
+        (42, "42s"),
+        (130, "2m 10s"),
+        (3900, "1h 5m"),
+    ],
 )
 def test_duration_text_follows_seed_003(seconds: float | None, text: str) -> None:
     assert duration_text(seconds) == text
@@ -35,7 +43,10 @@ def test_running_duration_counts_to_now() -> None:
     assert job_duration(None, None, None, now) == DASH
 
 
-@pytest.mark.parametrize(("amount", "text"), [(0, "$0"), (None, "$0"), (0.25, "$0.25"), (0.0031, "$0.0031"), (12.5, "$12.50")])
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(0, "$0"), (None, "$0"), (0.25, "$0.25"), (0.0031, "$0.0031"), (12.5, "$12.50")],
+)
 def test_cost_text(amount: float | None, text: str) -> None:
     assert cost_text(amount) == text
 

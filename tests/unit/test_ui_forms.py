@@ -10,7 +10,13 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["records", "mode"],
     "properties": {
-        "records": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "description": "How many"},
+        "records": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000,
+            "default": 10,
+            "description": "How many",
+        },
         "ratio": {"type": "number"},
         "label": {"type": "string", "title": "Run label"},
         "mode": {"type": "string", "enum": ["fast", "standard", "thorough"], "default": "standard"},
@@ -31,10 +37,19 @@ def test_fields_follow_the_schema() -> None:
     by_name = {f.name: f for f in fields()}
     assert list(by_name) == list(SCHEMA["properties"])
     assert {n: f.kind for n, f in by_name.items()} == {
-        "records": "integer", "ratio": "number", "label": "string", "mode": "enum", "level": "enum",
-        "dry_run": "boolean", "tags": "string_list", "options": "json", "maybe": "integer",
-    }  # fmt: skip
-    assert by_name["records"].required and by_name["mode"].required and not by_name["label"].required
+        "records": "integer",
+        "ratio": "number",
+        "label": "string",
+        "mode": "enum",
+        "level": "enum",
+        "dry_run": "boolean",
+        "tags": "string_list",
+        "options": "json",
+        "maybe": "integer",
+    }
+    assert (
+        by_name["records"].required and by_name["mode"].required and not by_name["label"].required
+    )
     assert by_name["records"].default == "10" and by_name["records"].description == "How many"
     assert by_name["label"].label == "Run label" and by_name["dry_run"].label == "Dry run"
     assert by_name["mode"].options == ["fast", "standard", "thorough"]
@@ -51,20 +66,38 @@ def test_defaults_make_a_valid_payload() -> None:
 def test_values_are_coerced_to_their_types() -> None:
     fs = fields()
     values = forms.initial_values(fs) | {
-        "ratio": "0.5", "label": "  spaced ", "level": "2", "dry_run": "true", "tags": "a\nb, c\n\n",
-        "options": '{"x": [1]}', "maybe": "-3",
-    }  # fmt: skip
+        "ratio": "0.5",
+        "label": "  spaced ",
+        "level": "2",
+        "dry_run": "true",
+        "tags": "a\nb, c\n\n",
+        "options": '{"x": [1]}',
+        "maybe": "-3",
+    }
     payload, errors = forms.build_payload(fs, values)
     assert errors == {}
     assert payload == {
-        "records": 10, "ratio": 0.5, "label": "  spaced ", "mode": "standard", "level": 2, "dry_run": True,
-        "tags": ["a", "b", "c"], "options": {"x": [1]}, "maybe": -3,
-    }  # fmt: skip
+        "records": 10,
+        "ratio": 0.5,
+        "label": "  spaced ",
+        "mode": "standard",
+        "level": 2,
+        "dry_run": True,
+        "tags": ["a", "b", "c"],
+        "options": {"x": [1]},
+        "maybe": -3,
+    }
 
 
 def test_invalid_values_get_inline_errors() -> None:
     fs = fields()
-    values = forms.initial_values(fs) | {"records": "abc", "ratio": "1e999", "mode": "", "options": "{oops", "maybe": "1.5"}
+    values = forms.initial_values(fs) | {
+        "records": "abc",
+        "ratio": "1e999",
+        "mode": "",
+        "options": "{oops",
+        "maybe": "1.5",
+    }
     _, errors = forms.build_payload(fs, values)
     assert errors == {
         "records": "Enter a whole number",
@@ -79,13 +112,24 @@ def test_bounds_are_checked() -> None:
     fs = fields()
     base = forms.initial_values(fs)
     assert forms.build_payload(fs, base | {"records": "0"})[1] == {"records": "Must be at least 1"}
-    assert forms.build_payload(fs, base | {"records": "1001"})[1] == {"records": "Must be at most 1000"}
-    assert forms.build_payload(fs, base | {"mode": "turbo"})[1] == {"mode": "Choose one of: fast, standard, thorough"}
+    assert forms.build_payload(fs, base | {"records": "1001"})[1] == {
+        "records": "Must be at most 1000"
+    }
+    assert forms.build_payload(fs, base | {"mode": "turbo"})[1] == {
+        "mode": "Choose one of: fast, standard, thorough"
+    }
 
 
 def test_a_payload_fills_the_form_back() -> None:
     fs = fields()
-    payload = {"records": 7, "mode": "fast", "tags": ["x", "y"], "dry_run": True, "options": {"a": 1}, "level": 3}
+    payload = {
+        "records": 7,
+        "mode": "fast",
+        "tags": ["x", "y"],
+        "dry_run": True,
+        "options": {"a": 1},
+        "level": 3,
+    }
     values = forms.initial_values(fs, payload)
     assert values["records"] == "7" and values["tags"] == "x\ny" and values["dry_run"] == "true"
     rebuilt, errors = forms.build_payload(fs, values)

@@ -32,7 +32,9 @@ class FakeStream:
         return _opened(script, on_open)
 
 
-async def _opened(script: Callable[[], AsyncIterator[t.Event]], on_open: Callable[[], None]) -> AsyncIterator[t.Event]:
+async def _opened(
+    script: Callable[[], AsyncIterator[t.Event]], on_open: Callable[[], None]
+) -> AsyncIterator[t.Event]:
     async for item in script(on_open):  # type: ignore[call-arg]
         yield item
 
@@ -77,7 +79,9 @@ def test_feed_delivers_events_and_flags_the_first_open_as_resync() -> None:
 
 def test_feed_polls_while_the_stream_is_down_then_resumes_with_last_event_id() -> None:
     async def go() -> tuple[list[Batch], FakeStream]:
-        fake = FakeStream([stream_of(ev(7), then_hang=False), failing(Unavailable("down")), stream_of(ev(8))])
+        fake = FakeStream(
+            [stream_of(ev(7), then_hang=False), failing(Unavailable("down")), stream_of(ev(8))]
+        )
         batches = []
         async with LiveFeed(fake, retry_seconds=0.05) as feed:  # type: ignore[arg-type]
             for _ in range(30):
@@ -143,7 +147,9 @@ def test_follow_applies_at_once_refreshes_after_events_and_stops_when_done() -> 
 
     async def go() -> None:
         feed = ScriptedFeed([Batch([ev(1)], live=True, resync=True), Batch([ev(2)], live=True)])
-        async for _ in follow(feed, apply=apply, refresh=refresh, poll_interval=lambda: 2.0, refresh_gap=0.0):  # type: ignore[arg-type]
+        async for _ in follow(
+            feed, apply=apply, refresh=refresh, poll_interval=lambda: 2.0, refresh_gap=0.0
+        ):  # type: ignore[arg-type]
             pass
 
     aio.run(asyncio.wait_for(go(), 5))
@@ -182,7 +188,12 @@ def test_follow_stops_when_the_page_is_left() -> None:
         return True
 
     async def go() -> None:
-        async for _ in follow(ScriptedFeed([Batch([ev(1)], live=True)]), apply=apply, refresh=refresh, poll_interval=lambda: 1.0):  # type: ignore[arg-type]
+        async for _ in follow(
+            ScriptedFeed([Batch([ev(1)], live=True)]),
+            apply=apply,
+            refresh=refresh,
+            poll_interval=lambda: 1.0,
+        ):  # type: ignore[arg-type]
             pass
 
     aio.run(asyncio.wait_for(go(), 5))

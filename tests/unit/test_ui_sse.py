@@ -11,7 +11,19 @@ def feed(lines: list[str]) -> list[Message]:
 
 
 def test_events_with_ids_types_and_multiline_data() -> None:
-    messages = feed(["id: 7", "event: step_completed", 'data: {"a":', "data: 1}", "", ": keep-alive", "", "data: x", ""])
+    messages = feed(
+        [
+            "id: 7",
+            "event: step_completed",
+            'data: {"a":',
+            "data: 1}",
+            "",
+            ": keep-alive",
+            "",
+            "data: x",
+            "",
+        ]
+    )
     assert messages == [Message("step_completed", '{"a":\n1}', "7"), Message("message", "x", "7")]
 
 

@@ -33,7 +33,13 @@ def test_ui_status_lists_match_the_engine() -> None:
 
 def test_seed_003_colours() -> None:
     colours = {s: STATUS_STYLES[s].color for s in JOB_STATUSES}
-    assert colours == {"pending": "gray", "running": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
+    assert colours == {
+        "pending": "gray",
+        "running": "blue",
+        "completed": "green",
+        "failed": "red",
+        "cancelled": "orange",
+    }
     assert STATUS_STYLES["running"].pulse
     assert not STATUS_STYLES["completed"].pulse
 
@@ -61,7 +67,14 @@ def test_actions_the_status_allows(status: str, actions: list[str]) -> None:
 
 
 def test_tabs_and_counts() -> None:
-    assert [label for _, label in TABS] == ["All", "Pending", "Running", "Completed", "Failed", "Cancelled"]
+    assert [label for _, label in TABS] == [
+        "All",
+        "Pending",
+        "Running",
+        "Completed",
+        "Failed",
+        "Cancelled",
+    ]
     counts = tab_counts({"running": 2, "failed": 1, "weird": 7})
     assert counts[""] == 3
     assert counts["pending"] == 0
