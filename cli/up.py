@@ -53,7 +53,7 @@ def _run(
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
     if web:
-        from jobmonitor.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
+        from cli.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
 
         ensure_frontend_toolchain()
         argv, web_env = web_command(port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"})
