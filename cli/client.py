@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
+from apiclient.errors import ApiError, Unavailable, error_from_response
+from apiclient.sse import SSEParser
 from cli import profile
-from jobmonitor.client import ApiError, Unavailable, error_from_response
-from jobmonitor.sse import SSEParser
 
 API_PREFIX = "/api/v1"
 DEFAULT_URL = "http://127.0.0.1:3000"

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from apiclient.errors import ApiError, Unavailable
 from cli.client import Client, Unreachable
-from jobmonitor.client import ApiError, Unavailable
 
 JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 POLL_SECONDS = 2.0

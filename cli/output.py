@@ -22,10 +22,10 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from apiclient.errors import ApiError, Conflict, NotFound, RateLimited, Unauthorized, Unavailable
+from apiclient.format import DASH, cost_text, duration_text
 from cli.client import NoToken, Unreachable
 from cli.profile import ProfileError
-from jobmonitor.client import ApiError, Conflict, NotFound, RateLimited, Unauthorized, Unavailable
-from jobmonitor.format import DASH, cost_text, duration_text
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
 

@@ -10,18 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from jobmonitor import api_types as t
+from apiclient import models as t
+from apiclient.format import cost_text, duration_text
 from jobmonitor import gantt
-from jobmonitor.format import (
-    cost_text,
-    duration_text,
-    elapsed,
-    iso,
-    job_duration,
-    pretty_json,
-    progress_text,
-    short_id,
-)
+from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
 from jobmonitor.statuses import JOB_STATUSES, JOB_TERMINAL, STEP_ACTIVE, job_actions
 
 

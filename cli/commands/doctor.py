@@ -9,10 +9,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.errors import Unavailable
 from cli import output
 from cli.client import Client, Unreachable
 from cli.commands.common import Json, Token, Url, client
-from jobmonitor.client import Unavailable
 
 EPILOG = """Example:
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import typer
 
+from apiclient.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from cli import output
 from cli.client import Unreachable, normalize_url
 from cli.commands.audit import parse_since
 from cli.commands.run import InputError, apply_sets, load_input, parse_value
-from jobmonitor.client import Conflict, NotFound, Unavailable, ValidationFailed
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from apiclient.errors import Unavailable
 from cli.client import Client
-from jobmonitor.client import Unavailable
 from tests.cli.conftest import Cli
 
 

@@ -1,19 +1,10 @@
-"""The typed client of the REST API that every page state uses (the UI never reads the
-database). One method per route; an error response becomes one typed exception:
-
-    ApiError
-    ├── Unauthorized      401  missing, unknown or revoked token
-    ├── Forbidden         403  the token's role does not allow it
-    ├── NotFound          404
-    ├── Conflict          409  the status does not allow the action, idempotency conflict...
-    ├── ValidationFailed  422  .details: [{"loc": [...], "msg": ...}]
-    ├── RateLimited       429
-    └── Unavailable       the API could not be reached, or answered 5xx
+"""The typed client of the REST API that every page state of the web monitor uses (the UI
+never reads the database). One method per route; answers are pydantic models
+(`apiclient.models`), and an error response becomes one typed exception (`apiclient.errors`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -21,59 +12,13 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from jobmonitor import api_types as t
-from jobmonitor.sse import SSEParser
+from apiclient import models as t
+from apiclient.errors import Unavailable, error_from_response
+from apiclient.sse import SSEParser
 
 M = TypeVar("M", bound=BaseModel)
 API_PREFIX = "/api/v1"
 TIMEOUT = httpx.Timeout(15.0, connect=3.0)
-
-
-class ApiError(Exception):
-    status = 0
-
-    def __init__(
-        self, message: str, *, code: str = "error", details: Any = None, status: int = 0
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = details
-        self.status = status or type(self).status
-
-
-class Unauthorized(ApiError):
-    status = 401
-
-
-class Forbidden(ApiError):
-    status = 403
-
-
-class NotFound(ApiError):
-    status = 404
-
-
-class Conflict(ApiError):
-    status = 409
-
-
-class ValidationFailed(ApiError):
-    status = 422
-
-
-class RateLimited(ApiError):
-    status = 429
-
-
-class Unavailable(ApiError):
-    status = 503
-
-
-_BY_STATUS: dict[int, type[ApiError]] = {
-    cls.status: cls
-    for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, RateLimited)
-}
 
 
 def default_base_url() -> str:
@@ -83,21 +28,6 @@ def default_base_url() -> str:
         return explicit.rstrip("/")
     port = os.environ.get("REFLEX_BACKEND_PORT") or "8000"
     return f"http://127.0.0.1:{port}"
-
-
-def error_from_response(status: int, body: bytes) -> ApiError:
-    """Map an error response (`{"error": {"code", "message", "details"}}`) to its class."""
-    try:
-        error = json.loads(body).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    if not isinstance(error, dict):
-        error = {}
-    message = str(error.get("message") or f"HTTP {status}")
-    cls = _BY_STATUS.get(status, Unavailable if status >= 500 else ApiError)
-    return cls(
-        message, code=str(error.get("code") or "error"), details=error.get("details"), status=status
-    )
 
 
 class ApiClient:

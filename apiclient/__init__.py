@@ -1,0 +1,5 @@
+"""The client side of the REST API, shared by the web monitor (`jobmonitor/`) and the CLI
+(`cli/`) so that neither imports the other: the clients, their one error tree, the response
+models, the Server-Sent Events parser and the formatting both show (durations, costs).
+
+It talks HTTP only: nothing here imports the engine, the workers or either front end."""
