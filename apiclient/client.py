@@ -1,6 +1,7 @@
-"""The typed client of the REST API that every page state of the web monitor uses (the UI
-never reads the database). One method per route; answers are pydantic models
+"""The async, typed client of the REST API that every page state of the web monitor uses (the
+UI never reads the database). One method per route; answers are pydantic models
 (`apiclient.models`), and an error response becomes one typed exception (`apiclient.errors`).
+The CLI's blocking twin is `apiclient.sync`; both build on `apiclient.base`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import httpx
 from pydantic import BaseModel
 
 from apiclient import models as t
-from apiclient.errors import Unavailable, error_from_response
+from apiclient.base import Connection, check, query, stream_headers
+from apiclient.errors import error_from_response
 from apiclient.sse import SSEParser
 
 M = TypeVar("M", bound=BaseModel)
-API_PREFIX = "/api/v1"
 TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 
 
@@ -30,7 +31,7 @@ def default_base_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-class ApiClient:
+class ApiClient(Connection):
     """An authenticated client; cheap to create (one per handler call)."""
 
     def __init__(
@@ -39,31 +40,20 @@ class ApiClient:
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = (base_url or default_base_url()).rstrip("/")
-        self._token = token
+        super().__init__(base_url or default_base_url(), token)
         self._transport = transport
 
     def _http(self, timeout: httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        return httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX,
-            headers=headers,
-            timeout=timeout,
-            transport=self._transport,
-        )
+        return httpx.AsyncClient(**self._http_options(timeout), transport=self._transport)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        params = kwargs.pop("params", None)
-        if params is not None:
-            kwargs["params"] = {k: v for k, v in params.items() if v is not None and v != ""}
+        kwargs["params"] = query(kwargs.get("params"))
         try:
             async with self._http() as http:
                 response = await http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise Unavailable(f"cannot reach the API at {self.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content)
-        return response
+            raise self._unreachable(exc) from exc
+        return check(response)
 
     async def _get(self, model: type[M], path: str, **params: Any) -> M:
         response = await self._request("GET", path, params=params)
@@ -183,12 +173,10 @@ class ApiClient:
         on_open: Callable[[], None] | None = None,
     ) -> AsyncIterator[t.Event]:
         """The event stream (SSE) until the server closes it; `on_open` runs once it is
-        open. Raises Unavailable when it cannot be opened or breaks, an ApiError when the
+        open. Raises Unreachable when it cannot be opened or breaks, an ApiError when the
         API refuses it."""
-        params = {k: v for k, v in {"job_id": job_id, "workflow_id": workflow_id}.items() if v}
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = str(last_event_id)
+        params = query({"job_id": job_id, "workflow_id": workflow_id})
+        headers = stream_headers(last_event_id)
         parser = SSEParser()
         try:
             async with (
@@ -204,7 +192,7 @@ class ApiClient:
                     if message is not None and message.data:
                         yield t.Event.model_validate_json(message.data)
         except httpx.TransportError as exc:
-            raise Unavailable(f"event stream interrupted: {exc}") from exc
+            raise self._unreachable(exc) from exc
 
 
 def counts_from_body(body: Any) -> dict[str, int]:

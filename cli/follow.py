@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from apiclient.errors import ApiError, Unavailable
-from cli.client import Client, Unreachable
+from apiclient.sync import SyncClient
 
 JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 POLL_SECONDS = 2.0
@@ -93,7 +93,7 @@ class JobFeed:
 
     def __init__(
         self,
-        api: Client,
+        api: SyncClient,
         job_id: str,
         *,
         poll_seconds: float | None = None,
@@ -164,7 +164,7 @@ class JobFeed:
         self._failures = 0
         self.connections += 1
 
-    def _stream(self, api: Client) -> str | None:
+    def _stream(self, api: SyncClient) -> str | None:
         """Follow the stream until the job ends (None) or it cannot be used (the reason)."""
         while not self._stop.is_set():
             try:
@@ -175,7 +175,7 @@ class JobFeed:
                 if job["status"] in JOB_TERMINAL:
                     self._items.put(Ended(job))
                     return None
-            except (Unreachable, Unavailable) as exc:
+            except Unavailable as exc:
                 self._failures += 1
                 if self._failures > self.reconnects:
                     return exc.message
@@ -187,12 +187,12 @@ class JobFeed:
                 return exc.message  # the job exists: the server has no usable event route
         return None
 
-    def _poll(self, api: Client) -> None:
+    def _poll(self, api: SyncClient) -> None:
         errors = 0
         while not self._stop.is_set():
             try:
                 job, steps = api.get_job(self.job_id), api.job_steps(self.job_id)
-            except (Unreachable, Unavailable):
+            except Unavailable:
                 errors += 1
                 if errors > POLL_ERRORS:
                     raise

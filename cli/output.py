@@ -22,9 +22,17 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from apiclient.errors import ApiError, Conflict, NotFound, RateLimited, Unauthorized, Unavailable
+from apiclient.errors import (
+    ApiError,
+    Conflict,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    Unreachable,
+)
 from apiclient.format import DASH, cost_text, duration_text
-from cli.client import NoToken, Unreachable
+from cli.client import NoToken
 from cli.profile import ProfileError
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
@@ -95,7 +103,7 @@ def api_errors(hints: dict[str, str] | None = None) -> Iterator[None]:
 
 
 def exit_code(exc: ApiError) -> int:
-    if isinstance(exc, Unreachable | Unavailable) or exc.status >= 500:
+    if isinstance(exc, Unavailable) or exc.status >= 500:
         return UNREACHABLE
     return USAGE
 

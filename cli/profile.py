@@ -106,8 +106,10 @@ def login(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Check a token against the server (GET /api/v1/me) and save URL and token as your profile."""
+    from apiclient.base import normalize_url
+    from apiclient.sync import SyncClient
     from cli import output
-    from cli.client import DEFAULT_URL, Client, normalize_url
+    from cli.client import DEFAULT_URL
 
     saved = _load_quietly()
     base = normalize_url(url or (saved.url if saved else DEFAULT_URL))
@@ -117,7 +119,7 @@ def login(
         output.fail(
             "no token given", "pass --token, set JOBMONITOR_TOKEN, or type it at the prompt"
         )
-    with output.api_errors(), Client(base, token) as api:
+    with output.api_errors(), SyncClient(base, token) as api:
         me = api.me()
     workspace: dict[str, Any] = me.get("workspace") or {}
     saved_at = save(

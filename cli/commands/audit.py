@@ -12,8 +12,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client
 from cli.commands.common import Json, Token, Url, client
 
 PAGE = 200
@@ -105,7 +105,7 @@ def _change(before: str | None, after: str | None) -> Text:
 
 
 def _read(
-    api: Client,
+    api: SyncClient,
     action: str | None,
     target: str | None,
     actor: str | None,

@@ -9,9 +9,9 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from apiclient.errors import Unavailable
+from apiclient.errors import Unavailable, Unreachable
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client, Unreachable
 from cli.commands.common import Json, Token, Url, client
 
 EPILOG = """Example:
@@ -42,7 +42,7 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
 
 
-def _report(api: Client) -> dict[str, Any]:
+def _report(api: SyncClient) -> dict[str, Any]:
     """The API's report; when the API answers but cannot serve it (its database is down, so
     no token can even be checked), the readiness probe's view instead."""
     try:

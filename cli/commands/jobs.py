@@ -13,8 +13,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
 from cli.follow import JOB_TERMINAL
 
@@ -90,7 +90,7 @@ def jobs(
 
 
 def _list(
-    api: Client, statuses: list[str], workflow_id: str | None, limit: int
+    api: SyncClient, statuses: list[str], workflow_id: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     items: list[dict[str, Any]] = []
     cursor, total = None, 0
@@ -285,13 +285,13 @@ def logs(
             raise typer.Exit(130) from None
 
 
-def _check_step(api: Client, ident: str, step: str) -> None:
+def _check_step(api: SyncClient, ident: str, step: str) -> None:
     keys = [s["step_key"] for s in api.job_steps(ident)]
     if step not in keys:
         output.fail(f"job {ident} has no step {step!r}", f"its steps: {', '.join(keys)}")
 
 
-def _print_logs(api: Client, ident: str, step: str | None, follow: bool, as_json: bool) -> None:
+def _print_logs(api: SyncClient, ident: str, step: str | None, follow: bool, as_json: bool) -> None:
     cursor: str | None = None
     finished = not follow or api.get_job(ident)["status"] in JOB_TERMINAL
     while True:

@@ -12,8 +12,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client
 from cli.commands.common import Json, Token, Url, client
 
 EPILOG = """Examples:
@@ -73,7 +73,7 @@ def prune(
     _print(result)
 
 
-def _confirm(api: Client, older_than: str, statuses: list[str]) -> None:
+def _confirm(api: SyncClient, older_than: str, statuses: list[str]) -> None:
     with output.err.status("counting what would be deleted"):
         preview = api.prune(older_than, statuses, True)
     if not preview["counts"]["jobs"]:

@@ -18,8 +18,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
 from cli.follow import Ended, JobFeed, Notice, Transition
 
@@ -206,7 +206,7 @@ def _started(job: dict[str, Any], replayed: bool, watch: bool) -> None:
         print(job["id"])
 
 
-def _follow_live(api: Client, job: dict[str, Any], as_json: bool) -> int:
+def _follow_live(api: SyncClient, job: dict[str, Any], as_json: bool) -> int:
     """Follow the job to its end (a live step table unless --json); the exit code."""
     steps: list[dict[str, Any]] = []
     live = (
@@ -228,7 +228,7 @@ def _follow_live(api: Client, job: dict[str, Any], as_json: bool) -> int:
 
 
 def _live_loop(
-    api: Client, feed: JobFeed, live: Live | None, job: dict[str, Any]
+    api: SyncClient, feed: JobFeed, live: Live | None, job: dict[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     steps: list[dict[str, Any]] = []
     last, dirty = 0.0, True
@@ -343,7 +343,7 @@ def watch(job: JobId, url: Url = None, token: Token = None, as_json: Json = Fals
     raise typer.Exit(code)
 
 
-def _print_transitions(api: Client, ident: str, as_json: bool) -> int:
+def _print_transitions(api: SyncClient, ident: str, as_json: bool) -> int:
     with JobFeed(api, ident) as feed:
         for item in feed:
             if isinstance(item, Notice):

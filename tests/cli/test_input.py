@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from apiclient.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from apiclient.base import normalize_url
+from apiclient.errors import Conflict, NotFound, Unavailable, Unreachable, ValidationFailed
 from cli import output
-from cli.client import Unreachable, normalize_url
 from cli.commands.audit import parse_since
 from cli.commands.run import InputError, apply_sets, load_input, parse_value
 
