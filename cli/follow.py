@@ -20,8 +20,8 @@ from typing import Any
 
 from apiclient.errors import ApiError, Unavailable
 from apiclient.sync import SyncClient
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 
-JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 POLL_SECONDS = 2.0
 RECONNECTS = 3  # failed (re)connections in a row before polling
 RETRY_SECONDS = 0.5  # wait before reconnection n: n * this
@@ -73,7 +73,7 @@ def transition_of(event: dict[str, Any]) -> Transition | None:
     kind = "job" if event.get("step_key") is None else kind_of
     to = event.get("to_status")
     if event.get("type") == "workflow_created":
-        to = "pending"
+        to = JobStatus.PENDING
     if not to:
         return None
     return Transition(

@@ -32,6 +32,7 @@ from apiclient.errors import (
     Unreachable,
 )
 from apiclient.format import DASH, cost_text, duration_text
+from backend.jobs.statuses import AttemptStatus, StepStatus
 from cli.client import NoToken
 from cli.profile import ProfileError
 
@@ -40,17 +41,19 @@ OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
 out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
-STATUS_STYLES = {
-    "pending": "dim",
-    "queued": "cyan",
-    "running": "bold blue",
-    "retrying": "yellow",
-    "completed": "green",
-    "failed": "bold red",
-    "timed_out": "red",
-    "lost": "red",
-    "skipped": "dim",
-    "cancelled": "magenta",
+S, A = StepStatus, AttemptStatus
+# every job, step and attempt status (the step's cover the job's), and doctor's verdicts
+STATUS_STYLES: dict[str, str] = {
+    S.PENDING: "dim",
+    S.QUEUED: "cyan",
+    S.RUNNING: "bold blue",
+    S.RETRYING: "yellow",
+    S.COMPLETED: "green",
+    S.FAILED: "bold red",
+    S.TIMED_OUT: "red",
+    A.LOST: "red",
+    S.SKIPPED: "dim",
+    S.CANCELLED: "magenta",
     "ok": "green",
     "warn": "yellow",
     "fail": "bold red",

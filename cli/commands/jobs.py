@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,21 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from apiclient.sync import SyncClient
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 from cli import output
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
-from cli.follow import JOB_TERMINAL
 
 PAGE = 200  # the API's largest page
 LOG_POLL_SECONDS = 1.0
 LEVEL_STYLES = {"debug": "dim", "info": "", "warning": "yellow", "error": "bold red"}
-
-
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 # --- jobs -------------------------------------------------------------------------------------
