@@ -12,7 +12,9 @@ from rich.console import Console
 
 from backend import migrations
 from backend.settings import get_settings, reset_settings
-from cli.services import ServiceError, ensure_postgres, ensure_redis
+from cli.services.postgres import ensure_postgres
+from cli.services.redis import ensure_redis
+from cli.services.system import ServiceError
 from cli.supervisor import Supervisor
 
 console = Console(stderr=True, soft_wrap=True)
