@@ -105,8 +105,6 @@ class JobFeed:
         self.reconnects = RECONNECTS if reconnects is None else reconnects
         self.retry_seconds = RETRY_SECONDS if retry_seconds is None else retry_seconds
         self.last_event_id: int | None = None
-        self.connections = 0  # streams opened (more than one: it reconnected)
-        self.polling = False
         self._failures = 0
         self._known: dict[str | None, str] = {}  # status by step key (None: the job)
         self._items: queue.Queue[Item] = queue.Queue()
@@ -150,7 +148,6 @@ class JobFeed:
             with self.api.copy() as api:
                 reason = self._stream(api)
                 if reason is not None and not self._stop.is_set():
-                    self.polling = True
                     self._items.put(
                         Notice(
                             f"event stream unavailable ({reason}); polling every {self.poll_seconds:g} s"
@@ -161,8 +158,8 @@ class JobFeed:
             self._items.put(exc)
 
     def _opened(self) -> None:
+        """The stream is open: reconnections start counting again."""
         self._failures = 0
-        self.connections += 1
 
     def _stream(self, api: SyncClient) -> str | None:
         """Follow the stream until the job ends (None) or it cannot be used (the reason)."""

@@ -1,5 +1,5 @@
 """`jobmonitor audit`: who did what to which object, with the status before and after
-(GET /api/v1/audit, admin). Seed 004's audit trail of operator actions."""
+(GET /api/v1/audit, admin). The audit trail of operator actions."""
 
 from __future__ import annotations
 

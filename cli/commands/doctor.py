@@ -1,4 +1,5 @@
-"""`jobmonitor doctor`: seed 001's pre-flight checklist as one command (GET /api/v1/doctor)."""
+"""`jobmonitor doctor`: the pre-flight checklist (before running any workflow) as one
+command (GET /api/v1/doctor)."""
 
 from __future__ import annotations
 

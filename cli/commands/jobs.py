@@ -1,4 +1,4 @@
-"""Reading jobs: `jobs` (the list; seed 004's --list-running is `jobs --status running`),
+"""Reading jobs: `jobs` (the list; the old runner's `--list-running` is `jobs --status running`),
 `show` (one job with its steps, attempts and run audit), `logs` and `export`."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ LEVEL_STYLES = {"debug": "dim", "info": "", "warning": "yellow", "error": "bold 
 
 JOBS_EPILOG = """Examples:
 
-  jobmonitor jobs --status running            (seed 004's --list-running)
+  jobmonitor jobs --status running            (the old runner's --list-running)
 
   jobmonitor jobs --status failed --status cancelled --workflow data_pipeline --limit 100
 
@@ -152,7 +152,7 @@ def _fields(j: dict[str, Any]) -> Table:
 
 
 def _audit(j: dict[str, Any]) -> Table | Text:
-    """Seed 004's run audit: every snapshot key with its value before, after, and the delta."""
+    """The run audit: every snapshot key with its value before, after, and the delta."""
     before, after, delta = (_flat(j.get(k)) for k in ("state_before", "state_after", "delta"))
     keys = list(dict.fromkeys([*before, *after, *delta]))
     if not keys:

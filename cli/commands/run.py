@@ -1,4 +1,4 @@
-"""`jobmonitor run` (start a job, optionally watch it live) and `jobmonitor watch` (seed 000's
+"""`jobmonitor run` (start a job, optionally watch it live) and `jobmonitor watch` (the status
 watcher: one line per status transition of the job and its steps)."""
 
 from __future__ import annotations
