@@ -3,7 +3,7 @@
 No `db_url`: the backend owns its SQLModel engine; Reflex's `rx.Model` layer is unused.
 Every field can be overridden from the environment as `REFLEX_<FIELD>` (Reflex reads
 them itself), so ports come from `REFLEX_FRONTEND_PORT` / `REFLEX_BACKEND_PORT` or from
-`reflex run --frontend-port/--backend-port`; `jobmonitor.webapp.web_command` builds the
+`reflex run --frontend-port/--backend-port`; `cli.webapp.web_command` builds the
 one-port production command line.
 """
 

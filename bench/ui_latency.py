@@ -202,7 +202,7 @@ def committed_at(job_id: str) -> dict[str, float]:
 @contextlib.contextmanager
 def stack() -> Iterator[str]:
     """Workers, reaper and the web app against the bench database; yields the app's URL."""
-    from jobmonitor.webapp import TOOLS_DIR, ensure_frontend_toolchain, web_command
+    from cli.webapp import TOOLS_DIR, ensure_frontend_toolchain, web_command
 
     Redis.from_url(REDIS).flushdb()
     env = {

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from cli.client import Client, Unreachable
-from jobmonitor.client import ApiError, Unavailable
+from apiclient.errors import ApiError, Unavailable
+from apiclient.sync import SyncClient
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 
-JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 POLL_SECONDS = 2.0
 RECONNECTS = 3  # failed (re)connections in a row before polling
 RETRY_SECONDS = 0.5  # wait before reconnection n: n * this
@@ -73,7 +73,7 @@ def transition_of(event: dict[str, Any]) -> Transition | None:
     kind = "job" if event.get("step_key") is None else kind_of
     to = event.get("to_status")
     if event.get("type") == "workflow_created":
-        to = "pending"
+        to = JobStatus.PENDING
     if not to:
         return None
     return Transition(
@@ -93,7 +93,7 @@ class JobFeed:
 
     def __init__(
         self,
-        api: Client,
+        api: SyncClient,
         job_id: str,
         *,
         poll_seconds: float | None = None,
@@ -105,8 +105,6 @@ class JobFeed:
         self.reconnects = RECONNECTS if reconnects is None else reconnects
         self.retry_seconds = RETRY_SECONDS if retry_seconds is None else retry_seconds
         self.last_event_id: int | None = None
-        self.connections = 0  # streams opened (more than one: it reconnected)
-        self.polling = False
         self._failures = 0
         self._known: dict[str | None, str] = {}  # status by step key (None: the job)
         self._items: queue.Queue[Item] = queue.Queue()
@@ -150,7 +148,6 @@ class JobFeed:
             with self.api.copy() as api:
                 reason = self._stream(api)
                 if reason is not None and not self._stop.is_set():
-                    self.polling = True
                     self._items.put(
                         Notice(
                             f"event stream unavailable ({reason}); polling every {self.poll_seconds:g} s"
@@ -161,10 +158,10 @@ class JobFeed:
             self._items.put(exc)
 
     def _opened(self) -> None:
+        """The stream is open: reconnections start counting again."""
         self._failures = 0
-        self.connections += 1
 
-    def _stream(self, api: Client) -> str | None:
+    def _stream(self, api: SyncClient) -> str | None:
         """Follow the stream until the job ends (None) or it cannot be used (the reason)."""
         while not self._stop.is_set():
             try:
@@ -175,7 +172,7 @@ class JobFeed:
                 if job["status"] in JOB_TERMINAL:
                     self._items.put(Ended(job))
                     return None
-            except (Unreachable, Unavailable) as exc:
+            except Unavailable as exc:
                 self._failures += 1
                 if self._failures > self.reconnects:
                     return exc.message
@@ -187,12 +184,12 @@ class JobFeed:
                 return exc.message  # the job exists: the server has no usable event route
         return None
 
-    def _poll(self, api: Client) -> None:
+    def _poll(self, api: SyncClient) -> None:
         errors = 0
         while not self._stop.is_set():
             try:
                 job, steps = api.get_job(self.job_id), api.job_steps(self.job_id)
-            except (Unreachable, Unavailable):
+            except Unavailable:
                 errors += 1
                 if errors > POLL_ERRORS:
                     raise

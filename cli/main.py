@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import profile, server
-from cli.commands import actions, audit, doctor, jobs, prune, run, workflows
+from cli import server
+from cli.commands import actions, audit, doctor, jobs, login, prune, run, workflows
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -35,7 +35,7 @@ def _panel(name: str) -> None:
 for module in (run, jobs, actions, doctor, prune, audit):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
-profile.register(app)
+login.register(app)
 _panel(CLIENT_PANEL)
 server.register(app)
 _panel(SERVER_PANEL)

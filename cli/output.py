@@ -22,27 +22,38 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli.client import NoToken, Unreachable
+from apiclient.errors import (
+    ApiError,
+    Conflict,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    Unreachable,
+)
+from apiclient.format import DASH, cost_text, duration_text
+from backend.jobs.statuses import AttemptStatus, StepStatus
+from cli.client import NoToken
 from cli.profile import ProfileError
-from jobmonitor.client import ApiError, Conflict, NotFound, RateLimited, Unauthorized, Unavailable
-from jobmonitor.format import DASH, cost_text, duration_text
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
-STATUS_STYLES = {
-    "pending": "dim",
-    "queued": "cyan",
-    "running": "bold blue",
-    "retrying": "yellow",
-    "completed": "green",
-    "failed": "bold red",
-    "timed_out": "red",
-    "lost": "red",
-    "skipped": "dim",
-    "cancelled": "magenta",
+S, A = StepStatus, AttemptStatus
+# every job, step and attempt status (the step's cover the job's), and doctor's verdicts
+STATUS_STYLES: dict[str, str] = {
+    S.PENDING: "dim",
+    S.QUEUED: "cyan",
+    S.RUNNING: "bold blue",
+    S.RETRYING: "yellow",
+    S.COMPLETED: "green",
+    S.FAILED: "bold red",
+    S.TIMED_OUT: "red",
+    A.LOST: "red",
+    S.SKIPPED: "dim",
+    S.CANCELLED: "magenta",
     "ok": "green",
     "warn": "yellow",
     "fail": "bold red",
@@ -95,7 +106,7 @@ def api_errors(hints: dict[str, str] | None = None) -> Iterator[None]:
 
 
 def exit_code(exc: ApiError) -> int:
-    if isinstance(exc, Unreachable | Unavailable) or exc.status >= 500:
+    if isinstance(exc, Unavailable) or exc.status >= 500:
         return UNREACHABLE
     return USAGE
 

@@ -12,7 +12,9 @@ from rich.console import Console
 
 from backend import migrations
 from backend.settings import get_settings, reset_settings
-from cli.services import ServiceError, ensure_postgres, ensure_redis
+from cli.services.postgres import ensure_postgres
+from cli.services.redis import ensure_redis
+from cli.services.system import ServiceError
 from cli.supervisor import Supervisor
 
 console = Console(stderr=True, soft_wrap=True)
@@ -53,7 +55,7 @@ def _run(
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
     if web:
-        from jobmonitor.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
+        from cli.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
 
         ensure_frontend_toolchain()
         argv, web_env = web_command(port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"})

@@ -12,8 +12,8 @@ from typing import Any
 import reflex as rx
 from reflex_components_sonner.toast import ToastAction
 
+from apiclient.errors import ApiError, ValidationFailed
 from jobmonitor import forms, routes
-from jobmonitor.client import ApiError, ValidationFailed
 from jobmonitor.components.schema_form import schema_form
 from jobmonitor.format import short_id
 from jobmonitor.state import action_error_toast, client_of

@@ -1,4 +1,5 @@
-"""Plain formatting of durations, costs, ids, progress and JSON for the views."""
+"""Plain formatting of running durations, ids, progress, timestamps and JSON for the views
+(durations and costs as both front ends write them are in `apiclient.format`)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-DASH = "—"
-
-
-def duration_text(seconds: float | None) -> str:
-    """Seed 003's duration: "2m 10s", "1h 5m", "42s"; sub-10 s keeps one decimal."""
-    if seconds is None or seconds < 0:
-        return DASH
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    total = int(seconds)
-    minutes, secs = divmod(total, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
+from apiclient.format import DASH, duration_text
 
 
 def elapsed(
@@ -44,15 +29,6 @@ def job_duration(
     if duration_seconds is not None:
         return duration_text(duration_seconds)
     return duration_text(elapsed(start, end, now))
-
-
-def cost_text(amount: float | None) -> str:
-    """ "$0.25", "$0.0031"; no cost recorded shows "$0"."""
-    if not amount:
-        return "$0"
-    if amount >= 1:
-        return f"${amount:,.2f}"
-    return "$" + f"{amount:.4f}".rstrip("0").rstrip(".")
 
 
 def short_id(value: str) -> str:

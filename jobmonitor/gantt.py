@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobmonitor.format import duration_text
+from apiclient.format import duration_text
 
 MIN_WIDTH = 0.8  # percent: an instant step stays visible
 

@@ -18,8 +18,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from jobmonitor import api_types as t
-from jobmonitor.client import ApiClient, ApiError, Unauthorized
+from apiclient import models as t
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Unauthorized
 
 LIST_POLL_SECONDS = 3.0  # seed 003: the list polls every 3 s while jobs run
 DETAIL_POLL_SECONDS = 2.0  # seed 003: the detail polls every 2 s while the job runs

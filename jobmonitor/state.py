@@ -7,8 +7,9 @@ from typing import Any
 
 import reflex as rx
 
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Forbidden, Unauthorized, Unavailable
 from jobmonitor import routes
-from jobmonitor.client import ApiClient, ApiError, Forbidden, Unauthorized, Unavailable
 
 
 class AuthState(rx.State):

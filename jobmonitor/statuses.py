@@ -1,28 +1,23 @@
 """Statuses as the monitor shows them: colour, icon and label of every job, step and attempt
-status (seed 003's colours), which actions a status allows, and the list's filter tabs."""
+status (the monitor's colour scheme), which actions a status allows, and the list's filter
+tabs. The statuses themselves are `backend.jobs.statuses`' enums."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
-STEP_STATUSES = (
-    "pending",
-    "queued",
-    "running",
-    "retrying",
-    "completed",
-    "failed",
-    "timed_out",
-    "skipped",
-    "cancelled",
+from backend.jobs.statuses import (
+    JOB_RESUMABLE,
+    JOB_TERMINAL,
+    AttemptStatus,
+    JobStatus,
+    StepStatus,
 )
-ATTEMPT_STATUSES = ("queued", "running", "completed", "failed", "timed_out", "lost", "cancelled")
 
-JOB_TERMINAL = frozenset({"completed", "failed", "cancelled"})
-JOB_ACTIVE = frozenset({"pending", "running"})
-STEP_TERMINAL = frozenset({"completed", "failed", "timed_out", "skipped", "cancelled"})
-STEP_ACTIVE = frozenset({"queued", "running", "retrying"})
+S, A = StepStatus, AttemptStatus
+
+JOB_ACTIVE = frozenset(JobStatus) - JOB_TERMINAL
+STEP_ACTIVE = frozenset({S.QUEUED, S.RUNNING, S.RETRYING})
 
 
 @dataclass(frozen=True)
@@ -33,24 +28,25 @@ class StatusStyle:
     pulse: bool = False
 
 
+# every job, step and attempt status (the step's cover the job's, plus the attempt's `lost`)
 STATUS_STYLES: dict[str, StatusStyle] = {
-    "pending": StatusStyle("Pending", "gray", "clock"),
-    "queued": StatusStyle("Queued", "gray", "hourglass"),
-    "running": StatusStyle("Running", "blue", "loader-circle", pulse=True),
-    "retrying": StatusStyle("Retrying", "amber", "rotate-cw", pulse=True),
-    "completed": StatusStyle("Completed", "green", "circle-check"),
-    "failed": StatusStyle("Failed", "red", "circle-x"),
-    "timed_out": StatusStyle("Timed out", "red", "timer-off"),
-    "lost": StatusStyle("Lost", "red", "unplug"),
-    "skipped": StatusStyle("Skipped", "gray", "skip-forward"),
-    "cancelled": StatusStyle("Cancelled", "orange", "ban"),
+    S.PENDING: StatusStyle("Pending", "gray", "clock"),
+    S.QUEUED: StatusStyle("Queued", "gray", "hourglass"),
+    S.RUNNING: StatusStyle("Running", "blue", "loader-circle", pulse=True),
+    S.RETRYING: StatusStyle("Retrying", "amber", "rotate-cw", pulse=True),
+    S.COMPLETED: StatusStyle("Completed", "green", "circle-check"),
+    S.FAILED: StatusStyle("Failed", "red", "circle-x"),
+    S.TIMED_OUT: StatusStyle("Timed out", "red", "timer-off"),
+    A.LOST: StatusStyle("Lost", "red", "unplug"),
+    S.SKIPPED: StatusStyle("Skipped", "gray", "skip-forward"),
+    S.CANCELLED: StatusStyle("Cancelled", "orange", "ban"),
 }
 UNKNOWN_STYLE = StatusStyle("Unknown", "gray", "circle-help")
 
 # the list's filter tabs: (status filter, label); "" means every status
 TABS: tuple[tuple[str, str], ...] = (
     ("", "All"),
-    *((s, STATUS_STYLES[s].label) for s in JOB_STATUSES),
+    *((s.value, STATUS_STYLES[s].label) for s in JobStatus),
 )
 
 VIEW, CANCEL, RESUME, RERUN, DELETE = "View", "Cancel", "Resume", "Re-run", "Delete"
@@ -65,7 +61,7 @@ def job_actions(status: str) -> list[str]:
     actions = [VIEW]
     if status in JOB_ACTIVE:
         actions.append(CANCEL)
-    if status in ("failed", "cancelled"):
+    if status in JOB_RESUMABLE:
         actions.append(RESUME)
     if status in JOB_TERMINAL:
         actions.append(RERUN)
@@ -78,6 +74,6 @@ def can_delete(status: str) -> bool:
 
 def tab_counts(counts: dict[str, int]) -> dict[str, int]:
     """Per-tab counts from per-status counts (the "All" tab, key "", is their sum)."""
-    out = {s: int(counts.get(s, 0)) for s in JOB_STATUSES}
+    out = {s.value: int(counts.get(s, 0)) for s in JobStatus}
     out[""] = sum(out.values())
     return out

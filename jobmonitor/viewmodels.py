@@ -10,19 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from jobmonitor import api_types as t
+from apiclient import models as t
+from apiclient.format import cost_text, duration_text
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 from jobmonitor import gantt
-from jobmonitor.format import (
-    cost_text,
-    duration_text,
-    elapsed,
-    iso,
-    job_duration,
-    pretty_json,
-    progress_text,
-    short_id,
-)
-from jobmonitor.statuses import JOB_STATUSES, JOB_TERMINAL, STEP_ACTIVE, job_actions
+from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
+from jobmonitor.statuses import STEP_ACTIVE, job_actions
 
 
 @dataclass
@@ -250,9 +243,11 @@ def log_row(line: t.LogLine) -> LogRow:
 
 # live events
 
+_JOB_STATUSES = frozenset(JobStatus)  # `"x" in JobStatus` raises TypeError before Python 3.12
+
 
 def is_job_status_event(event: t.Event) -> bool:
-    return event.step_key is None and event.to_status in JOB_STATUSES
+    return event.step_key is None and event.to_status in _JOB_STATUSES
 
 
 def apply_to_rows(rows: list[JobRow], event: t.Event) -> list[JobRow] | None:

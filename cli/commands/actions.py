@@ -1,4 +1,4 @@
-"""Operator actions on one job: `cancel` (seed 004's --stop), `resume`, `rerun`. Each is in the
+"""Operator actions on one job: `cancel` (the old runner's --stop), `resume`, `rerun`. Each is in the
 audit log with the status before and after (`jobmonitor audit`)."""
 
 from __future__ import annotations
@@ -79,6 +79,6 @@ def rerun(job: JobId, url: Url = None, token: Token = None, as_json: Json = Fals
 
 def register(app: typer.Typer) -> None:
     example = "Example: jobmonitor {} 3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42"
-    app.command(epilog=example.format("cancel") + "   (seed 004's --stop)")(cancel)
+    app.command(epilog=example.format("cancel") + "   (the old runner's --stop)")(cancel)
     app.command(epilog=example.format("resume"))(resume)
     app.command(epilog=example.format("rerun") + " --json")(rerun)

@@ -1,5 +1,5 @@
 """`jobmonitor audit`: who did what to which object, with the status before and after
-(GET /api/v1/audit, admin). Seed 004's audit trail of operator actions."""
+(GET /api/v1/audit, admin). The audit trail of operator actions."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client
 from cli.commands.common import Json, Token, Url, client
 
 PAGE = 200
@@ -105,7 +105,7 @@ def _change(before: str | None, after: str | None) -> Text:
 
 
 def _read(
-    api: Client,
+    api: SyncClient,
     action: str | None,
     target: str | None,
     actor: str | None,

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client, connect
+from cli.client import connect
 
 Url = Annotated[
     str | None,
@@ -40,7 +41,7 @@ JobId = Annotated[
 ]
 
 
-def client(url: str | None, token: str | None) -> Client:
+def client(url: str | None, token: str | None) -> SyncClient:
     """A client for the resolved server and token (exit 2 with advice when there is no token)."""
     with output.api_errors():
         return connect(url, token)

@@ -1,4 +1,5 @@
-"""`jobmonitor doctor`: seed 001's pre-flight checklist as one command (GET /api/v1/doctor)."""
+"""`jobmonitor doctor`: the pre-flight checklist (before running any workflow) as one
+command (GET /api/v1/doctor)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.errors import Unavailable, Unreachable
+from apiclient.sync import SyncClient
 from cli import output
-from cli.client import Client, Unreachable
 from cli.commands.common import Json, Token, Url, client
-from jobmonitor.client import Unavailable
 
 EPILOG = """Example:
 
@@ -42,7 +43,7 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
 
 
-def _report(api: Client) -> dict[str, Any]:
+def _report(api: SyncClient) -> dict[str, Any]:
     """The API's report; when the API answers but cannot serve it (its database is down, so
     no token can even be checked), the readiness probe's view instead."""
     try:

@@ -1,10 +1,9 @@
-"""Reading jobs: `jobs` (the list; seed 004's --list-running is `jobs --status running`),
+"""Reading jobs: `jobs` (the list; the old runner's `--list-running` is `jobs --status running`),
 `show` (one job with its steps, attempts and run audit), `logs` and `export`."""
 
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,29 +12,21 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 from cli import output
-from cli.client import Client
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
-from cli.follow import JOB_TERMINAL
 
 PAGE = 200  # the API's largest page
 LOG_POLL_SECONDS = 1.0
 LEVEL_STYLES = {"debug": "dim", "info": "", "warning": "yellow", "error": "bold red"}
 
 
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
 # --- jobs -------------------------------------------------------------------------------------
 
 JOBS_EPILOG = """Examples:
 
-  jobmonitor jobs --status running            (seed 004's --list-running)
+  jobmonitor jobs --status running            (the old runner's --list-running)
 
   jobmonitor jobs --status failed --status cancelled --workflow data_pipeline --limit 100
 
@@ -90,7 +81,7 @@ def jobs(
 
 
 def _list(
-    api: Client, statuses: list[str], workflow_id: str | None, limit: int
+    api: SyncClient, statuses: list[str], workflow_id: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     items: list[dict[str, Any]] = []
     cursor, total = None, 0
@@ -161,7 +152,7 @@ def _fields(j: dict[str, Any]) -> Table:
 
 
 def _audit(j: dict[str, Any]) -> Table | Text:
-    """Seed 004's run audit: every snapshot key with its value before, after, and the delta."""
+    """The run audit: every snapshot key with its value before, after, and the delta."""
     before, after, delta = (_flat(j.get(k)) for k in ("state_before", "state_after", "delta"))
     keys = list(dict.fromkeys([*before, *after, *delta]))
     if not keys:
@@ -285,13 +276,13 @@ def logs(
             raise typer.Exit(130) from None
 
 
-def _check_step(api: Client, ident: str, step: str) -> None:
+def _check_step(api: SyncClient, ident: str, step: str) -> None:
     keys = [s["step_key"] for s in api.job_steps(ident)]
     if step not in keys:
         output.fail(f"job {ident} has no step {step!r}", f"its steps: {', '.join(keys)}")
 
 
-def _print_logs(api: Client, ident: str, step: str | None, follow: bool, as_json: bool) -> None:
+def _print_logs(api: SyncClient, ident: str, step: str | None, follow: bool, as_json: bool) -> None:
     cursor: str | None = None
     finished = not follow or api.get_job(ident)["status"] in JOB_TERMINAL
     while True:

@@ -12,8 +12,9 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
+from backend.jobs.statuses import JobStatus
 from cli import output
-from cli.client import Client
 from cli.commands.common import Json, Token, Url, client
 
 EPILOG = """Examples:
@@ -27,9 +28,11 @@ Ages: 90s, 45m, 12h, 30d, 2w. On a terminal it shows what would go and asks firs
 
 
 class Finished(StrEnum):
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+    """The statuses prune takes (`JOB_TERMINAL`, as a choice for --status)."""
+
+    COMPLETED = JobStatus.COMPLETED
+    FAILED = JobStatus.FAILED
+    CANCELLED = JobStatus.CANCELLED
 
 
 def prune(
@@ -59,7 +62,7 @@ def prune(
     as_json: Json = False,
 ) -> None:
     """Delete finished jobs older than --older-than, with everything they recorded."""
-    statuses = [s.value for s in status or []]
+    statuses = [str(s) for s in status or []]
     api = client(url, token)
     with api, output.api_errors():
         if not dry_run and not yes and sys.stdin.isatty() and not as_json:
@@ -73,7 +76,7 @@ def prune(
     _print(result)
 
 
-def _confirm(api: Client, older_than: str, statuses: list[str]) -> None:
+def _confirm(api: SyncClient, older_than: str, statuses: list[str]) -> None:
     with output.err.status("counting what would be deleted"):
         preview = api.prune(older_than, statuses, True)
     if not preview["counts"]["jobs"]:

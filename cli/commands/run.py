@@ -1,4 +1,4 @@
-"""`jobmonitor run` (start a job, optionally watch it live) and `jobmonitor watch` (seed 000's
+"""`jobmonitor run` (start a job, optionally watch it live) and `jobmonitor watch` (the status
 watcher: one line per status transition of the job and its steps)."""
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.sync import SyncClient
+from backend.jobs.statuses import JobStatus, StepStatus
 from cli import output
-from cli.client import Client
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
 from cli.follow import Ended, JobFeed, Notice, Transition
 
@@ -206,7 +207,7 @@ def _started(job: dict[str, Any], replayed: bool, watch: bool) -> None:
         print(job["id"])
 
 
-def _follow_live(api: Client, job: dict[str, Any], as_json: bool) -> int:
+def _follow_live(api: SyncClient, job: dict[str, Any], as_json: bool) -> int:
     """Follow the job to its end (a live step table unless --json); the exit code."""
     steps: list[dict[str, Any]] = []
     live = (
@@ -224,11 +225,11 @@ def _follow_live(api: Client, job: dict[str, Any], as_json: bool) -> int:
         if not output.out.is_terminal:
             output.out.line()  # rich ends a live display with a newline only on terminals
         _summary(job)
-    return output.OK if job["status"] == "completed" else output.FAILED
+    return output.OK if job["status"] == JobStatus.COMPLETED else output.FAILED
 
 
 def _live_loop(
-    api: Client, feed: JobFeed, live: Live | None, job: dict[str, Any]
+    api: SyncClient, feed: JobFeed, live: Live | None, job: dict[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     steps: list[dict[str, Any]] = []
     last, dirty = 0.0, True
@@ -288,7 +289,7 @@ def render_job(job: dict[str, Any], steps: list[dict[str, Any]]) -> RenderableTy
 
 def _summary(job: dict[str, Any]) -> None:
     took, spent = output.duration(job.get("duration_seconds")), output.cost(job.get("total_cost"))
-    if job["status"] == "completed":
+    if job["status"] == JobStatus.COMPLETED:
         output.out.print(
             Text.assemble(("completed", "green"), f": job {job['id']} in {took}, cost {spent}")
         )
@@ -343,7 +344,7 @@ def watch(job: JobId, url: Url = None, token: Token = None, as_json: Json = Fals
     raise typer.Exit(code)
 
 
-def _print_transitions(api: Client, ident: str, as_json: bool) -> int:
+def _print_transitions(api: SyncClient, ident: str, as_json: bool) -> int:
     with JobFeed(api, ident) as feed:
         for item in feed:
             if isinstance(item, Notice):
@@ -353,7 +354,7 @@ def _print_transitions(api: Client, ident: str, as_json: bool) -> int:
                     transition_line(item)
                 )
             elif isinstance(item, Ended):
-                return output.OK if item.job["status"] == "completed" else output.FAILED
+                return output.OK if item.job["status"] == JobStatus.COMPLETED else output.FAILED
     return output.FAILED
 
 
@@ -371,17 +372,17 @@ def transition_line(t: Transition) -> Text:
 def _extra(t: Transition) -> str:
     d = t.data
     parts = []
-    if t.to_status in ("queued", "running") and d.get("attempt"):
+    if t.to_status in (StepStatus.QUEUED, StepStatus.RUNNING) and d.get("attempt"):
         parts.append(f"attempt {d['attempt']}")
-    if t.to_status == "running" and d.get("worker"):
+    if t.to_status == StepStatus.RUNNING and d.get("worker"):
         parts.append(f"on {d['worker']}")
-    if t.to_status == "completed" and d.get("duration_seconds") is not None:
+    if t.to_status == StepStatus.COMPLETED and d.get("duration_seconds") is not None:
         parts.append(output.duration(d["duration_seconds"]))
     if d.get("error"):
         parts.append(output.compact(d["error"], 100))
     if d.get("retry_in_seconds") is not None:
         parts.append(f"retry in {d['retry_in_seconds']:g} s")
-    if d.get("reason") and t.to_status in ("skipped", "cancelled"):
+    if d.get("reason") and t.to_status in (StepStatus.SKIPPED, StepStatus.CANCELLED):
         parts.append(str(d["reason"]))
     return "  ".join(parts)
 

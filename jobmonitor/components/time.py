@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobmonitor.format import DASH
+from apiclient.format import DASH
 
 ABSOLUTE = "YYYY-MM-DD HH:mm:ss"
 

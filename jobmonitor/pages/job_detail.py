@@ -11,9 +11,10 @@ from typing import Any
 
 import reflex as rx
 
-from jobmonitor import api_types as t
+from apiclient import models as t
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import gantt, routes
-from jobmonitor.client import ApiClient, ApiError, Unauthorized
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.json_view import json_section, labelled
 from jobmonitor.components.status_badge import status_badge

@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 
 import reflex as rx
 
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import routes
-from jobmonitor.client import ApiClient, ApiError, Unauthorized
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time

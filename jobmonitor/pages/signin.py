@@ -8,8 +8,9 @@ from typing import Any
 
 import reflex as rx
 
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Forbidden, Unauthorized
 from jobmonitor import routes
-from jobmonitor.client import ApiClient, ApiError, Forbidden, Unauthorized
 from jobmonitor.state import AuthState
 
 

@@ -10,13 +10,15 @@ from typing import Any
 
 import reflex as rx
 
+from apiclient.client import ApiClient
+from apiclient.errors import ApiError, Unauthorized
+from apiclient.format import cost_text, duration_text
 from jobmonitor import dag, routes
-from jobmonitor.client import ApiClient, ApiError, Unauthorized
 from jobmonitor.components.dag_view import dag_view
 from jobmonitor.components.duration_chart import duration_chart
 from jobmonitor.components.json_view import json_section
 from jobmonitor.create_job import CreateJobState, create_job_dialog
-from jobmonitor.format import cost_text, duration_text, percent, pretty_json
+from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
 from jobmonitor.state import AuthState, error_kind, signin_redirect
 from jobmonitor.viewmodels import ChartBar, duration_bars

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from jobmonitor.client import ApiError, Unauthorized
+from apiclient.errors import ApiError, Unauthorized
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.pages.shell import error_state, page
 from jobmonitor.state import AuthState, signin_redirect

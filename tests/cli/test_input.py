@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import typer
 
+from apiclient.base import normalize_url
+from apiclient.errors import Conflict, NotFound, Unavailable, Unreachable, ValidationFailed
+from backend.jobs.statuses import JOB_TERMINAL, AttemptStatus, JobStatus, StepStatus
 from cli import output
-from cli.client import Unreachable, normalize_url
 from cli.commands.audit import parse_since
+from cli.commands.prune import Finished
 from cli.commands.run import InputError, apply_sets, load_input, parse_value
-from jobmonitor.client import Conflict, NotFound, Unavailable, ValidationFailed
 
 
 @pytest.mark.parametrize(
@@ -90,6 +92,15 @@ def test_paths_and_exit_codes() -> None:
     assert output.details_lines([{"loc": ["input_payload", "count"], "msg": "required"}]) == [
         "input_payload.count: required"
     ]
+
+
+@pytest.mark.parametrize("status", [*JobStatus, *StepStatus, *AttemptStatus])
+def test_every_status_has_a_style(status: str) -> None:
+    assert output.STATUS_STYLES[status]
+
+
+def test_prune_takes_exactly_the_terminal_statuses() -> None:
+    assert set(Finished) == JOB_TERMINAL
 
 
 def test_urls_and_since() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.client import Client
-from jobmonitor.client import Unavailable
+from apiclient.errors import Unavailable
+from apiclient.sync import SyncClient
 from tests.cli.conftest import Cli
 
 
@@ -58,10 +58,12 @@ def test_doctor_fails_without_workers_and_passes_with_one(
     workers = _checks(report)["workers"]["data"]["workers"]
     assert len(workers) == 1 and workers[0]["queues"] == [os.environ["JOBMONITOR_QUEUE"]]
 
-    def database_down(self: Client) -> dict:
+    def database_down(self: SyncClient) -> dict:
         raise Unavailable("the database is unavailable, retry later", status=503)
 
-    monkeypatch.setattr(Client, "doctor", database_down)  # the API answers, but cannot check tokens
+    monkeypatch.setattr(
+        SyncClient, "doctor", database_down
+    )  # the API answers, but cannot check tokens
     degraded = cli.json("doctor", code=1)
     assert [(c["name"], c["verdict"]) for c in degraded["checks"]] == [
         ("api", "ok"),

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cli.client import Client, Unreachable
+from apiclient.errors import Unreachable
+from apiclient.sync import SyncClient
 from cli.commands.run import SET_FORM
 from tests.cli.conftest import Cli
 
@@ -83,11 +84,11 @@ def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.Mon
     assert events[-1]["kind"] == "job" and events[-1]["to"] == "completed"
 
     # the stream drops after two events: the next connection resumes after the second one
-    real_events = Client.events
+    real_events = SyncClient.events
     calls: list[int | None] = []
 
     def dropping(
-        self: Client, job_id: str, last_event_id: int | None = None, on_open: Any = None
+        self: SyncClient, job_id: str, last_event_id: int | None = None, on_open: Any = None
     ) -> Iterator[dict[str, Any]]:
         calls.append(last_event_id)
         for n, event in enumerate(real_events(self, job_id, last_event_id, on_open)):
@@ -95,7 +96,7 @@ def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.Mon
                 raise Unreachable("connection dropped", status=0)
             yield event
 
-    monkeypatch.setattr(Client, "events", dropping)
+    monkeypatch.setattr(SyncClient, "events", dropping)
     resumed = cli("watch", job_id)
     assert resumed.exit_code == 0 and calls == [None, ids[1]]
     assert _lines(resumed.stdout) == lines
@@ -107,11 +108,11 @@ def test_watch_prints_each_transition_in_order(cli: Cli, monkeypatch: pytest.Mon
 def test_watch_polls_when_the_stream_is_unavailable(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unavailable(self: Client, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def unavailable(self: SyncClient, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         raise Unreachable("no stream here", status=0)
         yield {}
 
-    monkeypatch.setattr(Client, "events", unavailable)
+    monkeypatch.setattr(SyncClient, "events", unavailable)
     monkeypatch.setattr("cli.follow.POLL_SECONDS", 0.2)
     monkeypatch.setattr("cli.follow.RETRY_SECONDS", 0.01)
     job_id = cli.start("broken")

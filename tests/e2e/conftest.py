@@ -35,7 +35,7 @@ import psycopg
 import pytest
 from redis import Redis
 
-from jobmonitor.webapp import PROJECT_ROOT, TOOLS_DIR, ensure_frontend_toolchain, web_command
+from cli.webapp import PROJECT_ROOT, TOOLS_DIR, ensure_frontend_toolchain, web_command
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 START_TIMEOUT = 180.0

@@ -21,14 +21,10 @@ import psycopg
 import pytest
 import redis
 
-from cli.services import (
-    ServiceError,
-    check_redis,
-    ensure_postgres,
-    ensure_redis,
-    stop_private,
-    test_env,
-)
+from cli.services.postgres import ensure_postgres
+from cli.services.redis import check_redis, ensure_redis
+from cli.services.system import ServiceError
+from cli.services.testenv import stop_private, test_env
 
 
 def port_open(url: str) -> bool:
@@ -133,10 +129,12 @@ def test_test_env_starts_private_servers_when_none_answer(
     monkeypatch.delenv("JOBMONITOR_TEST_DATABASE_URL", raising=False)
     monkeypatch.delenv("JOBMONITOR_TEST_REDIS_URL", raising=False)
     monkeypatch.setattr(
-        "cli.services.DEFAULT_TEST_DATABASE_URL",
+        "cli.services.testenv.DEFAULT_TEST_DATABASE_URL",
         f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres",
     )
-    monkeypatch.setattr("cli.services.DEFAULT_TEST_REDIS_URL", f"redis://127.0.0.1:{unused_port()}")
+    monkeypatch.setattr(
+        "cli.services.testenv.DEFAULT_TEST_REDIS_URL", f"redis://127.0.0.1:{unused_port()}"
+    )
 
     env = test_env(data_dir)
 
@@ -183,9 +181,9 @@ def test_ensure_postgres_private_cluster_lifecycle(data_dir: Path) -> None:
 def test_missing_binaries_without_root_explain_the_install_command(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("cli.services.find_pg_bin", lambda _cluster=None: None)
-    monkeypatch.setattr("cli.services.shutil.which", lambda *_args, **_kw: None)
-    monkeypatch.setattr("cli.services.os.geteuid", lambda: 1000)
+    monkeypatch.setattr("cli.services.postgres.find_pg_bin", lambda _cluster=None: None)
+    monkeypatch.setattr("cli.services.redis.shutil.which", lambda *_args, **_kw: None)
+    monkeypatch.setattr("cli.services.system.os.geteuid", lambda: 1000)
     for ensure in (ensure_postgres, ensure_redis):
         with pytest.raises(ServiceError, match="sudo apt-get install -y postgresql redis-server"):
             ensure(data_dir, None)

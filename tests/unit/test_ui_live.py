@@ -8,8 +8,8 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from jobmonitor import api_types as t
-from jobmonitor.client import NotFound, Unauthorized, Unavailable
+from apiclient import models as t
+from apiclient.errors import NotFound, Unauthorized, Unavailable
 from jobmonitor.live import Batch, LiveFeed, follow
 from tests import aio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobmonitor import api_types as t
+from apiclient import models as t
 from jobmonitor import routes
 from jobmonitor.pages.job_detail import default_step, job_detail_page
 from jobmonitor.pages.jobs import bulk_summary, jobs_page

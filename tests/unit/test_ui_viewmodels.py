@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobmonitor import api_types as t
+from apiclient import models as t
 from jobmonitor.viewmodels import (
     apply_to_job,
     apply_to_rows,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobmonitor.sse import Message, SSEParser
+from apiclient.sse import Message, SSEParser
 
 
 def feed(lines: list[str]) -> list[Message]:

@@ -147,7 +147,7 @@ class WorkflowPage(_Model):
 
 
 class WorkflowMetrics(_Model):
-    """Seed 002's WorkflowMetricsSummary, plus percentiles and cost."""
+    """The workflow metrics summary (`WorkflowMetricsSummary`), plus percentiles and cost."""
 
     total_duration_seconds: float = 0.0
     success_rate: float = 0.0

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jobmonitor import client as c
+from apiclient import client as c
+from apiclient import errors
 from tests import aio
 
 JOB = {
@@ -98,18 +99,18 @@ def test_counts_and_bulk_shapes() -> None:
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (401, c.Unauthorized),
-        (403, c.Forbidden),
-        (404, c.NotFound),
-        (409, c.Conflict),
-        (422, c.ValidationFailed),
-        (429, c.RateLimited),
-        (500, c.Unavailable),
-        (503, c.Unavailable),
-        (400, c.ApiError),
+        (401, errors.Unauthorized),
+        (403, errors.Forbidden),
+        (404, errors.NotFound),
+        (409, errors.Conflict),
+        (422, errors.ValidationFailed),
+        (429, errors.RateLimited),
+        (500, errors.Unavailable),
+        (503, errors.Unavailable),
+        (400, errors.ApiError),
     ],
 )
-def test_errors_are_typed(status: int, cls: type[c.ApiError]) -> None:
+def test_errors_are_typed(status: int, cls: type[errors.ApiError]) -> None:
     details = [{"loc": ["input_payload", "records"], "msg": "bad"}]
     api, _ = fake(lambda r: error(status, "some_code", "what went wrong", details))
     with pytest.raises(cls) as info:
@@ -125,7 +126,7 @@ def test_errors_are_typed(status: int, cls: type[c.ApiError]) -> None:
 
 def test_a_non_json_error_page_still_maps() -> None:
     api, _ = fake(lambda r: httpx.Response(404, text="<html>404</html>"))
-    with pytest.raises(c.NotFound, match="HTTP 404"):
+    with pytest.raises(errors.NotFound, match="HTTP 404"):
         run(api.get_job("j1"))
 
 
@@ -134,7 +135,7 @@ def test_connection_failure_is_unavailable() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     api, _ = fake(refuse)
-    with pytest.raises(c.Unavailable, match="cannot reach the API"):
+    with pytest.raises(errors.Unavailable, match="cannot reach the API"):
         run(api.workflows())
 
 
@@ -179,7 +180,7 @@ def test_event_stream_refusal_is_typed() -> None:
         async for _ in api.events():
             pass
 
-    with pytest.raises(c.NotFound):
+    with pytest.raises(errors.NotFound):
         run(read())
 
 

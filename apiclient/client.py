@@ -1,19 +1,11 @@
-"""The typed client of the REST API that every page state uses (the UI never reads the
-database). One method per route; an error response becomes one typed exception:
-
-    ApiError
-    ├── Unauthorized      401  missing, unknown or revoked token
-    ├── Forbidden         403  the token's role does not allow it
-    ├── NotFound          404
-    ├── Conflict          409  the status does not allow the action, idempotency conflict...
-    ├── ValidationFailed  422  .details: [{"loc": [...], "msg": ...}]
-    ├── RateLimited       429
-    └── Unavailable       the API could not be reached, or answered 5xx
+"""The async, typed client of the REST API that every page state of the web monitor uses (the
+UI never reads the database). One method per route; answers are pydantic models
+(`apiclient.models`), and an error response becomes one typed exception (`apiclient.errors`).
+The CLI's blocking twin is `apiclient.sync`; both build on `apiclient.base`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -21,59 +13,13 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from jobmonitor import api_types as t
-from jobmonitor.sse import SSEParser
+from apiclient import models as t
+from apiclient.base import Connection, check, query, stream_headers
+from apiclient.errors import error_from_response
+from apiclient.sse import SSEParser
 
 M = TypeVar("M", bound=BaseModel)
-API_PREFIX = "/api/v1"
 TIMEOUT = httpx.Timeout(15.0, connect=3.0)
-
-
-class ApiError(Exception):
-    status = 0
-
-    def __init__(
-        self, message: str, *, code: str = "error", details: Any = None, status: int = 0
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = details
-        self.status = status or type(self).status
-
-
-class Unauthorized(ApiError):
-    status = 401
-
-
-class Forbidden(ApiError):
-    status = 403
-
-
-class NotFound(ApiError):
-    status = 404
-
-
-class Conflict(ApiError):
-    status = 409
-
-
-class ValidationFailed(ApiError):
-    status = 422
-
-
-class RateLimited(ApiError):
-    status = 429
-
-
-class Unavailable(ApiError):
-    status = 503
-
-
-_BY_STATUS: dict[int, type[ApiError]] = {
-    cls.status: cls
-    for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, RateLimited)
-}
 
 
 def default_base_url() -> str:
@@ -85,22 +31,7 @@ def default_base_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def error_from_response(status: int, body: bytes) -> ApiError:
-    """Map an error response (`{"error": {"code", "message", "details"}}`) to its class."""
-    try:
-        error = json.loads(body).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    if not isinstance(error, dict):
-        error = {}
-    message = str(error.get("message") or f"HTTP {status}")
-    cls = _BY_STATUS.get(status, Unavailable if status >= 500 else ApiError)
-    return cls(
-        message, code=str(error.get("code") or "error"), details=error.get("details"), status=status
-    )
-
-
-class ApiClient:
+class ApiClient(Connection):
     """An authenticated client; cheap to create (one per handler call)."""
 
     def __init__(
@@ -109,31 +40,20 @@ class ApiClient:
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = (base_url or default_base_url()).rstrip("/")
-        self._token = token
+        super().__init__(base_url or default_base_url(), token)
         self._transport = transport
 
     def _http(self, timeout: httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        return httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX,
-            headers=headers,
-            timeout=timeout,
-            transport=self._transport,
-        )
+        return httpx.AsyncClient(**self._http_options(timeout), transport=self._transport)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        params = kwargs.pop("params", None)
-        if params is not None:
-            kwargs["params"] = {k: v for k, v in params.items() if v is not None and v != ""}
+        kwargs["params"] = query(kwargs.get("params"))
         try:
             async with self._http() as http:
                 response = await http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise Unavailable(f"cannot reach the API at {self.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content)
-        return response
+            raise self._unreachable(exc) from exc
+        return check(response)
 
     async def _get(self, model: type[M], path: str, **params: Any) -> M:
         response = await self._request("GET", path, params=params)
@@ -253,12 +173,10 @@ class ApiClient:
         on_open: Callable[[], None] | None = None,
     ) -> AsyncIterator[t.Event]:
         """The event stream (SSE) until the server closes it; `on_open` runs once it is
-        open. Raises Unavailable when it cannot be opened or breaks, an ApiError when the
+        open. Raises Unreachable when it cannot be opened or breaks, an ApiError when the
         API refuses it."""
-        params = {k: v for k, v in {"job_id": job_id, "workflow_id": workflow_id}.items() if v}
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = str(last_event_id)
+        params = query({"job_id": job_id, "workflow_id": workflow_id})
+        headers = stream_headers(last_event_id)
         parser = SSEParser()
         try:
             async with (
@@ -274,7 +192,7 @@ class ApiClient:
                     if message is not None and message.data:
                         yield t.Event.model_validate_json(message.data)
         except httpx.TransportError as exc:
-            raise Unavailable(f"event stream interrupted: {exc}") from exc
+            raise self._unreachable(exc) from exc
 
 
 def counts_from_body(body: Any) -> dict[str, int]:
