@@ -20,7 +20,14 @@ from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.step_details import step_details
 from jobmonitor.components.time import timestamp
 from jobmonitor.components.timeline import step_timeline
-from jobmonitor.live import DETAIL_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.live import (
+    DETAIL_POLL_SECONDS,
+    OVERTAKEN_TRIES,
+    Batch,
+    Generation,
+    LiveFeed,
+    follow,
+)
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.state import AuthState, action_error_toast, assign, error_kind, signin_redirect
 from jobmonitor.viewmodels import (
@@ -66,7 +73,7 @@ class JobState(rx.State):
     _followed_step: str = ""  # the running step the list last scrolled to
     _pinned: bool = False  # the user picked a step: stop following the running one
     _details: dict[str, StepDetail] = {}
-    _shown: int = 0  # snapshots shown so far: the watcher drops a fetch that an action's overtook
+    _generation: Generation = Generation()  # a new one for each load, action and selection
 
     @rx.var
     def selected(self) -> StepRow:
@@ -83,7 +90,6 @@ class JobState(rx.State):
         """Show a fresh snapshot; only what changed is sent (payloads can be large)."""
         job, steps = snapshot
         now = now or datetime.now(UTC)
-        self._shown += 1
         assign(self, "job", job_info(job, now))
         assign(self, "job_input", payload_json(job.input_payload))
         assign(self, "job_output", payload_json(job.output_payload))
@@ -95,10 +101,16 @@ class JobState(rx.State):
         if (running and not self._pinned) or not any(
             s.key == self.selected_key for s in self.steps
         ):
-            assign(self, "selected_key", running or default_step(self.steps))
+            self._select(running or default_step(self.steps))
         assign(self, "detail", self._details.get(self.selected_key, StepDetail()))
         if self.loading or self.load_error:
             self.loading, self.load_error, self.load_message = False, "", ""
+
+    def _select(self, key: str) -> None:
+        """Follow another step: details fetched for the previous one are out of date."""
+        if key != self.selected_key:
+            self.selected_key = key
+            self._generation = self._generation.next()
 
     async def _attempts_and_logs(
         self, client: ApiClient, job_id: str, step_key: str, number: int
@@ -132,6 +144,7 @@ class JobState(rx.State):
         if not auth.token:
             yield signin_redirect(self.router.url.path)
             return
+        self._generation = self._generation.next()
         job_id = self._route_job()
         if job_id != self.job.id:
             self.job, self.steps, self.selected_key, self.attempts, self.logs = (
@@ -177,6 +190,8 @@ class JobState(rx.State):
         await self._reload_details(number)
 
     async def _reload_details(self, number: int) -> None:
+        """The user picked a step or an attempt: show its attempts and logs."""
+        self._generation = self._generation.next()
         try:
             client = (await self.get_state(AuthState)).client()
             self._show_details(
@@ -189,6 +204,7 @@ class JobState(rx.State):
     async def act(self, action: str) -> AsyncIterator[Any]:
         """The job info panel's buttons: Cancel, Resume, Re-run."""
         client = (await self.get_state(AuthState)).client()
+        self._generation = self._generation.next()
         self.busy = action
         yield
         try:
@@ -274,28 +290,29 @@ class JobState(rx.State):
         return True
 
     async def _refresh(self, me: str, client: ApiClient, job_id: str, emit: list[Any]) -> bool:
-        """Fetch the snapshot; False once the job is terminal (nothing more will change)."""
-        async with self:
-            shown, selection = self._shown, (self.selected_key, self.attempt_number)
-        try:
-            snapshot = await fetch_snapshot(client, job_id)
-            details = await self._attempts_and_logs(client, job_id, *selection)
-        except Unauthorized:
-            return False
-        except ApiError:
-            return True
-        async with self:
-            if not self._watching(me, job_id):
+        """Fetch the snapshot and the selected step's details; False once the job is terminal
+        (nothing more will change). A fetch that an action or another selection overtook is
+        dropped and made again (see `Generation`)."""
+        for _ in range(OVERTAKEN_TRIES):
+            async with self:
+                ticket, selection = self._generation, (self.selected_key, self.attempt_number)
+            try:
+                snapshot = await fetch_snapshot(client, job_id)
+                details = await self._attempts_and_logs(client, job_id, *selection)
+            except Unauthorized:
                 return False
-            if shown == self._shown:  # else a Cancel/Resume showed a newer snapshot meanwhile
-                self._show(snapshot)
-            if selection == (
-                self.selected_key,
-                self.attempt_number,
-            ):  # else the user picked another meanwhile
-                self._show_details(details)
-            self._follow_running(emit)
-            return not is_terminal(self.job.status)
+            except ApiError:
+                return True
+            async with self:
+                if not self._watching(me, job_id):
+                    return False
+                if self._generation.current(ticket):
+                    self._show(snapshot)  # following the running step starts a new generation
+                    if self._generation.current(ticket):
+                        self._show_details(details)
+                    self._follow_running(emit)
+                    return not is_terminal(self.job.status)
+        return True
 
     def _follow_running(self, emit: list[Any]) -> None:
         """Scroll the timeline to the step being worked on when that changes."""

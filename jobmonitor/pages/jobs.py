@@ -16,7 +16,14 @@ from jobmonitor.components.copy import copy_button
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
-from jobmonitor.live import LIST_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.live import (
+    LIST_POLL_SECONDS,
+    OVERTAKEN_TRIES,
+    Batch,
+    Generation,
+    LiveFeed,
+    follow,
+)
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.state import AuthState, action_error_toast, assign, signin_redirect
 from jobmonitor.statuses import CANCEL, JOB_ACTIVE, RERUN, RESUME, TABS, VIEW, tab_counts
@@ -50,7 +57,7 @@ class JobsState(rx.State):
     confirm_action: str = ""  # "cancel" | "delete" while the confirmation dialog is open
     summary: str = ""  # what the last bulk action did
     _watcher: str = ""
-    _shown: int = 0  # pages shown so far: the watcher drops a fetch that a user action's overtook
+    _generation: Generation = Generation()  # every reload for the user starts a new one
 
     @rx.var
     def range_label(self) -> str:
@@ -69,7 +76,7 @@ class JobsState(rx.State):
         return bool(self.rows) and all(r.id in self.selected for r in self.rows)
 
     def _query(self) -> Query:
-        """What the table shows: the watcher drops a fetch whose query the user has since changed."""
+        """What the table asks the API for (the watcher reads it under the state lock)."""
         status = None if self.tab == "all" else self.tab
         return Query(
             status, self.search.strip() or None, self.page * self.page_size, self.page_size
@@ -86,7 +93,6 @@ class JobsState(rx.State):
 
     def _show(self, result: tuple[list[JobRow], int, dict[str, int]]) -> None:
         rows, total, counts = result
-        self._shown += 1
         assign(self, "rows", rows)
         assign(self, "total", total)
         assign(self, "counts", counts)
@@ -96,7 +102,9 @@ class JobsState(rx.State):
             self.loading, self.error = False, ""
 
     async def _reload(self) -> rx.event.EventSpec | None:
-        """Fetch the current page (holding the state: for user actions)."""
+        """Fetch the current page (holding the state: for user actions). A new query or an
+        action's result: the watcher's fetch in flight, if any, is out of date."""
+        self._generation = self._generation.next()
         auth = await self.get_state(AuthState)
         try:
             self._show(await self._fetch(auth.client(), self._query()))
@@ -253,22 +261,23 @@ class JobsState(rx.State):
         return True
 
     async def _refresh(self, me: str, client: ApiClient) -> bool:
-        async with self:
-            shown, query = self._shown, self._query()
-        try:
-            result = await self._fetch(client, query)
-        except Unauthorized:
-            return False
-        except ApiError:
-            return True  # keep the last rows; the next tick tries again
-        async with self:
-            if self._watcher != me:
+        """Fetch the current page; a fetch that a search, tab change or action overtook is
+        dropped and made again (see `Generation`)."""
+        for _ in range(OVERTAKEN_TRIES):
+            async with self:
+                ticket, query = self._generation, self._query()
+            try:
+                result = await self._fetch(client, query)
+            except Unauthorized:
                 return False
-            if (shown, query) == (
-                self._shown,
-                self._query(),
-            ):  # else a search, tab change or action reloaded meanwhile
-                self._show(result)
+            except ApiError:
+                return True  # keep the last rows; the next tick tries again
+            async with self:
+                if self._watcher != me:
+                    return False
+                if self._generation.current(ticket):
+                    self._show(result)
+                    return True
         return True
 
 
