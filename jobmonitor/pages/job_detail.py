@@ -29,7 +29,14 @@ from jobmonitor.live import (
     follow,
 )
 from jobmonitor.pages.shell import error_state, live_chip, page
-from jobmonitor.state import AuthState, action_error_toast, assign, error_kind, signin_redirect
+from jobmonitor.state import (
+    action_error_toast,
+    assign,
+    client_of,
+    error_kind,
+    requires_sign_in,
+    signin_redirect,
+)
 from jobmonitor.viewmodels import (
     AttemptRow,
     JobInfo,
@@ -139,11 +146,8 @@ class JobState(rx.State):
         async for update in self._load():
             yield update
 
+    @requires_sign_in
     async def _load(self) -> AsyncIterator[Any]:
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
         self._generation = self._generation.next()
         job_id = self._route_job()
         if job_id != self.job.id:
@@ -158,7 +162,7 @@ class JobState(rx.State):
             self._pinned = False
             self.loading = True
             yield
-        client = auth.client()
+        client = await client_of(self)
         try:
             self._show(await fetch_snapshot(client, job_id))
             self._show_details(await self._attempts_and_logs(client, job_id, self.selected_key, 0))
@@ -193,7 +197,7 @@ class JobState(rx.State):
         """The user picked a step or an attempt: show its attempts and logs."""
         self._generation = self._generation.next()
         try:
-            client = (await self.get_state(AuthState)).client()
+            client = await client_of(self)
             self._show_details(
                 await self._attempts_and_logs(client, self.job.id, self.selected_key, number)
             )
@@ -203,7 +207,7 @@ class JobState(rx.State):
     @rx.event
     async def act(self, action: str) -> AsyncIterator[Any]:
         """The job info panel's buttons: Cancel, Resume, Re-run."""
-        client = (await self.get_state(AuthState)).client()
+        client = await client_of(self)
         self._generation = self._generation.next()
         self.busy = action
         yield
@@ -238,7 +242,7 @@ class JobState(rx.State):
         self.busy = "Download logs"
         yield
         try:
-            data = await (await self.get_state(AuthState)).client().export(self.job.id)
+            data = await (await client_of(self)).export(self.job.id)
         except ApiError as exc:
             yield action_error_toast(exc)
             return
@@ -253,7 +257,7 @@ class JobState(rx.State):
         """Follow the job until it is terminal or the page is left (see jobmonitor.live)."""
         async with self:
             me = self._watcher = uuid.uuid4().hex
-            job_id, client = self.job.id, (await self.get_state(AuthState)).client()
+            job_id, client = self.job.id, await client_of(self)
         emit: list[Any] = []
         async with LiveFeed(client, job_id=job_id) as feed:
             async for _ in follow(

@@ -25,7 +25,13 @@ from jobmonitor.live import (
     follow,
 )
 from jobmonitor.pages.shell import error_state, live_chip, page
-from jobmonitor.state import AuthState, action_error_toast, assign, signin_redirect
+from jobmonitor.state import (
+    action_error_toast,
+    assign,
+    client_of,
+    requires_sign_in,
+    signin_redirect,
+)
 from jobmonitor.statuses import CANCEL, JOB_ACTIVE, RERUN, RESUME, TABS, VIEW, tab_counts
 from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
 
@@ -105,9 +111,8 @@ class JobsState(rx.State):
         """Fetch the current page (holding the state: for user actions). A new query or an
         action's result: the watcher's fetch in flight, if any, is out of date."""
         self._generation = self._generation.next()
-        auth = await self.get_state(AuthState)
         try:
-            self._show(await self._fetch(auth.client(), self._query()))
+            self._show(await self._fetch(await client_of(self), self._query()))
         except Unauthorized:
             return signin_redirect(self.router.url.path)
         except ApiError as exc:
@@ -115,12 +120,9 @@ class JobsState(rx.State):
         return None
 
     @rx.event
+    @requires_sign_in
     async def load(self) -> AsyncIterator[Any]:
         """on_load: first page, then the live watcher."""
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
         status = self.router.url.query_parameters.get("status", "all")
         self.tab = status if status in {key for key, _ in self._tabs()} else "all"
         self.search = str(self.router.url.query_parameters.get("q", self.search))
@@ -178,7 +180,7 @@ class JobsState(rx.State):
         if action == VIEW:
             yield rx.redirect(routes.job(job_id))
             return
-        client = (await self.get_state(AuthState)).client()
+        client = await client_of(self)
         try:
             if action == CANCEL:
                 await client.cancel_job(job_id)
@@ -213,7 +215,7 @@ class JobsState(rx.State):
         self.confirm_action = ""
         yield
         try:
-            result = await (await self.get_state(AuthState)).client().bulk(action, ids)
+            result = await (await client_of(self)).bulk(action, ids)
         except ApiError as exc:
             yield action_error_toast(exc)
             return
@@ -226,7 +228,7 @@ class JobsState(rx.State):
         """Apply the event stream to the rows while this page is open (see jobmonitor.live)."""
         async with self:
             me = self._watcher = uuid.uuid4().hex
-            client = (await self.get_state(AuthState)).client()
+            client = await client_of(self)
         async with LiveFeed(client) as feed:
             async for _ in follow(
                 feed,
