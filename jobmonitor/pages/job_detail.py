@@ -15,6 +15,7 @@ from jobmonitor import api_types as t
 from jobmonitor import gantt, routes
 from jobmonitor.client import ApiClient, ApiError, Unauthorized
 from jobmonitor.components.copy import copy_button
+from jobmonitor.components.job_action import action_label
 from jobmonitor.components.json_view import json_section, labelled
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.step_details import step_details
@@ -37,6 +38,7 @@ from jobmonitor.state import (
     requires_sign_in,
     signin_redirect,
 )
+from jobmonitor.statuses import JobAction
 from jobmonitor.viewmodels import (
     AttemptRow,
     JobInfo,
@@ -56,6 +58,7 @@ from jobmonitor.viewmodels import (
 )
 
 LIVE_REFRESH_GAP_SECONDS = 1.0  # events carry the statuses; the snapshot adds durations and outputs
+DOWNLOAD_LOGS = "download_logs"  # `busy` while the export downloads
 
 Snapshot = tuple[t.Job, list[t.Step]]
 
@@ -75,7 +78,7 @@ class JobState(rx.State):
     load_message: str = ""
     loading: bool = True
     live: bool = False
-    busy: str = ""  # the action in flight
+    busy: str = ""  # what is in flight: a JobAction's value, or DOWNLOAD_LOGS
     _watcher: str = ""
     _followed_step: str = ""  # the running step the list last scrolled to
     _pinned: bool = False  # the user picked a step: stop following the running one
@@ -205,20 +208,22 @@ class JobState(rx.State):
             self.attempts, self.logs = [], []
 
     @rx.event
-    async def act(self, action: str) -> AsyncIterator[Any]:
-        """The job info panel's buttons: Cancel, Resume, Re-run."""
+    async def act(self, command: str) -> AsyncIterator[Any]:
+        """The job info panel's buttons (Cancel, Resume, Re-run): `command` is a JobAction's
+        value."""
+        action = JobAction(command)
         client = await client_of(self)
         self._generation = self._generation.next()
         self.busy = action
         yield
         try:
-            if action == "Re-run":
+            if action is JobAction.RERUN:
                 job = await client.rerun_job(self.job.id)
                 yield rx.redirect(routes.job(job.id))
                 return
-            if action == "Cancel":
+            if action is JobAction.CANCEL:
                 await client.cancel_job(self.job.id)
-            elif action == "Resume":
+            elif action is JobAction.RESUME:
                 await client.resume_job(self.job.id)
             self._show(await fetch_snapshot(client, self.job.id))
             if self.selected_key:  # the job may have finished already: no watcher would refresh it
@@ -232,14 +237,14 @@ class JobState(rx.State):
             return
         finally:
             self.busy = ""
-        yield rx.toast.success("Job cancelled" if action == "Cancel" else "Job resumed")
+        yield rx.toast.success("Job cancelled" if action is JobAction.CANCEL else "Job resumed")
         if not is_terminal(self.job.status):
             yield JobState.watch
 
     @rx.event
     async def download_logs(self) -> AsyncIterator[Any]:
         """The API's JSON export of the job, saved by the browser."""
-        self.busy = "Download logs"
+        self.busy = DOWNLOAD_LOGS
         yield
         try:
             data = await (await client_of(self)).export(self.job.id)
@@ -353,10 +358,12 @@ def scroll_to_step(key: str) -> rx.event.EventSpec | None:
 
 def _action_button(action: rx.Var[str]) -> rx.Component:
     return rx.button(
-        action,
+        action_label(action),
         size="2",
         variant="soft",
-        color_scheme=rx.match(action, ("Cancel", "orange"), ("Resume", "green"), "indigo"),
+        color_scheme=rx.match(
+            action, (JobAction.CANCEL.value, "orange"), (JobAction.RESUME.value, "green"), "indigo"
+        ),
         loading=JobState.busy == action,
         disabled=JobState.busy != "",
         on_click=JobState.act(action),
@@ -410,7 +417,7 @@ def _job_info() -> rx.Component:
                 size="2",
                 variant="soft",
                 color_scheme="gray",
-                loading=JobState.busy == "Download logs",
+                loading=JobState.busy == DOWNLOAD_LOGS,
                 on_click=JobState.download_logs,
             ),
             wrap="wrap",

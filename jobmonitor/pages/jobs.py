@@ -13,6 +13,7 @@ import reflex as rx
 from jobmonitor import routes
 from jobmonitor.client import ApiClient, ApiError, Unauthorized
 from jobmonitor.components.copy import copy_button
+from jobmonitor.components.job_action import action_label
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
@@ -32,7 +33,7 @@ from jobmonitor.state import (
     requires_sign_in,
     signin_redirect,
 )
-from jobmonitor.statuses import CANCEL, JOB_ACTIVE, RERUN, RESUME, TABS, VIEW, tab_counts
+from jobmonitor.statuses import JOB_ACTIVE, TABS, JobAction, tab_counts
 from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
 
 PAGE_SIZES = ("10", "25", "50", "100")
@@ -60,7 +61,7 @@ class JobsState(rx.State):
     loading: bool = True
     error: str = ""
     live: bool = False
-    confirm_action: str = ""  # "cancel" | "delete" while the confirmation dialog is open
+    confirm_action: str = ""  # the bulk JobAction (cancel or delete) while the dialog is open
     summary: str = ""  # what the last bulk action did
     _watcher: str = ""
     _generation: Generation = Generation()  # every reload for the user starts a new one
@@ -176,29 +177,32 @@ class JobsState(rx.State):
         self.selected = [r.id for r in self.rows] if checked else []
 
     @rx.event
-    async def row_action(self, job_id: str, action: str) -> AsyncIterator[Any]:
-        if action == VIEW:
+    async def row_action(self, job_id: str, command: str) -> AsyncIterator[Any]:
+        """A row's actions menu: `command` is a JobAction's value."""
+        action = JobAction(command)
+        if action is JobAction.VIEW:
             yield rx.redirect(routes.job(job_id))
             return
         client = await client_of(self)
         try:
-            if action == CANCEL:
+            if action is JobAction.CANCEL:
                 await client.cancel_job(job_id)
-            elif action == RESUME:
+            elif action is JobAction.RESUME:
                 await client.resume_job(job_id)
-            elif action == RERUN:
+            elif action is JobAction.RERUN:
                 job = await client.rerun_job(job_id)
                 yield rx.redirect(routes.job(job.id))
                 return
         except ApiError as exc:
             yield action_error_toast(exc)
             return
-        yield rx.toast.success(f"{'Cancelled' if action == CANCEL else 'Resumed'} job {job_id[:8]}")
+        done = "Cancelled" if action is JobAction.CANCEL else "Resumed"
+        yield rx.toast.success(f"{done} job {job_id[:8]}")
         yield await self._reload()
 
     @rx.event
-    def ask_bulk(self, action: str) -> None:
-        self.confirm_action = action
+    def ask_bulk(self, command: str) -> None:
+        self.confirm_action = JobAction(command)
 
     @rx.event
     def set_confirm_open(self, value: bool) -> None:
@@ -211,7 +215,7 @@ class JobsState(rx.State):
 
     @rx.event
     async def run_bulk(self) -> AsyncIterator[Any]:
-        action, ids = self.confirm_action, list(self.selected)
+        action, ids = JobAction(self.confirm_action), list(self.selected)
         self.confirm_action = ""
         yield
         try:
@@ -283,9 +287,9 @@ class JobsState(rx.State):
         return True
 
 
-def bulk_summary(action: str, results: list[Any]) -> str:
+def bulk_summary(action: JobAction, results: list[Any]) -> str:
     """ "Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
-    verb = {"cancel": "Cancelled", "delete": "Deleted"}.get(action, action)
+    verb = {JobAction.CANCEL: "Cancelled", JobAction.DELETE: "Deleted"}.get(action, action.label)
     ok = [r for r in results if r.ok]
     failed = [r for r in results if not r.ok]
     text = f"{verb} {len(ok)} of {len(results)} job{'s' if len(results) != 1 else ''}."
@@ -347,7 +351,8 @@ def _actions_menu(row: rx.Var[JobRow]) -> rx.Component:
         ),
         rx.menu.content(
             rx.foreach(
-                row.actions, lambda a: rx.menu.item(a, on_click=JobsState.row_action(row.id, a))
+                row.actions,
+                lambda a: rx.menu.item(action_label(a), on_click=JobsState.row_action(row.id, a)),
             )
         ),
     )
@@ -455,14 +460,14 @@ def _bulk_bar() -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="orange",
-                on_click=JobsState.ask_bulk("cancel"),
+                on_click=JobsState.ask_bulk(JobAction.CANCEL),
             ),
             rx.button(
                 "Delete selected",
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                on_click=JobsState.ask_bulk("delete"),
+                on_click=JobsState.ask_bulk(JobAction.DELETE),
             ),
             align="center",
             spacing="3",
@@ -471,7 +476,8 @@ def _bulk_bar() -> rx.Component:
 
 
 def _confirm_dialog() -> rx.Component:
-    verb = rx.cond(JobsState.confirm_action == "delete", "Delete", "Cancel")
+    deleting = JobsState.confirm_action == JobAction.DELETE.value
+    verb = rx.cond(deleting, JobAction.DELETE.label, JobAction.CANCEL.label)
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(
@@ -479,7 +485,7 @@ def _confirm_dialog() -> rx.Component:
             ),
             rx.alert_dialog.description(
                 rx.cond(
-                    JobsState.confirm_action == "delete",
+                    deleting,
                     "Deleting removes the jobs with their steps, attempts and logs. Only finished jobs can be deleted.",
                     "Running steps are stopped. Only pending or running jobs can be cancelled.",
                 ),
