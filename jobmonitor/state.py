@@ -17,10 +17,6 @@ from jobmonitor.client import ApiClient, ApiError, Forbidden, Unauthorized, Unav
 class AuthState(rx.State):
     token: str = rx.LocalStorage("", name="jm_token", sync=True)
 
-    @rx.var
-    def signed_in(self) -> bool:
-        return bool(self.token)
-
     @rx.event
     def sign_out(self) -> rx.event.EventSpec:
         self.token = ""

@@ -39,7 +39,6 @@ from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
 PAGE_SIZES = ("10", "25", "50", "100")
 IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
 LIVE_ROW_REFRESH_SECONDS = 5.0
-LIST_PATHS = (routes.HOME, routes.JOBS)
 
 
 class Query(NamedTuple):
