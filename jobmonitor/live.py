@@ -24,8 +24,8 @@ from typing import NamedTuple
 from jobmonitor import api_types as t
 from jobmonitor.client import ApiClient, ApiError, Unauthorized
 
-LIST_POLL_SECONDS = 3.0  # seed 003: the list polls every 3 s while jobs run
-DETAIL_POLL_SECONDS = 2.0  # seed 003: the detail polls every 2 s while the job runs
+LIST_POLL_SECONDS = 3.0  # polling fallback: the list refreshes every 3 s while jobs run
+DETAIL_POLL_SECONDS = 2.0  # polling fallback: the job page refreshes every 2 s while it runs
 STREAM_RETRY_SECONDS = 10.0
 REFRESH_GAP_SECONDS = 0.3  # at most ~3 snapshot fetches per second while events pour in
 IDLE_WAIT_SECONDS = 30.0

@@ -1,5 +1,6 @@
-"""A workflow (`/workflows/[workflow_id]`): seed 002's metrics, the durations of recent jobs
-coloured by status, the DAG, and "New job" with the workflow preselected."""
+"""A workflow (`/workflows/[workflow_id]`): its metrics summary (success rate, executions,
+durations, cost), the durations of recent jobs coloured by status, the DAG, and "New job"
+with the workflow preselected."""
 
 from __future__ import annotations
 

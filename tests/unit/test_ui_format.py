@@ -30,7 +30,7 @@ from jobmonitor.format import (
         (3900, "1h 5m"),
     ],
 )
-def test_duration_text_follows_seed_003(seconds: float | None, text: str) -> None:
+def test_duration_text_is_compact(seconds: float | None, text: str) -> None:
     assert duration_text(seconds) == text
 
 

@@ -32,7 +32,7 @@ def test_ui_status_lists_match_the_engine() -> None:
     assert set(ATTEMPT_STATUSES) == set(AttemptStatus)
 
 
-def test_seed_003_colours() -> None:
+def test_job_status_colours() -> None:
     colours = {s: STATUS_STYLES[s].color for s in JOB_STATUSES}
     assert colours == {
         "pending": "gray",
