@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from jobmonitor import routes
 from jobmonitor.client import ApiClient, ApiError, Forbidden, Unauthorized, Unavailable
@@ -18,12 +19,12 @@ class AuthState(rx.State):
     token: str = rx.LocalStorage("", name="jm_token", sync=True)
 
     @rx.event
-    def sign_out(self) -> rx.event.EventSpec:
+    def sign_out(self) -> EventSpec:
         self.token = ""
         return rx.redirect(routes.SIGNIN)
 
 
-def signin_redirect(path: str) -> rx.event.EventSpec:
+def signin_redirect(path: str) -> EventSpec:
     """Send the browser to the sign-in page, coming back to `path` afterwards."""
     return rx.redirect(routes.signin(next_path=path.rstrip("/") or routes.HOME))
 
@@ -72,7 +73,7 @@ def error_kind(exc: ApiError) -> str:
     return "not_found" if exc.status == 404 else "error"
 
 
-def action_error_toast(exc: ApiError) -> rx.event.EventSpec:
+def action_error_toast(exc: ApiError) -> EventSpec:
     """The toast for an action the API refused."""
     if isinstance(exc, Forbidden):
         return rx.toast.error("Your token's role does not allow this action.")
