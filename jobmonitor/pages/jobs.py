@@ -17,14 +17,7 @@ from jobmonitor.components.job_action import action_label
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
-from jobmonitor.live import (
-    LIST_POLL_SECONDS,
-    OVERTAKEN_TRIES,
-    Batch,
-    Generation,
-    LiveFeed,
-    follow,
-)
+from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.state import (
     action_error_toast,
