@@ -1,5 +1,5 @@
 """Statuses as the monitor shows them: colour, icon and label of every job, step and attempt
-status (the monitor's colour per status), which actions a status allows, and the list's filter tabs."""
+status, which actions a status allows (`JobAction`), and the list's filter tabs."""
 
 from __future__ import annotations
 
