@@ -7,6 +7,8 @@ the page batches of events; while the stream is down its batches are empty ticks
 new status shows without waiting for a fetch), and refresh the page's snapshot when the
 stream (re)connects, shortly after events, and on the polling interval while polling. It
 ends when `apply` says the page was left or `refresh` says there is nothing more to watch.
+
+`Generation` keeps the watcher's fetches from overwriting newer data: see its docstring.
 """
 
 from __future__ import annotations
@@ -17,16 +19,44 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import NamedTuple
 
 from apiclient import models as t
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 
-LIST_POLL_SECONDS = 3.0  # seed 003: the list polls every 3 s while jobs run
-DETAIL_POLL_SECONDS = 2.0  # seed 003: the detail polls every 2 s while the job runs
+LIST_POLL_SECONDS = 3.0  # polling fallback: the list refreshes every 3 s while jobs run
+DETAIL_POLL_SECONDS = 2.0  # polling fallback: the job page refreshes every 2 s while it runs
 STREAM_RETRY_SECONDS = 10.0
 REFRESH_GAP_SECONDS = 0.3  # at most ~3 snapshot fetches per second while events pour in
 IDLE_WAIT_SECONDS = 30.0
+OVERTAKEN_TRIES = 3  # fetches a watcher makes when user actions keep overtaking them
+
+
+class Generation(NamedTuple):
+    """The generation of what a page shows: a ticket that tells the watcher whether the data
+    it fetched may still be shown.
+
+    The watcher fetches without holding the page's state (a user must not wait for it), so
+    while its fetch is in flight the user may change what the page asks for (a search, a tab,
+    a selected step) or run an action that shows newer data itself (Cancel, Refresh). Each of
+    those starts a new generation. The watcher takes the generation as its ticket before
+    fetching and shows the result only if `current(ticket)` still holds afterwards; otherwise
+    the fetch answers an older question: it is dropped and made again (at most
+    `OVERTAKEN_TRIES` times, then the next tick tries).
+
+    An immutable value, replaced rather than changed, so Reflex's state manager sees the change.
+    """
+
+    number: int = 0
+
+    def next(self) -> Generation:
+        """The generation after a user action or a change of what the page asks for."""
+        return Generation(self.number + 1)
+
+    def current(self, ticket: Generation) -> bool:
+        """Whether data fetched under `ticket` may still be shown."""
+        return ticket == self
 
 
 @dataclass

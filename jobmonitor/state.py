@@ -1,11 +1,15 @@
 """The small state every page shares: the signed-in API token (kept in the browser's
-localStorage, so it survives a reload) and the API client built from it."""
+localStorage, so it survives a reload), the API client built from it (`client_of`), and
+the sign-in check every page's on_load makes (`requires_sign_in`)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Forbidden, Unauthorized, Unavailable
@@ -15,28 +19,41 @@ from jobmonitor import routes
 class AuthState(rx.State):
     token: str = rx.LocalStorage("", name="jm_token", sync=True)
 
-    @rx.var
-    def signed_in(self) -> bool:
-        return bool(self.token)
-
-    def client(self) -> ApiClient:
-        return ApiClient(self.token)
-
     @rx.event
-    def sign_out(self) -> rx.event.EventSpec:
+    def sign_out(self) -> EventSpec:
         self.token = ""
         return rx.redirect(routes.SIGNIN)
 
 
-def signin_redirect(path: str) -> rx.event.EventSpec:
+def signin_redirect(path: str) -> EventSpec:
     """Send the browser to the sign-in page, coming back to `path` afterwards."""
     return rx.redirect(routes.signin(next_path=path.rstrip("/") or routes.HOME))
 
 
 async def client_of(state: rx.State) -> ApiClient:
-    """The API client of the browser tab `state` belongs to."""
+    """The API client of the browser tab `state` belongs to (with its signed-in token)."""
     auth = await state.get_state(AuthState)
-    return auth.client()
+    return ApiClient(auth.token)
+
+
+S = TypeVar("S", bound=rx.State)
+Load = Callable[[S], AsyncIterator[Any]]
+
+
+def requires_sign_in(load: Load[S]) -> Load[S]:
+    """Wrap a page's load: a signed-out browser goes to the sign-in page instead, coming back
+    to this page afterwards (`next`). An expired token is caught later, by the API's 401."""
+
+    @functools.wraps(load)
+    async def signed_in_load(state: S) -> AsyncIterator[Any]:
+        auth = await state.get_state(AuthState)
+        if not auth.token:
+            yield signin_redirect(state.router.url.path)
+            return
+        async for update in load(state):
+            yield update
+
+    return signed_in_load
 
 
 def assign(state: rx.State, name: str, value: Any) -> None:
@@ -57,7 +74,7 @@ def error_kind(exc: ApiError) -> str:
     return "not_found" if exc.status == 404 else "error"
 
 
-def action_error_toast(exc: ApiError) -> rx.event.EventSpec:
+def action_error_toast(exc: ApiError) -> EventSpec:
     """The toast for an action the API refused."""
     if isinstance(exc, Forbidden):
         return rx.toast.error("Your token's role does not allow this action.")

@@ -1,10 +1,11 @@
 """Statuses as the monitor shows them: colour, icon and label of every job, step and attempt
-status (the monitor's colour scheme), which actions a status allows, and the list's filter
-tabs. The statuses themselves are `backend.jobs.statuses`' enums."""
+status (the monitor's colour scheme), which actions a status allows (`JobAction`), and the
+list's filter tabs. The statuses themselves are `backend.jobs.statuses`' enums."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from backend.jobs.statuses import (
     JOB_RESUMABLE,
@@ -49,22 +50,45 @@ TABS: tuple[tuple[str, str], ...] = (
     *((s.value, STATUS_STYLES[s].label) for s in JobStatus),
 )
 
-VIEW, CANCEL, RESUME, RERUN, DELETE = "View", "Cancel", "Resume", "Re-run", "Delete"
+
+class JobAction(StrEnum):
+    """What a job's menu items and buttons do. The value is the command the page receives
+    (for cancel and delete also the bulk API's action name); `label` is only what they show,
+    so rewording a button cannot change what it does."""
+
+    VIEW = "view"
+    CANCEL = "cancel"
+    RESUME = "resume"
+    RERUN = "rerun"
+    DELETE = "delete"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    JobAction.VIEW: "View",
+    JobAction.CANCEL: "Cancel",
+    JobAction.RESUME: "Resume",
+    JobAction.RERUN: "Re-run",
+    JobAction.DELETE: "Delete",
+}
 
 
 def style(status: str) -> StatusStyle:
     return STATUS_STYLES.get(status, UNKNOWN_STYLE)
 
 
-def job_actions(status: str) -> list[str]:
+def job_actions(status: str) -> list[JobAction]:
     """The row actions a job in `status` allows, in menu order."""
-    actions = [VIEW]
+    actions = [JobAction.VIEW]
     if status in JOB_ACTIVE:
-        actions.append(CANCEL)
+        actions.append(JobAction.CANCEL)
     if status in JOB_RESUMABLE:
-        actions.append(RESUME)
+        actions.append(JobAction.RESUME)
     if status in JOB_TERMINAL:
-        actions.append(RERUN)
+        actions.append(JobAction.RERUN)
     return actions
 
 

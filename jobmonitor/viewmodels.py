@@ -15,7 +15,7 @@ from apiclient.format import cost_text, duration_text
 from backend.jobs.statuses import JOB_TERMINAL, JobStatus
 from jobmonitor import gantt
 from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
-from jobmonitor.statuses import STEP_ACTIVE, job_actions
+from jobmonitor.statuses import STEP_ACTIVE, JobAction, job_actions
 
 
 @dataclass
@@ -33,7 +33,7 @@ class JobRow:
     step_count: int = 0
     cost: str = ""
     error: str = ""
-    actions: list[str] = field(default_factory=list)
+    actions: list[JobAction] = field(default_factory=list)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class JobInfo:
     progress_label: str = ""
     error: str = ""
     rerun_of: str = ""
-    actions: list[str] = field(default_factory=list)
+    actions: list[JobAction] = field(default_factory=list)  # the panel's buttons (no View)
 
 
 @dataclass
@@ -155,8 +155,13 @@ def job_info(job: t.Job, now: datetime | None = None) -> JobInfo:
         progress_label=progress_text(job.status, job.steps_done, job.step_count),
         error=(job.error_message or "Failed") if job.status == "failed" else "",
         rerun_of=job.rerun_of or "",
-        actions=[a for a in job_actions(job.status) if a != "View"],
+        actions=detail_actions(job.status),
     )
+
+
+def detail_actions(status: str) -> list[JobAction]:
+    """The job page's buttons: the row actions but View (the page is the view)."""
+    return [a for a in job_actions(status) if a is not JobAction.VIEW]
 
 
 def step_rows(steps: list[t.Step], now: datetime | None = None) -> list[StepRow]:
@@ -273,7 +278,7 @@ def apply_to_job(job: JobInfo, event: t.Event) -> JobInfo | None:
     if event.job_id != job.id or not is_job_status_event(event) or event.to_status == job.status:
         return None
     status = str(event.to_status)
-    return replace(job, status=status, actions=[a for a in job_actions(status) if a != "View"])
+    return replace(job, status=status, actions=detail_actions(status))
 
 
 def apply_to_steps(steps: list[StepRow], event: t.Event) -> list[StepRow] | None:

@@ -1,4 +1,4 @@
-"""Seed 003's status chip and the timeline's status icon: one `rx.match` over every status."""
+"""The status chip (colour, icon, label) and the timeline's status icon: one `rx.match` over every status."""
 
 from __future__ import annotations
 

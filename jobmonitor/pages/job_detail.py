@@ -16,14 +16,30 @@ from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import gantt, routes
 from jobmonitor.components.copy import copy_button
+from jobmonitor.components.job_action import action_label
 from jobmonitor.components.json_view import json_section, labelled
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.step_details import step_details
 from jobmonitor.components.time import timestamp
 from jobmonitor.components.timeline import step_timeline
-from jobmonitor.live import DETAIL_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.live import (
+    DETAIL_POLL_SECONDS,
+    OVERTAKEN_TRIES,
+    Batch,
+    Generation,
+    LiveFeed,
+    follow,
+)
 from jobmonitor.pages.shell import error_state, live_chip, page
-from jobmonitor.state import AuthState, action_error_toast, assign, error_kind, signin_redirect
+from jobmonitor.state import (
+    action_error_toast,
+    assign,
+    client_of,
+    error_kind,
+    requires_sign_in,
+    signin_redirect,
+)
+from jobmonitor.statuses import JobAction
 from jobmonitor.viewmodels import (
     AttemptRow,
     JobInfo,
@@ -43,6 +59,7 @@ from jobmonitor.viewmodels import (
 )
 
 LIVE_REFRESH_GAP_SECONDS = 1.0  # events carry the statuses; the snapshot adds durations and outputs
+DOWNLOAD_LOGS = "download_logs"  # `busy` while the export downloads
 
 Snapshot = tuple[t.Job, list[t.Step]]
 
@@ -62,12 +79,12 @@ class JobState(rx.State):
     load_message: str = ""
     loading: bool = True
     live: bool = False
-    busy: str = ""  # the action in flight
+    busy: str = ""  # what is in flight: a JobAction's value, or DOWNLOAD_LOGS
     _watcher: str = ""
     _followed_step: str = ""  # the running step the list last scrolled to
     _pinned: bool = False  # the user picked a step: stop following the running one
     _details: dict[str, StepDetail] = {}
-    _shown: int = 0  # snapshots shown so far: the watcher drops a fetch that an action's overtook
+    _generation: Generation = Generation()  # a new one for each load, action and selection
 
     @rx.var
     def selected(self) -> StepRow:
@@ -84,7 +101,6 @@ class JobState(rx.State):
         """Show a fresh snapshot; only what changed is sent (payloads can be large)."""
         job, steps = snapshot
         now = now or datetime.now(UTC)
-        self._shown += 1
         assign(self, "job", job_info(job, now))
         assign(self, "job_input", payload_json(job.input_payload))
         assign(self, "job_output", payload_json(job.output_payload))
@@ -96,10 +112,16 @@ class JobState(rx.State):
         if (running and not self._pinned) or not any(
             s.key == self.selected_key for s in self.steps
         ):
-            assign(self, "selected_key", running or default_step(self.steps))
+            self._select(running or default_step(self.steps))
         assign(self, "detail", self._details.get(self.selected_key, StepDetail()))
         if self.loading or self.load_error:
             self.loading, self.load_error, self.load_message = False, "", ""
+
+    def _select(self, key: str) -> None:
+        """Follow another step: details fetched for the previous one are out of date."""
+        if key != self.selected_key:
+            self.selected_key = key
+            self._generation = self._generation.next()
 
     async def _attempts_and_logs(
         self, client: ApiClient, job_id: str, step_key: str, number: int
@@ -128,11 +150,9 @@ class JobState(rx.State):
         async for update in self._load():
             yield update
 
+    @requires_sign_in
     async def _load(self) -> AsyncIterator[Any]:
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
+        self._generation = self._generation.next()
         job_id = self._route_job()
         if job_id != self.job.id:
             self.job, self.steps, self.selected_key, self.attempts, self.logs = (
@@ -146,7 +166,7 @@ class JobState(rx.State):
             self._pinned = False
             self.loading = True
             yield
-        client = auth.client()
+        client = await client_of(self)
         try:
             self._show(await fetch_snapshot(client, job_id))
             self._show_details(await self._attempts_and_logs(client, job_id, self.selected_key, 0))
@@ -178,8 +198,10 @@ class JobState(rx.State):
         await self._reload_details(number)
 
     async def _reload_details(self, number: int) -> None:
+        """The user picked a step or an attempt: show its attempts and logs."""
+        self._generation = self._generation.next()
         try:
-            client = (await self.get_state(AuthState)).client()
+            client = await client_of(self)
             self._show_details(
                 await self._attempts_and_logs(client, self.job.id, self.selected_key, number)
             )
@@ -187,19 +209,22 @@ class JobState(rx.State):
             self.attempts, self.logs = [], []
 
     @rx.event
-    async def act(self, action: str) -> AsyncIterator[Any]:
-        """The job info panel's buttons: Cancel, Resume, Re-run."""
-        client = (await self.get_state(AuthState)).client()
+    async def act(self, command: str) -> AsyncIterator[Any]:
+        """The job info panel's buttons (Cancel, Resume, Re-run): `command` is a JobAction's
+        value."""
+        action = JobAction(command)
+        client = await client_of(self)
+        self._generation = self._generation.next()
         self.busy = action
         yield
         try:
-            if action == "Re-run":
+            if action is JobAction.RERUN:
                 job = await client.rerun_job(self.job.id)
                 yield rx.redirect(routes.job(job.id))
                 return
-            if action == "Cancel":
+            if action is JobAction.CANCEL:
                 await client.cancel_job(self.job.id)
-            elif action == "Resume":
+            elif action is JobAction.RESUME:
                 await client.resume_job(self.job.id)
             self._show(await fetch_snapshot(client, self.job.id))
             if self.selected_key:  # the job may have finished already: no watcher would refresh it
@@ -213,17 +238,17 @@ class JobState(rx.State):
             return
         finally:
             self.busy = ""
-        yield rx.toast.success("Job cancelled" if action == "Cancel" else "Job resumed")
+        yield rx.toast.success("Job cancelled" if action is JobAction.CANCEL else "Job resumed")
         if not is_terminal(self.job.status):
             yield JobState.watch
 
     @rx.event
     async def download_logs(self) -> AsyncIterator[Any]:
         """The API's JSON export of the job, saved by the browser."""
-        self.busy = "Download logs"
+        self.busy = DOWNLOAD_LOGS
         yield
         try:
-            data = await (await self.get_state(AuthState)).client().export(self.job.id)
+            data = await (await client_of(self)).export(self.job.id)
         except ApiError as exc:
             yield action_error_toast(exc)
             return
@@ -238,7 +263,7 @@ class JobState(rx.State):
         """Follow the job until it is terminal or the page is left (see jobmonitor.live)."""
         async with self:
             me = self._watcher = uuid.uuid4().hex
-            job_id, client = self.job.id, (await self.get_state(AuthState)).client()
+            job_id, client = self.job.id, await client_of(self)
         emit: list[Any] = []
         async with LiveFeed(client, job_id=job_id) as feed:
             async for _ in follow(
@@ -275,28 +300,29 @@ class JobState(rx.State):
         return True
 
     async def _refresh(self, me: str, client: ApiClient, job_id: str, emit: list[Any]) -> bool:
-        """Fetch the snapshot; False once the job is terminal (nothing more will change)."""
-        async with self:
-            shown, selection = self._shown, (self.selected_key, self.attempt_number)
-        try:
-            snapshot = await fetch_snapshot(client, job_id)
-            details = await self._attempts_and_logs(client, job_id, *selection)
-        except Unauthorized:
-            return False
-        except ApiError:
-            return True
-        async with self:
-            if not self._watching(me, job_id):
+        """Fetch the snapshot and the selected step's details; False once the job is terminal
+        (nothing more will change). A fetch that an action or another selection overtook is
+        dropped and made again (see `Generation`)."""
+        for _ in range(OVERTAKEN_TRIES):
+            async with self:
+                ticket, selection = self._generation, (self.selected_key, self.attempt_number)
+            try:
+                snapshot = await fetch_snapshot(client, job_id)
+                details = await self._attempts_and_logs(client, job_id, *selection)
+            except Unauthorized:
                 return False
-            if shown == self._shown:  # else a Cancel/Resume showed a newer snapshot meanwhile
-                self._show(snapshot)
-            if selection == (
-                self.selected_key,
-                self.attempt_number,
-            ):  # else the user picked another meanwhile
-                self._show_details(details)
-            self._follow_running(emit)
-            return not is_terminal(self.job.status)
+            except ApiError:
+                return True
+            async with self:
+                if not self._watching(me, job_id):
+                    return False
+                if self._generation.current(ticket):
+                    self._show(snapshot)  # following the running step starts a new generation
+                    if self._generation.current(ticket):
+                        self._show_details(details)
+                    self._follow_running(emit)
+                    return not is_terminal(self.job.status)
+        return True
 
     def _follow_running(self, emit: list[Any]) -> None:
         """Scroll the timeline to the step being worked on when that changes."""
@@ -333,10 +359,12 @@ def scroll_to_step(key: str) -> rx.event.EventSpec | None:
 
 def _action_button(action: rx.Var[str]) -> rx.Component:
     return rx.button(
-        action,
+        action_label(action),
         size="2",
         variant="soft",
-        color_scheme=rx.match(action, ("Cancel", "orange"), ("Resume", "green"), "indigo"),
+        color_scheme=rx.match(
+            action, (JobAction.CANCEL.value, "orange"), (JobAction.RESUME.value, "green"), "indigo"
+        ),
         loading=JobState.busy == action,
         disabled=JobState.busy != "",
         on_click=JobState.act(action),
@@ -390,7 +418,7 @@ def _job_info() -> rx.Component:
                 size="2",
                 variant="soft",
                 color_scheme="gray",
-                loading=JobState.busy == "Download logs",
+                loading=JobState.busy == DOWNLOAD_LOGS,
                 on_click=JobState.download_logs,
             ),
             wrap="wrap",

@@ -14,19 +14,25 @@ from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import routes
 from jobmonitor.components.copy import copy_button
+from jobmonitor.components.job_action import action_label
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
-from jobmonitor.live import LIST_POLL_SECONDS, Batch, LiveFeed, follow
+from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
 from jobmonitor.pages.shell import error_state, live_chip, page
-from jobmonitor.state import AuthState, action_error_toast, assign, signin_redirect
-from jobmonitor.statuses import CANCEL, JOB_ACTIVE, RERUN, RESUME, TABS, VIEW, tab_counts
+from jobmonitor.state import (
+    action_error_toast,
+    assign,
+    client_of,
+    requires_sign_in,
+    signin_redirect,
+)
+from jobmonitor.statuses import JOB_ACTIVE, TABS, JobAction, tab_counts
 from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
 
 PAGE_SIZES = ("10", "25", "50", "100")
 IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
 LIVE_ROW_REFRESH_SECONDS = 5.0
-LIST_PATHS = (routes.HOME, routes.JOBS)
 
 
 class Query(NamedTuple):
@@ -48,10 +54,10 @@ class JobsState(rx.State):
     loading: bool = True
     error: str = ""
     live: bool = False
-    confirm_action: str = ""  # "cancel" | "delete" while the confirmation dialog is open
+    confirm_action: str = ""  # the bulk JobAction (cancel or delete) while the dialog is open
     summary: str = ""  # what the last bulk action did
     _watcher: str = ""
-    _shown: int = 0  # pages shown so far: the watcher drops a fetch that a user action's overtook
+    _generation: Generation = Generation()  # every reload for the user starts a new one
 
     @rx.var
     def range_label(self) -> str:
@@ -70,7 +76,7 @@ class JobsState(rx.State):
         return bool(self.rows) and all(r.id in self.selected for r in self.rows)
 
     def _query(self) -> Query:
-        """What the table shows: the watcher drops a fetch whose query the user has since changed."""
+        """What the table asks the API for (the watcher reads it under the state lock)."""
         status = None if self.tab == "all" else self.tab
         return Query(
             status, self.search.strip() or None, self.page * self.page_size, self.page_size
@@ -87,7 +93,6 @@ class JobsState(rx.State):
 
     def _show(self, result: tuple[list[JobRow], int, dict[str, int]]) -> None:
         rows, total, counts = result
-        self._shown += 1
         assign(self, "rows", rows)
         assign(self, "total", total)
         assign(self, "counts", counts)
@@ -97,10 +102,11 @@ class JobsState(rx.State):
             self.loading, self.error = False, ""
 
     async def _reload(self) -> rx.event.EventSpec | None:
-        """Fetch the current page (holding the state: for user actions)."""
-        auth = await self.get_state(AuthState)
+        """Fetch the current page (holding the state: for user actions). A new query or an
+        action's result: the watcher's fetch in flight, if any, is out of date."""
+        self._generation = self._generation.next()
         try:
-            self._show(await self._fetch(auth.client(), self._query()))
+            self._show(await self._fetch(await client_of(self), self._query()))
         except Unauthorized:
             return signin_redirect(self.router.url.path)
         except ApiError as exc:
@@ -108,12 +114,9 @@ class JobsState(rx.State):
         return None
 
     @rx.event
+    @requires_sign_in
     async def load(self) -> AsyncIterator[Any]:
         """on_load: first page, then the live watcher."""
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
         status = self.router.url.query_parameters.get("status", "all")
         self.tab = status if status in {key for key, _ in self._tabs()} else "all"
         self.search = str(self.router.url.query_parameters.get("q", self.search))
@@ -167,29 +170,32 @@ class JobsState(rx.State):
         self.selected = [r.id for r in self.rows] if checked else []
 
     @rx.event
-    async def row_action(self, job_id: str, action: str) -> AsyncIterator[Any]:
-        if action == VIEW:
+    async def row_action(self, job_id: str, command: str) -> AsyncIterator[Any]:
+        """A row's actions menu: `command` is a JobAction's value."""
+        action = JobAction(command)
+        if action is JobAction.VIEW:
             yield rx.redirect(routes.job(job_id))
             return
-        client = (await self.get_state(AuthState)).client()
+        client = await client_of(self)
         try:
-            if action == CANCEL:
+            if action is JobAction.CANCEL:
                 await client.cancel_job(job_id)
-            elif action == RESUME:
+            elif action is JobAction.RESUME:
                 await client.resume_job(job_id)
-            elif action == RERUN:
+            elif action is JobAction.RERUN:
                 job = await client.rerun_job(job_id)
                 yield rx.redirect(routes.job(job.id))
                 return
         except ApiError as exc:
             yield action_error_toast(exc)
             return
-        yield rx.toast.success(f"{'Cancelled' if action == CANCEL else 'Resumed'} job {job_id[:8]}")
+        done = "Cancelled" if action is JobAction.CANCEL else "Resumed"
+        yield rx.toast.success(f"{done} job {job_id[:8]}")
         yield await self._reload()
 
     @rx.event
-    def ask_bulk(self, action: str) -> None:
-        self.confirm_action = action
+    def ask_bulk(self, command: str) -> None:
+        self.confirm_action = JobAction(command)
 
     @rx.event
     def set_confirm_open(self, value: bool) -> None:
@@ -202,11 +208,11 @@ class JobsState(rx.State):
 
     @rx.event
     async def run_bulk(self) -> AsyncIterator[Any]:
-        action, ids = self.confirm_action, list(self.selected)
+        action, ids = JobAction(self.confirm_action), list(self.selected)
         self.confirm_action = ""
         yield
         try:
-            result = await (await self.get_state(AuthState)).client().bulk(action, ids)
+            result = await (await client_of(self)).bulk(action, ids)
         except ApiError as exc:
             yield action_error_toast(exc)
             return
@@ -219,7 +225,7 @@ class JobsState(rx.State):
         """Apply the event stream to the rows while this page is open (see jobmonitor.live)."""
         async with self:
             me = self._watcher = uuid.uuid4().hex
-            client = (await self.get_state(AuthState)).client()
+            client = await client_of(self)
         async with LiveFeed(client) as feed:
             async for _ in follow(
                 feed,
@@ -254,28 +260,29 @@ class JobsState(rx.State):
         return True
 
     async def _refresh(self, me: str, client: ApiClient) -> bool:
-        async with self:
-            shown, query = self._shown, self._query()
-        try:
-            result = await self._fetch(client, query)
-        except Unauthorized:
-            return False
-        except ApiError:
-            return True  # keep the last rows; the next tick tries again
-        async with self:
-            if self._watcher != me:
+        """Fetch the current page; a fetch that a search, tab change or action overtook is
+        dropped and made again (see `Generation`)."""
+        for _ in range(OVERTAKEN_TRIES):
+            async with self:
+                ticket, query = self._generation, self._query()
+            try:
+                result = await self._fetch(client, query)
+            except Unauthorized:
                 return False
-            if (shown, query) == (
-                self._shown,
-                self._query(),
-            ):  # else a search, tab change or action reloaded meanwhile
-                self._show(result)
+            except ApiError:
+                return True  # keep the last rows; the next tick tries again
+            async with self:
+                if self._watcher != me:
+                    return False
+                if self._generation.current(ticket):
+                    self._show(result)
+                    return True
         return True
 
 
-def bulk_summary(action: str, results: list[Any]) -> str:
+def bulk_summary(action: JobAction, results: list[Any]) -> str:
     """ "Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
-    verb = {"cancel": "Cancelled", "delete": "Deleted"}.get(action, action)
+    verb = {JobAction.CANCEL: "Cancelled", JobAction.DELETE: "Deleted"}.get(action, action.label)
     ok = [r for r in results if r.ok]
     failed = [r for r in results if not r.ok]
     text = f"{verb} {len(ok)} of {len(results)} job{'s' if len(results) != 1 else ''}."
@@ -337,7 +344,8 @@ def _actions_menu(row: rx.Var[JobRow]) -> rx.Component:
         ),
         rx.menu.content(
             rx.foreach(
-                row.actions, lambda a: rx.menu.item(a, on_click=JobsState.row_action(row.id, a))
+                row.actions,
+                lambda a: rx.menu.item(action_label(a), on_click=JobsState.row_action(row.id, a)),
             )
         ),
     )
@@ -445,14 +453,14 @@ def _bulk_bar() -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="orange",
-                on_click=JobsState.ask_bulk("cancel"),
+                on_click=JobsState.ask_bulk(JobAction.CANCEL),
             ),
             rx.button(
                 "Delete selected",
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                on_click=JobsState.ask_bulk("delete"),
+                on_click=JobsState.ask_bulk(JobAction.DELETE),
             ),
             align="center",
             spacing="3",
@@ -461,7 +469,8 @@ def _bulk_bar() -> rx.Component:
 
 
 def _confirm_dialog() -> rx.Component:
-    verb = rx.cond(JobsState.confirm_action == "delete", "Delete", "Cancel")
+    deleting = JobsState.confirm_action == JobAction.DELETE.value
+    verb = rx.cond(deleting, JobAction.DELETE.label, JobAction.CANCEL.label)
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(
@@ -469,7 +478,7 @@ def _confirm_dialog() -> rx.Component:
             ),
             rx.alert_dialog.description(
                 rx.cond(
-                    JobsState.confirm_action == "delete",
+                    deleting,
                     "Deleting removes the jobs with their steps, attempts and logs. Only finished jobs can be deleted.",
                     "Running steps are stopped. Only pending or running jobs can be cancelled.",
                 ),

@@ -1,5 +1,6 @@
-"""A workflow (`/workflows/[workflow_id]`): seed 002's metrics, the durations of recent jobs
-coloured by status, the DAG, and "New job" with the workflow preselected."""
+"""A workflow (`/workflows/[workflow_id]`): its metrics summary (success rate, executions,
+durations, cost), the durations of recent jobs coloured by status, the DAG, and "New job"
+with the workflow preselected."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from jobmonitor.components.json_view import json_section
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
-from jobmonitor.state import AuthState, error_kind, signin_redirect
+from jobmonitor.state import client_of, error_kind, requires_sign_in, signin_redirect
 from jobmonitor.viewmodels import ChartBar, duration_bars
 
 RECENT_JOBS = 50
@@ -50,11 +51,8 @@ class WorkflowState(rx.State):
     load_message: str = ""
 
     @rx.event
+    @requires_sign_in
     async def load(self) -> AsyncIterator[Any]:
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
         ref = str(self.router.url.path).rstrip("/").rpartition("/")[2]
         if ref != self.wf_id:
             self.wf_id, self.name, self.nodes, self.edges, self.bars, self.metrics = (
@@ -68,7 +66,7 @@ class WorkflowState(rx.State):
         self.loading, self.load_error = True, ""
         yield
         try:
-            await self._fetch(auth.client(), ref)
+            await self._fetch(await client_of(self), ref)
         except ApiError as exc:
             self.load_error, self.load_message = error_kind(exc), exc.message
             if isinstance(exc, Unauthorized):

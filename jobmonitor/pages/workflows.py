@@ -10,7 +10,7 @@ import reflex as rx
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.pages.shell import error_state, page
-from jobmonitor.state import AuthState, signin_redirect
+from jobmonitor.state import client_of, requires_sign_in, signin_redirect
 from jobmonitor.viewmodels import WorkflowRow, workflow_row
 
 
@@ -20,15 +20,12 @@ class WorkflowsState(rx.State):
     error: str = ""
 
     @rx.event
+    @requires_sign_in
     async def load(self) -> AsyncIterator[Any]:
-        auth = await self.get_state(AuthState)
-        if not auth.token:
-            yield signin_redirect(self.router.url.path)
-            return
         self.loading, self.error = True, ""
         yield
         try:
-            self.rows = [workflow_row(w) for w in await auth.client().workflows()]
+            self.rows = [workflow_row(w) for w in await (await client_of(self)).workflows()]
         except Unauthorized:
             yield signin_redirect(self.router.url.path)
         except ApiError as exc:

@@ -76,3 +76,17 @@ def test_bulk_cancel(page: Page, api: httpx.Client) -> None:
     for j in jobs:
         expect(row(page, j["id"])).to_have_attribute("data-status", "cancelled")
         assert wait_status(api, j["id"], "cancelled")["status"] == "cancelled"
+
+
+def test_row_actions_menu(page: Page, api: httpx.Client) -> None:
+    job = start_job(api, "basic_sequence", {"records": 5, "delay_seconds": 30})
+    menu = page.get_by_role("button", name="Actions for job " + job["id"][:8])
+    page.goto("/jobs")
+    menu.click()
+    page.get_by_role("menuitem", name="Cancel").click()
+    expect(page.get_by_text(f"Cancelled job {job['id'][:8]}")).to_be_visible()
+    expect(row(page, job["id"])).to_have_attribute("data-status", "cancelled")
+    menu.click()
+    expect(page.get_by_role("menuitem")).to_have_text(["View", "Resume", "Re-run"])
+    page.get_by_role("menuitem", name="View").click()
+    page.wait_for_url(f"**/jobs/{job['id']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import expect
 
@@ -31,4 +32,21 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     page.wait_for_url("**/signin")
     page.goto("/jobs")
     page.wait_for_url("**/signin?next=*")
+    context.close()
+
+
+def test_every_page_sends_a_signed_out_browser_to_sign_in_and_back(
+    browser: Any, web_app: str, token: str
+) -> None:
+    context = browser.new_context(base_url=web_app)
+    page = context.new_page()
+    for path in ("/", "/jobs/00000000-0000-0000-0000-000000000000", "/workflows"):
+        page.goto(path)
+        page.wait_for_url(f"**/signin?next={quote(path.rstrip('/') or '/', safe='')}")
+    page.goto("/workflows/basic_sequence")
+    page.wait_for_url("**/signin?next=%2Fworkflows%2Fbasic_sequence")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/workflows/basic_sequence")
+    expect(page.get_by_role("heading", name="basic_sequence")).to_be_visible()
     context.close()

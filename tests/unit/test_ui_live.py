@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import pickle
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from apiclient import models as t
 from apiclient.errors import NotFound, Unauthorized, Unavailable
-from jobmonitor.live import Batch, LiveFeed, follow
+from jobmonitor.live import Batch, Generation, LiveFeed, follow
 from tests import aio
 
 
@@ -198,3 +200,50 @@ def test_follow_stops_when_the_page_is_left() -> None:
 
     aio.run(asyncio.wait_for(go(), 5))
     assert calls == {"apply": 1, "refresh": 0}
+
+
+def test_a_ticket_is_current_until_the_next_generation() -> None:
+    page = Generation()
+    ticket = page
+    assert page.current(ticket)
+    later = page.next()
+    assert not later.current(ticket)  # a fetch made under the old ticket is dropped
+    assert later.current(later) and later.next() != later
+    assert page == Generation() and page.current(ticket)  # next() makes a new value
+    assert pickle.loads(pickle.dumps(later)) == later  # survives the state manager
+
+
+def test_a_user_action_during_the_watchers_fetch_drops_its_result() -> None:
+    """The protocol the pages follow: ticket under the lock, fetch outside it, show if current."""
+
+    @dataclass
+    class Page:
+        generation: Generation = field(default_factory=Generation)
+        query: str = "old"
+        shown: list[str] = field(default_factory=list)
+
+    async def go() -> Page:
+        page, lock = Page(), asyncio.Lock()
+        fetching, answered = asyncio.Event(), asyncio.Event()
+
+        async def watcher() -> None:
+            async with lock:
+                ticket, query = page.generation, page.query
+            fetching.set()
+            await answered.wait()  # the fetch is in flight
+            async with lock:
+                if page.generation.current(ticket):
+                    page.shown.append(f"watcher: {query}")
+
+        async def search() -> None:
+            await fetching.wait()
+            async with lock:
+                page.query, page.generation = "new", page.generation.next()
+                page.shown.append("user: new")
+            answered.set()
+
+        await asyncio.gather(watcher(), search())
+        return page
+
+    page = aio.run(asyncio.wait_for(go(), 5))
+    assert page.shown == ["user: new"]

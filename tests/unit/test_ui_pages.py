@@ -11,6 +11,7 @@ from jobmonitor.pages.jobs import bulk_summary, jobs_page
 from jobmonitor.pages.signin import signin_page
 from jobmonitor.pages.workflow_detail import workflow_detail_page
 from jobmonitor.pages.workflows import workflows_page
+from jobmonitor.statuses import JobAction
 from jobmonitor.viewmodels import StepRow
 
 
@@ -87,10 +88,10 @@ def test_bulk_summary_names_what_was_refused() -> None:
         ),
     ]
     assert (
-        bulk_summary("cancel", results)
+        bulk_summary(JobAction.CANCEL, results)
         == "Cancelled 1 of 2 jobs. Not cancelled: bbbbbbbb: job is completed"
     )
-    assert bulk_summary("delete", results[:1]) == "Deleted 1 of 1 job."
+    assert bulk_summary(JobAction.DELETE, results[:1]) == "Deleted 1 of 1 job."
 
 
 def test_the_first_step_shown_is_the_running_one_else_the_failure() -> None:

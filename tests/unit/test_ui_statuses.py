@@ -9,6 +9,7 @@ from jobmonitor.components.status_badge import status_badge, status_color, statu
 from jobmonitor.statuses import (
     STATUS_STYLES,
     TABS,
+    JobAction,
     can_delete,
     job_actions,
     style,
@@ -53,8 +54,22 @@ def test_the_badge_matches_every_status(render: object) -> None:
     ],
 )
 def test_actions_the_status_allows(status: str, actions: list[str]) -> None:
-    assert job_actions(status) == actions
+    assert labels(job_actions(status)) == actions
     assert can_delete(status) == (status in ("completed", "failed", "cancelled"))
+
+
+def labels(actions: list[JobAction]) -> list[str]:
+    return [a.label for a in actions]
+
+
+def test_an_actions_label_is_not_its_command() -> None:
+    assert [(a.value, a.label) for a in JobAction] == [
+        ("view", "View"),
+        ("cancel", "Cancel"),
+        ("resume", "Resume"),
+        ("rerun", "Re-run"),
+        ("delete", "Delete"),
+    ]
 
 
 def test_tabs_and_counts() -> None:

@@ -1,0 +1,56 @@
+"""The sign-in check every page's load makes (`requires_sign_in`), against a stand-in for the
+two things it reads from a Reflex state: the tab's AuthState and the page's URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+from jobmonitor.state import AuthState, requires_sign_in
+from tests import aio
+
+
+class Tab:
+    def __init__(self, token: str, path: str) -> None:
+        self.auth = SimpleNamespace(token=token)
+        self.router = SimpleNamespace(url=SimpleNamespace(path=path))
+        self.loaded = False
+
+    async def get_state(self, state_class: type) -> Any:
+        assert state_class is AuthState
+        return self.auth
+
+
+@requires_sign_in
+async def load(tab: Any) -> AsyncIterator[Any]:
+    """A page's load."""
+    tab.loaded = True
+    yield "rows"
+    yield "watch"
+
+
+def run(tab: Tab) -> list[Any]:
+    async def go() -> list[Any]:
+        return [update async for update in load(tab)]
+
+    return aio.run(go())
+
+
+def redirect_path(update: Any) -> str:
+    args = {name._js_expr: value for name, value in update.args}
+    return str(args["path"]._var_value)
+
+
+def test_a_signed_out_tab_goes_to_sign_in_and_comes_back_afterwards() -> None:
+    tab = Tab("", "/jobs/123/")
+    updates = run(tab)
+    assert len(updates) == 1 and redirect_path(updates[0]) == "/signin?next=%2Fjobs%2F123"
+    assert not tab.loaded
+    assert redirect_path(run(Tab("", "/"))[0]) == "/signin?next=%2F"
+
+
+def test_a_signed_in_tab_loads_the_page() -> None:
+    tab = Tab("jm_token", "/jobs")
+    assert run(tab) == ["rows", "watch"]
+    assert tab.loaded and load.__name__ == "load" and load.__doc__ == "A page's load."
