@@ -1,8 +1,8 @@
 """The product as a user installs it: build the wheel, install it into a fresh venv, and run
 the installed `jobmonitor` from a directory outside the checkout, against the test PostgreSQL
 and Redis: `migrate` (the migration scripts ship in the wheel), `seed` (so do the example
-workflows), a token, the API, `run` and a burst worker; and `up`, whose web app builds from
-the front-end files the wheel ships.
+workflows), a token, the API, `run` and a burst worker; then `up` and `web`, whose web app
+builds from the front-end files the wheel ships.
 
 The build and the install reuse pip's cache (PyPI is the only index reached); the web app's
 first build installs bun and the front-end packages from the npm registry, as on a user's
@@ -131,30 +131,31 @@ def test_installed_wheel_migrates_seeds_and_runs_a_job(
     assert job["steps_done"] == job["step_count"] == 3
 
 
-def test_installed_wheel_up_serves_the_web_app(
+def test_installed_wheel_up_and_web_serve_the_web_app(
     venv: Path, user_env: dict[str, str], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    """`up` (everything), then `web` (the web tier alone) in the web root `up` prepared."""
     env = {
         **user_env,
         # Reuse the checkout's bun download cache: fewer fetches from the npm registry.
         "BUN_INSTALL_CACHE_DIR": str(ROOT / ".tools" / "bun-cache"),
     }
-    log = tmp_path / "up.log"
-    up = _spawn(
-        [str(venv / "bin" / "jobmonitor"), "up", "--port", str(port), "--workers", "1"], env, log
-    )
-    try:
-        _wait_until_up(up, f"http://127.0.0.1:{port}/ping", timeout=240, log=log)
-        signin = httpx.get(f"http://127.0.0.1:{port}/signin", timeout=10, follow_redirects=True)
-        ready = httpx.get(f"http://127.0.0.1:{port}/api/v1/readyz", timeout=10)
-    finally:
-        stopped = _stop(up)
+    jobmonitor = str(venv / "bin" / "jobmonitor")
+    for argv in ([jobmonitor, "up", "--workers", "1"], [jobmonitor, "web", "--host", "0.0.0.0"]):
+        base = f"http://127.0.0.1:{_free_port()}"
+        log = tmp_path / f"{argv[1]}.log"
+        server = _spawn([*argv, "--port", base.rsplit(":", 1)[1]], env, log)
+        try:
+            _wait_until_up(server, f"{base}/ping", timeout=240, log=log)
+            signin = httpx.get(f"{base}/signin", timeout=10, follow_redirects=True)
+            ready = httpx.get(f"{base}/api/v1/readyz", timeout=10)
+        finally:
+            stopped = _stop(server)
+        assert signin.status_code == 200 and "<script" in signin.text, argv
+        assert ready.json()["status"] == "ok", argv
+        assert stopped == 0, (argv, log.read_text()[-2000:])
     web_root = Path(user_env["JOBMONITOR_DATA_DIR"]) / "web"
     assert (web_root / "rxconfig.py").is_file() and (web_root / ".web").is_dir()
-    assert signin.status_code == 200 and "<script" in signin.text
-    assert ready.json()["status"] == "ok"
-    assert stopped == 0
 
 
 def _check(
