@@ -27,7 +27,8 @@ BUNDLE = {
     "assets": "jobmonitor/webroot/assets",
     "reflex.lock": "jobmonitor/webroot/reflex.lock",
 }
-SKIP = shutil.ignore_patterns("__pycache__", "*.py[cod]")
+# Caches, and assets/external, which Reflex generates (gitignored).
+SKIP = shutil.ignore_patterns("__pycache__", "*.py[cod]", "external")
 
 
 class BuildPyWithBundle(build_py):
