@@ -152,8 +152,12 @@ def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> 
     `build_only` installs the front-end packages and builds once, then returns Reflex's exit
     status: an image built that way starts without fetching anything.
     """
-    root = web_root(data_dir)
-    ensure_frontend_toolchain(root)
+    try:
+        root = web_root(data_dir)
+        ensure_frontend_toolchain(root)
+    except ToolchainError as exc:
+        print(f"jobmonitor web: {exc}", file=sys.stderr)
+        return 1
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     local = f"[{local}]" if ":" in local else local
     env = {**os.environ, "JOBMONITOR_URL": f"http://{local}:{port}"}
