@@ -1,4 +1,8 @@
-"""Apply and inspect the Alembic migrations from code (`jobmonitor migrate`, `up`, tests)."""
+"""Apply and inspect the Alembic migrations from code (`jobmonitor migrate`, `up`, tests).
+
+The scripts live in the checkout's top-level `alembic/`; an installed wheel carries them as
+`backend/migration_scripts/` (setup.py copies them there), so this works from either.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,20 @@ from sqlalchemy import create_engine, pool
 
 from backend.db import sqlalchemy_url
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_SCRIPTS = Path(__file__).resolve().parent / "migration_scripts"
+CHECKOUT_SCRIPTS = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def script_location() -> Path:
+    """The migration scripts: the wheel's copy when installed, else the checkout's."""
+    return PACKAGED_SCRIPTS if PACKAGED_SCRIPTS.is_dir() else CHECKOUT_SCRIPTS
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    # No alembic.ini: it only serves the `alembic` command in a checkout (and its logging
+    # section is never read from code), and a wheel does not carry it.
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
     )
     app.command(epilog="Example: jobmonitor seed --workspace default")(seed)
     app.command(epilog="Example: jobmonitor api --port 8000 --workers 4")(api)
+    app.command(epilog="Example: jobmonitor web --host 0.0.0.0 --port 3000")(web)
 
 
 def up(
@@ -151,6 +152,29 @@ def api(
     from backend.api.serve import serve
 
     serve(host, port, workers)
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port (default JOBMONITOR_PORT, 3000).", min=1, max=65535),
+    ] = None,
+    build_only: Annotated[
+        bool,
+        typer.Option(
+            "--build-only", help="Fetch the front-end packages and build once, then exit."
+        ),
+    ] = False,
+) -> None:
+    """Serve the web monitor and the REST API on one port, without workers or a reaper: the
+    web tier of a deployment on several hosts (put a TLS proxy in front)."""
+    from cli.webapp import serve
+
+    settings = get_settings()
+    raise typer.Exit(
+        serve(port or settings.port, host, Path(settings.data_dir), build_only=build_only)
+    )
 
 
 def _configure_logging() -> None:

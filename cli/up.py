@@ -55,11 +55,14 @@ def _run(
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
     if web:
-        from cli.webapp import PROJECT_ROOT, ensure_frontend_toolchain, web_command
+        from cli.webapp import ensure_frontend_toolchain, web_command, web_root
 
-        ensure_frontend_toolchain()
-        argv, web_env = web_command(port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"})
-        supervisor.start("web", argv, env=web_env, cwd=str(PROJECT_ROOT))
+        root = web_root(Path(get_settings().data_dir))  # the checkout, or a dir for a wheel
+        ensure_frontend_toolchain(root)
+        argv, web_env = web_command(
+            port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"}, root=root
+        )
+        supervisor.start("web", argv, env=web_env, cwd=str(root))
     _announce(port, web, worker_count, db_url, redis_url, len(seeded), token)
     return supervisor.run_forever()
 
