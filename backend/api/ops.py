@@ -21,6 +21,7 @@ from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
 from backend.db import api_pool
 from backend.jobs.queries import count_by_status
+from backend.jobs.states import A, sql_literal
 from backend.queue import step_queue
 from backend.settings import get_settings
 
@@ -146,7 +147,8 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         counts = count_by_status(conn, principal.workspace_id)
         hist = HISTOGRAM.update(conn, principal.workspace_id)
         running = conn.execute(
-            "SELECT count(*) AS n FROM step_attempts WHERE status = 'running' AND workspace_id = %s",
+            f"SELECT count(*) AS n FROM step_attempts WHERE status = {sql_literal(A.RUNNING)}"
+            " AND workspace_id = %s",
             (principal.workspace_id,),
         ).fetchone()
     lines = ["# HELP jobmonitor_jobs Jobs by status.", "# TYPE jobmonitor_jobs gauge"]

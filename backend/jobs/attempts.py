@@ -18,16 +18,20 @@ from backend.jobs import scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     AttemptStatus,
+    Increase,
     JobStatus,
     Kind,
+    Now,
+    NowIfUnset,
+    NowPlus,
     StepStatus,
+    finished,
     send_transition,
+    sql_literal,
     transition,
 )
 from backend.queue import AttemptRef
 from backend.workflows.definition import RetryPolicy
-
-LEASE = "now() + make_interval(secs => {ttl})"
 
 
 @dataclass
@@ -109,7 +113,7 @@ def claim(
                 Kind.JOB,
                 ref.job_id,
                 JobStatus.RUNNING,
-                raw_sets={"started_at": "coalesce(started_at, now())"},
+                sets={"started_at": NowIfUnset()},
             )
         step_p = send_transition(
             conn,
@@ -117,7 +121,7 @@ def claim(
             ref.step_id,
             StepStatus.RUNNING,
             attempt_id=ref.attempt_id,
-            raw_sets={"started_at": "coalesce(started_at, now())"},
+            sets={"started_at": NowIfUnset()},
             event_data={"worker": worker},
         )
         attempt_p = send_transition(
@@ -125,11 +129,13 @@ def claim(
             Kind.ATTEMPT,
             ref.attempt_id,
             AttemptStatus.RUNNING,
-            sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
-            raw_sets={
-                "lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
-                "heartbeat_at": "now()",
-                "started_at": "now()",
+            sets={
+                "worker_name": worker[:200],
+                "pid": pid,
+                "lease_token": token,
+                "lease_expires_at": NowPlus(lease_ttl),
+                "heartbeat_at": Now(),
+                "started_at": Now(),
             },
         )
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
@@ -160,15 +166,24 @@ def claim(
 
 
 # also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
-_CONTEXT_SQL = """
+_CONTEXT_SQL = f"""
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
            j.input_payload, j.status AS job_status,
            (SELECT v.definition->>'snapshot' FROM workflow_versions v
             WHERE v.id = j.workflow_version_id) AS snapshot,
-           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
+           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
             FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-              AND d.status = 'completed') AS upstream
+              AND d.status = {sql_literal(StepStatus.COMPLETED)}) AS upstream
     FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+"""
+
+_HEARTBEAT_SQL = f"""
+    UPDATE step_attempts SET lease_expires_at = now() + make_interval(secs => %s), heartbeat_at = now()
+    WHERE id = %s AND lease_token = %s AND status = {sql_literal(AttemptStatus.RUNNING)}
+    RETURNING step_id
+"""
+_PROGRESS_SQL = f"""
+    UPDATE job_steps SET progress = %s WHERE id = %s AND status = {sql_literal(StepStatus.RUNNING)}
 """
 
 
@@ -181,20 +196,9 @@ def heartbeat(
 ) -> bool:
     """Extend the lease. False when the attempt no longer runs under this token (cancelled,
     or declared lost): the worker must stop the step."""
-    row = conn.execute(
-        f"""
-        UPDATE step_attempts SET lease_expires_at = {LEASE.format(ttl=float(lease_ttl))},
-               heartbeat_at = now()
-        WHERE id = %s AND lease_token = %s AND status = 'running'
-        RETURNING step_id
-        """,
-        (attempt_id, token),
-    ).fetchone()
+    row = conn.execute(_HEARTBEAT_SQL, (float(lease_ttl), attempt_id, token)).fetchone()
     if row is not None and progress is not None:
-        conn.execute(
-            "UPDATE job_steps SET progress = %s WHERE id = %s AND status = 'running'",
-            (progress, row["step_id"]),
-        )
+        conn.execute(_PROGRESS_SQL, (progress, row["step_id"]))
     return row is not None
 
 
@@ -255,8 +259,7 @@ def finish_success(
             c.attempt_id,
             AttemptStatus.COMPLETED,
             fence=c.lease_token,
-            sets={"cost_usd": cost},
-            raw_sets=_finished_sets(),
+            sets={"cost_usd": cost, **finished()},
         )
         write_records(conn, c, records)
         step_p = send_transition(
@@ -265,12 +268,13 @@ def finish_success(
             c.step_id,
             StepStatus.COMPLETED,
             attempt_id=c.attempt_id,
-            sets={"output_data": Jsonb(output), "progress": 1.0},
-            raw_sets={
-                **_finished_sets("completed_at"),
-                "cost_usd": f"cost_usd + {cost:f}",
-                "error_message": "NULL",
-                "error_type": "NULL",
+            sets={
+                "output_data": Jsonb(output),
+                "progress": 1.0,
+                **finished("completed_at"),
+                "cost_usd": Increase(cost),
+                "error_message": None,
+                "error_type": None,
             },
             event_data={
                 "step_name": c.step_name,
@@ -308,14 +312,14 @@ def finish_failure(
             c.attempt_id,
             failure.status,
             fence=c.lease_token,
-            where="lease_expires_at < now()" if still_expired else None,
+            lease_expired=still_expired,
             sets={
                 "cost_usd": cost,
                 "error_type": failure.error_type[:200],
                 "error_message": failure.message,
                 "traceback": failure.traceback,
+                **finished(),
             },
-            raw_sets=_finished_sets(),
             attempt_id=c.attempt_id,
             event_data={"step_name": c.step_name, "error": failure.message},
         )
@@ -358,8 +362,7 @@ def _after_failure(
             c.step_id,
             StepStatus.RETRYING,
             attempt_id=c.attempt_id,
-            sets=errors,
-            raw_sets={"next_attempt_at": f"now() + make_interval(secs => {delay})"},
+            sets={**errors, "next_attempt_at": NowPlus(delay)},
             event_data={**data, "retry_in_seconds": delay},
         )
         outbox.add_event(waiting.event if waiting else None)
@@ -376,8 +379,7 @@ def _after_failure(
         c.step_id,
         final,
         attempt_id=c.attempt_id,
-        sets=errors,
-        raw_sets=_finished_sets("completed_at"),
+        sets={**errors, **finished("completed_at")},
         event_data=data,
     )
     outbox.add_event(failed.event if failed else None)
@@ -389,10 +391,6 @@ def next_retry(policy: RetryPolicy, attempt_number: int, max_attempts: int) -> f
     if attempt_number >= max_attempts:
         return None
     return policy.delay(attempt_number)
-
-
-def _finished_sets(column: str = "finished_at") -> dict[str, str]:
-    return {column: "now()", "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)"}
 
 
 def _add_job_cost(conn: psycopg.Connection[Any], job_id: uuid.UUID, cost: Decimal) -> None:

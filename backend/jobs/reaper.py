@@ -21,7 +21,7 @@ import psycopg
 from backend.jobs import scheduler
 from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
 from backend.jobs.outbox import Outbox
-from backend.jobs.states import AttemptStatus, StepStatus
+from backend.jobs.states import A, AttemptStatus, S, StepStatus, sql_literal
 from backend.queue import AttemptRef, Dispatch, is_waiting, step_queue
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,9 @@ def _run(
 
 def _expired(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return conn.execute(
-        """
+        f"""
         SELECT * FROM step_attempts
-        WHERE status = 'running' AND lease_expires_at < now()
+        WHERE status = {sql_literal(A.RUNNING)} AND lease_expires_at < now()
         ORDER BY lease_expires_at LIMIT %s
         """,
         (BATCH,),
@@ -104,9 +104,9 @@ def _mark_lost(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Outbox
 
 def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[dict[str, Any]]:
     return conn.execute(
-        """
+        f"""
         SELECT a.id, a.step_id, a.job_id, s.timeout_seconds FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
-        WHERE a.status = 'queued' AND a.created_at < now() - make_interval(secs => %s)
+        WHERE a.status = {sql_literal(A.QUEUED)} AND a.created_at < now() - make_interval(secs => %s)
         ORDER BY a.created_at LIMIT %s
         """,
         (grace, BATCH),
@@ -115,9 +115,9 @@ def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[dict[str,
 
 def _retries_due(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return conn.execute(
-        """
+        f"""
         SELECT id, job_id FROM job_steps
-        WHERE status = 'retrying' AND next_attempt_at <= now()
+        WHERE status = {sql_literal(S.RETRYING)} AND next_attempt_at <= now()
         ORDER BY next_attempt_at LIMIT %s
         """,
         (BATCH,),
@@ -128,7 +128,8 @@ def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox |
     outbox = Outbox()
     job = scheduler.lock_job(conn, due["job_id"])
     step = conn.execute(
-        "SELECT * FROM job_steps WHERE id = %s AND status = 'retrying' AND next_attempt_at <= now()",
+        f"SELECT * FROM job_steps WHERE id = %s AND status = {sql_literal(S.RETRYING)}"
+        " AND next_attempt_at <= now()",
         (due["id"],),
     ).fetchone()
     if job is None or step is None or not scheduler.job_is_active(job["status"]):

@@ -27,12 +27,18 @@ from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_TERMINAL,
     STEP_TERMINAL,
+    A,
     AttemptStatus,
     JobStatus,
     Kind,
+    Now,
     Pending,
+    S,
     StepStatus,
+    finished,
     send_transition,
+    sql_list,
+    sql_literal,
     transition,
 )
 from backend.queue import AttemptRef, Dispatch
@@ -48,18 +54,19 @@ LOCK_JOB_SQL = """
     WHERE id = %s FOR NO KEY UPDATE
 """
 
-READY_SQL = """
+READY_SQL = f"""
     SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
            jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
              SELECT 1 FROM job_steps d
-             WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key AND d.status <> 'skipped'
+             WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+               AND d.status <> {sql_literal(S.SKIPPED)}
            ) AS upstream_skipped
     FROM job_steps s
-    WHERE s.job_id = %s AND s.status = 'pending'
+    WHERE s.job_id = %s AND s.status = {sql_literal(S.PENDING)}
       AND NOT EXISTS (
         SELECT 1 FROM job_steps d
         WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-          AND d.status NOT IN ('completed', 'skipped'))
+          AND d.status NOT IN {sql_list(S.COMPLETED, S.SKIPPED)})
     ORDER BY s.step_index
 """
 
@@ -154,8 +161,7 @@ def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
         Kind.STEP,
         step["id"],
         StepStatus.SKIPPED,
-        sets={"error_message": None},
-        raw_sets={"completed_at": "now()"},
+        sets={"error_message": None, "completed_at": Now()},
         event_data={"step_name": step["name"], "reason": reason},
     )
 
@@ -173,8 +179,7 @@ def _fail_condition(
         Kind.STEP,
         step["id"],
         StepStatus.FAILED,
-        sets={"error_message": message, "error_type": "ConditionError"},
-        raw_sets={"completed_at": "now()"},
+        sets={"error_message": message, "error_type": "ConditionError", "completed_at": Now()},
         event_data={"step_name": step["name"], "error": message},
     )
     outbox.add_event(done.event if done else None)
@@ -198,17 +203,12 @@ def new_attempt(
         step["id"],
         StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
-        sets={"attempt_count": number},
-        raw_sets={"next_attempt_at": "NULL"},
+        sets={"attempt_count": number, "next_attempt_at": None},
         attempt_id=attempt_id,
         event_data={"step_name": step["name"], "attempt": number},
     )
     conn.execute(
-        """
-        INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
-                                   status, cost_usd)
-        VALUES (%s, %s, %s, %s, %s, %s, 'queued', 0)
-        """,
+        _NEW_ATTEMPT_SQL,
         (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
     )
     ref = AttemptRef(
@@ -218,14 +218,20 @@ def new_attempt(
     return moved
 
 
-SETTLE_SQL = """
+_NEW_ATTEMPT_SQL = f"""
+    INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
+                               status, cost_usd)
+    VALUES (%s, %s, %s, %s, %s, %s, {sql_literal(A.QUEUED)}, 0)
+"""
+
+SETTLE_SQL = f"""
     WITH stats AS (
         SELECT count(*) AS total,
                count(*) FILTER (WHERE status = ANY(%(terminal)s)) AS done,
-               count(*) FILTER (WHERE status IN ('completed', 'skipped')) AS succeeded,
-               count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
+               count(*) FILTER (WHERE status IN {sql_list(S.COMPLETED, S.SKIPPED)}) AS succeeded,
+               count(*) FILTER (WHERE status IN {sql_list(S.FAILED, S.TIMED_OUT)}) AS failed,
                (array_agg(name ORDER BY step_index)
-                    FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
+                    FILTER (WHERE status IN {sql_list(S.RUNNING, S.QUEUED, S.RETRYING)}))[1] AS current
         FROM job_steps WHERE job_id = %(job_id)s
     )
     UPDATE jobs SET steps_done = stats.succeeded, current_step = stats.current, updated_at = now(),
@@ -234,6 +240,20 @@ SETTLE_SQL = """
     RETURNING stats.total, stats.done, stats.failed
 """
 _TERMINAL = sorted(str(s) for s in STEP_TERMINAL)
+_LEAF_OUTPUTS_SQL = f"""
+    SELECT s.step_key, s.output_data FROM job_steps s
+    WHERE s.job_id = %s AND s.status = {sql_literal(S.COMPLETED)}
+      AND NOT EXISTS (SELECT 1 FROM job_steps o WHERE o.job_id = s.job_id AND o.depends_on ? s.step_key)
+    ORDER BY s.step_index
+"""
+_FIRST_ERROR_SQL = f"""
+    SELECT name, error_message FROM job_steps
+    WHERE job_id = %s AND status IN {sql_list(S.FAILED, S.TIMED_OUT)}
+    ORDER BY completed_at NULLS LAST, step_index LIMIT 1
+"""
+_LIVE_ATTEMPTS_SQL = f"""
+    SELECT id FROM step_attempts WHERE job_id = %s AND status IN {sql_list(A.QUEUED, A.RUNNING)}
+"""
 
 
 def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox) -> None:
@@ -256,8 +276,11 @@ def _conclude(
         Kind.JOB,
         job_id,
         JobStatus.COMPLETED,
-        sets={"output_payload": Jsonb(_leaf_outputs(conn, job_id))},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={
+            "output_payload": Jsonb(_leaf_outputs(conn, job_id)),
+            "completed_at": Now(),
+            "current_step": None,
+        },
         event_data=_job_event_data(conn, job_id),
     )
     if finished is not None:
@@ -267,27 +290,12 @@ def _conclude(
 
 def _leaf_outputs(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's output: the outputs of its steps that nothing depends on."""
-    rows = conn.execute(
-        """
-        SELECT s.step_key, s.output_data FROM job_steps s
-        WHERE s.job_id = %s AND s.status = 'completed'
-          AND NOT EXISTS (SELECT 1 FROM job_steps o WHERE o.job_id = s.job_id AND o.depends_on ? s.step_key)
-        ORDER BY s.step_index
-        """,
-        (job_id,),
-    )
+    rows = conn.execute(_LEAF_OUTPUTS_SQL, (job_id,))
     return {r["step_key"]: r["output_data"] for r in rows}
 
 
 def _first_error(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> str:
-    row = conn.execute(
-        """
-        SELECT name, error_message FROM job_steps
-        WHERE job_id = %s AND status IN ('failed', 'timed_out')
-        ORDER BY completed_at NULLS LAST, step_index LIMIT 1
-        """,
-        (job_id,),
-    ).fetchone()
+    row = conn.execute(_FIRST_ERROR_SQL, (job_id,)).fetchone()
     if row is None:
         return "a step failed"
     return f"Step '{row['name']}' failed: {row['error_message']}"
@@ -310,8 +318,7 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
         Kind.JOB,
         job_id,
         JobStatus.FAILED,
-        sets={"error_message": error},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={"error_message": error, "completed_at": Now(), "current_step": None},
         event_data=_job_event_data(conn, job_id, error=error),
     )
     if failed is None:
@@ -336,26 +343,18 @@ def stop_steps(
             Kind.STEP,
             step["id"],
             StepStatus.CANCELLED,
-            sets={"error_message": reason},
-            raw_sets={"completed_at": "now()"},
+            sets={"error_message": reason, "completed_at": Now()},
             event_data={"step_name": step["name"], "reason": reason},
         )
         outbox.add_event(moved.event if moved else None)
-    attempts = conn.execute(
-        "SELECT id FROM step_attempts WHERE job_id = %s AND status IN ('queued', 'running')",
-        (job_id,),
-    ).fetchall()
+    attempts = conn.execute(_LIVE_ATTEMPTS_SQL, (job_id,)).fetchall()
     for attempt in attempts:
         transition(
             conn,
             Kind.ATTEMPT,
             attempt["id"],
             AttemptStatus.CANCELLED,
-            sets={"error_message": reason, "error_type": "Cancelled"},
-            raw_sets={
-                "finished_at": "now()",
-                "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)",
-            },
+            sets={"error_message": reason, "error_type": "Cancelled", **finished()},
         )
 
 

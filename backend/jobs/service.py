@@ -26,10 +26,15 @@ from backend.jobs.states import (
     JOB_RESUMABLE,
     JOB_TERMINAL,
     STEP_RESUMABLE,
+    J,
     JobStatus,
     Kind,
+    Now,
+    S,
     StepStatus,
     record_event,
+    sql_list,
+    sql_literal,
     transition,
 )
 from backend.workflows import service as workflows
@@ -179,9 +184,15 @@ def _apply_policy(
             )
 
 
+_ACTIVE_JOBS_SQL = f"""
+    SELECT id FROM jobs WHERE workflow_id = %s AND status IN {sql_list(J.PENDING, J.RUNNING)}
+    ORDER BY created_at
+"""
+
+
 def _active_jobs(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[uuid.UUID]:
     rows = conn.execute(
-        "SELECT id FROM jobs WHERE workflow_id = %s AND status IN ('pending', 'running') ORDER BY created_at",
+        _ACTIVE_JOBS_SQL,
         (workflow_id,),
     )
     return [r["id"] for r in rows]
@@ -199,11 +210,11 @@ def _insert_job(
     rerun_of: uuid.UUID | None,
 ) -> uuid.UUID | None:
     row = conn.execute(
-        """
+        f"""
         INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
                           input_payload, idempotency_key, payload_hash, progress, step_count,
                           steps_done, rerun_of, total_cost)
-        VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, 0, %s, 0, %s, 0)
+        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0)
         ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
         """,
@@ -249,11 +260,11 @@ def _insert_steps(
     ]
     with conn.cursor() as cur:
         cur.executemany(
-            """
+            f"""
             INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action, params,
                                    depends_on, condition, retry, timeout_seconds, max_attempts, status,
                                    attempt_count, progress, cost_usd)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, 0, 0)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {sql_literal(S.PENDING)}, 0, 0, 0)
             """,
             rows,
         )
@@ -292,8 +303,11 @@ def cancel_job(
         Kind.JOB,
         job_id,
         JobStatus.CANCELLED,
-        sets={"error_message": f"Cancelled: {reason}" if reason != "cancelled" else "Cancelled"},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={
+            "error_message": f"Cancelled: {reason}" if reason != "cancelled" else "Cancelled",
+            "completed_at": Now(),
+            "current_step": None,
+        },
         event_data={"reason": reason},
     )
     if moved is None:
@@ -324,7 +338,7 @@ def resume_job(
         job_id,
         JobStatus.PENDING,
         allowed_from=JOB_RESUMABLE,
-        raw_sets={"completed_at": "NULL", "error_message": "NULL"},
+        sets={"completed_at": None, "error_message": None},
     )
     if moved is None:
         raise InvalidTransition(
@@ -342,13 +356,13 @@ def resume_job(
             step["id"],
             StepStatus.PENDING,
             allowed_from=STEP_RESUMABLE,
-            sets={"max_attempts": int(step["attempt_count"]) + int(step["retry"]["max_attempts"])},
-            raw_sets={
-                "error_message": "NULL",
-                "error_type": "NULL",
-                "completed_at": "NULL",
-                "next_attempt_at": "NULL",
-                "progress": "0",
+            sets={
+                "max_attempts": int(step["attempt_count"]) + int(step["retry"]["max_attempts"]),
+                "error_message": None,
+                "error_type": None,
+                "completed_at": None,
+                "next_attempt_at": None,
+                "progress": 0.0,
             },
             event_data={"step_name": step["name"]},
         )

@@ -9,6 +9,7 @@ import psycopg
 
 from backend.errors import NotFound
 from backend.jobs.queries import count_by_status
+from backend.jobs.states import J, S, sql_list, sql_literal
 from backend.workflows.service import find_workflow
 
 _SUMMARY = """
@@ -78,7 +79,7 @@ def metrics(
     workflow = find_workflow(conn, workspace_id, ref)
     counts = count_by_status(conn, workspace_id, workflow["id"])
     stats = conn.execute(
-        """
+        f"""
         WITH recent AS (
             SELECT status, total_cost, EXTRACT(EPOCH FROM completed_at - started_at)::float AS d
             FROM jobs WHERE workflow_id = %s ORDER BY created_at DESC, id DESC LIMIT %s
@@ -87,20 +88,20 @@ def metrics(
                percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
                percentile_cont(0.95) WITHIN GROUP (ORDER BY d) AS p95,
                coalesce(sum(total_cost), 0)::float AS cost, coalesce(avg(total_cost), 0)::float AS avg_cost
-        FROM recent WHERE status IN ('completed', 'failed') AND d IS NOT NULL
+        FROM recent WHERE status IN {sql_list(J.COMPLETED, J.FAILED)} AND d IS NOT NULL
         """,
         (workflow["id"], window),
     ).fetchone()
     assert stats is not None
-    ok, failed = counts["completed"], counts["failed"]
+    ok, failed = counts[J.COMPLETED], counts[J.FAILED]
     return {
         "total_duration_seconds": stats["total"],
         "success_rate": 100.0 * ok / (ok + failed) if ok + failed else 0.0,
         "total_executions": sum(counts.values()),
         "successful_executions": ok,
         "failed_executions": failed,
-        "cancelled_executions": counts["cancelled"],
-        "active_executions": counts["pending"] + counts["running"],
+        "cancelled_executions": counts[J.CANCELLED],
+        "active_executions": counts[J.PENDING] + counts[J.RUNNING],
         "average_duration_seconds": stats["avg"],
         "min_duration_seconds": stats["min"],
         "max_duration_seconds": stats["max"],
@@ -113,10 +114,14 @@ def metrics(
     }
 
 
-_TIMED_OUT = "EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.status = 'timed_out')"
+_FAILED = f"j.status = {sql_literal(J.FAILED)}"
+_TIMED_OUT = (
+    "EXISTS (SELECT 1 FROM job_steps s"
+    f" WHERE s.job_id = j.id AND s.status = {sql_literal(S.TIMED_OUT)})"
+)
 _STATUS_WHERE = {
-    "timeout": f"j.status = 'failed' AND {_TIMED_OUT}",
-    "failed": f"j.status = 'failed' AND NOT {_TIMED_OUT}",
+    "timeout": f"{_FAILED} AND {_TIMED_OUT}",
+    J.FAILED: f"{_FAILED} AND NOT {_TIMED_OUT}",
 }
 
 
@@ -141,7 +146,7 @@ def executions(
             ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
         )
         SELECT j.id, j.workflow_id, j.execution_number,
-               CASE WHEN j.status = 'failed' AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
+               CASE WHEN {_FAILED} AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
                j.started_at, j.completed_at,
                EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
                j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
