@@ -26,11 +26,12 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from backend.api import deps
-from backend.api.deps import Principal, Viewer, transaction
 from backend.api.errors import status_of
 from backend.api.stream import EventFilter, latest_event_id, seed_payload, stream_events
 from backend.errors import InvalidInput, JobmonitorError, NotFound
+from backend.http import deps
+from backend.http.deps import Principal, Viewer, transaction
+from backend.http.responses import errors
 from backend.jobs.queries import job_head
 from backend.settings import get_settings
 from backend.workflows.service import find_workflow
@@ -79,9 +80,8 @@ def _last_id(header: str | None, param: int | None) -> int | None:
     "/events",
     response_class=StreamingResponse,
     responses={
+        **errors(not_found="No such job or workflow in this workspace"),
         200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
-        401: {"description": "Missing, invalid or revoked token"},
-        404: {"description": "No such job or workflow in this workspace"},
     },
 )
 async def events(

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from rq import Worker
 
-from backend.api.deps import Admin, Viewer, api_redis, transaction
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
 from backend.db import api_pool
+from backend.http.deps import Admin, Viewer, api_redis, transaction
 from backend.jobs.queries import count_by_status
 from backend.jobs.states import A, sql_literal
 from backend.queue import step_queue

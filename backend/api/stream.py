@@ -24,8 +24,8 @@ import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from backend.api.deps import transaction
 from backend.events import channel
+from backend.http.deps import transaction
 from backend.jobs.states import JOB_TERMINAL
 from backend.settings import get_settings
 

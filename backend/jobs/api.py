@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import status as http
 
-from backend.api.deps import Operator, Principal, Viewer, flush, transaction
 from backend.audit import record_audit
 from backend.errors import (
     ConcurrencyLimited,
@@ -20,6 +19,8 @@ from backend.errors import (
     JobmonitorError,
     RateLimited,
 )
+from backend.http.deps import Operator, Principal, Viewer, flush, transaction
+from backend.http.responses import errors
 from backend.jobs import queries, service
 from backend.jobs.outbox import Outbox
 from backend.jobs.schemas import (
@@ -38,11 +39,11 @@ from backend.workflows.service import find_workflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-    404: {"description": "No such job in this workspace"},
-}
+NOT_FOUND = "No such job in this workspace"
+ERRORS = errors(not_found=NOT_FOUND)
+TRANSITION_ERRORS = errors(
+    not_found=NOT_FOUND, conflict="The job's status does not allow this (the reason says why)"
+)
 
 
 class Sort(StrEnum):
@@ -59,19 +60,15 @@ def _utc(value: datetime | None) -> datetime | None:
     status_code=http.HTTP_201_CREATED,
     response_model=Job,
     responses={
-        **ERRORS,
+        **errors(
+            not_found=NOT_FOUND,
+            conflict="Idempotency key used with another payload, or the concurrency policy refused",
+            invalid="The payload does not match the workflow's input schema (every field listed)",
+            limited="The workflow's minimum interval between starts has not elapsed (Retry-After)",
+        ),
         200: {
             "model": Job,
             "description": "Replay: the job an earlier request with this idempotency key created",
-        },
-        409: {
-            "description": "Idempotency key used with another payload, or the concurrency policy refused"
-        },
-        422: {
-            "description": "The payload does not match the workflow's input schema (every field listed)"
-        },
-        429: {
-            "description": "The workflow's minimum interval between starts has not elapsed (Retry-After)"
         },
     },
 )
@@ -256,7 +253,7 @@ def get_job(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     "/{job_id}",
     status_code=http.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**ERRORS, 409: {"description": "The job is not finished"}},
+    responses=errors(not_found=NOT_FOUND, conflict="The job is not finished"),
 )
 def delete_job(job_id: uuid.UUID, principal: Operator) -> Response:
     """Delete a finished job with its steps, attempts, logs, costs, metrics and events."""
@@ -276,12 +273,6 @@ def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> dict[
     return job
 
 
-TRANSITION_ERRORS = {
-    **ERRORS,
-    409: {"description": "The job's status does not allow this (the reason says why)"},
-}
-
-
 @router.post("/{job_id}/cancel", response_model=Job, responses=TRANSITION_ERRORS)
 def cancel_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
     """Cancel a pending or running job; running steps stop at their next heartbeat."""
@@ -298,7 +289,7 @@ def resume_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
     "/{job_id}/rerun",
     status_code=http.HTTP_201_CREATED,
     response_model=Job,
-    responses={**TRANSITION_ERRORS, 429: {"description": "Rate limited by the workflow's policy"}},
+    responses={**TRANSITION_ERRORS, **errors(limited="Rate limited by the workflow's policy")},
 )
 def rerun_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
     """A new job with the same input and workflow version, linked by `rerun_of`."""

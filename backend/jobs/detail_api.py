@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from backend.api.deps import Viewer, transaction
 from backend.errors import InvalidInput
+from backend.http.deps import Viewer, transaction
 from backend.jobs import export, queries
 from backend.jobs.api import ERRORS
 from backend.jobs.schemas import (

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from fastapi import status as http
 
-from backend.api.deps import Admin, Viewer, transaction
 from backend.audit import record_audit
+from backend.http.deps import Admin, Viewer, transaction
+from backend.http.responses import errors
 from backend.settings import get_settings
 from backend.steps import load_step_modules
 from backend.workflows import queries
@@ -29,11 +30,7 @@ from backend.workflows.service import register_workflow
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-    404: {"description": "No such workflow in this workspace"},
-}
+ERRORS = errors(not_found="No such workflow in this workspace")
 WorkflowRef = Annotated[
     str, Path(min_length=1, max_length=100, description="The workflow's id or name")
 ]
@@ -78,12 +75,14 @@ def list_workflows(
     status_code=http.HTTP_201_CREATED,
     response_model=RegisteredWorkflow,
     responses={
-        **ERRORS,
+        **errors(
+            not_found="No such workflow in this workspace",
+            invalid="Every problem of the definition, each with its path",
+        ),
         200: {
             "model": RegisteredWorkflow,
             "description": "The same definition was already the latest version",
         },
-        422: {"description": "Every problem of the definition, each with its path"},
     },
 )
 def register(

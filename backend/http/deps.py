@@ -18,11 +18,10 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
-from backend.api.errors import Forbidden, Unauthenticated
 from backend.auth import service as auth
 from backend.auth.service import Role
 from backend.db import api_pool
-from backend.errors import InvalidInput
+from backend.errors import Forbidden, InvalidInput, Unauthenticated
 from backend.jobs.outbox import Outbox
 from backend.settings import get_settings
 
