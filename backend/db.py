@@ -98,6 +98,11 @@ def batch(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
     return conn.pipeline()
 
 
+def ping(conn: psycopg.Connection[Any]) -> None:
+    """One round trip to the server (readiness checks)."""
+    conn.execute("SELECT 1")
+
+
 # --- The API's connection pool ------------------------------------------------------------
 
 API_POOL_TIMEOUT = 5.0  # seconds a request waits for a connection before it answers 503

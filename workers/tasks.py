@@ -65,16 +65,8 @@ def to_ref(
         return AttemptRef(
             uuid.UUID(attempt_id), uuid.UUID(step_id), uuid.UUID(job_id), bool(starts_job)
         )
-    row = (
-        worker_connection()
-        .execute(  # a message from before step/job ids were carried
-            "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
-        )
-        .fetchone()
-    )
-    if row is None:
-        raise LookupError(f"attempt {attempt_id} does not exist")
-    return AttemptRef(uuid.UUID(attempt_id), row["step_id"], row["job_id"])
+    # a message from before step/job ids were carried
+    return attempts.find_ref(worker_connection(), uuid.UUID(attempt_id))
 
 
 def claim_attempt(

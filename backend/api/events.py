@@ -32,7 +32,7 @@ from backend.errors import InvalidInput, JobmonitorError, NotFound
 from backend.http import deps
 from backend.http.deps import Principal, Viewer, transaction
 from backend.http.responses import errors
-from backend.jobs.queries import job_head
+from backend.jobs.queries import get_job
 from backend.settings import get_settings
 from backend.workflows.service import find_workflow
 
@@ -46,7 +46,7 @@ def _filter(principal: Principal, job_id: uuid.UUID | None, workflow: str | None
     """Check the filter's objects exist in the principal's workspace (404 otherwise)."""
     with transaction() as conn:
         if job_id is not None:
-            job_head(conn, principal.workspace_id, job_id)
+            get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
         workflow_id = (
             find_workflow(conn, principal.workspace_id, workflow)["id"] if workflow else None
         )

@@ -14,8 +14,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from backend.db import batch
-from backend.jobs import scheduler, snapshots
+from backend.errors import NotFound
+from backend.jobs import queries, scheduler, snapshots
 from backend.jobs.outbox import Outbox
+from backend.jobs.rows import JobRow
 from backend.jobs.states import (
     AttemptStatus,
     Increase,
@@ -252,7 +254,7 @@ def finish_success(
     nothing of it may be written."""
     cost = records.total_cost
     with batch(conn):
-        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,
@@ -285,7 +287,7 @@ def finish_success(
         )
         _add_job_cost(conn, c.job_id, cost)
         ready = conn.execute(scheduler.READY_SQL, (c.job_id,))
-        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_p.result()
+        job, attempt, step = _job(job_lookup), attempt_p.result(), step_p.result()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
         outbox.add_event(step.event)
@@ -305,7 +307,7 @@ def finish_failure(
     Raises NotRunnable when the attempt no longer holds its lease."""
     cost = records.total_cost
     with batch(conn):
-        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,
@@ -330,16 +332,24 @@ def finish_failure(
                 "UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id)
             )
         step_cursor = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,))
-        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_cursor.fetchone()
+        job, attempt, step = _job(job_lookup), attempt_p.result(), step_cursor.fetchone()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
         outbox.add_event(attempt.event)
         _after_failure(conn, job, step, c, failure, outbox)
 
 
+def _job(lookup: queries.JobLookup) -> JobRow | None:
+    """The job's locked row, None when it is gone (its attempt's write then matched nothing)."""
+    try:
+        return lookup.result()
+    except NotFound:
+        return None
+
+
 def _after_failure(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
+    job: JobRow,
     step: dict[str, Any],
     c: Claim,
     failure: Failure,
@@ -404,6 +414,16 @@ def _summary(output: Any, limit: int = 2000) -> Any:
     if len(text) <= limit:
         return output
     return {"truncated": True, "size_bytes": len(text)}
+
+
+def find_ref(conn: psycopg.Connection[Any], attempt_id: uuid.UUID) -> AttemptRef:
+    """The queue message of an attempt, rebuilt from its row; LookupError when it is gone."""
+    row = conn.execute(
+        "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"attempt {attempt_id} does not exist")
+    return AttemptRef(attempt_id, row["step_id"], row["job_id"])
 
 
 def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Claim:

@@ -18,7 +18,8 @@ from typing import Any
 
 import psycopg
 
-from backend.jobs import scheduler
+from backend.errors import NotFound
+from backend.jobs import queries, scheduler
 from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import A, AttemptStatus, S, StepStatus, sql_literal
@@ -126,18 +127,21 @@ def _retries_due(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 
 def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox | None:
     outbox = Outbox()
-    job = scheduler.lock_job(conn, due["job_id"])
+    try:
+        job = queries.get_job(conn, due["job_id"], lock=True)
+    except NotFound:  # deleted meanwhile
+        return None
     step = conn.execute(
         f"SELECT * FROM job_steps WHERE id = %s AND status = {sql_literal(S.RETRYING)}"
         " AND next_attempt_at <= now()",
         (due["id"],),
     ).fetchone()
-    if job is None or step is None or not scheduler.job_is_active(job["status"]):
+    if step is None or not scheduler.job_is_active(job.status):
         return None
     if (
         scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
         is None
     ):
         return None
-    scheduler.settle_job(conn, job["id"], outbox)
+    scheduler.settle_job(conn, job.id, outbox)
     return outbox

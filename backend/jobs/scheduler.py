@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from backend.jobs import snapshots
 from backend.jobs.outbox import Outbox
+from backend.jobs.rows import JobRow
 from backend.jobs.states import (
     JOB_TERMINAL,
     STEP_TERMINAL,
@@ -49,11 +50,6 @@ ACTIVE_STEP = frozenset(
 )
 
 
-LOCK_JOB_SQL = """
-    SELECT id, status, workspace_id, workflow_id, input_payload FROM jobs
-    WHERE id = %s FOR NO KEY UPDATE
-"""
-
 READY_SQL = f"""
     SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
            jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
@@ -71,20 +67,17 @@ READY_SQL = f"""
 """
 
 
-def lock_job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any] | None:
-    return conn.execute(LOCK_JOB_SQL, (job_id,)).fetchone()
-
-
 def advance(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
+    job: JobRow,
     outbox: Outbox,
     ready: list[dict[str, Any]] | None = None,
 ) -> None:
     """Queue (or skip) every step whose dependencies are done, until nothing changes, then
-    settle the job (progress, current step, completion). `ready` is READY_SQL's result when
+    settle the job (progress, current step, completion). `job` is the job's locked row
+    (`queries.get_job(..., lock=True)`). `ready` is READY_SQL's result when
     the caller already has it. The last queueing and the settle travel in one round trip."""
-    rows = conn.execute(READY_SQL, (job["id"],)).fetchall() if ready is None else ready
+    rows = conn.execute(READY_SQL, (job.id,)).fetchall() if ready is None else ready
     while True:
         sent, skipped_any = _send_ready(conn, job, rows, outbox)
         if sent is None:  # a condition broke: the job has failed
@@ -92,17 +85,17 @@ def advance(
         if skipped_any:  # skipping may have made more steps ready
             _resolve(job, sent, outbox)
             sent = []
-            rows = conn.execute(READY_SQL, (job["id"],)).fetchall()
+            rows = conn.execute(READY_SQL, (job.id,)).fetchall()
             if rows:
                 continue
-        stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job["id"]})
+        stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job.id})
         _resolve(job, sent, outbox)
-        _conclude(conn, job["id"], stats.fetchone(), outbox)
+        _conclude(conn, job.id, stats.fetchone(), outbox)
         return
 
 
 def _send_ready(
-    conn: psycopg.Connection[Any], job: dict[str, Any], rows: list[dict[str, Any]], outbox: Outbox
+    conn: psycopg.Connection[Any], job: JobRow, rows: list[dict[str, Any]], outbox: Outbox
 ) -> tuple[list[Pending] | None, bool]:
     sent: list[Pending] = []
     skipped_any = False
@@ -119,16 +112,16 @@ def _send_ready(
     return sent, skipped_any
 
 
-def _resolve(job: dict[str, Any], sent: list[Pending], outbox: Outbox) -> None:
+def _resolve(job: JobRow, sent: list[Pending], outbox: Outbox) -> None:
     for pending in sent:
         moved = pending.result()
         if moved is None:
-            raise RuntimeError(f"a ready step of job {job['id']} changed under the job lock")
+            raise RuntimeError(f"a ready step of job {job.id} changed under the job lock")
         outbox.add_event(moved.event)
 
 
 def _condition_verdict(
-    conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]
+    conn: psycopg.Connection[Any], job: JobRow, step: dict[str, Any]
 ) -> bool | str:
     """True/False, or the error message when the condition cannot be evaluated."""
     if step["upstream_skipped"]:
@@ -141,11 +134,11 @@ def _condition_verdict(
     if keys:
         rows = conn.execute(
             "SELECT step_key, output_data FROM job_steps WHERE job_id = %s AND step_key = ANY(%s)",
-            (job["id"], keys),
+            (job.id, keys),
         )
         outputs = {r["step_key"]: r["output_data"] for r in rows}
     try:
-        return expressions.evaluate(tree, job["input_payload"], outputs)
+        return expressions.evaluate(tree, job.input_payload, outputs)
     except expressions.EvaluationError as exc:
         return f"condition {step['condition']!r} could not be evaluated: {exc}"
 
@@ -168,7 +161,7 @@ def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
 
 def _fail_condition(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
+    job: JobRow,
     step: dict[str, Any],
     message: str,
     outbox: Outbox,
@@ -183,12 +176,12 @@ def _fail_condition(
         event_data={"step_name": step["name"], "error": message},
     )
     outbox.add_event(done.event if done else None)
-    fail_job(conn, job["id"], f"Step '{step['name']}' failed: {message}", outbox)
+    fail_job(conn, job.id, f"Step '{step['name']}' failed: {message}", outbox)
 
 
 def new_attempt(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
+    job: JobRow,
     step: dict[str, Any],
     outbox: Outbox,
     from_status: StepStatus,
@@ -209,11 +202,9 @@ def new_attempt(
     )
     conn.execute(
         _NEW_ATTEMPT_SQL,
-        (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
+        (attempt_id, job.id, step["id"], job.workspace_id, step["step_key"], number),
     )
-    ref = AttemptRef(
-        attempt_id, step["id"], job["id"], starts_job=job["status"] == JobStatus.PENDING
-    )
+    ref = AttemptRef(attempt_id, step["id"], job.id, starts_job=job.status == JobStatus.PENDING)
     outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
     return moved
 

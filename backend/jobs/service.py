@@ -17,10 +17,9 @@ from backend.errors import (
     IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
-    NotFound,
     RateLimited,
 )
-from backend.jobs import scheduler, snapshots
+from backend.jobs import queries, scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_RESUMABLE,
@@ -67,7 +66,12 @@ def create_job(
     rerun_of: uuid.UUID | None = None,
 ) -> Created:
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
-    its steps, and queue the steps that can start."""
+    its steps, and queue the steps that can start.
+
+    A request whose idempotency key already made a job is a replay of it, also when the two
+    requests ran concurrently: the key is looked up again under the workflow's lock (creates
+    of one workflow are serial), before the policy could refuse the replay, and once more if
+    the insert meets the key after all."""
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
     version = (
         workflows.version_by_id(conn, version_id)
@@ -83,15 +87,13 @@ def create_job(
         )
     payload = apply_defaults(schema, payload)
     digest = payload_hash(workflow["id"], payload)
-    if idempotency_key is not None:
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
-        if existing is not None:
-            return Created(existing, replayed=True)
+    replay = _replay(conn, workspace_id, idempotency_key, digest)
+    if replay is not None:
+        return replay
     _lock_workflow(conn, workflow["id"])
-    if idempotency_key is not None:  # again, now that creates of this workflow are serial
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
-        if existing is not None:
-            return Created(existing, replayed=True)
+    replay = _replay(conn, workspace_id, idempotency_key, digest)  # a concurrent create's
+    if replay is not None:
+        return replay
     definition = WorkflowDefinition.model_validate(version["definition"])
     _apply_policy(conn, workflow, definition, force, outbox)
     number = _next_execution_number(conn, workflow["id"])
@@ -99,34 +101,31 @@ def create_job(
         conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of
     )
     if job_id is None:  # a concurrent request with the same key won the insert
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key or "", digest)
-        assert existing is not None
-        return Created(existing, replayed=True)
+        replay = _replay(conn, workspace_id, idempotency_key, digest)
+        assert replay is not None
+        return replay
     _insert_steps(conn, job_id, workspace_id, definition)
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
-    job = scheduler.lock_job(conn, job_id)
-    assert job is not None
-    scheduler.advance(conn, job, outbox)
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True), outbox)
     return Created(job_id, replayed=False)
 
 
-def _by_idempotency_key(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, key: str, digest: str
-) -> uuid.UUID | None:
-    row = conn.execute(
-        "SELECT id, payload_hash FROM jobs WHERE workspace_id = %s AND idempotency_key = %s",
-        (workspace_id, key),
-    ).fetchone()
-    if row is None:
+def _replay(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, key: str | None, digest: str
+) -> Created | None:
+    """The job an earlier request with this key made; IdempotencyConflict when it was made
+    with another workflow or payload."""
+    existing = None if key is None else queries.job_by_idempotency_key(conn, workspace_id, key)
+    if existing is None:
         return None
-    if row["payload_hash"] != digest:
+    if existing.payload_hash != digest:
         raise IdempotencyConflict(
             f"idempotency key {key!r} was already used with another workflow or payload",
-            {"job_id": str(row["id"])},
+            {"job_id": str(existing.id)},
         )
-    return uuid.UUID(str(row["id"]))
+    return Created(existing.id, replayed=True)
 
 
 def _lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
@@ -270,25 +269,6 @@ def _insert_steps(
         )
 
 
-def get_job_row(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, lock: bool = False
-) -> dict[str, Any]:
-    """The workspace's job (NotFound for another workspace's); `lock` takes its row lock."""
-    query = "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s"
-    row = conn.execute(
-        query + (" FOR NO KEY UPDATE" if lock else ""), (job_id, workspace_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    return row
-
-
-def _locked_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
-) -> dict[str, Any]:
-    return get_job_row(conn, workspace_id, job_id, lock=True)
-
-
 def cancel_job(
     conn: psycopg.Connection[Any],
     workspace_id: uuid.UUID,
@@ -297,7 +277,7 @@ def cancel_job(
     reason: str = "cancelled",
 ) -> str:
     """Cancel a pending or running job; returns the status it had."""
-    job = _locked_job(conn, workspace_id, job_id)
+    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
     moved = transition(
         conn,
         Kind.JOB,
@@ -312,7 +292,7 @@ def cancel_job(
     )
     if moved is None:
         raise InvalidTransition(
-            f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled"
+            f"job {job_id} is {job.status}: only pending or running jobs can be cancelled"
         )
     outbox.add_event(moved.event)
     snapshots.note_ended(conn, job_id, outbox.ended_jobs)
@@ -323,7 +303,7 @@ def cancel_job(
         reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled",
     )
     scheduler.settle_job(conn, job_id, outbox)
-    return str(job["status"])
+    return str(job.status)
 
 
 def resume_job(
@@ -331,7 +311,7 @@ def resume_job(
 ) -> str:
     """Run a failed or cancelled job again from where it stopped: completed and skipped steps
     keep their output and attempts; failed, timed out, cancelled and never-run steps run."""
-    job = _locked_job(conn, workspace_id, job_id)
+    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
     moved = transition(
         conn,
         Kind.JOB,
@@ -342,7 +322,7 @@ def resume_job(
     )
     if moved is None:
         raise InvalidTransition(
-            f"job {job_id} is {job['status']}: only failed or cancelled jobs can be resumed"
+            f"job {job_id} is {job.status}: only failed or cancelled jobs can be resumed"
         )
     outbox.add_event(moved.event)
     steps = conn.execute(
@@ -367,32 +347,31 @@ def resume_job(
             event_data={"step_name": step["name"]},
         )
         outbox.add_event(reset.event if reset else None)
-    locked = scheduler.lock_job(conn, job_id)
-    assert locked is not None
-    scheduler.advance(conn, locked, outbox)
-    return str(job["status"])
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True), outbox)
+    return str(job.status)
 
 
 def rerun_job(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
 ) -> Created:
     """A new job with the same input and workflow version, linked to the original."""
-    job = get_job_row(conn, workspace_id, job_id)
+    job = queries.get_job(conn, job_id, workspace_id=workspace_id)
+    assert job.input_payload is not None
     return create_job(
         conn,
         workspace_id,
-        job["workflow_id"],
-        job["input_payload"],
+        job.workflow_id,
+        job.input_payload,
         outbox,
-        version_id=job["workflow_version_id"],
+        version_id=job.workflow_version_id,
         rerun_of=job_id,
     )
 
 
 def delete_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:
     """Delete a finished job with everything it recorded."""
-    job = _locked_job(conn, workspace_id, job_id)
-    if job["status"] not in JOB_TERMINAL:
-        raise InvalidTransition(f"job {job_id} is {job['status']}: cancel it before deleting it")
+    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
+    if job.status not in JOB_TERMINAL:
+        raise InvalidTransition(f"job {job_id} is {job.status}: cancel it before deleting it")
     conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
-    return str(job["status"])
+    return str(job.status)

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from backend.errors import NotFound
-from backend.jobs.queries import count_by_status
+from backend.jobs.listing import count_by_status
 from backend.jobs.states import J, S, sql_list, sql_literal
 from backend.workflows.service import find_workflow
 
