@@ -34,7 +34,7 @@ from backend.http.deps import Principal, Viewer, transaction
 from backend.http.responses import errors
 from backend.jobs.queries import get_job
 from backend.settings import get_settings
-from backend.workflows.service import find_workflow
+from backend.workflows.queries import find_workflow
 
 router = APIRouter(tags=["events"])
 
@@ -47,9 +47,7 @@ def _filter(principal: Principal, job_id: uuid.UUID | None, workflow: str | None
     with transaction() as conn:
         if job_id is not None:
             get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        workflow_id = (
-            find_workflow(conn, principal.workspace_id, workflow)["id"] if workflow else None
-        )
+        workflow_id = find_workflow(conn, principal.workspace_id, workflow).id if workflow else None
     return EventFilter(principal.workspace_id, job_id, workflow_id)
 
 

@@ -36,8 +36,9 @@ from backend.jobs.states import (
     sql_literal,
     transition,
 )
-from backend.workflows import service as workflows
+from backend.workflows import queries as workflows
 from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
+from backend.workflows.rows import VersionRow, WorkflowRow
 
 
 @dataclass(frozen=True)
@@ -78,25 +79,25 @@ def create_job(
         if version_id
         else workflows.latest_version(conn, workflow)
     )
-    schema = version["input_schema"]
+    schema = version.input_schema
     payload = {} if input_payload is None else input_payload
     problems = validate_input(schema, payload)
     if problems:
         raise InvalidInput(
-            f"input_payload does not match the input schema of {workflow['name']}", problems
+            f"input_payload does not match the input schema of {workflow.name}", problems
         )
     payload = apply_defaults(schema, payload)
-    digest = payload_hash(workflow["id"], payload)
+    digest = payload_hash(workflow.id, payload)
     replay = _replay(conn, workspace_id, idempotency_key, digest)
     if replay is not None:
         return replay
-    _lock_workflow(conn, workflow["id"])
+    workflows.lock_workflow(conn, workflow.id)
     replay = _replay(conn, workspace_id, idempotency_key, digest)  # a concurrent create's
     if replay is not None:
         return replay
-    definition = WorkflowDefinition.model_validate(version["definition"])
+    definition = WorkflowDefinition.model_validate(version.definition)
     _apply_policy(conn, workflow, definition, force, outbox)
-    number = _next_execution_number(conn, workflow["id"])
+    number = workflows.next_execution_number(conn, workflow.id)
     job_id = _insert_job(
         conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of
     )
@@ -128,41 +129,27 @@ def _replay(
     return Created(existing.id, replayed=True)
 
 
-def _lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
-    """Creates of one workflow are serial, so idempotency and the policy check are exact."""
-    conn.execute("SELECT 1 FROM workflows WHERE id = %s FOR NO KEY UPDATE", (workflow_id,))
-
-
-def _next_execution_number(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> int:
-    row = conn.execute(
-        "UPDATE workflows SET execution_count = execution_count + 1 WHERE id = %s RETURNING execution_count",
-        (workflow_id,),
-    ).fetchone()
-    assert row is not None
-    return int(row["execution_count"])
-
-
 def _apply_policy(
     conn: psycopg.Connection[Any],
-    workflow: dict[str, Any],
+    workflow: WorkflowRow,
     definition: WorkflowDefinition,
     force: bool,
     outbox: Outbox,
 ) -> None:
     policy = definition.concurrency
     if policy.max_concurrent_jobs is not None:
-        active = _active_jobs(conn, workflow["id"])
+        active = _active_jobs(conn, workflow.id)
         if len(active) >= policy.max_concurrent_jobs:
             if not force:
                 raise ConcurrencyLimited(
-                    f"workflow {workflow['name']} already has {len(active)} active job(s) "
+                    f"workflow {workflow.name} already has {len(active)} active job(s) "
                     f"(max_concurrent_jobs={policy.max_concurrent_jobs}); use force to cancel and start",
                     {"active_job_ids": [str(j) for j in active]},
                 )
             for job_id in active:
                 cancel_job(
                     conn,
-                    workflow["workspace_id"],
+                    workflow.workspace_id,
                     job_id,
                     outbox,
                     reason="replaced by a forced start",
@@ -173,11 +160,11 @@ def _apply_policy(
             SELECT %s - EXTRACT(EPOCH FROM now() - max(created_at))::float AS wait
             FROM jobs WHERE workflow_id = %s
             """,
-            (policy.min_seconds_between_starts, workflow["id"]),
+            (policy.min_seconds_between_starts, workflow.id),
         ).fetchone()
         if wait and wait["wait"] is not None and wait["wait"] > 0:
             raise RateLimited(
-                f"workflow {workflow['name']} allows one start every "
+                f"workflow {workflow.name} allows one start every "
                 f"{policy.min_seconds_between_starts:g} s; retry in {wait['wait']:.1f} s",
                 retry_after=float(wait["wait"]),
             )
@@ -200,8 +187,8 @@ def _active_jobs(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[
 def _insert_job(
     conn: psycopg.Connection[Any],
     workspace_id: uuid.UUID,
-    workflow: dict[str, Any],
-    version: dict[str, Any],
+    workflow: WorkflowRow,
+    version: VersionRow,
     number: int,
     payload: dict[str, Any],
     digest: str,
@@ -220,13 +207,13 @@ def _insert_job(
         (
             uuid.uuid4(),
             workspace_id,
-            workflow["id"],
-            version["id"],
+            workflow.id,
+            version.id,
             number,
             Jsonb(payload),
             key,
             digest,
-            len(version["definition"]["steps"]),
+            len(version.definition["steps"]),
             rerun_of,
         ),
     ).fetchone()

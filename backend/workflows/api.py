@@ -3,6 +3,7 @@ the executions list (seed 002). `{workflow_id}` is the workflow's id or its name
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from backend.settings import get_settings
 from backend.steps import load_step_modules
 from backend.workflows import queries
 from backend.workflows.definition import WorkflowDefinition
+from backend.workflows.rows import WorkflowDetailRow, WorkflowMetricsRow
 from backend.workflows.schemas import (
     ExecutionList,
     ExecutionStatus,
@@ -108,7 +110,7 @@ def register(
             )
     if not done.created:
         response.status_code = http.HTTP_200_OK
-    return {**detail, "created": done.created}
+    return {**dataclasses.asdict(detail), "created": done.created}
 
 
 @router.get("/{workflow_id}", response_model=WorkflowDetail, responses=ERRORS)
@@ -118,7 +120,7 @@ def get_workflow(
     version: Annotated[
         int | None, Query(ge=1, le=1_000_000, description="Default: the latest")
     ] = None,
-) -> dict[str, Any]:
+) -> WorkflowDetailRow:
     with transaction() as conn:
         return queries.get_workflow(conn, principal.workspace_id, workflow_id, version)
 
@@ -130,7 +132,7 @@ def workflow_metrics(
     window: Annotated[
         int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")
     ] = 1000,
-) -> dict[str, Any]:
+) -> WorkflowMetricsRow:
     """Seed 002's WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
     with transaction() as conn:
         return queries.metrics(conn, principal.workspace_id, workflow_id, window)
