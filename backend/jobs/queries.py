@@ -1,16 +1,20 @@
-"""The read side of the jobs domain: one job (`get_job`, the one lookup, also the engine's
-locked read), its steps, attempts, logs and outputs, its stored events, and what exports and
-metrics read. Rows are frozen types (backend/jobs/rows.py). A read scoped to a workspace
-raises NotFound for another workspace's job. The job list is in backend/jobs/listing.py.
+"""The SQL of the jobs domain, apart from the engine's per-step statements (the transitions
+in states.py, the claim and the outcome in attempts.py, the scheduling in scheduler.py) and
+the list page (listing.py): one job (`get_job`, the one lookup, also the engine's locked
+read), storing a new job, its steps, attempts, logs and outputs, its stored events, and what
+exports and metrics read. Rows are frozen types (backend/jobs/rows.py). A read scoped to a
+workspace raises NotFound for another workspace's job.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from backend.errors import NotFound
 from backend.jobs.rows import (
@@ -20,13 +24,15 @@ from backend.jobs.rows import (
     KeyedJob,
     LogLineRow,
     MetricRow,
+    ResumableStep,
     StepDuration,
     StepOutput,
     StepProgress,
     StepRef,
     StepRow,
 )
-from backend.jobs.states import A, sql_literal
+from backend.jobs.states import STEP_RESUMABLE, A, J, S, sql_list, sql_literal
+from backend.workflows.definition import WorkflowDefinition
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -113,6 +119,127 @@ def job_by_idempotency_key(
             (workspace_id, key),
         )
         .fetchone()
+    )
+
+
+# --- a new job ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """Where a new job belongs: workspace, workflow and version, its number, its step count."""
+
+    workspace_id: uuid.UUID
+    workflow_id: uuid.UUID
+    version_id: uuid.UUID
+    execution_number: int
+    step_count: int
+
+
+def insert_job(
+    conn: psycopg.Connection[Any],
+    job: NewJob,
+    payload: dict[str, Any],
+    digest: str,
+    key: str | None,
+    rerun_of: uuid.UUID | None,
+) -> uuid.UUID | None:
+    """Store a pending job; None when a concurrent request stored one with the same key."""
+    row = conn.execute(
+        f"""
+        INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
+                          input_payload, idempotency_key, payload_hash, progress, step_count,
+                          steps_done, rerun_of, total_cost)
+        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0)
+        ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id
+        """,
+        (
+            uuid.uuid4(),
+            job.workspace_id,
+            job.workflow_id,
+            job.version_id,
+            job.execution_number,
+            Jsonb(payload),
+            key,
+            digest,
+            job.step_count,
+            rerun_of,
+        ),
+    ).fetchone()
+    return None if row is None else row["id"]
+
+
+def insert_steps(
+    conn: psycopg.Connection[Any],
+    job_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    definition: WorkflowDefinition,
+) -> None:
+    """The job's steps, pending, in execution order (one batch)."""
+    rows = [
+        (
+            uuid.uuid4(),
+            job_id,
+            workspace_id,
+            s.key,
+            index,
+            s.title,
+            s.action,
+            Jsonb(s.params),
+            Jsonb(s.depends_on),
+            s.condition,
+            Jsonb(s.retry.model_dump()),
+            s.timeout_seconds,
+            s.retry.max_attempts,
+        )
+        for index, s in enumerate(definition.order(), start=1)
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(_INSERT_STEP_SQL, rows)
+
+
+_INSERT_STEP_SQL = f"""
+    INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action, params,
+                           depends_on, condition, retry, timeout_seconds, max_attempts, status,
+                           attempt_count, progress, cost_usd)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {sql_literal(S.PENDING)}, 0, 0, 0)
+"""
+
+
+def active_job_ids(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[uuid.UUID]:
+    """The workflow's pending and running jobs, oldest first."""
+    rows = conn.execute(
+        f"SELECT id FROM jobs WHERE workflow_id = %s AND status IN {sql_list(J.PENDING, J.RUNNING)}"
+        " ORDER BY created_at",
+        (workflow_id,),
+    )
+    return [r["id"] for r in rows]
+
+
+def seconds_until_start(
+    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, interval: float
+) -> float | None:
+    """How long until `interval` seconds have passed since the workflow's newest job was
+    created (negative: they have); None when it has no job."""
+    row = conn.execute(
+        "SELECT %s - EXTRACT(EPOCH FROM now() - max(created_at))::float AS wait"
+        " FROM jobs WHERE workflow_id = %s",
+        (interval, workflow_id),
+    ).fetchone()
+    return None if row is None or row["wait"] is None else float(row["wait"])
+
+
+def resumable_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[ResumableStep]:
+    """The job's failed, timed out and cancelled steps."""
+    return (
+        conn.cursor(row_factory=class_row(ResumableStep))
+        .execute(
+            "SELECT id, name, retry, attempt_count FROM job_steps"
+            " WHERE job_id = %s AND status = ANY(%s)",
+            (job_id, sorted(str(s) for s in STEP_RESUMABLE)),
+        )
+        .fetchall()
     )
 
 

@@ -84,6 +84,16 @@ class StepRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumableStep:
+    """A failed, timed out or cancelled step, with what resuming it needs."""
+
+    id: uuid.UUID
+    name: str
+    retry: dict[str, Any]
+    attempt_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class StepRef:
     """A step found by its key."""
 

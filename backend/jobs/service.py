@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from backend.errors import (
     ConcurrencyLimited,
@@ -19,26 +18,22 @@ from backend.errors import (
     InvalidTransition,
     RateLimited,
 )
-from backend.jobs import queries, scheduler, snapshots
+from backend.jobs import queries, retention, scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_RESUMABLE,
     JOB_TERMINAL,
     STEP_RESUMABLE,
-    J,
     JobStatus,
     Kind,
     Now,
-    S,
     StepStatus,
     record_event,
-    sql_list,
-    sql_literal,
     transition,
 )
 from backend.workflows import queries as workflows
 from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
-from backend.workflows.rows import VersionRow, WorkflowRow
+from backend.workflows.rows import WorkflowRow
 
 
 @dataclass(frozen=True)
@@ -98,14 +93,21 @@ def create_job(
     definition = WorkflowDefinition.model_validate(version.definition)
     _apply_policy(conn, workflow, definition, force, outbox)
     number = workflows.next_execution_number(conn, workflow.id)
-    job_id = _insert_job(
-        conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of
+    job_id = queries.insert_job(
+        conn,
+        queries.NewJob(
+            workspace_id, workflow.id, version.id, number, len(version.definition["steps"])
+        ),
+        payload,
+        digest,
+        idempotency_key,
+        rerun_of,
     )
     if job_id is None:  # a concurrent request with the same key won the insert
         replay = _replay(conn, workspace_id, idempotency_key, digest)
         assert replay is not None
         return replay
-    _insert_steps(conn, job_id, workspace_id, definition)
+    queries.insert_steps(conn, job_id, workspace_id, definition)
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
@@ -138,7 +140,7 @@ def _apply_policy(
 ) -> None:
     policy = definition.concurrency
     if policy.max_concurrent_jobs is not None:
-        active = _active_jobs(conn, workflow.id)
+        active = queries.active_job_ids(conn, workflow.id)
         if len(active) >= policy.max_concurrent_jobs:
             if not force:
                 raise ConcurrencyLimited(
@@ -155,105 +157,13 @@ def _apply_policy(
                     reason="replaced by a forced start",
                 )
     if policy.min_seconds_between_starts is not None and not force:
-        wait = conn.execute(
-            """
-            SELECT %s - EXTRACT(EPOCH FROM now() - max(created_at))::float AS wait
-            FROM jobs WHERE workflow_id = %s
-            """,
-            (policy.min_seconds_between_starts, workflow.id),
-        ).fetchone()
-        if wait and wait["wait"] is not None and wait["wait"] > 0:
+        wait = queries.seconds_until_start(conn, workflow.id, policy.min_seconds_between_starts)
+        if wait is not None and wait > 0:
             raise RateLimited(
                 f"workflow {workflow.name} allows one start every "
-                f"{policy.min_seconds_between_starts:g} s; retry in {wait['wait']:.1f} s",
-                retry_after=float(wait["wait"]),
+                f"{policy.min_seconds_between_starts:g} s; retry in {wait:.1f} s",
+                retry_after=wait,
             )
-
-
-_ACTIVE_JOBS_SQL = f"""
-    SELECT id FROM jobs WHERE workflow_id = %s AND status IN {sql_list(J.PENDING, J.RUNNING)}
-    ORDER BY created_at
-"""
-
-
-def _active_jobs(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = conn.execute(
-        _ACTIVE_JOBS_SQL,
-        (workflow_id,),
-    )
-    return [r["id"] for r in rows]
-
-
-def _insert_job(
-    conn: psycopg.Connection[Any],
-    workspace_id: uuid.UUID,
-    workflow: WorkflowRow,
-    version: VersionRow,
-    number: int,
-    payload: dict[str, Any],
-    digest: str,
-    key: str | None,
-    rerun_of: uuid.UUID | None,
-) -> uuid.UUID | None:
-    row = conn.execute(
-        f"""
-        INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
-                          input_payload, idempotency_key, payload_hash, progress, step_count,
-                          steps_done, rerun_of, total_cost)
-        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0)
-        ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id
-        """,
-        (
-            uuid.uuid4(),
-            workspace_id,
-            workflow.id,
-            version.id,
-            number,
-            Jsonb(payload),
-            key,
-            digest,
-            len(version.definition["steps"]),
-            rerun_of,
-        ),
-    ).fetchone()
-    return None if row is None else row["id"]
-
-
-def _insert_steps(
-    conn: psycopg.Connection[Any],
-    job_id: uuid.UUID,
-    workspace_id: uuid.UUID,
-    definition: WorkflowDefinition,
-) -> None:
-    rows = [
-        (
-            uuid.uuid4(),
-            job_id,
-            workspace_id,
-            s.key,
-            index,
-            s.title,
-            s.action,
-            Jsonb(s.params),
-            Jsonb(s.depends_on),
-            s.condition,
-            Jsonb(s.retry.model_dump()),
-            s.timeout_seconds,
-            s.retry.max_attempts,
-        )
-        for index, s in enumerate(definition.order(), start=1)
-    ]
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"""
-            INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action, params,
-                                   depends_on, condition, retry, timeout_seconds, max_attempts, status,
-                                   attempt_count, progress, cost_usd)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {sql_literal(S.PENDING)}, 0, 0, 0)
-            """,
-            rows,
-        )
 
 
 def cancel_job(
@@ -312,26 +222,22 @@ def resume_job(
             f"job {job_id} is {job.status}: only failed or cancelled jobs can be resumed"
         )
     outbox.add_event(moved.event)
-    steps = conn.execute(
-        "SELECT id, name, retry, attempt_count FROM job_steps WHERE job_id = %s AND status = ANY(%s)",
-        (job_id, [str(s) for s in STEP_RESUMABLE]),
-    ).fetchall()
-    for step in steps:
+    for step in queries.resumable_steps(conn, job_id):
         reset = transition(
             conn,
             Kind.STEP,
-            step["id"],
+            step.id,
             StepStatus.PENDING,
             allowed_from=STEP_RESUMABLE,
             sets={
-                "max_attempts": int(step["attempt_count"]) + int(step["retry"]["max_attempts"]),
+                "max_attempts": step.attempt_count + int(step.retry["max_attempts"]),
                 "error_message": None,
                 "error_type": None,
                 "completed_at": None,
                 "next_attempt_at": None,
                 "progress": 0.0,
             },
-            event_data={"step_name": step["name"]},
+            event_data={"step_name": step.name},
         )
         outbox.add_event(reset.event if reset else None)
     scheduler.advance(conn, queries.get_job(conn, job_id, lock=True), outbox)
@@ -360,5 +266,5 @@ def delete_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: u
     job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
     if job.status not in JOB_TERMINAL:
         raise InvalidTransition(f"job {job_id} is {job.status}: cancel it before deleting it")
-    conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+    retention.delete_jobs(conn, [job_id])
     return str(job.status)
