@@ -180,5 +180,10 @@ def api_redis() -> Redis:
 
 
 def flush(outbox: Outbox) -> None:
-    """Publish and enqueue after the commit (a Redis failure is logged; the reaper recovers)."""
-    outbox.flush(api_redis())
+    """Publish and enqueue after the commit (a Redis failure is logged; the reaper recovers);
+    first the after-snapshots of the jobs the action ended, over a pooled connection."""
+    if outbox.ended_jobs:
+        with api_pool().connection() as conn:
+            outbox.flush(conn, api_redis())
+    else:
+        outbox.flush(None, api_redis())

@@ -49,8 +49,7 @@ def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> Re
     for attempt in _stale_queued(conn, queued_grace_seconds):
         if not is_waiting(step_queue(), attempt["id"]):
             ref = AttemptRef(attempt["id"], attempt["step_id"], attempt["job_id"])
-            outbox = Outbox(dispatches=[Dispatch(ref, attempt["timeout_seconds"])])
-            outbox.flush()
+            Outbox(dispatches=[Dispatch(ref, attempt["timeout_seconds"])]).flush(None)
             report.requeued.append(attempt["id"])
     for step in _retries_due(conn):
         if _run(conn, _start_retry, step):
@@ -70,7 +69,7 @@ def _run(
         return False
     if outbox is None:
         return False
-    outbox.flush()
+    outbox.flush(conn)
     return True
 
 
