@@ -1,4 +1,4 @@
-"""Pre-flight checks (seed 001's cookbook, as one call): is everything a run needs in place,
+"""Pre-flight checks (the run cookbook's, as one call): is everything a run needs in place,
 and is anything stuck? Each check has a verdict: ok, warn or fail."""
 
 from __future__ import annotations

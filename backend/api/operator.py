@@ -1,5 +1,5 @@
 """Operator routes behind `jobmonitor doctor` and `jobmonitor prune`: the pre-flight checks of
-seed 001 as one call, and retention of finished jobs (batches of 500, one transaction each)."""
+the run cookbook as one call, and retention of finished jobs (batches of 500, one transaction each)."""
 
 from __future__ import annotations
 

@@ -51,8 +51,8 @@ class EventFilter:
         )
 
 
-def seed_payload(event: dict[str, Any]) -> dict[str, Any]:
-    """An event with seed 002's field names (execution_id, step_id, step_name, status,
+def telemetry_payload(event: dict[str, Any]) -> dict[str, Any]:
+    """An event with the telemetry field names (execution_id, step_id, step_name, status,
     timestamp, duration_seconds, error, retry_count, output) next to the stored ones."""
     created = event.get("created_at")
     out: dict[str, Any] = {

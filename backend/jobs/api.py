@@ -75,7 +75,7 @@ def create_job(
             min_length=1,
             max_length=255,
             pattern=r"^[\x21-\x7e]+$",
-            description="Same as the body field (seed 000).",
+            description="Same as the body field.",
         ),
     ] = None,
 ) -> JobRow:

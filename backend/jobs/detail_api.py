@@ -1,5 +1,5 @@
-"""One job's insides: steps, each step's attempts, logs, timeline (seed 002), status and results
-(seed 000), and the redacted JSON export."""
+"""One job's insides: steps, each step's attempts, logs, the telemetry timeline, status and
+results (the status contract's shapes), and the redacted JSON export."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ StepKey = Annotated[str, Path(min_length=1, max_length=100, description="The ste
 
 @router.get("/{job_id}/steps", response_model=JobSteps, responses=ERRORS)
 def job_steps(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 003's JobStepsResponse, in execution order."""
+    """The job matrix's JobStepsResponse, in execution order."""
     with transaction() as conn:
         return {"job_id": job_id, "steps": queries.list_steps(conn, principal.workspace_id, job_id)}
 
@@ -101,7 +101,7 @@ def summary(value: Any) -> dict[str, Any] | None:
 
 @router.get("/{job_id}/timeline", response_model=Timeline, responses=ERRORS)
 def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 002's WorkflowExecutionTimeline of the job."""
+    """The telemetry WorkflowExecutionTimeline of the job."""
     with transaction() as conn:
         job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
         steps = queries.list_steps(conn, principal.workspace_id, job_id)
@@ -144,7 +144,7 @@ def _timeline_entry(s: StepRow) -> dict[str, Any]:
 
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=ERRORS)
 def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 000's status shape; an unknown job is a 404 (not a synthetic failed job)."""
+    """The status contract's shape; an unknown job is a 404 (not a synthetic failed job)."""
     with transaction() as conn:
         job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
         steps = queries.step_progress(conn, principal.workspace_id, job_id)
@@ -175,7 +175,8 @@ def job_results(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Seed 000's results: a step's output items (a list output is paged; another output is one item)."""
+    """The status contract's results: a step's output items (a list output is paged; another
+    output is one item)."""
     with transaction() as conn:
         output = queries.step_output(conn, principal.workspace_id, job_id, step)
     data = output.output_data

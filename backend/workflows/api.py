@@ -1,5 +1,5 @@
 """Workflows: list, read (any version), register a definition or a new version, metrics and
-the executions list (seed 002). `{workflow_id}` is the workflow's id or its name."""
+the telemetry executions list. `{workflow_id}` is the workflow's id or its name."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def workflow_metrics(
         int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")
     ] = 1000,
 ) -> WorkflowMetricsRow:
-    """Seed 002's WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
+    """The telemetry WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
     with transaction() as conn:
         return queries.metrics(conn, principal.workspace_id, workflow_id, window)
 
@@ -146,7 +146,7 @@ def workflow_executions(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     status: ExecutionStatus | None = None,
 ) -> dict[str, Any]:
-    """Seed 002's executions list, newest first."""
+    """The telemetry executions list, newest first."""
     with transaction() as conn:
         items, total = queries.executions(
             conn, principal.workspace_id, workflow_id, status.value if status else None, skip, limit

@@ -1,5 +1,5 @@
-"""Live events: SSE in order, resumable with Last-Event-ID, gap reads; WebSockets with seed
-002's messages, authentication and the Origin check."""
+"""Live events: SSE in order, resumable with Last-Event-ID, gap reads; WebSockets with the
+telemetry messages, authentication and the Origin check."""
 
 from __future__ import annotations
 
