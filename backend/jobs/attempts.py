@@ -254,7 +254,7 @@ def finish_success(
     nothing of it may be written."""
     cost = records.total_cost
     with batch(conn):
-        job_lookup = queries.send_get_job(conn, c.job_id, lock=True)
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True, names=False)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,
@@ -307,7 +307,7 @@ def finish_failure(
     Raises NotRunnable when the attempt no longer holds its lease."""
     cost = records.total_cost
     with batch(conn):
-        job_lookup = queries.send_get_job(conn, c.job_id, lock=True)
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True, names=False)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,

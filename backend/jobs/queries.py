@@ -8,6 +8,7 @@ workspace raises NotFound for another workspace's job.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -36,18 +37,21 @@ from backend.workflows.definition import WorkflowDefinition
 
 LEVELS = ("debug", "info", "warning", "error")
 
-JOB_COLUMNS = """
-    j.id, j.workspace_id, j.workflow_id, j.workflow_version_id, w.name AS workflow_name,
-    v.version AS workflow_version, j.execution_number, j.status, j.error_message, j.progress,
-    j.current_step, j.step_count, j.steps_done, j.total_cost, j.rerun_of, j.idempotency_key,
-    j.created_at, j.started_at, j.completed_at, j.updated_at,
+_JOB_OWN = """
+    j.id, j.workspace_id, j.workflow_id, j.workflow_version_id, j.execution_number, j.status,
+    j.error_message, j.progress, j.current_step, j.step_count, j.steps_done, j.total_cost,
+    j.rerun_of, j.idempotency_key, j.created_at, j.started_at, j.completed_at, j.updated_at,
     EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration_seconds
 """
+_WORKFLOW_NAMES = ", w.name AS workflow_name, v.version AS workflow_version"
+_NO_WORKFLOW_NAMES = ", NULL::text AS workflow_name, NULL::int AS workflow_version"
+JOB_COLUMNS = _JOB_OWN + _WORKFLOW_NAMES
 JOB_PAYLOADS = ", j.input_payload, j.output_payload, j.state_before, j.state_after, j.delta"
 JOB_JOINS = (
     "JOIN workflows w ON w.id = j.workflow_id "
     "JOIN workflow_versions v ON v.id = j.workflow_version_id"
 )
+_JOB_ROW = class_row(JobRow)
 
 
 # --- one job --------------------------------------------------------------------------------
@@ -75,12 +79,12 @@ def send_get_job(
     workspace_id: uuid.UUID | None = None,
     lock: bool = False,
     payloads: bool = True,
+    names: bool = True,
 ) -> JobLookup:
     """`get_job()` without waiting for its row (see JobLookup)."""
-    query = _job_sql(workspace_id is not None, lock, payloads)
+    query = _job_sql(workspace_id is not None, lock, payloads, names)
     params = (job_id,) if workspace_id is None else (job_id, workspace_id)
-    cursor = conn.cursor(row_factory=class_row(JobRow))
-    return JobLookup(cursor.execute(query, params), job_id)
+    return JobLookup(conn.cursor(row_factory=_JOB_ROW).execute(query, params), job_id)
 
 
 def get_job(
@@ -90,20 +94,24 @@ def get_job(
     workspace_id: uuid.UUID | None = None,
     lock: bool = False,
     payloads: bool = True,
+    names: bool = True,
 ) -> JobRow:
     """The job, or NotFound. `workspace_id` scopes the read (the API always passes it; the
     engine reads by id); `lock` takes the job's row lock (lock order everywhere: the job,
     its steps, their attempts); `payloads=False` leaves the payloads unread (they can be
-    large: views that show only the status read less)."""
+    large: views that show only the status read less); `names=False` leaves the workflow's
+    name and version unread (two joins the engine's per-step read does without)."""
     return send_get_job(
-        conn, job_id, workspace_id=workspace_id, lock=lock, payloads=payloads
+        conn, job_id, workspace_id=workspace_id, lock=lock, payloads=payloads, names=names
     ).result()
 
 
-def _job_sql(scoped: bool, lock: bool, payloads: bool) -> str:
+@functools.cache
+def _job_sql(scoped: bool, lock: bool, payloads: bool, names: bool) -> str:
     """One text per option combination: the server reuses each one's plan."""
     return (
-        f"SELECT {JOB_COLUMNS}{JOB_PAYLOADS if payloads else ''} FROM jobs j {JOB_JOINS}"
+        f"SELECT {_JOB_OWN}{_WORKFLOW_NAMES if names else _NO_WORKFLOW_NAMES}"
+        f"{JOB_PAYLOADS if payloads else ''} FROM jobs j {JOB_JOINS if names else ''}"
         f" WHERE j.id = %s{' AND j.workspace_id = %s' if scoped else ''}"
         f"{' FOR NO KEY UPDATE OF j' if lock else ''}"
     )

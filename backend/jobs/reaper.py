@@ -127,7 +127,7 @@ def _retries_due(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox | None:
     outbox = Outbox()
     try:
-        job = queries.get_job(conn, due["job_id"], lock=True)
+        job = queries.get_job(conn, due["job_id"], lock=True, names=False)
     except NotFound:  # deleted meanwhile
         return None
     step = conn.execute(

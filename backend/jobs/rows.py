@@ -16,14 +16,13 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class JobRow:
     """A job with its workflow's name and version. The payload fields are None when the
-    lookup was asked not to read them (list pages, existence checks)."""
+    lookup was asked not to read them (list pages, existence checks), and so are the
+    workflow's name and version (the engine's per-step read)."""
 
     id: uuid.UUID
     workspace_id: uuid.UUID
     workflow_id: uuid.UUID
     workflow_version_id: uuid.UUID
-    workflow_name: str
-    workflow_version: int
     execution_number: int
     status: str
     error_message: str | None
@@ -39,6 +38,8 @@ class JobRow:
     completed_at: datetime | None
     updated_at: datetime
     duration_seconds: float | None
+    workflow_name: str | None = None
+    workflow_version: int | None = None
     input_payload: dict[str, Any] | None = None
     output_payload: dict[str, Any] | None = None
     state_before: Any = None

@@ -111,7 +111,7 @@ def create_job(
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
-    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True), outbox)
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
     return Created(job_id, replayed=False)
 
 
@@ -174,7 +174,9 @@ def cancel_job(
     reason: str = "cancelled",
 ) -> str:
     """Cancel a pending or running job; returns the status it had."""
-    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
     moved = transition(
         conn,
         Kind.JOB,
@@ -208,7 +210,9 @@ def resume_job(
 ) -> str:
     """Run a failed or cancelled job again from where it stopped: completed and skipped steps
     keep their output and attempts; failed, timed out, cancelled and never-run steps run."""
-    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
     moved = transition(
         conn,
         Kind.JOB,
@@ -240,7 +244,7 @@ def resume_job(
             event_data={"step_name": step.name},
         )
         outbox.add_event(reset.event if reset else None)
-    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True), outbox)
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
     return str(job.status)
 
 
@@ -263,7 +267,9 @@ def rerun_job(
 
 def delete_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:
     """Delete a finished job with everything it recorded."""
-    job = queries.get_job(conn, job_id, workspace_id=workspace_id, lock=True, payloads=False)
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
     if job.status not in JOB_TERMINAL:
         raise InvalidTransition(f"job {job_id} is {job.status}: cancel it before deleting it")
     retention.delete_jobs(conn, [job_id])

@@ -228,8 +228,8 @@ class Increase:
 
 ColumnValue = Now | NowIfUnset | NowPlus | Elapsed | Increase
 
-# each column value's SQL: `{c}` is the column, `{p}` its bound parameter
-_EXPRESSIONS: dict[type[ColumnValue], str] = {
+# each column value's SQL: `{c}` is the column, `{p}` its bound parameter (a plain value: `{p}`)
+_EXPRESSIONS: dict[type, str] = {
     Now: "now()",
     NowIfUnset: "coalesce({c}, now())",
     NowPlus: "now() + make_interval(secs => {p})",
@@ -330,9 +330,10 @@ def send_transition(
     values = dict(sets or {})
     _check_columns(kind, values)
     event_type = EVENT_TYPES[kind].get(to)
+    templates = {column: _EXPRESSIONS.get(type(value), "{p}") for column, value in values.items()}
     params: dict[str, Any] = {"id": row_id}
     for column, value in values.items():
-        if not isinstance(value, Now | NowIfUnset | Elapsed):
+        if "{p}" in templates[column]:
             params[f"s_{column}"] = _bound(value)
     if fence is not None:
         params["fence"] = fence
@@ -341,8 +342,9 @@ def send_transition(
         if kind is Kind.STEP:
             params["attempt_id"] = attempt_id
     shape = (str(to), tuple(sorted(str(s) for s in sources)), event_type)
-    columns = tuple(sorted((c, _form(v)) for c, v in values.items()))
-    query = _transition_sql(kind, shape, fence is not None, lease_expired, columns)
+    query = _transition_sql(
+        kind, shape, fence is not None, lease_expired, tuple(sorted(templates.items()))
+    )
     return Pending(conn.execute(query, params))
 
 
@@ -350,11 +352,6 @@ def _check_columns(kind: Kind, values: Mapping[str, Any]) -> None:
     unknown = sorted(set(values) - SETTABLE[kind])
     if unknown:
         raise ValueError(f"a {kind} transition may not set {unknown}")
-
-
-def _form(value: Any) -> str:
-    """What a value contributes to the statement's shape: its kind, never the value itself."""
-    return value.__class__.__name__ if isinstance(value, ColumnValue) else "value"
 
 
 def _bound(value: Any) -> Any:
@@ -373,14 +370,13 @@ def _transition_sql(
     lease_expired: bool,
     columns: tuple[tuple[str, str], ...],
 ) -> str:
-    """The statement text, built once per shape: the same text every time lets the server
-    reuse its prepared plan. The statuses and the event type are our own constants, written
-    into the text (fewer parameters to adapt on every call); every value is a parameter."""
+    """The statement text, built once per shape (`columns`: each set column's template, never
+    its value): the same text every time lets the server reuse its prepared plan. The
+    statuses and the event type are our own constants, written into the text (fewer
+    parameters to adapt on every call); every value is a parameter."""
     to, sources, event_type = shape
-    forms: dict[str, type[ColumnValue]] = {t.__name__: t for t in _EXPRESSIONS}
     assignments = [f"status = {_literal(to)}", "updated_at = now()"]
-    for column, form in columns:
-        template = _EXPRESSIONS[forms[form]] if form in forms else "{p}"
+    for column, template in columns:
         expression = template.format(c=_ident(column), p=f"%(s_{column})s")
         assignments.append(f"{_ident(column)} = {expression}")
     conditions = " AND lease_token = %(fence)s" if fenced else ""
