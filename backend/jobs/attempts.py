@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from backend.db import batch
 from backend.errors import NotFound
 from backend.jobs import queries, scheduler, snapshots
 from backend.jobs.outbox import Outbox
-from backend.jobs.rows import JobRow
+from backend.jobs.rows import ExpiredAttempt, JobRow, StepToRetry
 from backend.jobs.states import (
     AttemptStatus,
     Increase,
@@ -286,7 +287,7 @@ def finish_success(
             },
         )
         _add_job_cost(conn, c.job_id, cost)
-        ready = conn.execute(scheduler.READY_SQL, (c.job_id,))
+        ready = scheduler.send_ready(conn, c.job_id)
         job, attempt, step = _job(job_lookup), attempt_p.result(), step_p.result()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
@@ -331,12 +332,20 @@ def finish_failure(
             conn.execute(
                 "UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id)
             )
-        step_cursor = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,))
+        step_cursor = conn.cursor(row_factory=class_row(StepToRetry)).execute(
+            _STEP_TO_RETRY_SQL, (c.step_id,)
+        )
         job, attempt, step = _job(job_lookup), attempt_p.result(), step_cursor.fetchone()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
         outbox.add_event(attempt.event)
         _after_failure(conn, job, step, c, failure, outbox)
+
+
+_STEP_TO_RETRY_SQL = """
+    SELECT id, step_key, name, timeout_seconds, attempt_count, retry, max_attempts
+    FROM job_steps WHERE id = %s
+"""
 
 
 def _job(lookup: queries.JobLookup) -> JobRow | None:
@@ -350,14 +359,12 @@ def _job(lookup: queries.JobLookup) -> JobRow | None:
 def _after_failure(
     conn: psycopg.Connection[Any],
     job: JobRow,
-    step: dict[str, Any],
+    step: StepToRetry,
     c: Claim,
     failure: Failure,
     outbox: Outbox,
 ) -> None:
-    delay = next_retry(
-        RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"])
-    )
+    delay = next_retry(RetryPolicy.model_validate(step.retry), c.attempt_number, step.max_attempts)
     errors = {"error_type": failure.error_type[:200], "error_message": failure.message}
     data = {
         "step_name": c.step_name,
@@ -377,9 +384,7 @@ def _after_failure(
         )
         outbox.add_event(waiting.event if waiting else None)
         if waiting is not None and delay == 0:
-            scheduler.new_attempt(
-                conn, job, waiting.row, outbox, from_status=StepStatus.RETRYING
-            ).result()
+            scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
         scheduler.settle_job(conn, c.job_id, outbox)
         return
     final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED
@@ -426,20 +431,17 @@ def find_ref(conn: psycopg.Connection[Any], attempt_id: uuid.UUID) -> AttemptRef
     return AttemptRef(attempt_id, row["step_id"], row["job_id"])
 
 
-def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Claim:
+def claim_from_row(attempt: ExpiredAttempt) -> Claim:
     """A Claim rebuilt from an attempt row, for the reaper's lost-attempt path."""
-    step = conn.execute(
-        "SELECT name FROM job_steps WHERE id = %s", (attempt["step_id"],)
-    ).fetchone()
     return Claim(
-        attempt_id=attempt["id"],
-        job_id=attempt["job_id"],
-        step_id=attempt["step_id"],
-        workspace_id=attempt["workspace_id"],
-        step_key=attempt["step_key"],
-        step_name=step["name"] if step else attempt["step_key"],
-        attempt_number=attempt["attempt_number"],
-        lease_token=attempt["lease_token"],
+        attempt_id=attempt.id,
+        job_id=attempt.job_id,
+        step_id=attempt.step_id,
+        workspace_id=attempt.workspace_id,
+        step_key=attempt.step_key,
+        step_name=attempt.step_name,
+        attempt_number=attempt.attempt_number,
+        lease_token=attempt.lease_token,
         action="",
         params={},
         input={},

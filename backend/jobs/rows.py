@@ -95,6 +95,67 @@ class ResumableStep:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadyStep:
+    """A pending step whose dependencies are done (the scheduler queues, skips or fails it)."""
+
+    id: uuid.UUID
+    step_key: str
+    name: str
+    condition: str | None
+    timeout_seconds: float | None
+    attempt_count: int
+    upstream_skipped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepToRetry:
+    """A step whose attempt failed: what deciding and queueing its next attempt needs."""
+
+    id: uuid.UUID
+    step_key: str
+    name: str
+    timeout_seconds: float | None
+    attempt_count: int
+    retry: dict[str, Any]
+    max_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredAttempt:
+    """A running attempt whose lease expired (its worker died or hung), for the reaper."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    step_id: uuid.UUID
+    workspace_id: uuid.UUID
+    step_key: str
+    step_name: str
+    attempt_number: int
+    lease_token: uuid.UUID
+    worker_name: str | None
+    pid: int | None
+    silent_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAttempt:
+    """A queued attempt (whose queue message the reaper checks)."""
+
+    id: uuid.UUID
+    step_id: uuid.UUID
+    job_id: uuid.UUID
+    timeout_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueRetry:
+    """A step waiting for its next attempt, whose backoff has elapsed."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class StepRef:
     """A step found by its key."""
 

@@ -17,14 +17,15 @@ Lock order everywhere: the job row, then its steps, then their attempts.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from backend.jobs import snapshots
 from backend.jobs.outbox import Outbox
-from backend.jobs.rows import JobRow
+from backend.jobs.rows import JobRow, ReadyStep
 from backend.jobs.states import (
     JOB_TERMINAL,
     STEP_TERMINAL,
@@ -67,17 +68,37 @@ READY_SQL = f"""
 """
 
 
+def send_ready(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> psycopg.Cursor[ReadyStep]:
+    """The job's ready steps (READY_SQL), sent; the caller fetches them (pipelines allowed)."""
+    return conn.cursor(row_factory=class_row(ReadyStep)).execute(READY_SQL, (job_id,))
+
+
+class QueueableStep(Protocol):
+    """What queueing a step's next attempt reads of it (a ready step, a step to retry)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def step_key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def attempt_count(self) -> int: ...
+    @property
+    def timeout_seconds(self) -> float | None: ...
+
+
 def advance(
     conn: psycopg.Connection[Any],
     job: JobRow,
     outbox: Outbox,
-    ready: list[dict[str, Any]] | None = None,
+    ready: list[ReadyStep] | None = None,
 ) -> None:
     """Queue (or skip) every step whose dependencies are done, until nothing changes, then
     settle the job (progress, current step, completion). `job` is the job's locked row
     (`queries.get_job(..., lock=True)`). `ready` is READY_SQL's result when
     the caller already has it. The last queueing and the settle travel in one round trip."""
-    rows = conn.execute(READY_SQL, (job.id,)).fetchall() if ready is None else ready
+    rows = send_ready(conn, job.id).fetchall() if ready is None else ready
     while True:
         sent, skipped_any = _send_ready(conn, job, rows, outbox)
         if sent is None:  # a condition broke: the job has failed
@@ -85,7 +106,7 @@ def advance(
         if skipped_any:  # skipping may have made more steps ready
             _resolve(job, sent, outbox)
             sent = []
-            rows = conn.execute(READY_SQL, (job.id,)).fetchall()
+            rows = send_ready(conn, job.id).fetchall()
             if rows:
                 continue
         stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job.id})
@@ -95,7 +116,7 @@ def advance(
 
 
 def _send_ready(
-    conn: psycopg.Connection[Any], job: JobRow, rows: list[dict[str, Any]], outbox: Outbox
+    conn: psycopg.Connection[Any], job: JobRow, rows: list[ReadyStep], outbox: Outbox
 ) -> tuple[list[Pending] | None, bool]:
     sent: list[Pending] = []
     skipped_any = False
@@ -120,15 +141,13 @@ def _resolve(job: JobRow, sent: list[Pending], outbox: Outbox) -> None:
         outbox.add_event(moved.event)
 
 
-def _condition_verdict(
-    conn: psycopg.Connection[Any], job: JobRow, step: dict[str, Any]
-) -> bool | str:
+def _condition_verdict(conn: psycopg.Connection[Any], job: JobRow, step: ReadyStep) -> bool | str:
     """True/False, or the error message when the condition cannot be evaluated."""
-    if step["upstream_skipped"]:
+    if step.upstream_skipped:
         return False
-    if not step["condition"]:
+    if not step.condition:
         return True
-    tree = expressions.parse(step["condition"])
+    tree = expressions.parse(step.condition)
     keys = sorted(expressions.referenced_steps(tree))
     outputs: dict[str, Any] = {}
     if keys:
@@ -140,29 +159,29 @@ def _condition_verdict(
     try:
         return expressions.evaluate(tree, job.input_payload, outputs)
     except expressions.EvaluationError as exc:
-        return f"condition {step['condition']!r} could not be evaluated: {exc}"
+        return f"condition {step.condition!r} could not be evaluated: {exc}"
 
 
-def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
+def _skip(conn: psycopg.Connection[Any], step: ReadyStep) -> Pending:
     reason = (
         "every dependency was skipped"
-        if step["upstream_skipped"]
-        else f"condition false: {step['condition']}"
+        if step.upstream_skipped
+        else f"condition false: {step.condition}"
     )
     return send_transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.SKIPPED,
         sets={"error_message": None, "completed_at": Now()},
-        event_data={"step_name": step["name"], "reason": reason},
+        event_data={"step_name": step.name, "reason": reason},
     )
 
 
 def _fail_condition(
     conn: psycopg.Connection[Any],
     job: JobRow,
-    step: dict[str, Any],
+    step: ReadyStep,
     message: str,
     outbox: Outbox,
 ) -> None:
@@ -170,42 +189,42 @@ def _fail_condition(
     done = transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.FAILED,
         sets={"error_message": message, "error_type": "ConditionError", "completed_at": Now()},
-        event_data={"step_name": step["name"], "error": message},
+        event_data={"step_name": step.name, "error": message},
     )
     outbox.add_event(done.event if done else None)
-    fail_job(conn, job.id, f"Step '{step['name']}' failed: {message}", outbox)
+    fail_job(conn, job.id, f"Step '{step.name}' failed: {message}", outbox)
 
 
 def new_attempt(
     conn: psycopg.Connection[Any],
     job: JobRow,
-    step: dict[str, Any],
+    step: QueueableStep,
     outbox: Outbox,
     from_status: StepStatus,
 ) -> Pending:
     """Queue the step with its next attempt; the message goes out after commit. The caller
     reads the returned transition (it runs under the job lock, so it matches)."""
     attempt_id = uuid.uuid4()
-    number = int(step["attempt_count"]) + 1
+    number = step.attempt_count + 1
     moved = send_transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
         sets={"attempt_count": number, "next_attempt_at": None},
         attempt_id=attempt_id,
-        event_data={"step_name": step["name"], "attempt": number},
+        event_data={"step_name": step.name, "attempt": number},
     )
     conn.execute(
         _NEW_ATTEMPT_SQL,
-        (attempt_id, job.id, step["id"], job.workspace_id, step["step_key"], number),
+        (attempt_id, job.id, step.id, job.workspace_id, step.step_key, number),
     )
-    ref = AttemptRef(attempt_id, step["id"], job.id, starts_job=job.status == JobStatus.PENDING)
-    outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
+    ref = AttemptRef(attempt_id, step.id, job.id, starts_job=job.status == JobStatus.PENDING)
+    outbox.dispatches.append(Dispatch(ref, step.timeout_seconds))
     return moved
 
 
