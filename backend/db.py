@@ -2,7 +2,7 @@
 connection (`worker_connection()`), and plain connections (`connect()`).
 
 Service functions take a `psycopg.Connection` and never commit: the caller owns the
-transaction (`backend.api.deps.transaction()` in the API, `worker_connection()` in a step
+transaction (`backend.http.deps.transaction()` in the API, `worker_connection()` in a step
 task). The SQLModel classes describe the schema for Alembic; no process needs SQLAlchemy at
 run time, so workers stay small (every fork copies the worker's memory map).
 """
@@ -96,6 +96,11 @@ def batch(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
     if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:
         return nullcontext()
     return conn.pipeline()
+
+
+def ping(conn: psycopg.Connection[Any]) -> None:
+    """One round trip to the server (readiness checks)."""
+    conn.execute("SELECT 1")
 
 
 # --- The API's connection pool ------------------------------------------------------------

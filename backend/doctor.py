@@ -1,4 +1,4 @@
-"""Pre-flight checks (seed 001's cookbook, as one call): is everything a run needs in place,
+"""Pre-flight checks (the run cookbook's, as one call): is everything a run needs in place,
 and is anything stuck? Each check has a verdict: ok, warn or fail."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 
 from backend import migrations
+from backend.jobs.states import A, J, sql_list, sql_literal
 from backend.queue import step_queue
 from backend.settings import get_settings
 
@@ -96,11 +97,11 @@ def _workers_and_queue(redis: Redis) -> list[Check]:
 
 def _stuck(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
     rows = conn.execute(
-        """
+        f"""
         SELECT a.id, a.job_id, a.step_key, a.worker_name,
                EXTRACT(EPOCH FROM now() - a.lease_expires_at)::float AS expired_for
         FROM step_attempts a
-        WHERE a.status = 'running' AND a.lease_expires_at < now() AND a.workspace_id = %s
+        WHERE a.status = {sql_literal(A.RUNNING)} AND a.lease_expires_at < now() AND a.workspace_id = %s
         ORDER BY a.lease_expires_at LIMIT 20
         """,
         (workspace_id,),
@@ -118,9 +119,9 @@ def _stuck(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
 
 def _pending(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
     rows = conn.execute(
-        """
+        f"""
         SELECT w.name, c.n FROM job_counts c JOIN workflows w ON w.id = c.workflow_id
-        WHERE c.workspace_id = %s AND c.status = 'pending' AND c.n > 0 ORDER BY c.n DESC
+        WHERE c.workspace_id = %s AND c.status = {sql_literal(J.PENDING)} AND c.n > 0 ORDER BY c.n DESC
         """,
         (workspace_id,),
     ).fetchall()
@@ -131,10 +132,10 @@ def _pending(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
 
 def _failures(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> Check:
     rows = conn.execute(
-        """
+        f"""
         SELECT coalesce(error_type, 'unknown') AS error_type, count(*) AS n
         FROM step_attempts
-        WHERE status IN ('failed', 'timed_out', 'lost') AND workspace_id = %s
+        WHERE status IN {sql_list(A.FAILED, A.TIMED_OUT, A.LOST)} AND workspace_id = %s
           AND finished_at > now() - interval '24 hours'
         GROUP BY 1 ORDER BY n DESC
         """,

@@ -1,6 +1,8 @@
 """Typed errors of the domain. The API maps each class to one HTTP status in one table.
 
 JobmonitorError
+├── Unauthenticated          401  missing, malformed, unknown or revoked token
+├── Forbidden                403  the token's role is too low
 ├── NotFound                 404  (also: another workspace's object)
 ├── InvalidInput             422  details: [{"loc": [...], "msg": ...}]
 │   └── InvalidDefinition    422  every problem of a workflow definition with its path
@@ -24,6 +26,14 @@ class JobmonitorError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+
+
+class Unauthenticated(JobmonitorError):
+    code = "unauthenticated"
+
+
+class Forbidden(JobmonitorError):
+    code = "forbidden"
 
 
 class NotFound(JobmonitorError):

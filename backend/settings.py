@@ -7,16 +7,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBMONITOR_", env_file=".env", extra="ignore")
 
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
-        description="PostgreSQL URL (postgresql://user@host:port/db). Unset: `up` starts a private one.",
+        description="PostgreSQL URL (postgresql://user@host:port/db). Unset: `up` starts a private one. "
+        "A secret (it may hold a password): shown masked, read with `require_database_url()`.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: `up` starts a private redis-server."
@@ -54,11 +55,12 @@ class Settings(BaseSettings):
         return self.heartbeat_interval or min(max(self.lease_ttl / 3, 0.05), 1.0)
 
     def require_database_url(self) -> str:
-        if not self.database_url:
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if not url:
             raise RuntimeError(
                 "JOBMONITOR_DATABASE_URL is not set (run `jobmonitor up`, or export it)"
             )
-        return self.database_url
+        return url
 
     def require_redis_url(self) -> str:
         if not self.redis_url:

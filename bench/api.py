@@ -53,7 +53,7 @@ import psycopg
 
 from backend import migrations
 from backend.auth.service import Role, bootstrap_token
-from backend.jobs.queries import encode_cursor
+from backend.jobs.listing import encode_cursor
 from backend.workflows.service import register_workflow
 
 ADMIN = os.environ.get(

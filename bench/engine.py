@@ -206,9 +206,10 @@ def _create(conn: psycopg.Connection[Any], workspace: Any) -> Any:
     from backend.jobs.service import create_job
 
     outbox = Outbox()
-    with connect() as c, c.transaction():
-        created = create_job(c, workspace, "chain", {}, outbox)
-    outbox.flush()
+    with connect() as c:
+        with c.transaction():
+            created = create_job(c, workspace, "chain", {}, outbox)
+        outbox.flush(c)
     return created.job_id
 
 

@@ -24,7 +24,8 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
     settings = get_settings()
     data_dir = Path(settings.data_dir).resolve()
     try:
-        postgres = ensure_postgres(data_dir, settings.database_url, log=_say)
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        postgres = ensure_postgres(data_dir, url, log=_say)
         redis = ensure_redis(data_dir, settings.redis_url, log=_say)
     except ServiceError as exc:
         console.print(f"[red]jobmonitor up: {exc}[/red]")

@@ -79,3 +79,12 @@ def counter_state() -> dict[str, Any]:
 def add_items(ctx: StepContext) -> dict[str, Any]:
     COUNTER["items"] += int(ctx.params.get("n", 1))
     return {"items": COUNTER["items"]}
+
+
+@step("test.costly")
+def costly(ctx: StepContext) -> dict[str, Any]:
+    """Reports params.usd as its cost, and fails while attempt <= params.fail_times."""
+    ctx.cost(float(ctx.params["usd"]), provider="test")
+    if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
+        raise RuntimeError(f"planned failure {ctx.attempt}")
+    return {"attempt": ctx.attempt}

@@ -1,7 +1,9 @@
 """One heartbeat thread per worker process, beating for the attempt the process is running:
-it extends the lease, saves buffered log lines and progress, and notices cancellation (or a
-lost lease) and interrupts the step. Started once, not per step; its database connection is
-opened on the first beat, so steps shorter than one interval never pay for it."""
+it extends the lease, saves buffered log lines and progress, publishes the claim's held
+events once the step has run a moment (see workers.claimed), and notices cancellation (or a
+lost lease) and interrupts the step. Started on first use, not per step; a forked work horse
+starts its own (a thread does not survive a fork). Its database connection is opened on the
+first beat, so steps shorter than one interval never pay for it."""
 
 from __future__ import annotations
 
@@ -19,44 +21,34 @@ from backend.jobs.attempts import Claim, Records
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import record_event
 from backend.settings import get_settings
+from workers.claimed import PUBLISH_DELAY, ClaimedAttempt
 from workers.context import RunContext
 
 log = logging.getLogger(__name__)
-
-
-PUBLISH_DELAY = 0.05  # seconds a claim's events may wait to travel with the step's outcome
 
 
 class Heartbeat:
     def __init__(self) -> None:
         self._wake = threading.Event()
         self._beating = threading.Lock()  # held during a beat: unwatch() waits for it
-        self._current: tuple[Claim, RunContext] | None = None
-        self._unsent: Outbox | None = None
+        self._current: tuple[ClaimedAttempt, RunContext] | None = None
         self._due = 0.0
         self._publish_due = 0.0
-        self._pid: int | None = None
         self._conn: psycopg.Connection[Any] | None = None
+        threading.Thread(target=self._loop, name="heartbeat", daemon=True).start()
 
-    def watch(self, claim: Claim, ctx: RunContext, unsent: Outbox | None = None) -> None:
-        """Beat for this attempt from now on. `unsent` (the claim's events) is published if
-        the step is still running after PUBLISH_DELAY; a faster step hands it back through
-        unwatch() to go out with its outcome in one Redis round trip."""
-        if self._pid != os.getpid():  # first use in this process (or a forked horse)
-            self._pid, self._conn = os.getpid(), None
-            threading.Thread(target=self._loop, name="heartbeat", daemon=True).start()
+    def watch(self, claimed: ClaimedAttempt, ctx: RunContext) -> None:
+        """Beat for this attempt from now on; publish its claim's events if it still runs
+        after PUBLISH_DELAY (a faster step sends them with its outcome)."""
         ctx.beat_now = self._wake
         now = time.monotonic()
         self._due, self._publish_due = now + get_settings().heartbeat_every, now + PUBLISH_DELAY
-        self._unsent = unsent
-        self._current = (claim, ctx)
+        self._current = (claimed, ctx)
 
-    def unwatch(self) -> Outbox | None:
-        """Stop beating; returns the claim's events if they were not published yet."""
+    def unwatch(self) -> None:
+        """Stop beating (waits for a beat in progress)."""
         with self._beating:
             self._current = None
-            unsent, self._unsent = self._unsent, None
-        return unsent
 
     def _loop(self) -> None:
         interval = get_settings().heartbeat_every
@@ -67,25 +59,26 @@ class Heartbeat:
                 current = self._current
                 if current is None:
                     continue
+                claimed, ctx = current
                 now = time.monotonic()
-                if self._unsent is not None and now >= self._publish_due:
-                    unsent, self._unsent = self._unsent, None
-                    unsent.flush()
+                if now >= self._publish_due and claimed.holds_claim_events:
+                    claimed.publish_claim_events()
                 if not asked and now < self._due:
                     continue
                 self._due = now + interval
                 try:
-                    self._beat(*current)
-                except (
-                    psycopg.Error
-                ) as exc:  # the database is away: the lease may lapse; keep trying
-                    log.warning("heartbeat failed for attempt %s: %s", current[0].attempt_id, exc)
+                    self._beat(claimed.claim, ctx)
+                except psycopg.Error as exc:  # the database is away: the lease may lapse
+                    log.warning(
+                        "heartbeat failed for attempt %s: %s", claimed.claim.attempt_id, exc
+                    )
                     self._conn = None
 
     def _timeout(self, interval: float) -> float:
         """Idle or waiting to publish: look again soon (waking it from watch() would cost a
         thread switch on every step); otherwise sleep until the next beat is due."""
-        if self._current is None or self._unsent is not None:
+        current = self._current
+        if current is None or current[0].holds_claim_events:
             return PUBLISH_DELAY
         return max(self._due - time.monotonic(), 0.005)
 
@@ -123,7 +116,15 @@ def _save_logs(conn: psycopg.Connection[Any], claim: Claim, logs: list[tuple[str
                 data={"lines": len(logs), "last": logs[-1][1][:200]},
             )
         )
-    outbox.flush()
+    outbox.flush(None)  # log lines end no job
 
 
-HEARTBEAT = Heartbeat()
+_process: tuple[int, Heartbeat] | None = None
+
+
+def process_heartbeat() -> Heartbeat:
+    """This process's heartbeat: started on first use, and again in a forked work horse."""
+    global _process
+    if _process is None or _process[0] != os.getpid():
+        _process = (os.getpid(), Heartbeat())
+    return _process[1]

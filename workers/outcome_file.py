@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from backend.jobs.attempts import Failure, Records
-from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from workers.runner import Outcome
 
@@ -18,7 +17,7 @@ def write(path: Path, outcome: Outcome) -> None:
     document: dict[str, Any] = {
         "output": outcome.output,
         "interrupted": outcome.interrupted,
-        "claim_events_unsent": outcome.unsent is not None,
+        "claim_events_sent": outcome.claim_events_sent,
         "failure": None
         if outcome.failure is None
         else {
@@ -36,9 +35,8 @@ def write(path: Path, outcome: Outcome) -> None:
     os.replace(partial, path)
 
 
-def read(path: Path, unsent: Outbox | None) -> Outcome | None:
-    """The outcome, or None when the horse died before writing one. `unsent` is the parent's
-    copy of the claim's events: handed on if the horse did not publish them."""
+def read(path: Path) -> Outcome | None:
+    """The outcome, or None when the horse died before writing one."""
     try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
@@ -57,5 +55,5 @@ def read(path: Path, unsent: Outbox | None) -> Outcome | None:
             costs=document["costs"],
             metrics=[tuple(m) for m in document["metrics"]],  # type: ignore[misc]
         ),
-        unsent=unsent if document["claim_events_unsent"] else None,
+        claim_events_sent=document["claim_events_sent"],
     )

@@ -11,10 +11,9 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.jobs.attempts import Claim, Failure, Records
-from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from backend.steps import REGISTRY
 from workers.context import (
@@ -25,7 +24,10 @@ from workers.context import (
     StepTimedOut,
     as_json,
 )
-from workers.heartbeat import HEARTBEAT
+from workers.heartbeat import process_heartbeat
+
+if TYPE_CHECKING:
+    from workers.claimed import ClaimedAttempt
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +38,20 @@ class Outcome:
     failure: Failure | None = None
     interrupted: bool = False  # cancelled or lease lost: nothing of it may be written
     records: Records = field(default_factory=Records)  # what was not yet saved by a heartbeat
-    unsent: Outbox | None = None  # the claim's events, when the step was too quick to send them
+    claim_events_sent: bool = False  # the heartbeat published the claim's events meanwhile
 
 
-def execute(claim: Claim, unsent: Outbox | None = None) -> Outcome:
+def execute(claimed: ClaimedAttempt) -> Outcome:
     """Run the step and decide its outcome, once, here."""
-    ctx = RunContext(claim)
-    HEARTBEAT.watch(claim, ctx, unsent)
+    ctx = RunContext(claimed.claim)
+    heartbeat = process_heartbeat()
+    heartbeat.watch(claimed, ctx)
     try:
-        outcome = _run(claim, ctx)
+        outcome = _run(claimed.claim, ctx)
     finally:
-        left = HEARTBEAT.unwatch()
+        heartbeat.unwatch()
     outcome.records = ctx.records.take()
-    outcome.unsent = left
+    outcome.claim_events_sent = not claimed.holds_claim_events
     return outcome
 
 

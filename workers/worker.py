@@ -20,10 +20,10 @@ from rq.job import Job
 from rq.queue import Queue
 
 from backend.jobs.attempts import Failure
-from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
 from workers import outcome_file, tasks
+from workers.claimed import ClaimedAttempt, Handoff, handed_to_horse
 from workers.runner import Outcome
 
 _SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
@@ -34,26 +34,20 @@ class Worker(RqWorker):
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
-        claimed = tasks.claim_attempt(ref, self.name, publish=False)
-        claim, unsent = claimed if claimed else (None, None)
+        claimed = ClaimedAttempt.claim_attempt(ref, self.name)
         path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
-        tasks.PREPARED[str(ref.attempt_id)] = tasks.Prepared(claim, path, unsent)
         gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
-        try:
+        with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
             result = super().execute_job(job, queue)
-        finally:
-            del tasks.PREPARED[str(ref.attempt_id)]
-        if claim is not None:
-            outcome = outcome_file.read(path, unsent) or _horse_died(unsent)
-            tasks.record(claim, outcome)
+        if claimed is not None:
+            claimed.record(outcome_file.read(path) or _horse_died())
         return result
 
 
-def _horse_died(unsent: Outbox | None) -> Outcome:
-    """A dead horse cannot tell whether it published the claim's events: send them (again);
-    subscribers skip event ids they already have."""
+def _horse_died() -> Outcome:
+    """A dead horse cannot tell whether it published the claim's events: they are sent
+    (again); subscribers skip event ids they already have."""
     return Outcome(
-        unsent=unsent,
         failure=Failure(
             AttemptStatus.LOST,
             "WorkHorseDied",

@@ -1,14 +1,10 @@
-"""The one exception-to-response table of the API, and the errors only the API raises.
+"""The one exception-to-response table of the API (the classes are in backend/errors.py).
 
 Every error answers `{"error": {"code", "message", "details", "request_id"}}`; the request id
 is also in the `X-Request-ID` header (backend.api.middleware adds it to every response). A
 user's mistake is a 4xx; the database or Redis being away is a 503 with Retry-After; anything
 else is a 500 whose traceback is logged under the request id (the body never carries it).
-
-    JobmonitorError (backend/errors.py)   the domain table below
-    ├── Unauthenticated            401  missing, malformed, unknown or revoked token
-    └── Forbidden                  403  the token's role is too low
-    (413 for an oversized body comes from backend.api.middleware)
+413 for an oversized body comes from backend.api.middleware.
 """
 
 from __future__ import annotations
@@ -33,18 +29,10 @@ log = logging.getLogger("jobmonitor.api")
 RETRY_AFTER_SECONDS = 5
 
 
-class Unauthenticated(errors.JobmonitorError):
-    code = "unauthenticated"
-
-
-class Forbidden(errors.JobmonitorError):
-    code = "forbidden"
-
-
 # most specific class first: the first match wins
 STATUS: list[tuple[type[errors.JobmonitorError], int]] = [
-    (Unauthenticated, 401),
-    (Forbidden, 403),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.InvalidInput, 422),
     (errors.Conflict, 409),

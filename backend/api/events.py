@@ -1,10 +1,10 @@
 """Live events: Server-Sent Events (`GET /events`) and WebSockets (`/ws/jobs/{id}`,
 `/ws/workflows/{id}`), both fed by `backend.api.stream`.
 
-SSE messages carry `id:` (the event id, for Last-Event-ID), `event:` (its type: seed 002's
+SSE messages carry `id:` (the event id, for Last-Event-ID), `event:` (its type: the telemetry names
 workflow_started/completed/failed, step_started/completed/failed, plus retrying, cancelled,
-log and the finer ones) and `data:` (the event as JSON with seed 002's field names).
-WebSocket messages are seed 002's `{"event": ..., "data": {...}}`.
+log and the finer ones) and `data:` (the event as JSON with the telemetry field names).
+WebSocket messages are the telemetry contract's `{"event": ..., "data": {...}}`.
 
 WebSockets authenticate with `Authorization: Bearer` or, from a browser (which cannot set
 headers on a WebSocket), by offering the subprotocols `jobmonitor` and `bearer.<token>`; the
@@ -26,14 +26,15 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from backend.api import deps
-from backend.api.deps import Principal, Viewer, transaction
 from backend.api.errors import status_of
-from backend.api.stream import EventFilter, latest_event_id, seed_payload, stream_events
+from backend.api.stream import EventFilter, latest_event_id, stream_events, telemetry_payload
 from backend.errors import InvalidInput, JobmonitorError, NotFound
-from backend.jobs.queries import job_head
+from backend.http import deps
+from backend.http.deps import Principal, Viewer, transaction
+from backend.http.responses import errors
+from backend.jobs.queries import get_job
 from backend.settings import get_settings
-from backend.workflows.service import find_workflow
+from backend.workflows.queries import find_workflow
 
 router = APIRouter(tags=["events"])
 
@@ -45,10 +46,8 @@ def _filter(principal: Principal, job_id: uuid.UUID | None, workflow: str | None
     """Check the filter's objects exist in the principal's workspace (404 otherwise)."""
     with transaction() as conn:
         if job_id is not None:
-            job_head(conn, principal.workspace_id, job_id)
-        workflow_id = (
-            find_workflow(conn, principal.workspace_id, workflow)["id"] if workflow else None
-        )
+            get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
+        workflow_id = find_workflow(conn, principal.workspace_id, workflow).id if workflow else None
     return EventFilter(principal.workspace_id, job_id, workflow_id)
 
 
@@ -79,9 +78,8 @@ def _last_id(header: str | None, param: int | None) -> int | None:
     "/events",
     response_class=StreamingResponse,
     responses={
+        **errors(not_found="No such job or workflow in this workspace"),
         200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
-        401: {"description": "Missing, invalid or revoked token"},
-        404: {"description": "No such job or workflow in this workspace"},
     },
 )
 async def events(
@@ -126,7 +124,7 @@ async def _sse(
         if event is None:
             yield ": keep-alive\n\n"
             continue
-        data = json.dumps(seed_payload(event), default=str, separators=(",", ":"))
+        data = json.dumps(telemetry_payload(event), default=str, separators=(",", ":"))
         yield f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n"
 
 
@@ -217,7 +215,7 @@ async def _send_events(
         async for event in stream_events(f, start):
             if event is not None:
                 await websocket.send_json(
-                    {"event": event["type"], "data": _jsonable(seed_payload(event))}
+                    {"event": event["type"], "data": _jsonable(telemetry_payload(event))}
                 )
     except (WebSocketDisconnect, RuntimeError):
         pass
@@ -240,11 +238,11 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 @router.websocket("/ws/jobs/{job_id}")
 async def ws_job(websocket: WebSocket, job_id: str) -> None:
-    """Seed 002's messages for one job."""
+    """The telemetry messages for one job."""
     await _serve(websocket, job=job_id)
 
 
 @router.websocket("/ws/workflows/{workflow_id}")
 async def ws_workflow(websocket: WebSocket, workflow_id: str) -> None:
-    """Seed 002's messages for every job of one workflow (id or name)."""
+    """The telemetry messages for every job of one workflow (id or name)."""
     await _serve(websocket, workflow=workflow_id)

@@ -1,5 +1,5 @@
 """Operator routes behind `jobmonitor doctor` and `jobmonitor prune`: the pre-flight checks of
-seed 001 as one call, and retention of finished jobs (batches of 500, one transaction each)."""
+the run cookbook as one call, and retention of finished jobs (batches of 500, one transaction each)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,17 @@ import psycopg
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api.deps import Admin, Operator, Principal, api_redis, transaction
 from backend.audit import record_audit
 from backend.doctor import run_checks
+from backend.http.deps import Admin, Operator, Principal, api_redis, transaction
+from backend.http.responses import errors
 from backend.jobs import retention
 
 router = APIRouter(tags=["operator"])
 
 PRUNE_BATCH = 500
 LISTED_IDS = 100
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-}
+ERRORS = errors()
 
 
 class Verdict(StrEnum):
@@ -89,7 +87,7 @@ def doctor(principal: Operator) -> dict[str, Any]:
 @router.post(
     "/jobs/prune",
     response_model=PruneResult,
-    responses={**ERRORS, 422: {"description": "Bad age or a status that is not a finished one"}},
+    responses=errors(invalid="Bad age or a status that is not a finished one"),
 )
 def prune_jobs(body: PruneRequest, principal: Admin) -> dict[str, Any]:
     """Delete finished jobs older than `older_than` with their steps, attempts, logs, costs,

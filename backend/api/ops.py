@@ -16,11 +16,12 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from rq import Worker
 
-from backend.api.deps import Admin, Viewer, api_redis, transaction
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
-from backend.db import api_pool
-from backend.jobs.queries import count_by_status
+from backend.db import api_pool, ping
+from backend.http.deps import Admin, Viewer, api_redis, transaction
+from backend.jobs import queries
+from backend.jobs.listing import count_by_status
 from backend.queue import step_queue
 from backend.settings import get_settings
 
@@ -68,7 +69,7 @@ def readyz(request: Request) -> Any:
 def _check_database() -> dict[str, Any]:
     try:
         with api_pool().connection(timeout=2) as conn:
-            conn.execute("SELECT 1")
+            ping(conn)
     except (psycopg.Error, psycopg_pool.PoolTimeout, RuntimeError) as exc:
         return {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
     return {"ok": True}
@@ -97,34 +98,21 @@ class _StepHistogram:
         with self.lock:
             st = self.state.get(workspace_id)
             if st is None:
-                row = conn.execute(
-                    "SELECT id FROM job_events WHERE workspace_id = %s ORDER BY id DESC OFFSET %s LIMIT 1",
-                    (workspace_id, HISTOGRAM_LOOKBACK),
-                ).fetchone()
                 st = {
-                    "cursor": row["id"] if row else 0,
+                    "cursor": queries.event_id_back(conn, workspace_id, HISTOGRAM_LOOKBACK),
                     "counts": [0] * len(BUCKETS),
                     "sum": 0.0,
                     "count": 0,
                 }
                 self.state[workspace_id] = st
-            rows = conn.execute(
-                """
-                SELECT e.id, s.duration_seconds AS d FROM job_events e
-                JOIN job_steps s ON s.job_id = e.job_id AND s.step_key = e.step_key
-                WHERE e.workspace_id = %s AND e.id > %s AND e.type = 'step_completed'
-                ORDER BY e.id LIMIT 100000
-                """,
-                (workspace_id, st["cursor"]),
-            ).fetchall()
-            for r in rows:
-                st["cursor"] = r["id"]
-                if r["d"] is None:
+            for r in queries.step_durations(conn, workspace_id, st["cursor"], 100_000):
+                st["cursor"] = r.event_id
+                if r.duration_seconds is None:
                     continue
-                st["sum"] += r["d"]
+                st["sum"] += r.duration_seconds
                 st["count"] += 1
                 for i, bound in enumerate(BUCKETS):
-                    if r["d"] <= bound:
+                    if r.duration_seconds <= bound:
                         st["counts"][i] += 1
             return {"counts": list(st["counts"]), "sum": st["sum"], "count": st["count"]}
 
@@ -145,10 +133,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
     with transaction() as conn:
         counts = count_by_status(conn, principal.workspace_id)
         hist = HISTOGRAM.update(conn, principal.workspace_id)
-        running = conn.execute(
-            "SELECT count(*) AS n FROM step_attempts WHERE status = 'running' AND workspace_id = %s",
-            (principal.workspace_id,),
-        ).fetchone()
+        running = queries.count_running_attempts(conn, principal.workspace_id)
     lines = ["# HELP jobmonitor_jobs Jobs by status.", "# TYPE jobmonitor_jobs gauge"]
     lines += [f'jobmonitor_jobs{{workspace="{ws}",status="{s}"}} {n}' for s, n in counts.items()]
     lines += [
@@ -165,7 +150,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         f'jobmonitor_step_duration_seconds_count{{workspace="{ws}"}} {hist["count"]}',
         "# HELP jobmonitor_attempts_running Step attempts running now.",
         "# TYPE jobmonitor_attempts_running gauge",
-        f'jobmonitor_attempts_running{{workspace="{ws}"}} {running["n"] if running else 0}',
+        f'jobmonitor_attempts_running{{workspace="{ws}"}} {running}',
     ]
     lines += _redis_metrics()
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -24,8 +24,10 @@ import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from backend.api.deps import transaction
+from backend.errors import NotFound
 from backend.events import channel
+from backend.http.deps import transaction
+from backend.jobs import queries
 from backend.jobs.states import JOB_TERMINAL
 from backend.settings import get_settings
 
@@ -49,8 +51,8 @@ class EventFilter:
         )
 
 
-def seed_payload(event: dict[str, Any]) -> dict[str, Any]:
-    """An event with seed 002's field names (execution_id, step_id, step_name, status,
+def telemetry_payload(event: dict[str, Any]) -> dict[str, Any]:
+    """An event with the telemetry field names (execution_id, step_id, step_name, status,
     timestamp, duration_seconds, error, retry_count, output) next to the stored ones."""
     created = event.get("created_at")
     out: dict[str, Any] = {
@@ -78,52 +80,24 @@ def seed_payload(event: dict[str, Any]) -> dict[str, Any]:
 def read_events(f: EventFilter, after_id: int, limit: int = BATCH) -> list[dict[str, Any]]:
     """Stored events after `after_id` matching the filter, oldest first (one indexed range)."""
     with transaction() as conn:
-        rows = conn.execute(
-            """
-            SELECT e.id, e.workspace_id, e.job_id, e.workflow_id, e.type, e.step_key, e.attempt_id,
-                   e.from_status, e.to_status, e.data, e.created_at,
-                   s.name AS step_name, s.duration_seconds AS step_duration
-            FROM job_events e
-            LEFT JOIN job_steps s ON s.job_id = e.job_id AND s.step_key = e.step_key
-            WHERE e.workspace_id = %(ws)s AND e.id > %(after)s
-              AND (%(job)s::uuid IS NULL OR e.job_id = %(job)s)
-              AND (%(wf)s::uuid IS NULL OR e.workflow_id = %(wf)s)
-            ORDER BY e.id LIMIT %(limit)s
-            """,
-            {
-                "ws": f.workspace_id,
-                "after": after_id,
-                "job": f.job_id,
-                "wf": f.workflow_id,
-                "limit": limit,
-            },
-        ).fetchall()
-    for row in rows:
-        data = dict(row.get("data") or {})
-        name, duration = row.pop("step_name"), row.pop("step_duration")
-        if row["step_key"] is not None:
-            data.setdefault("step_name", name)
-            if row["type"] == "step_completed":
-                data.setdefault("duration_seconds", duration)
-        row["data"] = data
-    return rows
+        return queries.read_events(
+            conn, f.workspace_id, after_id, limit, job_id=f.job_id, workflow_id=f.workflow_id
+        )
 
 
 def latest_event_id(workspace_id: uuid.UUID) -> int:
     with transaction() as conn:
-        row = conn.execute(
-            "SELECT coalesce(max(id), 0) AS id FROM job_events WHERE workspace_id = %s",
-            (workspace_id,),
-        ).fetchone()
-    return int(row["id"]) if row else 0
+        return queries.latest_event_id(conn, workspace_id)
 
 
 def job_is_terminal(workspace_id: uuid.UUID, job_id: uuid.UUID) -> bool:
-    with transaction() as conn:
-        row = conn.execute(
-            "SELECT status FROM jobs WHERE id = %s AND workspace_id = %s", (job_id, workspace_id)
-        ).fetchone()
-    return row is None or row["status"] in JOB_TERMINAL
+    """Finished, or gone (deleted meanwhile)."""
+    try:
+        with transaction() as conn:
+            job = queries.get_job(conn, job_id, workspace_id=workspace_id, payloads=False)
+    except NotFound:
+        return True
+    return job.status in JOB_TERMINAL
 
 
 class _Sent:

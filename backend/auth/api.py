@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi import status as http
 
-from backend.api.deps import Admin, Viewer, transaction
 from backend.audit import record_audit
 from backend.auth import service
 from backend.auth.schemas import (
@@ -23,13 +22,12 @@ from backend.auth.schemas import (
 )
 from backend.auth.service import Role
 from backend.errors import Conflict
+from backend.http.deps import Admin, Viewer, transaction
+from backend.http.responses import errors
 
 router = APIRouter(tags=["auth"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-}
+ERRORS = errors()
 
 
 @router.get("/me", response_model=Me, responses=ERRORS)
@@ -57,7 +55,7 @@ def list_tokens(principal: Admin) -> dict[str, Any]:
     "/tokens",
     status_code=http.HTTP_201_CREATED,
     response_model=CreatedToken,
-    responses={**ERRORS, 409: {"description": "A token with this name exists"}},
+    responses=errors(conflict="A token with this name exists"),
     tags=["tokens"],
 )
 def create_token(body: CreateTokenRequest, principal: Admin) -> dict[str, Any]:
@@ -80,7 +78,7 @@ def create_token(body: CreateTokenRequest, principal: Admin) -> dict[str, Any]:
 @router.delete(
     "/tokens/{token_id}",
     response_model=TokenInfo,
-    responses={**ERRORS, 404: {"description": "No such token in this workspace"}},
+    responses=errors(not_found="No such token in this workspace"),
     tags=["tokens"],
 )
 def revoke_token(token_id: uuid.UUID, principal: Admin) -> dict[str, Any]:
@@ -113,7 +111,7 @@ def list_workspaces(principal: Viewer) -> dict[str, Any]:
     "/workspaces",
     status_code=http.HTTP_201_CREATED,
     response_model=Workspace,
-    responses={**ERRORS, 409: {"description": "The slug is taken"}},
+    responses=errors(conflict="The slug is taken"),
     tags=["workspaces"],
 )
 def create_workspace(body: CreateWorkspaceRequest, principal: Admin) -> dict[str, Any]:

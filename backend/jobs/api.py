@@ -10,18 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import status as http
 
-from backend.api.deps import Operator, Principal, Viewer, flush, transaction
 from backend.audit import record_audit
-from backend.errors import (
-    ConcurrencyLimited,
-    IdempotencyConflict,
-    InvalidInput,
-    InvalidTransition,
-    JobmonitorError,
-    RateLimited,
-)
-from backend.jobs import queries, service
+from backend.errors import InvalidInput, InvalidTransition, JobmonitorError
+from backend.http.deps import Operator, Principal, Viewer, flush, transaction
+from backend.http.responses import errors
+from backend.jobs import listing, queries, service
 from backend.jobs.outbox import Outbox
+from backend.jobs.rows import JobRow
 from backend.jobs.schemas import (
     BulkAction,
     BulkItemResult,
@@ -34,15 +29,14 @@ from backend.jobs.schemas import (
     JobList,
 )
 from backend.jobs.states import JOB_TERMINAL, JobStatus
-from backend.workflows.service import find_workflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-    404: {"description": "No such job in this workspace"},
-}
+NOT_FOUND = "No such job in this workspace"
+ERRORS = errors(not_found=NOT_FOUND)
+TRANSITION_ERRORS = errors(
+    not_found=NOT_FOUND, conflict="The job's status does not allow this (the reason says why)"
+)
 
 
 class Sort(StrEnum):
@@ -59,19 +53,15 @@ def _utc(value: datetime | None) -> datetime | None:
     status_code=http.HTTP_201_CREATED,
     response_model=Job,
     responses={
-        **ERRORS,
+        **errors(
+            not_found=NOT_FOUND,
+            conflict="Idempotency key used with another payload, or the concurrency policy refused",
+            invalid="The payload does not match the workflow's input schema (every field listed)",
+            limited="The workflow's minimum interval between starts has not elapsed (Retry-After)",
+        ),
         200: {
             "model": Job,
             "description": "Replay: the job an earlier request with this idempotency key created",
-        },
-        409: {
-            "description": "Idempotency key used with another payload, or the concurrency policy refused"
-        },
-        422: {
-            "description": "The payload does not match the workflow's input schema (every field listed)"
-        },
-        429: {
-            "description": "The workflow's minimum interval between starts has not elapsed (Retry-After)"
         },
     },
 )
@@ -85,10 +75,10 @@ def create_job(
             min_length=1,
             max_length=255,
             pattern=r"^[\x21-\x7e]+$",
-            description="Same as the body field (seed 000).",
+            description="Same as the body field.",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> JobRow:
     """Start a job of a workflow; `201` new, `200` replay of the same key and payload."""
     if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
         raise InvalidInput(
@@ -108,58 +98,32 @@ def create_job(
     return job
 
 
-def _create(
-    principal: Principal, body: CreateJobRequest, key: str | None
-) -> tuple[dict[str, Any], bool]:
+def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
     outbox = Outbox()
-    try:
-        with transaction() as conn:
-            created = service.create_job(
+    with transaction() as conn:
+        created = service.create_job(
+            conn,
+            principal.workspace_id,
+            body.workflow_ref,
+            body.input_payload,
+            outbox,
+            idempotency_key=key,
+            force=body.force,
+        )
+        job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
+        if not created.replayed:
+            record_audit(
                 conn,
-                principal.workspace_id,
-                body.workflow_ref,
-                body.input_payload,
-                outbox,
-                idempotency_key=key,
-                force=body.force,
+                principal,
+                "job.create",
+                "job",
+                job.id,
+                None,
+                job.status,
+                {"workflow": job.workflow_name, "idempotency_key": key, "force": body.force},
             )
-            job = queries.get_job(conn, principal.workspace_id, created.job_id)
-            if not created.replayed:
-                record_audit(
-                    conn,
-                    principal,
-                    "job.create",
-                    "job",
-                    job["id"],
-                    None,
-                    job["status"],
-                    {"workflow": job["workflow_name"], "idempotency_key": key, "force": body.force},
-                )
-    except (ConcurrencyLimited, RateLimited):
-        # a concurrent request with the same key may have stored the job meanwhile: replay it
-        replay = _replay(principal, body, key) if key else None
-        if replay is None:
-            raise
-        return replay, True
     flush(outbox)
     return job, created.replayed
-
-
-def _replay(principal: Principal, body: CreateJobRequest, key: str) -> dict[str, Any] | None:
-    with transaction() as conn:
-        row = conn.execute(
-            "SELECT id, payload_hash FROM jobs WHERE workspace_id = %s AND idempotency_key = %s",
-            (principal.workspace_id, key),
-        ).fetchone()
-        if row is None:
-            return None
-        workflow = find_workflow(conn, principal.workspace_id, body.workflow_ref)
-        if row["payload_hash"] != service.payload_hash(workflow["id"], body.input_payload or {}):
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was already used with another workflow or payload",
-                {"job_id": str(row["id"])},
-            )
-        return queries.get_job(conn, principal.workspace_id, row["id"])
 
 
 @router.get("", response_model=JobList, responses=ERRORS)
@@ -183,7 +147,7 @@ def list_jobs(
     ] = None,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
-    f = queries.JobFilter(
+    f = listing.JobFilter(
         statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
         workflow_id=workflow_id,
         q=q,
@@ -191,7 +155,7 @@ def list_jobs(
         created_before=_utc(created_before),
     )
     with transaction() as conn:
-        page = queries.list_jobs(
+        page = listing.list_jobs(
             conn,
             principal.workspace_id,
             f,
@@ -214,7 +178,7 @@ def list_jobs(
 def count_jobs(principal: Viewer, workflow_id: uuid.UUID | None = None) -> dict[str, Any]:
     """Jobs per status (the list's filter tabs), from maintained counters."""
     with transaction() as conn:
-        counts = queries.count_by_status(conn, principal.workspace_id, workflow_id)
+        counts = listing.count_by_status(conn, principal.workspace_id, workflow_id)
     return {"total": sum(counts.values()), "by_status": counts}
 
 
@@ -247,16 +211,16 @@ def _bulk_one(principal: Principal, action: BulkAction, job_id: uuid.UUID) -> Bu
 
 
 @router.get("/{job_id}", response_model=Job, responses=ERRORS)
-def get_job(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+def get_job(job_id: uuid.UUID, principal: Viewer) -> JobRow:
     with transaction() as conn:
-        return queries.get_job(conn, principal.workspace_id, job_id)
+        return queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
 
 
 @router.delete(
     "/{job_id}",
     status_code=http.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**ERRORS, 409: {"description": "The job is not finished"}},
+    responses=errors(not_found=NOT_FOUND, conflict="The job is not finished"),
 )
 def delete_job(job_id: uuid.UUID, principal: Operator) -> Response:
     """Delete a finished job with its steps, attempts, logs, costs, metrics and events."""
@@ -266,30 +230,24 @@ def delete_job(job_id: uuid.UUID, principal: Operator) -> Response:
     return Response(status_code=http.HTTP_204_NO_CONTENT)
 
 
-def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> dict[str, Any]:
+def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> JobRow:
     outbox = Outbox()
     with transaction() as conn:
         before = fn(conn, principal.workspace_id, job_id, outbox)
-        job = queries.get_job(conn, principal.workspace_id, job_id)
-        record_audit(conn, principal, action, "job", job_id, before, job["status"])
+        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
+        record_audit(conn, principal, action, "job", job_id, before, job.status)
     flush(outbox)
     return job
 
 
-TRANSITION_ERRORS = {
-    **ERRORS,
-    409: {"description": "The job's status does not allow this (the reason says why)"},
-}
-
-
 @router.post("/{job_id}/cancel", response_model=Job, responses=TRANSITION_ERRORS)
-def cancel_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+def cancel_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
     """Cancel a pending or running job; running steps stop at their next heartbeat."""
     return _act(principal, job_id, "job.cancel", service.cancel_job)
 
 
 @router.post("/{job_id}/resume", response_model=Job, responses=TRANSITION_ERRORS)
-def resume_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+def resume_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
     """Run a failed or cancelled job again from where it stopped."""
     return _act(principal, job_id, "job.resume", service.resume_job)
 
@@ -298,28 +256,30 @@ def resume_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
     "/{job_id}/rerun",
     status_code=http.HTTP_201_CREATED,
     response_model=Job,
-    responses={**TRANSITION_ERRORS, 429: {"description": "Rate limited by the workflow's policy"}},
+    responses={**TRANSITION_ERRORS, **errors(limited="Rate limited by the workflow's policy")},
 )
-def rerun_job(job_id: uuid.UUID, principal: Operator) -> dict[str, Any]:
+def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
     """A new job with the same input and workflow version, linked by `rerun_of`."""
     outbox = Outbox()
     with transaction() as conn:
-        original = queries.job_head(conn, principal.workspace_id, job_id)
-        if original["status"] not in JOB_TERMINAL:
+        original = queries.get_job(
+            conn, job_id, workspace_id=principal.workspace_id, payloads=False
+        )
+        if original.status not in JOB_TERMINAL:
             raise InvalidTransition(
-                f"job {job_id} is {original['status']}: only finished jobs can be re-run (cancel it first)"
+                f"job {job_id} is {original.status}: only finished jobs can be re-run (cancel it first)"
             )
         created = service.rerun_job(conn, principal.workspace_id, job_id, outbox)
-        job = queries.get_job(conn, principal.workspace_id, created.job_id)
+        job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         record_audit(
             conn,
             principal,
             "job.rerun",
             "job",
             job_id,
-            original["status"],
-            job["status"],
-            {"new_job_id": str(job["id"])},
+            original.status,
+            job.status,
+            {"new_job_id": str(job.id)},
         )
     flush(outbox)
     return job

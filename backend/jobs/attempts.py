@@ -11,23 +11,30 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from backend.db import batch
-from backend.jobs import scheduler, snapshots
+from backend.errors import NotFound
+from backend.jobs import queries, scheduler, snapshots
 from backend.jobs.outbox import Outbox
+from backend.jobs.rows import ExpiredAttempt, JobRow, StepToRetry
 from backend.jobs.states import (
     AttemptStatus,
+    Increase,
     JobStatus,
     Kind,
+    Now,
+    NowIfUnset,
+    NowPlus,
     StepStatus,
+    finished,
     send_transition,
+    sql_literal,
     transition,
 )
 from backend.queue import AttemptRef
 from backend.workflows.definition import RetryPolicy
-
-LEASE = "now() + make_interval(secs => {ttl})"
 
 
 @dataclass
@@ -109,7 +116,7 @@ def claim(
                 Kind.JOB,
                 ref.job_id,
                 JobStatus.RUNNING,
-                raw_sets={"started_at": "coalesce(started_at, now())"},
+                sets={"started_at": NowIfUnset()},
             )
         step_p = send_transition(
             conn,
@@ -117,7 +124,7 @@ def claim(
             ref.step_id,
             StepStatus.RUNNING,
             attempt_id=ref.attempt_id,
-            raw_sets={"started_at": "coalesce(started_at, now())"},
+            sets={"started_at": NowIfUnset()},
             event_data={"worker": worker},
         )
         attempt_p = send_transition(
@@ -125,11 +132,13 @@ def claim(
             Kind.ATTEMPT,
             ref.attempt_id,
             AttemptStatus.RUNNING,
-            sets={"worker_name": worker[:200], "pid": pid, "lease_token": token},
-            raw_sets={
-                "lease_expires_at": LEASE.format(ttl=float(lease_ttl)),
-                "heartbeat_at": "now()",
-                "started_at": "now()",
+            sets={
+                "worker_name": worker[:200],
+                "pid": pid,
+                "lease_token": token,
+                "lease_expires_at": NowPlus(lease_ttl),
+                "heartbeat_at": Now(),
+                "started_at": Now(),
             },
         )
         context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
@@ -160,15 +169,24 @@ def claim(
 
 
 # also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
-_CONTEXT_SQL = """
+_CONTEXT_SQL = f"""
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
            j.input_payload, j.status AS job_status,
            (SELECT v.definition->>'snapshot' FROM workflow_versions v
             WHERE v.id = j.workflow_version_id) AS snapshot,
-           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{}'::jsonb)
+           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
             FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-              AND d.status = 'completed') AS upstream
+              AND d.status = {sql_literal(StepStatus.COMPLETED)}) AS upstream
     FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+"""
+
+_HEARTBEAT_SQL = f"""
+    UPDATE step_attempts SET lease_expires_at = now() + make_interval(secs => %s), heartbeat_at = now()
+    WHERE id = %s AND lease_token = %s AND status = {sql_literal(AttemptStatus.RUNNING)}
+    RETURNING step_id
+"""
+_PROGRESS_SQL = f"""
+    UPDATE job_steps SET progress = %s WHERE id = %s AND status = {sql_literal(StepStatus.RUNNING)}
 """
 
 
@@ -181,20 +199,9 @@ def heartbeat(
 ) -> bool:
     """Extend the lease. False when the attempt no longer runs under this token (cancelled,
     or declared lost): the worker must stop the step."""
-    row = conn.execute(
-        f"""
-        UPDATE step_attempts SET lease_expires_at = {LEASE.format(ttl=float(lease_ttl))},
-               heartbeat_at = now()
-        WHERE id = %s AND lease_token = %s AND status = 'running'
-        RETURNING step_id
-        """,
-        (attempt_id, token),
-    ).fetchone()
+    row = conn.execute(_HEARTBEAT_SQL, (float(lease_ttl), attempt_id, token)).fetchone()
     if row is not None and progress is not None:
-        conn.execute(
-            "UPDATE job_steps SET progress = %s WHERE id = %s AND status = 'running'",
-            (progress, row["step_id"]),
-        )
+        conn.execute(_PROGRESS_SQL, (progress, row["step_id"]))
     return row is not None
 
 
@@ -248,15 +255,14 @@ def finish_success(
     nothing of it may be written."""
     cost = records.total_cost
     with batch(conn):
-        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True, names=False)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,
             c.attempt_id,
             AttemptStatus.COMPLETED,
             fence=c.lease_token,
-            sets={"cost_usd": cost},
-            raw_sets=_finished_sets(),
+            sets={"cost_usd": cost, **finished()},
         )
         write_records(conn, c, records)
         step_p = send_transition(
@@ -265,12 +271,13 @@ def finish_success(
             c.step_id,
             StepStatus.COMPLETED,
             attempt_id=c.attempt_id,
-            sets={"output_data": Jsonb(output), "progress": 1.0},
-            raw_sets={
-                **_finished_sets("completed_at"),
-                "cost_usd": f"cost_usd + {cost:f}",
-                "error_message": "NULL",
-                "error_type": "NULL",
+            sets={
+                "output_data": Jsonb(output),
+                "progress": 1.0,
+                **finished("completed_at"),
+                "cost_usd": Increase(cost),
+                "error_message": None,
+                "error_type": None,
             },
             event_data={
                 "step_name": c.step_name,
@@ -280,8 +287,8 @@ def finish_success(
             },
         )
         _add_job_cost(conn, c.job_id, cost)
-        ready = conn.execute(scheduler.READY_SQL, (c.job_id,))
-        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_p.result()
+        ready = scheduler.send_ready(conn, c.job_id)
+        job, attempt, step = _job(job_lookup), attempt_p.result(), step_p.result()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
         outbox.add_event(step.event)
@@ -301,21 +308,21 @@ def finish_failure(
     Raises NotRunnable when the attempt no longer holds its lease."""
     cost = records.total_cost
     with batch(conn):
-        job_cursor = conn.execute(scheduler.LOCK_JOB_SQL, (c.job_id,))
+        job_lookup = queries.send_get_job(conn, c.job_id, lock=True, names=False)
         attempt_p = send_transition(
             conn,
             Kind.ATTEMPT,
             c.attempt_id,
             failure.status,
             fence=c.lease_token,
-            where="lease_expires_at < now()" if still_expired else None,
+            lease_expired=still_expired,
             sets={
                 "cost_usd": cost,
                 "error_type": failure.error_type[:200],
                 "error_message": failure.message,
                 "traceback": failure.traceback,
+                **finished(),
             },
-            raw_sets=_finished_sets(),
             attempt_id=c.attempt_id,
             event_data={"step_name": c.step_name, "error": failure.message},
         )
@@ -325,25 +332,39 @@ def finish_failure(
             conn.execute(
                 "UPDATE job_steps SET cost_usd = cost_usd + %s WHERE id = %s", (cost, c.step_id)
             )
-        step_cursor = conn.execute("SELECT * FROM job_steps WHERE id = %s", (c.step_id,))
-        job, attempt, step = job_cursor.fetchone(), attempt_p.result(), step_cursor.fetchone()
+        step_cursor = conn.cursor(row_factory=class_row(StepToRetry)).execute(
+            _STEP_TO_RETRY_SQL, (c.step_id,)
+        )
+        job, attempt, step = _job(job_lookup), attempt_p.result(), step_cursor.fetchone()
         if job is None or attempt is None or step is None:
             raise NotRunnable(f"attempt {c.attempt_id} no longer holds its lease")
         outbox.add_event(attempt.event)
         _after_failure(conn, job, step, c, failure, outbox)
 
 
+_STEP_TO_RETRY_SQL = """
+    SELECT id, step_key, name, timeout_seconds, attempt_count, retry, max_attempts
+    FROM job_steps WHERE id = %s
+"""
+
+
+def _job(lookup: queries.JobLookup) -> JobRow | None:
+    """The job's locked row, None when it is gone (its attempt's write then matched nothing)."""
+    try:
+        return lookup.result()
+    except NotFound:
+        return None
+
+
 def _after_failure(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
-    step: dict[str, Any],
+    job: JobRow,
+    step: StepToRetry,
     c: Claim,
     failure: Failure,
     outbox: Outbox,
 ) -> None:
-    delay = next_retry(
-        RetryPolicy.model_validate(step["retry"]), c.attempt_number, int(step["max_attempts"])
-    )
+    delay = next_retry(RetryPolicy.model_validate(step.retry), c.attempt_number, step.max_attempts)
     errors = {"error_type": failure.error_type[:200], "error_message": failure.message}
     data = {
         "step_name": c.step_name,
@@ -358,15 +379,12 @@ def _after_failure(
             c.step_id,
             StepStatus.RETRYING,
             attempt_id=c.attempt_id,
-            sets=errors,
-            raw_sets={"next_attempt_at": f"now() + make_interval(secs => {delay})"},
+            sets={**errors, "next_attempt_at": NowPlus(delay)},
             event_data={**data, "retry_in_seconds": delay},
         )
         outbox.add_event(waiting.event if waiting else None)
         if waiting is not None and delay == 0:
-            scheduler.new_attempt(
-                conn, job, waiting.row, outbox, from_status=StepStatus.RETRYING
-            ).result()
+            scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
         scheduler.settle_job(conn, c.job_id, outbox)
         return
     final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED
@@ -376,8 +394,7 @@ def _after_failure(
         c.step_id,
         final,
         attempt_id=c.attempt_id,
-        sets=errors,
-        raw_sets=_finished_sets("completed_at"),
+        sets={**errors, **finished("completed_at")},
         event_data=data,
     )
     outbox.add_event(failed.event if failed else None)
@@ -389,10 +406,6 @@ def next_retry(policy: RetryPolicy, attempt_number: int, max_attempts: int) -> f
     if attempt_number >= max_attempts:
         return None
     return policy.delay(attempt_number)
-
-
-def _finished_sets(column: str = "finished_at") -> dict[str, str]:
-    return {column: "now()", "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)"}
 
 
 def _add_job_cost(conn: psycopg.Connection[Any], job_id: uuid.UUID, cost: Decimal) -> None:
@@ -408,20 +421,27 @@ def _summary(output: Any, limit: int = 2000) -> Any:
     return {"truncated": True, "size_bytes": len(text)}
 
 
-def claim_from_row(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Claim:
-    """A Claim rebuilt from an attempt row, for the reaper's lost-attempt path."""
-    step = conn.execute(
-        "SELECT name FROM job_steps WHERE id = %s", (attempt["step_id"],)
+def find_ref(conn: psycopg.Connection[Any], attempt_id: uuid.UUID) -> AttemptRef:
+    """The queue message of an attempt, rebuilt from its row; LookupError when it is gone."""
+    row = conn.execute(
+        "SELECT step_id, job_id FROM step_attempts WHERE id = %s", (attempt_id,)
     ).fetchone()
+    if row is None:
+        raise LookupError(f"attempt {attempt_id} does not exist")
+    return AttemptRef(attempt_id, row["step_id"], row["job_id"])
+
+
+def claim_from_row(attempt: ExpiredAttempt) -> Claim:
+    """A Claim rebuilt from an attempt row, for the reaper's lost-attempt path."""
     return Claim(
-        attempt_id=attempt["id"],
-        job_id=attempt["job_id"],
-        step_id=attempt["step_id"],
-        workspace_id=attempt["workspace_id"],
-        step_key=attempt["step_key"],
-        step_name=step["name"] if step else attempt["step_key"],
-        attempt_number=attempt["attempt_number"],
-        lease_token=attempt["lease_token"],
+        attempt_id=attempt.id,
+        job_id=attempt.job_id,
+        step_id=attempt.step_id,
+        workspace_id=attempt.workspace_id,
+        step_key=attempt.step_key,
+        step_name=attempt.step_name,
+        attempt_number=attempt.attempt_number,
+        lease_token=attempt.lease_token,
         action="",
         params={},
         input={},

@@ -1,5 +1,5 @@
-"""One job's insides: steps, each step's attempts, logs, timeline (seed 002), status and results
-(seed 000), and the redacted JSON export."""
+"""One job's insides: steps, each step's attempts, logs, the telemetry timeline, status and
+results (the status contract's shapes), and the redacted JSON export."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from backend.api.deps import Viewer, transaction
 from backend.errors import InvalidInput
+from backend.http.deps import Viewer, transaction
 from backend.jobs import export, queries
 from backend.jobs.api import ERRORS
+from backend.jobs.rows import StepRow
 from backend.jobs.schemas import (
     JobLogs,
     JobResults,
@@ -22,6 +23,7 @@ from backend.jobs.schemas import (
     StepAttempts,
     Timeline,
 )
+from backend.jobs.states import S
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -31,7 +33,7 @@ StepKey = Annotated[str, Path(min_length=1, max_length=100, description="The ste
 
 @router.get("/{job_id}/steps", response_model=JobSteps, responses=ERRORS)
 def job_steps(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 003's JobStepsResponse, in execution order."""
+    """The job matrix's JobStepsResponse, in execution order."""
     with transaction() as conn:
         return {"job_id": job_id, "steps": queries.list_steps(conn, principal.workspace_id, job_id)}
 
@@ -43,9 +45,9 @@ def step_attempts(job_id: uuid.UUID, step: StepKey, principal: Viewer) -> dict[s
         s, attempts = queries.step_attempts(conn, principal.workspace_id, job_id, step)
     return {
         "job_id": job_id,
-        "step_id": s["step_key"],
-        "step_name": s["name"],
-        "status": s["status"],
+        "step_id": s.step_key,
+        "step_name": s.name,
+        "status": s.status,
         "attempts": attempts,
     }
 
@@ -82,7 +84,7 @@ def job_logs(
             after_id=after,
             limit=limit,
         )
-    next_cursor = str(lines[-1]["id"]) if lines else (cursor or None)
+    next_cursor = str(lines[-1].id) if lines else (cursor or None)
     return {"job_id": job_id, "items": lines, "next_cursor": next_cursor, "has_more": more}
 
 
@@ -99,67 +101,64 @@ def summary(value: Any) -> dict[str, Any] | None:
 
 @router.get("/{job_id}/timeline", response_model=Timeline, responses=ERRORS)
 def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 002's WorkflowExecutionTimeline of the job."""
+    """The telemetry WorkflowExecutionTimeline of the job."""
     with transaction() as conn:
-        job = queries.job_head(conn, principal.workspace_id, job_id)
+        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
         steps = queries.list_steps(conn, principal.workspace_id, job_id)
-    entries = [
-        {
-            "step_id": s["step_key"],
-            "step_name": s["name"],
-            "step_order": s["step_index"],
-            "status": s["status"],
-            "started_at": s["started_at"],
-            "completed_at": s["completed_at"],
-            "duration_seconds": s["duration_seconds"],
-            "retry_count": max(int(s["attempt_number"]) - 1, 0),
-            "error_message": s["error_message"],
-            "input_summary": summary(s["input_data"]),
-            "output_summary": summary(s["output_data"]),
-        }
-        for s in steps
-    ]
 
     def count(*statuses: str) -> int:
-        return sum(1 for s in steps if s["status"] in statuses)
+        return sum(1 for s in steps if s.status in statuses)
 
     return {
-        "execution_id": job["id"],
-        "workflow_id": job["workflow_id"],
-        "workflow_name": job["workflow_name"],
-        "status": job["status"],
-        "started_at": job["started_at"],
-        "completed_at": job["completed_at"],
-        "total_duration_seconds": job["duration_seconds"],
+        "execution_id": job.id,
+        "workflow_id": job.workflow_id,
+        "workflow_name": job.workflow_name,
+        "status": job.status,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "total_duration_seconds": job.duration_seconds,
         "step_count": len(steps),
-        "completed_step_count": count("completed"),
-        "failed_step_count": count("failed", "timed_out"),
-        "skipped_step_count": count("skipped"),
-        "step_timeline": entries,
-        "error_message": job["error_message"],
+        "completed_step_count": count(S.COMPLETED),
+        "failed_step_count": count(S.FAILED, S.TIMED_OUT),
+        "skipped_step_count": count(S.SKIPPED),
+        "step_timeline": [_timeline_entry(s) for s in steps],
+        "error_message": job.error_message,
+    }
+
+
+def _timeline_entry(s: StepRow) -> dict[str, Any]:
+    return {
+        "step_id": s.step_key,
+        "step_name": s.name,
+        "step_order": s.step_index,
+        "status": s.status,
+        "started_at": s.started_at,
+        "completed_at": s.completed_at,
+        "duration_seconds": s.duration_seconds,
+        "retry_count": max(s.attempt_number - 1, 0),
+        "error_message": s.error_message,
+        "input_summary": summary(s.input_data),
+        "output_summary": summary(s.output_data),
     }
 
 
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=ERRORS)
 def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
-    """Seed 000's status shape; an unknown job is a 404 (not a synthetic failed job)."""
+    """The status contract's shape; an unknown job is a 404 (not a synthetic failed job)."""
     with transaction() as conn:
-        job = queries.job_head(conn, principal.workspace_id, job_id)
-        steps = conn.execute(
-            "SELECT step_key, name, status, progress FROM job_steps WHERE job_id = %s ORDER BY step_index",
-            (job_id,),
-        ).fetchall()
+        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
+        steps = queries.step_progress(conn, principal.workspace_id, job_id)
     stepper = [
-        {"step": s["step_key"], "name": s["name"], "status": s["status"], "progress": s["progress"]}
+        {"step": s.step_key, "name": s.name, "status": s.status, "progress": s.progress}
         for s in steps
     ]
     return {
         "success": True,
         "job": {
-            "job_id": job["id"],
-            "status": job["status"],
-            "current_step": job["current_step"],
-            "progress": job["progress"],
+            "job_id": job.id,
+            "status": job.status,
+            "current_step": job.current_step,
+            "progress": job.progress,
             "stepper": stepper,
         },
     }
@@ -176,25 +175,16 @@ def job_results(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Seed 000's results: a step's output items (a list output is paged; another output is one item)."""
+    """The status contract's results: a step's output items (a list output is paged; another
+    output is one item)."""
     with transaction() as conn:
-        if step is None:
-            queries.job_head(conn, principal.workspace_id, job_id)
-            row = conn.execute(
-                "SELECT step_key FROM job_steps WHERE job_id = %s ORDER BY step_index DESC LIMIT 1",
-                (job_id,),
-            ).fetchone()
-            step = row["step_key"] if row else ""
-        found = queries.find_step(conn, principal.workspace_id, job_id, step)
-        output = conn.execute(
-            "SELECT output_data FROM job_steps WHERE id = %s", (found["id"],)
-        ).fetchone()
-    data = output["output_data"] if output else None
+        output = queries.step_output(conn, principal.workspace_id, job_id, step)
+    data = output.output_data
     items = data if isinstance(data, list) else ([] if data is None else [data])
     return {
         "success": True,
         "job_id": job_id,
-        "step": found["step_key"],
+        "step": output.step_key,
         "items": items[offset : offset + limit],
         "total": len(items),
         "limit": limit,

@@ -4,6 +4,7 @@ our own API tokens and `password=...`-style pairs inside free text (logs, traceb
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -61,39 +62,19 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _rows(conn: psycopg.Connection[Any], query: str, job_id: uuid.UUID) -> list[dict[str, Any]]:
-    return conn.execute(query, (job_id,)).fetchall()
-
-
 def export_job(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
 ) -> dict[str, Any]:
     """Everything recorded about one job, redacted (NotFound for another workspace's job)."""
-    job = queries.get_job(conn, workspace_id, job_id)
+    job = dataclasses.asdict(queries.get_job(conn, job_id, workspace_id=workspace_id))
+    del job["workflow_version_id"]  # the document names the version by number
     document: dict[str, Any] = {
         "format": FORMAT,
         "exported_at": datetime.now(UTC),
         "job": job,
-        "steps": queries.list_steps(conn, workspace_id, job_id),
-        "attempts": _rows(
-            conn,
-            "SELECT * FROM step_attempts WHERE job_id = %s ORDER BY step_key, attempt_number",
-            job_id,
-        ),
-        "logs": _rows(
-            conn,
-            """
-            SELECT l.id, s.step_key, l.attempt_id, l.level, l.message, l.created_at
-            FROM step_logs l JOIN job_steps s ON s.id = l.step_id WHERE l.job_id = %s ORDER BY l.id
-            """,
-            job_id,
-        ),
-        "costs": _rows(conn, "SELECT * FROM step_costs WHERE job_id = %s ORDER BY id", job_id),
-        "metrics": _rows(conn, "SELECT * FROM step_metrics WHERE job_id = %s ORDER BY id", job_id),
-        "events": _rows(conn, "SELECT * FROM job_events WHERE job_id = %s ORDER BY id", job_id),
+        "steps": [dataclasses.asdict(s) for s in queries.list_steps(conn, workspace_id, job_id)],
+        **queries.job_records(conn, job_id),
     }
-    for attempt in document["attempts"]:
-        attempt.pop("lease_token", None)  # a live fencing token is nobody's business
     return redact(document)  # type: ignore[no-any-return]
 
 

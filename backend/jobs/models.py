@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now, ts
+from backend.jobs.states import A, S, sql_literal
 
 
 def _money() -> Any:
@@ -94,9 +95,13 @@ class JobStep(SQLModel, table=True):
         Index(
             "ix_job_steps_retry_due",
             "next_attempt_at",
-            postgresql_where=text("status = 'retrying'"),
+            postgresql_where=text(f"status = {sql_literal(S.RETRYING)}"),
         ),
-        Index("ix_job_steps_timed_out", "job_id", postgresql_where=text("status = 'timed_out'")),
+        Index(
+            "ix_job_steps_timed_out",
+            "job_id",
+            postgresql_where=text(f"status = {sql_literal(S.TIMED_OUT)}"),
+        ),
     )
 
     id: uuid.UUID = pk()
@@ -138,9 +143,13 @@ class StepAttempt(SQLModel, table=True):
         Index(
             "ix_step_attempts_lease",
             "lease_expires_at",
-            postgresql_where=text("status = 'running'"),
+            postgresql_where=text(f"status = {sql_literal(A.RUNNING)}"),
         ),
-        Index("ix_step_attempts_queued", "created_at", postgresql_where=text("status = 'queued'")),
+        Index(
+            "ix_step_attempts_queued",
+            "created_at",
+            postgresql_where=text(f"status = {sql_literal(A.QUEUED)}"),
+        ),
     )
 
     id: uuid.UUID = pk()

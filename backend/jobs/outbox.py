@@ -1,5 +1,7 @@
-"""What a transaction wants done after it commits: attempts to enqueue and events to publish.
-Collected while the transaction runs, sent in one Redis pipeline once it has committed."""
+"""What a transaction wants done after it commits: attempts to enqueue, events to publish, and
+after-snapshots of the jobs it ended. Collected while the transaction runs; once it has
+committed, `flush` saves the snapshots over the caller's connection and sends the rest in
+one Redis pipeline."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from redis import Redis
 from redis.exceptions import RedisError
 
 from backend import events
+from backend.jobs import snapshots
 from backend.queue import Dispatch, enqueue, redis_client, step_queue
 
 log = logging.getLogger(__name__)
@@ -35,11 +39,20 @@ class Outbox:
         self.events[:0] = earlier.events
         self.ended_jobs[:0] = earlier.ended_jobs
 
-    def flush(self, redis: Redis | None = None) -> None:
-        """Enqueue and publish. A Redis failure here loses nothing: the reaper re-enqueues
-        queued attempts that are missing from Redis, and subscribers read gaps from Postgres."""
+    def flush(self, conn: psycopg.Connection[Any] | None, redis: Redis | None = None) -> None:
+        """After the commit: save the after-snapshots of the jobs that ended over `conn` (the
+        caller's connection, not inside a transaction; None when the transaction could end no
+        job) in a transaction of their own, then enqueue and publish: a client that hears a
+        job ended finds its snapshot. A Redis failure here loses nothing:
+        the reaper re-enqueues queued attempts that are missing from Redis, and subscribers
+        read gaps from Postgres."""
         if self.ended_jobs:
-            self._snapshots()
+            if conn is None:
+                raise RuntimeError("jobs ended: their after-snapshots need the caller's connection")
+            with conn.transaction():
+                for job_id in self.ended_jobs:
+                    snapshots.save_after(conn, job_id)
+            self.ended_jobs.clear()
         if not self.dispatches and not self.events:
             return
         connection = redis or redis_client()
@@ -52,12 +65,3 @@ class Outbox:
             log.warning("outbox flush failed (the reaper will recover): %s", exc)
         self.dispatches.clear()
         self.events.clear()
-
-    def _snapshots(self) -> None:
-        from backend.db import connect
-        from backend.jobs import snapshots
-
-        with connect(autocommit=True) as conn:
-            for job_id in self.ended_jobs:
-                snapshots.save_after(conn, job_id)
-        self.ended_jobs.clear()

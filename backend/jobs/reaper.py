@@ -14,18 +14,22 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.rows import class_row
 
-from backend.jobs import scheduler
+from backend.errors import NotFound
+from backend.jobs import queries, scheduler
 from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
 from backend.jobs.outbox import Outbox
-from backend.jobs.states import AttemptStatus, StepStatus
+from backend.jobs.rows import DueRetry, ExpiredAttempt, QueuedAttempt, StepToRetry
+from backend.jobs.states import A, AttemptStatus, S, StepStatus, sql_literal
 from backend.queue import AttemptRef, Dispatch, is_waiting, step_queue
 
 log = logging.getLogger(__name__)
 BATCH = 500
+Item = TypeVar("Item", ExpiredAttempt, DueRetry)
 
 
 @dataclass
@@ -44,23 +48,22 @@ def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> Re
     report = ReapReport()
     for attempt in _expired(conn):
         if _run(conn, _mark_lost, attempt):
-            report.lost.append(attempt["id"])
-    for attempt in _stale_queued(conn, queued_grace_seconds):
-        if not is_waiting(step_queue(), attempt["id"]):
-            ref = AttemptRef(attempt["id"], attempt["step_id"], attempt["job_id"])
-            outbox = Outbox(dispatches=[Dispatch(ref, attempt["timeout_seconds"])])
-            outbox.flush()
-            report.requeued.append(attempt["id"])
-    for step in _retries_due(conn):
-        if _run(conn, _start_retry, step):
-            report.retried.append(step["id"])
+            report.lost.append(attempt.id)
+    for queued in _stale_queued(conn, queued_grace_seconds):
+        if not is_waiting(step_queue(), queued.id):
+            ref = AttemptRef(queued.id, queued.step_id, queued.job_id)
+            Outbox(dispatches=[Dispatch(ref, queued.timeout_seconds)]).flush(None)
+            report.requeued.append(queued.id)
+    for due in _retries_due(conn):
+        if _run(conn, _start_retry, due):
+            report.retried.append(due.id)
     return report
 
 
 def _run(
     conn: psycopg.Connection[Any],
-    work: Callable[[psycopg.Connection[Any], dict[str, Any]], Outbox | None],
-    item: dict[str, Any],
+    work: Callable[[psycopg.Connection[Any], Item], Outbox | None],
+    item: Item,
 ) -> bool:
     try:
         with conn.transaction():
@@ -69,74 +72,95 @@ def _run(
         return False
     if outbox is None:
         return False
-    outbox.flush()
+    outbox.flush(conn)
     return True
 
 
-def _expired(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    return conn.execute(
-        """
-        SELECT * FROM step_attempts
-        WHERE status = 'running' AND lease_expires_at < now()
-        ORDER BY lease_expires_at LIMIT %s
-        """,
-        (BATCH,),
-    ).fetchall()
+def _expired(conn: psycopg.Connection[Any]) -> list[ExpiredAttempt]:
+    return (
+        conn.cursor(row_factory=class_row(ExpiredAttempt))
+        .execute(
+            f"""
+            SELECT a.id, a.job_id, a.step_id, a.workspace_id, a.step_key, s.name AS step_name,
+                   a.attempt_number, a.lease_token, a.worker_name, a.pid,
+                   coalesce(EXTRACT(EPOCH FROM now() - a.heartbeat_at)::float, 0) AS silent_seconds
+            FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
+            WHERE a.status = {sql_literal(A.RUNNING)} AND a.lease_expires_at < now()
+            ORDER BY a.lease_expires_at LIMIT %s
+            """,
+            (BATCH,),
+        )
+        .fetchall()
+    )
 
 
-def _mark_lost(conn: psycopg.Connection[Any], attempt: dict[str, Any]) -> Outbox | None:
+def _mark_lost(conn: psycopg.Connection[Any], attempt: ExpiredAttempt) -> Outbox | None:
     outbox = Outbox()
-    seconds = conn.execute(
-        "SELECT EXTRACT(EPOCH FROM now() - %s::timestamptz)::float AS s", (attempt["heartbeat_at"],)
-    ).fetchone()
-    silent = seconds["s"] if seconds else 0.0
     failure = Failure(
         AttemptStatus.LOST,
         "LeaseExpired",
-        f"worker {attempt['worker_name']} (pid {attempt['pid']}) stopped answering: "
-        f"no heartbeat for {silent:.1f} s",
+        f"worker {attempt.worker_name} (pid {attempt.pid}) stopped answering: "
+        f"no heartbeat for {attempt.silent_seconds:.1f} s",
     )
-    finish_failure(
-        conn, claim_from_row(conn, attempt), failure, Records(), outbox, still_expired=True
-    )
+    finish_failure(conn, claim_from_row(attempt), failure, Records(), outbox, still_expired=True)
     return outbox
 
 
-def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[dict[str, Any]]:
-    return conn.execute(
-        """
-        SELECT a.id, a.step_id, a.job_id, s.timeout_seconds FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
-        WHERE a.status = 'queued' AND a.created_at < now() - make_interval(secs => %s)
-        ORDER BY a.created_at LIMIT %s
-        """,
-        (grace, BATCH),
-    ).fetchall()
+def _stale_queued(conn: psycopg.Connection[Any], grace: float) -> list[QueuedAttempt]:
+    return (
+        conn.cursor(row_factory=class_row(QueuedAttempt))
+        .execute(
+            f"""
+            SELECT a.id, a.step_id, a.job_id, s.timeout_seconds
+            FROM step_attempts a JOIN job_steps s ON s.id = a.step_id
+            WHERE a.status = {sql_literal(A.QUEUED)} AND a.created_at < now() - make_interval(secs => %s)
+            ORDER BY a.created_at LIMIT %s
+            """,
+            (grace, BATCH),
+        )
+        .fetchall()
+    )
 
 
-def _retries_due(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    return conn.execute(
-        """
-        SELECT id, job_id FROM job_steps
-        WHERE status = 'retrying' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at LIMIT %s
-        """,
-        (BATCH,),
-    ).fetchall()
+def _retries_due(conn: psycopg.Connection[Any]) -> list[DueRetry]:
+    return (
+        conn.cursor(row_factory=class_row(DueRetry))
+        .execute(
+            f"""
+            SELECT id, job_id FROM job_steps
+            WHERE status = {sql_literal(S.RETRYING)} AND next_attempt_at <= now()
+            ORDER BY next_attempt_at LIMIT %s
+            """,
+            (BATCH,),
+        )
+        .fetchall()
+    )
 
 
-def _start_retry(conn: psycopg.Connection[Any], due: dict[str, Any]) -> Outbox | None:
+def _start_retry(conn: psycopg.Connection[Any], due: DueRetry) -> Outbox | None:
     outbox = Outbox()
-    job = scheduler.lock_job(conn, due["job_id"])
-    step = conn.execute(
-        "SELECT * FROM job_steps WHERE id = %s AND status = 'retrying' AND next_attempt_at <= now()",
-        (due["id"],),
-    ).fetchone()
-    if job is None or step is None or not scheduler.job_is_active(job["status"]):
+    try:
+        job = queries.get_job(conn, due.job_id, lock=True, names=False)
+    except NotFound:  # deleted meanwhile
+        return None
+    step = (
+        conn.cursor(row_factory=class_row(StepToRetry))
+        .execute(
+            f"""
+            SELECT id, step_key, name, timeout_seconds, attempt_count, retry, max_attempts
+            FROM job_steps
+            WHERE id = %s AND status = {sql_literal(S.RETRYING)} AND next_attempt_at <= now()
+            """,
+            (due.id,),
+        )
+        .fetchone()
+    )
+    if step is None or not scheduler.job_is_active(job.status):
         return None
     if (
         scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
         is None
     ):
         return None
-    scheduler.settle_job(conn, job["id"], outbox)
+    scheduler.settle_job(conn, job.id, outbox)
     return outbox

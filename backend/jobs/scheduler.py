@@ -17,22 +17,30 @@ Lock order everywhere: the job row, then its steps, then their attempts.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from backend.jobs import snapshots
 from backend.jobs.outbox import Outbox
+from backend.jobs.rows import JobRow, ReadyStep
 from backend.jobs.states import (
     JOB_TERMINAL,
     STEP_TERMINAL,
+    A,
     AttemptStatus,
     JobStatus,
     Kind,
+    Now,
     Pending,
+    S,
     StepStatus,
+    finished,
     send_transition,
+    sql_list,
+    sql_literal,
     transition,
 )
 from backend.queue import AttemptRef, Dispatch
@@ -43,41 +51,54 @@ ACTIVE_STEP = frozenset(
 )
 
 
-LOCK_JOB_SQL = """
-    SELECT id, status, workspace_id, workflow_id, input_payload FROM jobs
-    WHERE id = %s FOR NO KEY UPDATE
-"""
-
-READY_SQL = """
+READY_SQL = f"""
     SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
            jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
              SELECT 1 FROM job_steps d
-             WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key AND d.status <> 'skipped'
+             WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+               AND d.status <> {sql_literal(S.SKIPPED)}
            ) AS upstream_skipped
     FROM job_steps s
-    WHERE s.job_id = %s AND s.status = 'pending'
+    WHERE s.job_id = %s AND s.status = {sql_literal(S.PENDING)}
       AND NOT EXISTS (
         SELECT 1 FROM job_steps d
         WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-          AND d.status NOT IN ('completed', 'skipped'))
+          AND d.status NOT IN {sql_list(S.COMPLETED, S.SKIPPED)})
     ORDER BY s.step_index
 """
 
 
-def lock_job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any] | None:
-    return conn.execute(LOCK_JOB_SQL, (job_id,)).fetchone()
+def send_ready(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> psycopg.Cursor[ReadyStep]:
+    """The job's ready steps (READY_SQL), sent; the caller fetches them (pipelines allowed)."""
+    return conn.cursor(row_factory=class_row(ReadyStep)).execute(READY_SQL, (job_id,))
+
+
+class QueueableStep(Protocol):
+    """What queueing a step's next attempt reads of it (a ready step, a step to retry)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def step_key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def attempt_count(self) -> int: ...
+    @property
+    def timeout_seconds(self) -> float | None: ...
 
 
 def advance(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
+    job: JobRow,
     outbox: Outbox,
-    ready: list[dict[str, Any]] | None = None,
+    ready: list[ReadyStep] | None = None,
 ) -> None:
     """Queue (or skip) every step whose dependencies are done, until nothing changes, then
-    settle the job (progress, current step, completion). `ready` is READY_SQL's result when
+    settle the job (progress, current step, completion). `job` is the job's locked row
+    (`queries.get_job(..., lock=True)`). `ready` is READY_SQL's result when
     the caller already has it. The last queueing and the settle travel in one round trip."""
-    rows = conn.execute(READY_SQL, (job["id"],)).fetchall() if ready is None else ready
+    rows = send_ready(conn, job.id).fetchall() if ready is None else ready
     while True:
         sent, skipped_any = _send_ready(conn, job, rows, outbox)
         if sent is None:  # a condition broke: the job has failed
@@ -85,17 +106,17 @@ def advance(
         if skipped_any:  # skipping may have made more steps ready
             _resolve(job, sent, outbox)
             sent = []
-            rows = conn.execute(READY_SQL, (job["id"],)).fetchall()
+            rows = send_ready(conn, job.id).fetchall()
             if rows:
                 continue
-        stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job["id"]})
+        stats = conn.execute(SETTLE_SQL, {"terminal": _TERMINAL, "job_id": job.id})
         _resolve(job, sent, outbox)
-        _conclude(conn, job["id"], stats.fetchone(), outbox)
+        _conclude(conn, job.id, stats.fetchone(), outbox)
         return
 
 
 def _send_ready(
-    conn: psycopg.Connection[Any], job: dict[str, Any], rows: list[dict[str, Any]], outbox: Outbox
+    conn: psycopg.Connection[Any], job: JobRow, rows: list[ReadyStep], outbox: Outbox
 ) -> tuple[list[Pending] | None, bool]:
     sent: list[Pending] = []
     skipped_any = False
@@ -112,58 +133,55 @@ def _send_ready(
     return sent, skipped_any
 
 
-def _resolve(job: dict[str, Any], sent: list[Pending], outbox: Outbox) -> None:
+def _resolve(job: JobRow, sent: list[Pending], outbox: Outbox) -> None:
     for pending in sent:
         moved = pending.result()
         if moved is None:
-            raise RuntimeError(f"a ready step of job {job['id']} changed under the job lock")
+            raise RuntimeError(f"a ready step of job {job.id} changed under the job lock")
         outbox.add_event(moved.event)
 
 
-def _condition_verdict(
-    conn: psycopg.Connection[Any], job: dict[str, Any], step: dict[str, Any]
-) -> bool | str:
+def _condition_verdict(conn: psycopg.Connection[Any], job: JobRow, step: ReadyStep) -> bool | str:
     """True/False, or the error message when the condition cannot be evaluated."""
-    if step["upstream_skipped"]:
+    if step.upstream_skipped:
         return False
-    if not step["condition"]:
+    if not step.condition:
         return True
-    tree = expressions.parse(step["condition"])
+    tree = expressions.parse(step.condition)
     keys = sorted(expressions.referenced_steps(tree))
     outputs: dict[str, Any] = {}
     if keys:
         rows = conn.execute(
             "SELECT step_key, output_data FROM job_steps WHERE job_id = %s AND step_key = ANY(%s)",
-            (job["id"], keys),
+            (job.id, keys),
         )
         outputs = {r["step_key"]: r["output_data"] for r in rows}
     try:
-        return expressions.evaluate(tree, job["input_payload"], outputs)
+        return expressions.evaluate(tree, job.input_payload, outputs)
     except expressions.EvaluationError as exc:
-        return f"condition {step['condition']!r} could not be evaluated: {exc}"
+        return f"condition {step.condition!r} could not be evaluated: {exc}"
 
 
-def _skip(conn: psycopg.Connection[Any], step: dict[str, Any]) -> Pending:
+def _skip(conn: psycopg.Connection[Any], step: ReadyStep) -> Pending:
     reason = (
         "every dependency was skipped"
-        if step["upstream_skipped"]
-        else f"condition false: {step['condition']}"
+        if step.upstream_skipped
+        else f"condition false: {step.condition}"
     )
     return send_transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.SKIPPED,
-        sets={"error_message": None},
-        raw_sets={"completed_at": "now()"},
-        event_data={"step_name": step["name"], "reason": reason},
+        sets={"error_message": None, "completed_at": Now()},
+        event_data={"step_name": step.name, "reason": reason},
     )
 
 
 def _fail_condition(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
-    step: dict[str, Any],
+    job: JobRow,
+    step: ReadyStep,
     message: str,
     outbox: Outbox,
 ) -> None:
@@ -171,61 +189,59 @@ def _fail_condition(
     done = transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.FAILED,
-        sets={"error_message": message, "error_type": "ConditionError"},
-        raw_sets={"completed_at": "now()"},
-        event_data={"step_name": step["name"], "error": message},
+        sets={"error_message": message, "error_type": "ConditionError", "completed_at": Now()},
+        event_data={"step_name": step.name, "error": message},
     )
     outbox.add_event(done.event if done else None)
-    fail_job(conn, job["id"], f"Step '{step['name']}' failed: {message}", outbox)
+    fail_job(conn, job.id, f"Step '{step.name}' failed: {message}", outbox)
 
 
 def new_attempt(
     conn: psycopg.Connection[Any],
-    job: dict[str, Any],
-    step: dict[str, Any],
+    job: JobRow,
+    step: QueueableStep,
     outbox: Outbox,
     from_status: StepStatus,
 ) -> Pending:
     """Queue the step with its next attempt; the message goes out after commit. The caller
     reads the returned transition (it runs under the job lock, so it matches)."""
     attempt_id = uuid.uuid4()
-    number = int(step["attempt_count"]) + 1
+    number = step.attempt_count + 1
     moved = send_transition(
         conn,
         Kind.STEP,
-        step["id"],
+        step.id,
         StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
-        sets={"attempt_count": number},
-        raw_sets={"next_attempt_at": "NULL"},
+        sets={"attempt_count": number, "next_attempt_at": None},
         attempt_id=attempt_id,
-        event_data={"step_name": step["name"], "attempt": number},
+        event_data={"step_name": step.name, "attempt": number},
     )
     conn.execute(
-        """
-        INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
-                                   status, cost_usd)
-        VALUES (%s, %s, %s, %s, %s, %s, 'queued', 0)
-        """,
-        (attempt_id, job["id"], step["id"], job["workspace_id"], step["step_key"], number),
+        _NEW_ATTEMPT_SQL,
+        (attempt_id, job.id, step.id, job.workspace_id, step.step_key, number),
     )
-    ref = AttemptRef(
-        attempt_id, step["id"], job["id"], starts_job=job["status"] == JobStatus.PENDING
-    )
-    outbox.dispatches.append(Dispatch(ref, step["timeout_seconds"]))
+    ref = AttemptRef(attempt_id, step.id, job.id, starts_job=job.status == JobStatus.PENDING)
+    outbox.dispatches.append(Dispatch(ref, step.timeout_seconds))
     return moved
 
 
-SETTLE_SQL = """
+_NEW_ATTEMPT_SQL = f"""
+    INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
+                               status, cost_usd)
+    VALUES (%s, %s, %s, %s, %s, %s, {sql_literal(A.QUEUED)}, 0)
+"""
+
+SETTLE_SQL = f"""
     WITH stats AS (
         SELECT count(*) AS total,
                count(*) FILTER (WHERE status = ANY(%(terminal)s)) AS done,
-               count(*) FILTER (WHERE status IN ('completed', 'skipped')) AS succeeded,
-               count(*) FILTER (WHERE status IN ('failed', 'timed_out')) AS failed,
+               count(*) FILTER (WHERE status IN {sql_list(S.COMPLETED, S.SKIPPED)}) AS succeeded,
+               count(*) FILTER (WHERE status IN {sql_list(S.FAILED, S.TIMED_OUT)}) AS failed,
                (array_agg(name ORDER BY step_index)
-                    FILTER (WHERE status IN ('running', 'queued', 'retrying')))[1] AS current
+                    FILTER (WHERE status IN {sql_list(S.RUNNING, S.QUEUED, S.RETRYING)}))[1] AS current
         FROM job_steps WHERE job_id = %(job_id)s
     )
     UPDATE jobs SET steps_done = stats.succeeded, current_step = stats.current, updated_at = now(),
@@ -234,6 +250,20 @@ SETTLE_SQL = """
     RETURNING stats.total, stats.done, stats.failed
 """
 _TERMINAL = sorted(str(s) for s in STEP_TERMINAL)
+_LEAF_OUTPUTS_SQL = f"""
+    SELECT s.step_key, s.output_data FROM job_steps s
+    WHERE s.job_id = %s AND s.status = {sql_literal(S.COMPLETED)}
+      AND NOT EXISTS (SELECT 1 FROM job_steps o WHERE o.job_id = s.job_id AND o.depends_on ? s.step_key)
+    ORDER BY s.step_index
+"""
+_FIRST_ERROR_SQL = f"""
+    SELECT name, error_message FROM job_steps
+    WHERE job_id = %s AND status IN {sql_list(S.FAILED, S.TIMED_OUT)}
+    ORDER BY completed_at NULLS LAST, step_index LIMIT 1
+"""
+_LIVE_ATTEMPTS_SQL = f"""
+    SELECT id FROM step_attempts WHERE job_id = %s AND status IN {sql_list(A.QUEUED, A.RUNNING)}
+"""
 
 
 def settle_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, outbox: Outbox) -> None:
@@ -256,8 +286,11 @@ def _conclude(
         Kind.JOB,
         job_id,
         JobStatus.COMPLETED,
-        sets={"output_payload": Jsonb(_leaf_outputs(conn, job_id))},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={
+            "output_payload": Jsonb(_leaf_outputs(conn, job_id)),
+            "completed_at": Now(),
+            "current_step": None,
+        },
         event_data=_job_event_data(conn, job_id),
     )
     if finished is not None:
@@ -267,27 +300,12 @@ def _conclude(
 
 def _leaf_outputs(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's output: the outputs of its steps that nothing depends on."""
-    rows = conn.execute(
-        """
-        SELECT s.step_key, s.output_data FROM job_steps s
-        WHERE s.job_id = %s AND s.status = 'completed'
-          AND NOT EXISTS (SELECT 1 FROM job_steps o WHERE o.job_id = s.job_id AND o.depends_on ? s.step_key)
-        ORDER BY s.step_index
-        """,
-        (job_id,),
-    )
+    rows = conn.execute(_LEAF_OUTPUTS_SQL, (job_id,))
     return {r["step_key"]: r["output_data"] for r in rows}
 
 
 def _first_error(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> str:
-    row = conn.execute(
-        """
-        SELECT name, error_message FROM job_steps
-        WHERE job_id = %s AND status IN ('failed', 'timed_out')
-        ORDER BY completed_at NULLS LAST, step_index LIMIT 1
-        """,
-        (job_id,),
-    ).fetchone()
+    row = conn.execute(_FIRST_ERROR_SQL, (job_id,)).fetchone()
     if row is None:
         return "a step failed"
     return f"Step '{row['name']}' failed: {row['error_message']}"
@@ -310,8 +328,7 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
         Kind.JOB,
         job_id,
         JobStatus.FAILED,
-        sets={"error_message": error},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={"error_message": error, "completed_at": Now(), "current_step": None},
         event_data=_job_event_data(conn, job_id, error=error),
     )
     if failed is None:
@@ -336,26 +353,18 @@ def stop_steps(
             Kind.STEP,
             step["id"],
             StepStatus.CANCELLED,
-            sets={"error_message": reason},
-            raw_sets={"completed_at": "now()"},
+            sets={"error_message": reason, "completed_at": Now()},
             event_data={"step_name": step["name"], "reason": reason},
         )
         outbox.add_event(moved.event if moved else None)
-    attempts = conn.execute(
-        "SELECT id FROM step_attempts WHERE job_id = %s AND status IN ('queued', 'running')",
-        (job_id,),
-    ).fetchall()
+    attempts = conn.execute(_LIVE_ATTEMPTS_SQL, (job_id,)).fetchall()
     for attempt in attempts:
         transition(
             conn,
             Kind.ATTEMPT,
             attempt["id"],
             AttemptStatus.CANCELLED,
-            sets={"error_message": reason, "error_type": "Cancelled"},
-            raw_sets={
-                "finished_at": "now()",
-                "duration_seconds": "EXTRACT(EPOCH FROM now() - started_at)",
-            },
+            sets={"error_message": reason, "error_type": "Cancelled", **finished()},
         )
 
 

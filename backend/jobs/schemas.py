@@ -1,6 +1,7 @@
-"""Request and response shapes of the jobs API. Field names follow seed 003 (`MatrixJob`,
-`MatrixJobStep`, `JobListResponse`, `JobStepsResponse`), seed 000 (status, results) and
-seed 002 (`WorkflowExecutionTimeline`); requests refuse unknown fields."""
+"""Request and response shapes of the jobs API. Field names follow the job matrix's
+(`MatrixJob`, `MatrixJobStep`, `JobListResponse`, `JobStepsResponse`), the status and results
+contract's and the telemetry timeline's (`WorkflowExecutionTimeline`); requests refuse
+unknown fields."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ class CreateJobRequest(Request):
         default=None, min_length=1, max_length=100, description="Workflow id (or name)."
     )
     workflow: str | None = Field(
-        default=None, min_length=1, max_length=100, description="Workflow name (seed 000)."
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Workflow name (as the status contract names it).",
     )
     input_payload: dict[str, Any] | None = Field(
         default=None, description="Validated against the input schema."
@@ -39,7 +43,7 @@ class CreateJobRequest(Request):
     idempotency_key: str | None = IDEMPOTENCY_KEY
     force: bool = Field(
         default=False,
-        description="Seed 004: start even when the concurrency policy refuses, cancelling active jobs.",
+        description="Start even when the concurrency policy refuses, cancelling active jobs.",
     )
 
     @model_validator(mode="after")
@@ -109,15 +113,15 @@ class JobListItem(BaseModel):
 
 
 class Job(JobListItem):
-    """Seed 003's MatrixJob (workspace_id in place of tenant_id) plus our fields."""
+    """The job matrix's MatrixJob (workspace_id in place of tenant_id) plus our fields."""
 
     input_payload: dict[str, Any]
     output_payload: dict[str, Any] | None
     state_before: Any = Field(
-        description="Seed 004: snapshot before the run, when the workflow has one."
+        description="Run audit: snapshot before the run, when the workflow has one."
     )
-    state_after: Any = Field(description="Seed 004: snapshot after the run.")
-    delta: Any = Field(description="Seed 004: state_after minus state_before, key by key.")
+    state_after: Any = Field(description="Run audit: snapshot after the run.")
+    delta: Any = Field(description="Run audit: state_after minus state_before, key by key.")
 
 
 class JobList(BaseModel):
@@ -139,7 +143,7 @@ class JobCounts(BaseModel):
 
 
 class Step(BaseModel):
-    """Seed 003's MatrixJobStep (step_id is the step's key) plus our fields."""
+    """The job matrix's MatrixJobStep (step_id is the step's key) plus our fields."""
 
     id: uuid.UUID
     job_id: uuid.UUID
@@ -241,7 +245,7 @@ class JobLogs(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """Seed 002's WorkflowStepTimelineEntry."""
+    """The telemetry timeline's WorkflowStepTimelineEntry."""
 
     step_id: str
     step_name: str
@@ -257,7 +261,7 @@ class TimelineEntry(BaseModel):
 
 
 class Timeline(BaseModel):
-    """Seed 002's WorkflowExecutionTimeline (execution_id is the job id)."""
+    """The telemetry timeline's WorkflowExecutionTimeline (execution_id is the job id)."""
 
     execution_id: uuid.UUID
     workflow_id: uuid.UUID
@@ -290,14 +294,14 @@ class JobStatusDetail(BaseModel):
 
 
 class JobStatusResponse(BaseModel):
-    """Seed 000's status shape (`success`, `job`)."""
+    """The status contract's shape (`success`, `job`)."""
 
     success: Literal[True] = True
     job: JobStatusDetail
 
 
 class JobResults(BaseModel):
-    """Seed 000's results: one step's output items, paginated."""
+    """The status contract's results: one step's output items, paginated."""
 
     success: Literal[True] = True
     job_id: uuid.UUID

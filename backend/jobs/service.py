@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from backend.errors import (
     ConcurrencyLimited,
     IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
-    NotFound,
     RateLimited,
 )
-from backend.jobs import scheduler, snapshots
+from backend.jobs import queries, retention, scheduler, snapshots
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import (
     JOB_RESUMABLE,
@@ -28,12 +26,14 @@ from backend.jobs.states import (
     STEP_RESUMABLE,
     JobStatus,
     Kind,
+    Now,
     StepStatus,
     record_event,
     transition,
 )
-from backend.workflows import service as workflows
+from backend.workflows import queries as workflows
 from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
+from backend.workflows.rows import WorkflowRow
 
 
 @dataclass(frozen=True)
@@ -62,220 +62,108 @@ def create_job(
     rerun_of: uuid.UUID | None = None,
 ) -> Created:
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
-    its steps, and queue the steps that can start."""
+    its steps, and queue the steps that can start.
+
+    A request whose idempotency key already made a job is a replay of it, also when the two
+    requests ran concurrently: the key is looked up again under the workflow's lock (creates
+    of one workflow are serial), before the policy could refuse the replay, and once more if
+    the insert meets the key after all."""
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
     version = (
         workflows.version_by_id(conn, version_id)
         if version_id
         else workflows.latest_version(conn, workflow)
     )
-    schema = version["input_schema"]
+    schema = version.input_schema
     payload = {} if input_payload is None else input_payload
     problems = validate_input(schema, payload)
     if problems:
         raise InvalidInput(
-            f"input_payload does not match the input schema of {workflow['name']}", problems
+            f"input_payload does not match the input schema of {workflow.name}", problems
         )
     payload = apply_defaults(schema, payload)
-    digest = payload_hash(workflow["id"], payload)
-    if idempotency_key is not None:
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
-        if existing is not None:
-            return Created(existing, replayed=True)
-    _lock_workflow(conn, workflow["id"])
-    if idempotency_key is not None:  # again, now that creates of this workflow are serial
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key, digest)
-        if existing is not None:
-            return Created(existing, replayed=True)
-    definition = WorkflowDefinition.model_validate(version["definition"])
+    digest = payload_hash(workflow.id, payload)
+    replay = _replay(conn, workspace_id, idempotency_key, digest)
+    if replay is not None:
+        return replay
+    workflows.lock_workflow(conn, workflow.id)
+    replay = _replay(conn, workspace_id, idempotency_key, digest)  # a concurrent create's
+    if replay is not None:
+        return replay
+    definition = WorkflowDefinition.model_validate(version.definition)
     _apply_policy(conn, workflow, definition, force, outbox)
-    number = _next_execution_number(conn, workflow["id"])
-    job_id = _insert_job(
-        conn, workspace_id, workflow, version, number, payload, digest, idempotency_key, rerun_of
+    number = workflows.next_execution_number(conn, workflow.id)
+    job_id = queries.insert_job(
+        conn,
+        queries.NewJob(
+            workspace_id, workflow.id, version.id, number, len(version.definition["steps"])
+        ),
+        payload,
+        digest,
+        idempotency_key,
+        rerun_of,
     )
     if job_id is None:  # a concurrent request with the same key won the insert
-        existing = _by_idempotency_key(conn, workspace_id, idempotency_key or "", digest)
-        assert existing is not None
-        return Created(existing, replayed=True)
-    _insert_steps(conn, job_id, workspace_id, definition)
+        replay = _replay(conn, workspace_id, idempotency_key, digest)
+        assert replay is not None
+        return replay
+    queries.insert_steps(conn, job_id, workspace_id, definition)
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
-    job = scheduler.lock_job(conn, job_id)
-    assert job is not None
-    scheduler.advance(conn, job, outbox)
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
     return Created(job_id, replayed=False)
 
 
-def _by_idempotency_key(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, key: str, digest: str
-) -> uuid.UUID | None:
-    row = conn.execute(
-        "SELECT id, payload_hash FROM jobs WHERE workspace_id = %s AND idempotency_key = %s",
-        (workspace_id, key),
-    ).fetchone()
-    if row is None:
+def _replay(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, key: str | None, digest: str
+) -> Created | None:
+    """The job an earlier request with this key made; IdempotencyConflict when it was made
+    with another workflow or payload."""
+    existing = None if key is None else queries.job_by_idempotency_key(conn, workspace_id, key)
+    if existing is None:
         return None
-    if row["payload_hash"] != digest:
+    if existing.payload_hash != digest:
         raise IdempotencyConflict(
             f"idempotency key {key!r} was already used with another workflow or payload",
-            {"job_id": str(row["id"])},
+            {"job_id": str(existing.id)},
         )
-    return uuid.UUID(str(row["id"]))
-
-
-def _lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
-    """Creates of one workflow are serial, so idempotency and the policy check are exact."""
-    conn.execute("SELECT 1 FROM workflows WHERE id = %s FOR NO KEY UPDATE", (workflow_id,))
-
-
-def _next_execution_number(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> int:
-    row = conn.execute(
-        "UPDATE workflows SET execution_count = execution_count + 1 WHERE id = %s RETURNING execution_count",
-        (workflow_id,),
-    ).fetchone()
-    assert row is not None
-    return int(row["execution_count"])
+    return Created(existing.id, replayed=True)
 
 
 def _apply_policy(
     conn: psycopg.Connection[Any],
-    workflow: dict[str, Any],
+    workflow: WorkflowRow,
     definition: WorkflowDefinition,
     force: bool,
     outbox: Outbox,
 ) -> None:
     policy = definition.concurrency
     if policy.max_concurrent_jobs is not None:
-        active = _active_jobs(conn, workflow["id"])
+        active = queries.active_job_ids(conn, workflow.id)
         if len(active) >= policy.max_concurrent_jobs:
             if not force:
                 raise ConcurrencyLimited(
-                    f"workflow {workflow['name']} already has {len(active)} active job(s) "
+                    f"workflow {workflow.name} already has {len(active)} active job(s) "
                     f"(max_concurrent_jobs={policy.max_concurrent_jobs}); use force to cancel and start",
                     {"active_job_ids": [str(j) for j in active]},
                 )
             for job_id in active:
                 cancel_job(
                     conn,
-                    workflow["workspace_id"],
+                    workflow.workspace_id,
                     job_id,
                     outbox,
                     reason="replaced by a forced start",
                 )
     if policy.min_seconds_between_starts is not None and not force:
-        wait = conn.execute(
-            """
-            SELECT %s - EXTRACT(EPOCH FROM now() - max(created_at))::float AS wait
-            FROM jobs WHERE workflow_id = %s
-            """,
-            (policy.min_seconds_between_starts, workflow["id"]),
-        ).fetchone()
-        if wait and wait["wait"] is not None and wait["wait"] > 0:
+        wait = queries.seconds_until_start(conn, workflow.id, policy.min_seconds_between_starts)
+        if wait is not None and wait > 0:
             raise RateLimited(
-                f"workflow {workflow['name']} allows one start every "
-                f"{policy.min_seconds_between_starts:g} s; retry in {wait['wait']:.1f} s",
-                retry_after=float(wait["wait"]),
+                f"workflow {workflow.name} allows one start every "
+                f"{policy.min_seconds_between_starts:g} s; retry in {wait:.1f} s",
+                retry_after=wait,
             )
-
-
-def _active_jobs(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = conn.execute(
-        "SELECT id FROM jobs WHERE workflow_id = %s AND status IN ('pending', 'running') ORDER BY created_at",
-        (workflow_id,),
-    )
-    return [r["id"] for r in rows]
-
-
-def _insert_job(
-    conn: psycopg.Connection[Any],
-    workspace_id: uuid.UUID,
-    workflow: dict[str, Any],
-    version: dict[str, Any],
-    number: int,
-    payload: dict[str, Any],
-    digest: str,
-    key: str | None,
-    rerun_of: uuid.UUID | None,
-) -> uuid.UUID | None:
-    row = conn.execute(
-        """
-        INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
-                          input_payload, idempotency_key, payload_hash, progress, step_count,
-                          steps_done, rerun_of, total_cost)
-        VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, 0, %s, 0, %s, 0)
-        ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id
-        """,
-        (
-            uuid.uuid4(),
-            workspace_id,
-            workflow["id"],
-            version["id"],
-            number,
-            Jsonb(payload),
-            key,
-            digest,
-            len(version["definition"]["steps"]),
-            rerun_of,
-        ),
-    ).fetchone()
-    return None if row is None else row["id"]
-
-
-def _insert_steps(
-    conn: psycopg.Connection[Any],
-    job_id: uuid.UUID,
-    workspace_id: uuid.UUID,
-    definition: WorkflowDefinition,
-) -> None:
-    rows = [
-        (
-            uuid.uuid4(),
-            job_id,
-            workspace_id,
-            s.key,
-            index,
-            s.title,
-            s.action,
-            Jsonb(s.params),
-            Jsonb(s.depends_on),
-            s.condition,
-            Jsonb(s.retry.model_dump()),
-            s.timeout_seconds,
-            s.retry.max_attempts,
-        )
-        for index, s in enumerate(definition.order(), start=1)
-    ]
-    with conn.cursor() as cur:
-        cur.executemany(
-            """
-            INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action, params,
-                                   depends_on, condition, retry, timeout_seconds, max_attempts, status,
-                                   attempt_count, progress, cost_usd)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, 0, 0)
-            """,
-            rows,
-        )
-
-
-def get_job_row(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, lock: bool = False
-) -> dict[str, Any]:
-    """The workspace's job (NotFound for another workspace's); `lock` takes its row lock."""
-    query = "SELECT * FROM jobs WHERE id = %s AND workspace_id = %s"
-    row = conn.execute(
-        query + (" FOR NO KEY UPDATE" if lock else ""), (job_id, workspace_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    return row
-
-
-def _locked_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
-) -> dict[str, Any]:
-    return get_job_row(conn, workspace_id, job_id, lock=True)
 
 
 def cancel_job(
@@ -286,19 +174,24 @@ def cancel_job(
     reason: str = "cancelled",
 ) -> str:
     """Cancel a pending or running job; returns the status it had."""
-    job = _locked_job(conn, workspace_id, job_id)
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
     moved = transition(
         conn,
         Kind.JOB,
         job_id,
         JobStatus.CANCELLED,
-        sets={"error_message": f"Cancelled: {reason}" if reason != "cancelled" else "Cancelled"},
-        raw_sets={"completed_at": "now()", "current_step": "NULL"},
+        sets={
+            "error_message": f"Cancelled: {reason}" if reason != "cancelled" else "Cancelled",
+            "completed_at": Now(),
+            "current_step": None,
+        },
         event_data={"reason": reason},
     )
     if moved is None:
         raise InvalidTransition(
-            f"job {job_id} is {job['status']}: only pending or running jobs can be cancelled"
+            f"job {job_id} is {job.status}: only pending or running jobs can be cancelled"
         )
     outbox.add_event(moved.event)
     snapshots.note_ended(conn, job_id, outbox.ended_jobs)
@@ -309,7 +202,7 @@ def cancel_job(
         reason=f"cancelled: {reason}" if reason != "cancelled" else "cancelled",
     )
     scheduler.settle_job(conn, job_id, outbox)
-    return str(job["status"])
+    return str(job.status)
 
 
 def resume_job(
@@ -317,68 +210,67 @@ def resume_job(
 ) -> str:
     """Run a failed or cancelled job again from where it stopped: completed and skipped steps
     keep their output and attempts; failed, timed out, cancelled and never-run steps run."""
-    job = _locked_job(conn, workspace_id, job_id)
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
     moved = transition(
         conn,
         Kind.JOB,
         job_id,
         JobStatus.PENDING,
         allowed_from=JOB_RESUMABLE,
-        raw_sets={"completed_at": "NULL", "error_message": "NULL"},
+        sets={"completed_at": None, "error_message": None},
     )
     if moved is None:
         raise InvalidTransition(
-            f"job {job_id} is {job['status']}: only failed or cancelled jobs can be resumed"
+            f"job {job_id} is {job.status}: only failed or cancelled jobs can be resumed"
         )
     outbox.add_event(moved.event)
-    steps = conn.execute(
-        "SELECT id, name, retry, attempt_count FROM job_steps WHERE job_id = %s AND status = ANY(%s)",
-        (job_id, [str(s) for s in STEP_RESUMABLE]),
-    ).fetchall()
-    for step in steps:
+    for step in queries.resumable_steps(conn, job_id):
         reset = transition(
             conn,
             Kind.STEP,
-            step["id"],
+            step.id,
             StepStatus.PENDING,
             allowed_from=STEP_RESUMABLE,
-            sets={"max_attempts": int(step["attempt_count"]) + int(step["retry"]["max_attempts"])},
-            raw_sets={
-                "error_message": "NULL",
-                "error_type": "NULL",
-                "completed_at": "NULL",
-                "next_attempt_at": "NULL",
-                "progress": "0",
+            sets={
+                "max_attempts": step.attempt_count + int(step.retry["max_attempts"]),
+                "error_message": None,
+                "error_type": None,
+                "completed_at": None,
+                "next_attempt_at": None,
+                "progress": 0.0,
             },
-            event_data={"step_name": step["name"]},
+            event_data={"step_name": step.name},
         )
         outbox.add_event(reset.event if reset else None)
-    locked = scheduler.lock_job(conn, job_id)
-    assert locked is not None
-    scheduler.advance(conn, locked, outbox)
-    return str(job["status"])
+    scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
+    return str(job.status)
 
 
 def rerun_job(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
 ) -> Created:
     """A new job with the same input and workflow version, linked to the original."""
-    job = get_job_row(conn, workspace_id, job_id)
+    job = queries.get_job(conn, job_id, workspace_id=workspace_id)
+    assert job.input_payload is not None
     return create_job(
         conn,
         workspace_id,
-        job["workflow_id"],
-        job["input_payload"],
+        job.workflow_id,
+        job.input_payload,
         outbox,
-        version_id=job["workflow_version_id"],
+        version_id=job.workflow_version_id,
         rerun_of=job_id,
     )
 
 
 def delete_job(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:
     """Delete a finished job with everything it recorded."""
-    job = _locked_job(conn, workspace_id, job_id)
-    if job["status"] not in JOB_TERMINAL:
-        raise InvalidTransition(f"job {job_id} is {job['status']}: cancel it before deleting it")
-    conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
-    return str(job["status"])
+    job = queries.get_job(
+        conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
+    )
+    if job.status not in JOB_TERMINAL:
+        raise InvalidTransition(f"job {job_id} is {job.status}: cancel it before deleting it")
+    retention.delete_jobs(conn, [job_id])
+    return str(job.status)

@@ -1,4 +1,4 @@
-"""Run audit (seed 004): a workflow may name a snapshot function that returns a small JSON
+"""Run audit: a workflow may name a snapshot function that returns a small JSON
 document of counts describing the state it works on. The engine records it before the job's
 first step (`state_before`, inside the claim that starts the job, so no step can run first)
 and after the job ends (`state_after`, once the final transaction has committed), with the

@@ -5,16 +5,47 @@ optionally fenced by a lease token) plus the `job_events` row that records it. I
 updated row, or None when the row was not in an allowed state (someone else won the race).
 The caller owns the transaction; publishing the event happens after its commit.
 
+Its options are a closed set: the columns a kind may set besides its status (`SETTABLE`), each
+to a plain value or to one of the column values below (`Now`, `NowIfUnset`, `NowPlus`,
+`Elapsed`, `Increase`), a lease `fence`, and the reaper's `lease_expired` guard. Every runtime
+value is a bound parameter, so a statement's text depends only on its shape (the server
+reuses its prepared plan, and the statement cache stays small).
+
 Terminal states stay terminal. The one way out of a terminal job or step status is the
 operator's `resume`, which moves failed/cancelled (and timed out) back to pending; completed
 and skipped never change again, and attempts never leave a terminal status.
+
+Who moves what (every call of `transition`/`send_transition`):
+
+    kind     from -> to                                   module      function
+    job      pending -> running                           attempts    claim (the job's first claim)
+    job      pending|running -> completed                 scheduler   _conclude (every step done)
+    job      pending|running -> failed                    scheduler   fail_job (a step failed)
+    job      pending|running -> cancelled                 service     cancel_job (operator, force)
+    job      failed|cancelled -> pending                  service     resume_job (operator)
+    step     pending|retrying -> queued                   scheduler   new_attempt (ready, retry)
+    step     queued -> running                            attempts    claim
+    step     running -> completed                         attempts    finish_success
+    step     running -> retrying                          attempts    _after_failure (budget left)
+    step     running -> failed|timed_out                  attempts    _after_failure (no budget)
+    step     pending -> skipped                           scheduler   _skip (condition false)
+    step     pending -> failed                            scheduler   _fail_condition
+    step     pending|queued|running|retrying -> cancelled scheduler   stop_steps (job ended)
+    step     failed|timed_out|cancelled -> pending        service     resume_job
+    attempt  queued -> running                            attempts    claim (with the lease)
+    attempt  running -> completed                         attempts    finish_success (fenced)
+    attempt  running -> failed|timed_out|lost             attempts    finish_failure (fenced;
+                                                                      reaper: lease_expired)
+    attempt  queued|running -> cancelled                  scheduler   stop_steps
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypedDict, Unpack
 
@@ -25,7 +56,6 @@ from backend.jobs.statuses import (  # noqa: F401  (re-exported: the state machi
     ATTEMPT_TERMINAL,
     JOB_RESUMABLE,
     JOB_TERMINAL,
-    STEP_DONE_OK,
     STEP_RESUMABLE,
     STEP_TERMINAL,
     A,
@@ -36,6 +66,8 @@ from backend.jobs.statuses import (  # noqa: F401  (re-exported: the state machi
     S,
     StepStatus,
 )
+
+Status = JobStatus | StepStatus | AttemptStatus
 
 # target status -> the statuses it may be reached from
 ALLOWED: dict[Kind, dict[str, frozenset[str]]] = {
@@ -69,7 +101,45 @@ ALLOWED: dict[Kind, dict[str, frozenset[str]]] = {
 
 STATUSES: dict[Kind, type[StrEnum]] = {Kind.JOB: J, Kind.STEP: S, Kind.ATTEMPT: A}
 
-# event type written for reaching a status (seed 002's names where it has one)
+# the columns a transition may set besides `status` and `updated_at`
+SETTABLE: dict[Kind, frozenset[str]] = {
+    Kind.JOB: frozenset(
+        {"started_at", "completed_at", "current_step", "error_message", "output_payload"}
+    ),
+    Kind.STEP: frozenset(
+        {
+            "started_at",
+            "completed_at",
+            "duration_seconds",
+            "attempt_count",
+            "max_attempts",
+            "next_attempt_at",
+            "output_data",
+            "progress",
+            "cost_usd",
+            "error_message",
+            "error_type",
+        }
+    ),
+    Kind.ATTEMPT: frozenset(
+        {
+            "worker_name",
+            "pid",
+            "lease_token",
+            "lease_expires_at",
+            "heartbeat_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "cost_usd",
+            "error_type",
+            "error_message",
+            "traceback",
+        }
+    ),
+}
+
+# event type written for reaching a status (the timeline's names where it has one)
 EVENT_TYPES: dict[Kind, dict[str, str]] = {
     Kind.JOB: {
         J.PENDING: "workflow_resumed",
@@ -124,8 +194,68 @@ _EVENT_DATA = {
 }
 
 
+# --- column values: the closed set of what a transition may write besides plain values ---
+
+
+@dataclass(frozen=True)
+class Now:
+    """The transaction's time: `now()`."""
+
+
+@dataclass(frozen=True)
+class NowIfUnset:
+    """`coalesce(column, now())`: the first start keeps its time."""
+
+
+@dataclass(frozen=True)
+class NowPlus:
+    """`now() + seconds` (a lease's expiry, a retry's due time)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    """Seconds since the row's `started_at`."""
+
+
+@dataclass(frozen=True)
+class Increase:
+    """`column + amount` (costs add up over attempts)."""
+
+    amount: Decimal
+
+
+ColumnValue = Now | NowIfUnset | NowPlus | Elapsed | Increase
+
+# each column value's SQL: `{c}` is the column, `{p}` its bound parameter (a plain value: `{p}`)
+_EXPRESSIONS: dict[type, str] = {
+    Now: "now()",
+    NowIfUnset: "coalesce({c}, now())",
+    NowPlus: "now() + make_interval(secs => {p})",
+    Elapsed: "EXTRACT(EPOCH FROM now() - started_at)",
+    Increase: "{c} + {p}",
+}
+
+
+def finished(column: str = "finished_at") -> dict[str, ColumnValue]:
+    """The end time and the duration of a step (`completed_at`) or an attempt."""
+    return {column: Now(), "duration_seconds": Elapsed()}
+
+
 def is_allowed(kind: Kind, from_status: str, to_status: str) -> bool:
     return from_status in ALLOWED[kind].get(to_status, frozenset())
+
+
+def sql_literal(status: Status) -> str:
+    """A status as an SQL literal, for statement texts built once at import time (read-side
+    filters that partial indexes must match literally)."""
+    return _literal(status)
+
+
+def sql_list(*statuses: Status) -> str:
+    """Statuses as an SQL list of literals: `('completed', 'skipped')`."""
+    return "(" + ", ".join(_literal(s) for s in sorted(statuses)) + ")"
 
 
 @dataclass(frozen=True)
@@ -154,10 +284,9 @@ class Pending:
 
 class TransitionOptions(TypedDict, total=False):
     allowed_from: frozenset[str] | None
-    sets: dict[str, Any] | None
-    raw_sets: dict[str, str] | None
+    sets: Mapping[str, Any] | None
     fence: uuid.UUID | None
-    where: str | None
+    lease_expired: bool
     event_data: dict[str, Any] | None
     attempt_id: uuid.UUID | None
 
@@ -166,16 +295,16 @@ def transition(
     conn: psycopg.Connection[Any],
     kind: Kind,
     row_id: uuid.UUID,
-    to: str,
+    to: Status,
     **options: Unpack[TransitionOptions],
 ) -> Transitioned | None:
     """Move one row to `to` if its status is in `allowed_from` (default: every status `ALLOWED`
-    permits) and, when `fence` is given, if it still holds that lease token.
+    permits) and, when `fence` is given, if it still holds that lease token; with
+    `lease_expired`, only if its lease has expired (the reaper's guard against a late beat).
 
-    `sets` are extra column values (parameters); `raw_sets` extra SQL expressions and `where`
-    an extra condition (constants of our own code only, e.g. "now()"); `event_data` goes into
-    the event, `attempt_id` names the attempt a step event is about. Returns the new row, or
-    None when nothing matched.
+    `sets` maps columns of `SETTABLE[kind]` to plain values or column values (`Now()`...);
+    `event_data` goes into the event, `attempt_id` names the attempt a step event is about.
+    Returns the new row, or None when nothing matched.
     """
     return send_transition(conn, kind, row_id, to, **options).result()
 
@@ -184,13 +313,12 @@ def send_transition(
     conn: psycopg.Connection[Any],
     kind: Kind,
     row_id: uuid.UUID,
-    to: str,
+    to: Status,
     *,
     allowed_from: frozenset[str] | None = None,
-    sets: dict[str, Any] | None = None,
-    raw_sets: dict[str, str] | None = None,
+    sets: Mapping[str, Any] | None = None,
     fence: uuid.UUID | None = None,
-    where: str | None = None,
+    lease_expired: bool = False,
     event_data: dict[str, Any] | None = None,
     attempt_id: uuid.UUID | None = None,
 ) -> Pending:
@@ -199,43 +327,61 @@ def send_transition(
     sources = permitted if allowed_from is None else allowed_from & permitted
     if not sources:
         raise ValueError(f"no transition to {kind} {to!r} from {sorted(allowed_from or [])}")
-    values = sets or {}
+    values = dict(sets or {})
+    _check_columns(kind, values)
     event_type = EVENT_TYPES[kind].get(to)
-    params: dict[str, Any] = {
-        "id": row_id,
-        **{f"s_{column}": value for column, value in values.items()},
-    }
+    templates = {column: _EXPRESSIONS.get(type(value), "{p}") for column, value in values.items()}
+    params: dict[str, Any] = {"id": row_id}
+    for column, value in values.items():
+        if "{p}" in templates[column]:
+            params[f"s_{column}"] = _bound(value)
     if fence is not None:
         params["fence"] = fence
     if event_type is not None:
         params["data"] = Jsonb(event_data or {})
         if kind is Kind.STEP:
             params["attempt_id"] = attempt_id
-    raw = tuple(sorted((raw_sets or {}).items()))
     shape = (str(to), tuple(sorted(str(s) for s in sources)), event_type)
-    query = _transition_sql(kind, shape, fence is not None, where, tuple(sorted(values)), raw)
+    query = _transition_sql(
+        kind, shape, fence is not None, lease_expired, tuple(sorted(templates.items()))
+    )
     return Pending(conn.execute(query, params))
 
 
-@functools.lru_cache(maxsize=512)
+def _check_columns(kind: Kind, values: Mapping[str, Any]) -> None:
+    unknown = sorted(set(values) - SETTABLE[kind])
+    if unknown:
+        raise ValueError(f"a {kind} transition may not set {unknown}")
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, NowPlus):
+        return float(value.seconds)
+    if isinstance(value, Increase):
+        return value.amount
+    return value
+
+
+@functools.lru_cache(maxsize=256)
 def _transition_sql(
     kind: Kind,
     shape: tuple[str, tuple[str, ...], str | None],
     fenced: bool,
-    where: str | None,
-    columns: tuple[str, ...],
-    raw: tuple[tuple[str, str], ...],
+    lease_expired: bool,
+    columns: tuple[tuple[str, str], ...],
 ) -> str:
-    """The statement text, built once per shape: the same text every time lets the server
-    reuse its prepared plan. The statuses and the event type are our own constants, written
-    into the text (fewer parameters to adapt on every call)."""
+    """The statement text, built once per shape (`columns`: each set column's template, never
+    its value): the same text every time lets the server reuse its prepared plan. The
+    statuses and the event type are our own constants, written into the text (fewer
+    parameters to adapt on every call); every value is a parameter."""
     to, sources, event_type = shape
     assignments = [f"status = {_literal(to)}", "updated_at = now()"]
-    assignments += [f"{_ident(c)} = %(s_{c})s" for c in columns]
-    assignments += [f"{_ident(c)} = {expression}" for c, expression in raw]
+    for column, template in columns:
+        expression = template.format(c=_ident(column), p=f"%(s_{column})s")
+        assignments.append(f"{_ident(column)} = {expression}")
     conditions = " AND lease_token = %(fence)s" if fenced else ""
-    if where:
-        conditions += f" AND {where}"
+    if lease_expired:
+        conditions += " AND lease_expires_at < now()"
     table = _TABLES[kind]
     event_cte, event_column = "", "NULL::jsonb"
     if event_type is not None:
@@ -263,6 +409,12 @@ def _transition_sql(
         ){event_cte}
         SELECT u.*, {event_column} AS _event FROM u
         """
+
+
+def statement_count() -> int:
+    """How many distinct transition statements this process has built (a test checks that
+    runtime values never make new ones)."""
+    return _transition_sql.cache_info().currsize
 
 
 def _literal(value: str) -> str:

@@ -1,8 +1,9 @@
 """Workflows: list, read (any version), register a definition or a new version, metrics and
-the executions list (seed 002). `{workflow_id}` is the workflow's id or its name."""
+the telemetry executions list. `{workflow_id}` is the workflow's id or its name."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Annotated, Any
@@ -10,12 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from fastapi import status as http
 
-from backend.api.deps import Admin, Viewer, transaction
 from backend.audit import record_audit
+from backend.http.deps import Admin, Viewer, transaction
+from backend.http.responses import errors
 from backend.settings import get_settings
 from backend.steps import load_step_modules
 from backend.workflows import queries
 from backend.workflows.definition import WorkflowDefinition
+from backend.workflows.rows import WorkflowDetailRow, WorkflowMetricsRow
 from backend.workflows.schemas import (
     ExecutionList,
     ExecutionStatus,
@@ -29,11 +32,7 @@ from backend.workflows.service import register_workflow
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token"},
-    403: {"description": "The token's role is too low"},
-    404: {"description": "No such workflow in this workspace"},
-}
+ERRORS = errors(not_found="No such workflow in this workspace")
 WorkflowRef = Annotated[
     str, Path(min_length=1, max_length=100, description="The workflow's id or name")
 ]
@@ -78,12 +77,14 @@ def list_workflows(
     status_code=http.HTTP_201_CREATED,
     response_model=RegisteredWorkflow,
     responses={
-        **ERRORS,
+        **errors(
+            not_found="No such workflow in this workspace",
+            invalid="Every problem of the definition, each with its path",
+        ),
         200: {
             "model": RegisteredWorkflow,
             "description": "The same definition was already the latest version",
         },
-        422: {"description": "Every problem of the definition, each with its path"},
     },
 )
 def register(
@@ -109,7 +110,7 @@ def register(
             )
     if not done.created:
         response.status_code = http.HTTP_200_OK
-    return {**detail, "created": done.created}
+    return {**dataclasses.asdict(detail), "created": done.created}
 
 
 @router.get("/{workflow_id}", response_model=WorkflowDetail, responses=ERRORS)
@@ -119,7 +120,7 @@ def get_workflow(
     version: Annotated[
         int | None, Query(ge=1, le=1_000_000, description="Default: the latest")
     ] = None,
-) -> dict[str, Any]:
+) -> WorkflowDetailRow:
     with transaction() as conn:
         return queries.get_workflow(conn, principal.workspace_id, workflow_id, version)
 
@@ -131,8 +132,8 @@ def workflow_metrics(
     window: Annotated[
         int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")
     ] = 1000,
-) -> dict[str, Any]:
-    """Seed 002's WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
+) -> WorkflowMetricsRow:
+    """The telemetry WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
     with transaction() as conn:
         return queries.metrics(conn, principal.workspace_id, workflow_id, window)
 
@@ -145,7 +146,7 @@ def workflow_executions(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     status: ExecutionStatus | None = None,
 ) -> dict[str, Any]:
-    """Seed 002's executions list, newest first."""
+    """The telemetry executions list, newest first."""
     with transaction() as conn:
         items, total = queries.executions(
             conn, principal.workspace_id, workflow_id, status.value if status else None, skip, limit

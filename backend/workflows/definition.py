@@ -49,7 +49,7 @@ class StepDefinition(BaseModel):
 
 
 class ConcurrencyPolicy(BaseModel):
-    """Seed 004's safety checks: duplicate detection and a rate limit per workflow."""
+    """Safety checks: duplicate detection and a rate limit per workflow."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,15 +1,30 @@
-"""Read queries of the workflows API, each scoped to one workspace."""
+"""The SQL of the workflows domain: workflows and their versions (find, store, lock), and the
+API's reads (list, detail, metrics, executions), each scoped to one workspace. Rows are
+frozen types (backend/workflows/rows.py)."""
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from backend.errors import NotFound
-from backend.jobs.queries import count_by_status
-from backend.workflows.service import find_workflow
+from backend.jobs.listing import count_by_status
+from backend.jobs.states import J, S, sql_list, sql_literal
+from backend.workflows.definition import WorkflowDefinition
+from backend.workflows.rows import (
+    ExecutionRow,
+    VersionInfoRow,
+    VersionRow,
+    WorkflowDetailRow,
+    WorkflowMetricsRow,
+    WorkflowRow,
+    WorkflowSummaryRow,
+)
 
 _SUMMARY = """
     w.id, w.workspace_id, w.name, w.description, w.latest_version, w.execution_count, w.created_at, w.updated_at,
@@ -20,9 +35,153 @@ _SUMMARY = """
 _LATEST = "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version"
 
 
+# --- workflows and versions ---------------------------------------------------------------
+
+
+def find_workflow(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str | uuid.UUID
+) -> WorkflowRow:
+    """A workflow of the workspace by id or by name; NotFound names close matches."""
+    workflow_id = _as_uuid(ref)
+    cursor = conn.cursor(row_factory=class_row(WorkflowRow))
+    if workflow_id is not None:
+        row = cursor.execute(
+            "SELECT * FROM workflows WHERE id = %s AND workspace_id = %s",
+            (workflow_id, workspace_id),
+        ).fetchone()
+    else:
+        row = cursor.execute(
+            "SELECT * FROM workflows WHERE name = %s AND workspace_id = %s",
+            (str(ref), workspace_id),
+        ).fetchone()
+    if row is None:
+        raise NotFound(
+            f"workflow {ref!s} not found",
+            {"suggestions": _close_names(conn, workspace_id, str(ref))},
+        )
+    return row
+
+
+def _close_names(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str) -> list[str]:
+    names = [
+        r["name"]
+        for r in conn.execute("SELECT name FROM workflows WHERE workspace_id = %s", (workspace_id,))
+    ]
+    return difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+
+
+def _as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
+    if isinstance(ref, uuid.UUID):
+        return ref
+    try:
+        return uuid.UUID(str(ref))
+    except ValueError:
+        return None
+
+
+def version(
+    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, number: int
+) -> VersionRow | None:
+    return (
+        conn.cursor(row_factory=class_row(VersionRow))
+        .execute(
+            "SELECT * FROM workflow_versions WHERE workflow_id = %s AND version = %s",
+            (workflow_id, number),
+        )
+        .fetchone()
+    )
+
+
+def latest_version(conn: psycopg.Connection[Any], workflow: WorkflowRow) -> VersionRow:
+    row = version(conn, workflow.id, workflow.latest_version)
+    assert row is not None, f"workflow {workflow.id} has no version {workflow.latest_version}"
+    return row
+
+
+def version_by_id(conn: psycopg.Connection[Any], version_id: uuid.UUID) -> VersionRow:
+    row = (
+        conn.cursor(row_factory=class_row(VersionRow))
+        .execute("SELECT * FROM workflow_versions WHERE id = %s", (version_id,))
+        .fetchone()
+    )
+    if row is None:
+        raise NotFound(f"workflow version {version_id} not found")
+    return row
+
+
+def upsert_workflow(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str, description: str
+) -> WorkflowRow:
+    """The workspace's workflow of this name, created (with no version yet) when new."""
+    row = (
+        conn.cursor(row_factory=class_row(WorkflowRow))
+        .execute(
+            """
+            INSERT INTO workflows (id, workspace_id, name, description, latest_version, execution_count)
+            VALUES (%s, %s, %s, %s, 0, 0)
+            ON CONFLICT (workspace_id, name) DO UPDATE SET name = EXCLUDED.name
+            RETURNING *
+            """,
+            (uuid.uuid4(), workspace_id, name, description),
+        )
+        .fetchone()
+    )
+    assert row is not None
+    return row
+
+
+def add_version(
+    conn: psycopg.Connection[Any],
+    workflow_id: uuid.UUID,
+    number: int,
+    definition: WorkflowDefinition,
+) -> uuid.UUID:
+    """Store the definition as version `number` and make it the latest; returns its id."""
+    version_id = uuid.uuid4()
+    conn.execute(
+        """
+        INSERT INTO workflow_versions
+            (id, workflow_id, version, definition, input_schema, concurrency, definition_hash)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        """,
+        (
+            version_id,
+            workflow_id,
+            number,
+            Jsonb(definition.model_dump(mode="json")),
+            Jsonb(definition.input_schema),
+            Jsonb(definition.concurrency.model_dump(mode="json")),
+            definition.content_hash(),
+        ),
+    )
+    conn.execute(
+        "UPDATE workflows SET latest_version = %s, description = %s, updated_at = now() WHERE id = %s",
+        (number, definition.description, workflow_id),
+    )
+    return version_id
+
+
+def lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
+    """Take the workflow's row lock: creates of one workflow are then serial."""
+    conn.execute("SELECT 1 FROM workflows WHERE id = %s FOR NO KEY UPDATE", (workflow_id,))
+
+
+def next_execution_number(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> int:
+    row = conn.execute(
+        "UPDATE workflows SET execution_count = execution_count + 1 WHERE id = %s"
+        " RETURNING execution_count",
+        (workflow_id,),
+    ).fetchone()
+    assert row is not None
+    return int(row["execution_count"])
+
+
+# --- the API's reads ----------------------------------------------------------------------
+
+
 def list_workflows(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, q: str | None, skip: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[WorkflowSummaryRow], int]:
     pattern = (
         None
         if q is None
@@ -35,7 +194,7 @@ def list_workflows(
         params,
     ).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM workflows w WHERE {where}", params).fetchone()
-    return [_counted(r) for r in rows], int(total["n"]) if total else 0
+    return [WorkflowSummaryRow(**_counted(r)) for r in rows], int(total["n"]) if total else 0
 
 
 def _counted(row: dict[str, Any]) -> dict[str, Any]:
@@ -44,8 +203,8 @@ def _counted(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_workflow(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, version: int | None = None
-) -> dict[str, Any]:
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, number: int | None = None
+) -> WorkflowDetailRow:
     """A workflow by id or name with one version's definition (default: the latest)."""
     workflow = find_workflow(conn, workspace_id, ref)
     row = conn.execute(
@@ -57,28 +216,33 @@ def get_workflow(
         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = %s
         WHERE w.id = %s
         """,
-        (version or workflow["latest_version"], workflow["id"]),
+        (number or workflow.latest_version, workflow.id),
     ).fetchone()
     if row is None:
         raise NotFound(
-            f"workflow {workflow['name']} has no version {version}",
-            {"latest_version": workflow["latest_version"]},
+            f"workflow {workflow.name} has no version {number}",
+            {"latest_version": workflow.latest_version},
         )
-    row["versions"] = conn.execute(
-        "SELECT id, version, definition_hash, created_at FROM workflow_versions WHERE workflow_id = %s ORDER BY version",
-        (workflow["id"],),
-    ).fetchall()
-    return _counted(row)
+    versions = (
+        conn.cursor(row_factory=class_row(VersionInfoRow))
+        .execute(
+            "SELECT id, version, definition_hash, created_at FROM workflow_versions"
+            " WHERE workflow_id = %s ORDER BY version",
+            (workflow.id,),
+        )
+        .fetchall()
+    )
+    return WorkflowDetailRow(**_counted(row), versions=tuple(versions))
 
 
 def metrics(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ref: str, window: int
-) -> dict[str, Any]:
+) -> WorkflowMetricsRow:
     """Exact counts from the counters; durations and costs over the newest `window` executions."""
     workflow = find_workflow(conn, workspace_id, ref)
-    counts = count_by_status(conn, workspace_id, workflow["id"])
+    counts = count_by_status(conn, workspace_id, workflow.id)
     stats = conn.execute(
-        """
+        f"""
         WITH recent AS (
             SELECT status, total_cost, EXTRACT(EPOCH FROM completed_at - started_at)::float AS d
             FROM jobs WHERE workflow_id = %s ORDER BY created_at DESC, id DESC LIMIT %s
@@ -87,36 +251,40 @@ def metrics(
                percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
                percentile_cont(0.95) WITHIN GROUP (ORDER BY d) AS p95,
                coalesce(sum(total_cost), 0)::float AS cost, coalesce(avg(total_cost), 0)::float AS avg_cost
-        FROM recent WHERE status IN ('completed', 'failed') AND d IS NOT NULL
+        FROM recent WHERE status IN {sql_list(J.COMPLETED, J.FAILED)} AND d IS NOT NULL
         """,
-        (workflow["id"], window),
+        (workflow.id, window),
     ).fetchone()
     assert stats is not None
-    ok, failed = counts["completed"], counts["failed"]
-    return {
-        "total_duration_seconds": stats["total"],
-        "success_rate": 100.0 * ok / (ok + failed) if ok + failed else 0.0,
-        "total_executions": sum(counts.values()),
-        "successful_executions": ok,
-        "failed_executions": failed,
-        "cancelled_executions": counts["cancelled"],
-        "active_executions": counts["pending"] + counts["running"],
-        "average_duration_seconds": stats["avg"],
-        "min_duration_seconds": stats["min"],
-        "max_duration_seconds": stats["max"],
-        "p50_duration_seconds": stats["p50"],
-        "p95_duration_seconds": stats["p95"],
-        "total_cost_usd": stats["cost"],
-        "average_cost_usd": stats["avg_cost"],
-        "window": window,
-        "sampled_executions": stats["n"],
-    }
+    ok, failed = counts[J.COMPLETED], counts[J.FAILED]
+    return WorkflowMetricsRow(
+        total_duration_seconds=stats["total"],
+        success_rate=100.0 * ok / (ok + failed) if ok + failed else 0.0,
+        total_executions=sum(counts.values()),
+        successful_executions=ok,
+        failed_executions=failed,
+        cancelled_executions=counts[J.CANCELLED],
+        active_executions=counts[J.PENDING] + counts[J.RUNNING],
+        average_duration_seconds=stats["avg"],
+        min_duration_seconds=stats["min"],
+        max_duration_seconds=stats["max"],
+        p50_duration_seconds=stats["p50"],
+        p95_duration_seconds=stats["p95"],
+        total_cost_usd=stats["cost"],
+        average_cost_usd=stats["avg_cost"],
+        window=window,
+        sampled_executions=stats["n"],
+    )
 
 
-_TIMED_OUT = "EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.status = 'timed_out')"
+_FAILED = f"j.status = {sql_literal(J.FAILED)}"
+_TIMED_OUT = (
+    "EXISTS (SELECT 1 FROM job_steps s"
+    f" WHERE s.job_id = j.id AND s.status = {sql_literal(S.TIMED_OUT)})"
+)
 _STATUS_WHERE = {
-    "timeout": f"j.status = 'failed' AND {_TIMED_OUT}",
-    "failed": f"j.status = 'failed' AND NOT {_TIMED_OUT}",
+    "timeout": f"{_FAILED} AND {_TIMED_OUT}",
+    J.FAILED: f"{_FAILED} AND NOT {_TIMED_OUT}",
 }
 
 
@@ -127,36 +295,41 @@ def executions(
     status: str | None,
     skip: int,
     limit: int,
-) -> tuple[list[dict[str, Any]], int]:
-    """Seed 002's execution list: newest first; a job that failed on a step timeout is `timeout`."""
+) -> tuple[list[ExecutionRow], int]:
+    """The workflow's jobs as executions, newest first; a job that failed on a step timeout
+    is `timeout`."""
     workflow = find_workflow(conn, workspace_id, ref)
     where = "j.workflow_id = %(wf)s"
     if status is not None:
         where += " AND " + _STATUS_WHERE.get(status, "j.status = %(st)s")
-    params = {"wf": workflow["id"], "st": status, "skip": skip, "limit": limit}
-    rows = conn.execute(
-        f"""
-        WITH page AS (
-            SELECT j.id, j.created_at FROM jobs j WHERE {where}
-            ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
+    params = {"wf": workflow.id, "st": status, "skip": skip, "limit": limit}
+    rows = (
+        conn.cursor(row_factory=class_row(ExecutionRow))
+        .execute(
+            f"""
+            WITH page AS (
+                SELECT j.id, j.created_at FROM jobs j WHERE {where}
+                ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
+            )
+            SELECT j.id, j.workflow_id, j.execution_number,
+                   CASE WHEN {_FAILED} AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
+                   j.started_at, j.completed_at,
+                   EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
+                   j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
+                   j.created_at, j.updated_at
+            FROM page p JOIN jobs j ON j.id = p.id
+            ORDER BY p.created_at DESC, p.id DESC
+            """,
+            params,
         )
-        SELECT j.id, j.workflow_id, j.execution_number,
-               CASE WHEN j.status = 'failed' AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
-               j.started_at, j.completed_at,
-               EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
-               j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
-               j.created_at, j.updated_at
-        FROM page p JOIN jobs j ON j.id = p.id
-        ORDER BY p.created_at DESC, p.id DESC
-        """,
-        params,
-    ).fetchall()
+        .fetchall()
+    )
     if status in _STATUS_WHERE:
         total_row = conn.execute(
             f"SELECT count(*) AS n FROM jobs j WHERE {where}", params
         ).fetchone()
         total = int(total_row["n"]) if total_row else 0
     else:
-        counts = count_by_status(conn, workspace_id, workflow["id"])
+        counts = count_by_status(conn, workspace_id, workflow.id)
         total = counts.get(status, 0) if status else sum(counts.values())
     return rows, total

@@ -1,4 +1,4 @@
-"""Response shapes of the workflows API (seed 002's names where it has them). The request body of
+"""Response shapes of the workflows API (the telemetry contract's names where it has them). The request body of
 `POST /workflows` is the definition itself (`backend.workflows.definition.WorkflowDefinition`)."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class RegisteredWorkflow(WorkflowDetail):
 
 
 class WorkflowMetricsSummary(BaseModel):
-    """Seed 002's WorkflowMetricsSummary plus percentiles, costs and the sample it used.
+    """The telemetry WorkflowMetricsSummary plus percentiles, costs and the sample it used.
 
     Execution counts are exact over all time (maintained counters); duration and cost figures
     cover the newest `window` executions that finished (completed or failed)."""
@@ -87,7 +87,7 @@ class ExecutionStatus(StrEnum):
 
 
 class Execution(BaseModel):
-    """Seed 002's execution list item (a job of the workflow)."""
+    """The telemetry execution list item (a job of the workflow)."""
 
     id: uuid.UUID
     workflow_id: uuid.UUID

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from backend import db
-from backend.api import deps
 from backend.api.app import create_app
 from backend.db import close_api_pool
+from backend.http import deps
 from backend.settings import reset_settings
 from tests.api.conftest import TestClient, World, error_of
 

@@ -1,5 +1,5 @@
-"""Live events: SSE in order, resumable with Last-Event-ID, gap reads; WebSockets with seed
-002's messages, authentication and the Origin check."""
+"""Live events: SSE in order, resumable with Last-Event-ID, gap reads; WebSockets with the
+telemetry messages, authentication and the Origin check."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def test_sse_reads_an_unpublished_event_from_postgres(world: World, live_server:
         outbox.add_event(
             record_event(conn, uuid.UUID(job["id"]), "log", data={"lines": 1, "last": "published"})
         )
-    outbox.flush()
+    outbox.flush(None)
     reader.join(timeout=10)
     assert [i for i, _, _ in received] == [lost["id"], lost["id"] + 1]
     assert [d["last"] for _, _, d in received] == ["never published", "published"]

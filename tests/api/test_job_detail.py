@@ -10,7 +10,7 @@ from backend.jobs.export import REDACTED, is_secret_key, redact, redact_text
 from tests.api.conftest import World, error_of
 
 
-def test_steps_in_seed_shape(world: World) -> None:
+def test_steps_in_job_matrix_shape(world: World) -> None:
     job = world.create("echo3")
     world.run(job)
     body = world.a.viewer.get(f"/jobs/{job['id']}/steps").json()
@@ -103,7 +103,7 @@ def test_logs_with_cursor_and_filters(world: World) -> None:
     assert viewer.get(f"/jobs/{job['id']}/logs", params={"step": "zz"}).status_code == 404
 
 
-def test_timeline_in_seed_002_shape(world: World) -> None:
+def test_timeline_in_telemetry_shape(world: World) -> None:
     job = world.create("flaky")
     world.run(job)
     timeline = world.a.viewer.get(f"/jobs/{job['id']}/timeline").json()
@@ -129,7 +129,7 @@ def test_timeline_in_seed_002_shape(world: World) -> None:
     }
 
 
-def test_status_in_seed_000_shape(world: World) -> None:
+def test_status_in_status_contract_shape(world: World) -> None:
     job = world.create("echo3")
     body = world.a.viewer.get(f"/jobs/{job['id']}/status").json()
     assert body["success"] is True
@@ -145,7 +145,7 @@ def test_status_in_seed_000_shape(world: World) -> None:
     done = world.a.viewer.get(f"/jobs/{job['id']}/status").json()["job"]
     assert done["status"] == "completed" and done["progress"] == 1.0
     unknown = world.a.viewer.get(f"/jobs/{uuid.uuid4()}/status")
-    assert unknown.status_code == 404  # unlike seed 000, no synthetic failed job
+    assert unknown.status_code == 404  # no synthetic failed job
 
 
 def test_results_paginate_a_list_output(world: World) -> None:

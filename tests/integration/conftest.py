@@ -54,7 +54,7 @@ class Engine:
         outbox = Outbox()
         with self.conn.transaction():
             result = fn(self.conn, self.workspace_id, *args, outbox, **kwargs)
-        outbox.flush()
+        outbox.flush(self.conn)
         return result
 
     def create(

@@ -39,7 +39,7 @@ def test_twenty_concurrent_creates_make_one_job(engine: Engine) -> None:
                 created = service.create_job(
                     conn, engine.workspace_id, "burst", {"n": 1}, outbox, idempotency_key="same"
                 )
-            outbox.flush()
+            outbox.flush(conn)
             results.append(created)
 
     threads = [threading.Thread(target=create) for _ in range(20)]

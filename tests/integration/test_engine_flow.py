@@ -165,7 +165,7 @@ def _cancel_when_running(engine: Engine, job_id: Any) -> None:
         outbox = Outbox()
         with conn.transaction():
             service.cancel_job(conn, engine.workspace_id, job_id, outbox)
-        outbox.flush()
+        outbox.flush(conn)
 
 
 def test_completion_racing_cancel_has_one_outcome(engine: Engine) -> None:

@@ -69,7 +69,7 @@ def test_messages_say_whether_their_job_may_start(engine: Engine) -> None:
     with pipelined_transaction(conn):
         attempts.finish_success(conn, claim, {"ok": True}, Records(), outbox)
     assert [d.ref.starts_job for d in outbox.dispatches] == [False]  # b is queued in a running job
-    outbox.flush()
+    outbox.flush(conn)
     assert engine.drain(job_id)["status"] == "completed"
 
 

@@ -140,9 +140,9 @@ def test_duplicate_message_runs_the_step_once(engine: Engine) -> None:
     engine.register(chain("dup", "a"))
     job_id = engine.create("dup")
     row = engine.attempts(job_id, "a")[0]
-    Outbox(
-        dispatches=[Dispatch(AttemptRef(row["id"], row["step_id"], row["job_id"]))]
-    ).flush()  # rq now holds the same attempt twice
+    Outbox(dispatches=[Dispatch(AttemptRef(row["id"], row["step_id"], row["job_id"]))]).flush(
+        None
+    )  # rq now holds the same attempt twice
     engine.drain(job_id)
     assert [a["status"] for a in engine.attempts(job_id, "a")] == ["completed"]
     assert [e["type"] for e in engine.events(job_id)].count("step_started") == 1

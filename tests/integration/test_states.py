@@ -14,6 +14,7 @@ from backend.jobs.states import (
     STATUSES,
     Kind,
     is_allowed,
+    statement_count,
     transition,
 )
 from tests.integration.conftest import Engine, chain
@@ -87,6 +88,23 @@ def test_fence_rejects_other_token(engine: Engine, rows: dict[Kind, uuid.UUID]) 
     assert (
         transition(conn, Kind.ATTEMPT, rows[Kind.ATTEMPT], "completed", fence=uuid.uuid4()) is None
     )
+
+
+def test_runtime_values_never_make_new_statements(engine: Engine) -> None:
+    """Costs, retry delays and lease times are bound parameters: a second job with other
+    values builds no new transition statement (the server reuses its prepared plans)."""
+
+    def run(name: str, usd: float, backoff: float) -> dict:
+        step = {"key": "a", "action": "test.costly", "params": {"usd": usd, "fail_times": 1}}
+        step["retry"] = {"max_attempts": 2, "backoff_seconds": backoff}
+        engine.register({"name": name, "steps": [step]})
+        return engine.drain(engine.create(name))
+
+    run("first_values", 0.125, 0.01)
+    built = statement_count()
+    job = run("other_values", 0.375, 0.02)
+    assert job["status"] == "completed"
+    assert statement_count() == built
 
 
 class _Rollback(Exception):

@@ -1,6 +1,8 @@
-"""The packages' dependency direction, read from the source (every import statement, including
-the ones inside functions): the engine never imports a front end or the workers, the two
-front ends never import each other, and the API client knows nothing but HTTP."""
+"""The dependency direction, read from the source (every import statement, including the ones
+inside functions): the engine never imports a front end or the workers, the two front ends
+never import each other, and the API client knows nothing but HTTP. Inside the server:
+app -> routers -> backend.http -> services and queries -> shared modules; workers never
+import API code."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # package -> (modules it must not import, the exceptions to that)
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "backend": (("jobmonitor", "workers", "cli", "apiclient"), ()),
-    "workers": (("jobmonitor", "cli", "apiclient", "backend.api"), ()),
+    "workers": (("jobmonitor", "cli", "apiclient", "backend.api", "backend.http"), ()),
     "cli": (("jobmonitor",), ()),
     "jobmonitor": (("cli", "workers", "backend"), ("backend.jobs.statuses",)),
     "apiclient": (("jobmonitor", "cli", "workers", "backend"), ()),
@@ -76,3 +78,48 @@ def test_the_check_finds_imports_inside_functions(tmp_path: Path) -> None:
         "cli/commands/x.py:7 imports jobmonitor.state",
     ]
     assert violations(tmp_path, "jobmonitor") == ["jobmonitor/y.py:2 imports backend.jobs.states"]
+
+
+# --- inside the server ----------------------------------------------------------------------
+
+
+def _is_router(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return module.startswith("backend.api") or last in ("api", "detail_api")
+
+
+def _backend_imports() -> Iterator[tuple[str, str]]:
+    """(importing module, imported name) for every import in backend/."""
+    for file in sorted((ROOT / "backend").rglob("*.py")):
+        module = ".".join(file.relative_to(ROOT).with_suffix("").parts)
+        for _, name in imports(file):
+            yield module, name
+
+
+def test_only_the_app_layer_imports_backend_api() -> None:
+    found = [
+        f"{m} imports {n}"
+        for m, n in _backend_imports()
+        if not m.startswith("backend.api") and n.startswith("backend.api")
+    ]
+    assert found == []
+
+
+def test_services_import_no_routers_and_no_request_plumbing() -> None:
+    found = [
+        f"{m} imports {n}"
+        for m, n in _backend_imports()
+        if not _is_router(m)
+        and not m.startswith("backend.http")
+        and ((_is_router(n) and n.startswith("backend.")) or n.startswith("backend.http"))
+    ]
+    assert found == []
+
+
+def test_request_plumbing_imports_no_router() -> None:
+    found = [
+        f"{m} imports {n}"
+        for m, n in _backend_imports()
+        if m.startswith("backend.http") and _is_router(n) and n.startswith("backend.")
+    ]
+    assert found == []

@@ -18,11 +18,10 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
-from backend.api.errors import Forbidden, Unauthenticated
 from backend.auth import service as auth
 from backend.auth.service import Role
 from backend.db import api_pool
-from backend.errors import InvalidInput
+from backend.errors import Forbidden, InvalidInput, Unauthenticated
 from backend.jobs.outbox import Outbox
 from backend.settings import get_settings
 
@@ -181,5 +180,10 @@ def api_redis() -> Redis:
 
 
 def flush(outbox: Outbox) -> None:
-    """Publish and enqueue after the commit (a Redis failure is logged; the reaper recovers)."""
-    outbox.flush(api_redis())
+    """Publish and enqueue after the commit (a Redis failure is logged; the reaper recovers);
+    first the after-snapshots of the jobs the action ended, over a pooled connection."""
+    if outbox.ended_jobs:
+        with api_pool().connection() as conn:
+            outbox.flush(conn, api_redis())
+    else:
+        outbox.flush(None, api_redis())

@@ -1,0 +1,149 @@
+"""One claimed attempt in a worker, from its claim to its recorded outcome.
+
+Life cycle, one object per attempt:
+  1. `ClaimedAttempt.claim()`: the claim's transaction commits. Its events (the step started,
+     perhaps the job) are held back rather than published at once;
+  2. the step runs (`workers.runner.execute`) under the process's heartbeat, which publishes
+     the held events once the step has run `PUBLISH_DELAY`;
+  3. `record(outcome)`: the outcome's transaction; then one Redis pipeline enqueues and
+     publishes what follows, with the claim's events if they are still held. A step shorter
+     than the delay so costs one Redis round trip instead of two.
+Whoever sends the held events takes them under a lock, so they go out once.
+
+With the forking Worker, steps 1 and 3 run in the parent over its long-lived connection and
+step 2 in the work horse. The parent hands the object to the horse through the fork
+(`handed_to_horse`, read in the horse by `handed()`); the horse's outcome file says whether
+it published the claim's events, so the parent's copy does not send them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from backend.db import pipelined_transaction, worker_connection
+from backend.jobs import attempts
+from backend.jobs.attempts import Claim, NotRunnable
+from backend.jobs.outbox import Outbox
+from backend.queue import AttemptRef
+from backend.settings import get_settings
+
+if TYPE_CHECKING:
+    from workers.runner import Outcome
+
+log = logging.getLogger(__name__)
+
+PUBLISH_DELAY = 0.05  # seconds a claim's events may wait to travel with the step's outcome
+
+
+class ClaimedAttempt:
+    def __init__(self, claim: Claim, claim_events: Outbox) -> None:
+        self.claim = claim
+        self._claim_events: Outbox | None = claim_events
+        self._lock = threading.Lock()
+
+    @classmethod
+    def claim_attempt(cls, ref: AttemptRef, worker: str) -> ClaimedAttempt | None:
+        """Claim in its own transaction; None when the attempt may not run (cancelled, taken,
+        lost: a redelivered message does nothing)."""
+        conn = worker_connection()
+        events = Outbox()
+        try:
+            with pipelined_transaction(conn):
+                claim = attempts.claim(
+                    conn, ref, worker, os.getpid(), get_settings().lease_ttl, events
+                )
+        except NotRunnable:
+            log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
+            return None
+        return cls(claim, events)
+
+    @property
+    def holds_claim_events(self) -> bool:
+        return self._claim_events is not None
+
+    def publish_claim_events(self) -> None:
+        """Publish the claim's events now, if still held (the heartbeat, for a step that runs
+        longer than PUBLISH_DELAY)."""
+        events = self._take_claim_events()
+        if events is not None:
+            events.flush(None)  # a claim ends no job
+
+    def _take_claim_events(self) -> Outbox | None:
+        with self._lock:
+            events, self._claim_events = self._claim_events, None
+        return events
+
+    def record(self, outcome: Outcome) -> None:
+        """Write the outcome (fenced by the lease) and publish/enqueue what follows, with the
+        claim's events if still held: one Redis round trip."""
+        if outcome.claim_events_sent:  # by the work horse, from its copy of this object
+            self._take_claim_events()
+        if outcome.interrupted:
+            log.info(
+                "attempt %s was cancelled or lost its lease; its result is dropped",
+                self.claim.attempt_id,
+            )
+            self._send(Outbox())
+            return
+        conn = worker_connection()
+        outbox = Outbox()
+        try:
+            with pipelined_transaction(conn):
+                if outcome.failure is None:
+                    attempts.finish_success(
+                        conn, self.claim, outcome.output, outcome.records, outbox
+                    )
+                else:
+                    attempts.finish_failure(
+                        conn, self.claim, outcome.failure, outcome.records, outbox
+                    )
+        except NotRunnable:
+            log.warning(
+                "attempt %s lost its lease before it finished; its result is dropped",
+                self.claim.attempt_id,
+            )
+            outbox = Outbox()
+        self._send(outbox)
+
+    def _send(self, outbox: Outbox) -> None:
+        outbox.absorb(self._take_claim_events())
+        outbox.flush(worker_connection())
+
+
+# --- the forking worker's hand-off to its work horse ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What the horse forked for one attempt runs: the claimed attempt (None: the claim
+    failed, nothing to run) and the file its outcome goes to."""
+
+    attempt_id: str
+    claimed: ClaimedAttempt | None
+    outcome_path: Path
+
+
+_handoff: Handoff | None = None  # set in the parent only while it forks and waits
+
+
+@contextmanager
+def handed_to_horse(handoff: Handoff) -> Iterator[None]:
+    """Make `handoff` what the work horse forked inside this block finds."""
+    global _handoff
+    _handoff = handoff
+    try:
+        yield
+    finally:
+        _handoff = None
+
+
+def handed(attempt_id: str) -> Handoff | None:
+    """In a work horse: what its parent handed over for this attempt (None elsewhere)."""
+    return _handoff if _handoff is not None and _handoff.attempt_id == attempt_id else None
