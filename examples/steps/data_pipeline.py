@@ -3,7 +3,7 @@
 Source records go to CSV lines in `staging`, are parsed and normalised into `transformed`,
 loaded into `target`, checked there, and the job's staging rows are removed. Every table is
 keyed by job, so a retried step replaces its own rows and never duplicates them. The
-snapshot `data_pipeline.state` counts the target rows (seed 004's before/after state).
+snapshot `data_pipeline.state` counts the target rows (the run audit's before/after state).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""memory_first_v2 (seed 000): sources -> index_extract -> summarize -> proposals -> review ->
+"""memory_first_v2: sources -> index_extract -> summarize -> proposals -> review ->
 apply -> analytics over generated notes, kept in a memory store (SQLite, see store.py).
 
 Documents are stored once by content id (a re-run adds none); each job links its documents and
 owns its proposals, so retries replace their own rows. summarize and proposals are simulated
 LLM calls: the text is computed, the tokens and the price (llm.PRICES) are real bookkeeping.
-The snapshot `memory_first_v2.state` counts the store (seed 004's before/after state).
+The snapshot `memory_first_v2.state` counts the store (the run audit's before/after state).
 """
 
 from __future__ import annotations
