@@ -1,0 +1,804 @@
+"""Jobmonitor's engine side by side with durable peers and non-durable floors.
+
+    python bench/peers.py [--rounds 5] [--systems jm-simple,dbos,...] [--quick] [--json FILE]
+
+Systems: Jobmonitor (SimpleWorker, forking Worker), raw rq 2.12 (SimpleWorker, forking
+Worker) and Celery 5.7 as non-durable floors; procrastinate 3.10, DBOS 3.4 and Prefect 3.9
+(with a PostgreSQL server) as durable peers. Each peer runs in its own virtualenv, made once
+from bench/peers/<peer>/requirements.txt under .bench-venvs/ (gitignored); its workload code
+is bench/peers/<peer>/. Each system gets its own fresh database on the local PostgreSQL and
+its own Redis database (claimed like the tests claim theirs), dropped and flushed at the end.
+
+Workloads, no-op steps, 2 worker processes (Celery: one prefork worker with concurrency 2;
+Prefect: two runners, one flow run each at a time), workers started and idle beforehand:
+  W1  100 runs of a 10-step chain, submitted at once: steps/s from the first submit to the
+      check that sees the last run done;
+  W2  50 runs of a fan-out 1 -> 8 -> 1, the same way;
+  W3  3-step chains submitted one at a time: submit -> done latency (the record is checked
+      every 2 ms), plus Jobmonitor's parent -> child latency (database clock).
+A workload counts only when the system's own record shows every step completed; otherwise
+the round is reported as failed. Systems are interleaved round by round (the order rotates).
+
+CPU per step is the user + system time spent during W1 and W2 by the workers' process trees
+(work horses and pool children included), by the PostgreSQL backends connected to the
+system's database (pg_stat_activity sampled every 20 ms, /proc/<pid>/stat; a backend that
+lives less than that is missed), by the peer's server (Prefect), and by the Redis server (from
+its INFO; Redis is shared with the machine, so run this when the machine is quiet).
+Idle costs of the workers (polling, heartbeats) during the window are included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "bench" / "peers"
+CACHE = ROOT / ".bench-venvs"
+ADMIN = os.environ.get(
+    "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+RUNS = {"W1": 100, "W2": 50, "W3": 30}
+BASELINE = "jm-simple"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    label: str
+    records: str  # what it records durably, for the README
+    peer: str | None = None  # virtualenv + adapter under bench/peers/; None: Jobmonitor
+    worker_args: tuple[str, ...] = ()
+    processes: int = 2
+    redis: bool = False
+    server: bool = False  # Prefect's API server
+
+
+SYSTEMS = [
+    System(
+        "jm-simple",
+        "Jobmonitor, SimpleWorker",
+        "job, step and attempt rows (leases, fences), events, costs, metrics in PostgreSQL",
+        worker_args=("--simple",),
+        redis=True,
+    ),
+    System("jm-fork", "Jobmonitor, forking Worker", "as jm-simple", redis=True),
+    System(
+        "rq-simple",
+        "raw rq 2.12, SimpleWorker",
+        "nothing durable (job hashes in Redis)",
+        "rq",
+        ("--simple",),
+        redis=True,
+    ),
+    System("rq-fork", "raw rq 2.12, forking Worker", "as rq-simple", "rq", ("--fork",), redis=True),
+    System(
+        "celery",
+        "Celery 5.7, Redis broker",
+        "nothing durable (task results in Redis)",
+        "celery",
+        processes=1,
+        redis=True,
+    ),
+    System(
+        "procrastinate",
+        "procrastinate 3.10",
+        "a job row per step and its status events in PostgreSQL",
+        "procrastinate",
+    ),
+    System(
+        "dbos",
+        "DBOS 3.4",
+        "a workflow status row per workflow and a checkpoint row per step in PostgreSQL",
+        "dbos",
+    ),
+    System(
+        "prefect",
+        "Prefect 3.9, PostgreSQL server",
+        "flow and task run rows with their state history in PostgreSQL, via its API server",
+        "prefect",
+        server=True,
+    ),
+]
+BY_NAME = {s.name: s for s in SYSTEMS}
+
+
+# ---------------------------------------------------------------- Jobmonitor's adapter
+# The only code that knows Jobmonitor's interfaces. It runs in its own process
+# (`peers.py --drive session|setup`), like every peer's adapter, with JOBMONITOR_* set.
+
+JM_SHAPES: dict[str, list[list[int]]] = {  # shape -> each step's dependencies
+    "chain10": [[i - 1] if i else [] for i in range(10)],
+    "fan8": [[], *[[0]] * 8, list(range(1, 9))],
+    "chain3": [[i - 1] if i else [] for i in range(3)],
+}
+
+
+def jm_setup() -> None:
+    """Migrate the fresh database, add a workspace and the three workflows."""
+    from backend import migrations
+    from backend.db import connect
+    from backend.steps import load_step_modules
+    from backend.workflows.service import register_workflow
+
+    migrations.upgrade(os.environ["JOBMONITOR_DATABASE_URL"])
+    load_step_modules(["bench.steps"])
+    with connect() as conn, conn.transaction():
+        row = conn.execute(
+            "INSERT INTO workspaces (id, slug, name) VALUES (gen_random_uuid(), 'bench', 'Bench')"
+            " RETURNING id"
+        ).fetchone()
+        assert row is not None
+        for shape, deps in JM_SHAPES.items():
+            steps = [
+                {"key": f"s{i}", "action": "bench.noop", "depends_on": [f"s{d}" for d in dep]}
+                for i, dep in enumerate(deps)
+            ]
+            register_workflow(conn, row["id"], {"name": shape, "steps": steps})
+
+
+class JobmonitorAdapter:
+    def __init__(self) -> None:
+        from backend.db import connect
+
+        self.conn = connect(autocommit=True)
+        row = self.conn.execute("SELECT id FROM workspaces WHERE slug = 'bench'").fetchone()
+        assert row is not None
+        self.workspace = row["id"]
+
+    def submit(self, shape: str) -> str:
+        """One job of the workflow, created as the API creates it (outbox flushed after commit)."""
+        from backend.jobs.outbox import Outbox
+        from backend.jobs.service import create_job
+
+        outbox = Outbox()
+        with self.conn.transaction():
+            created = create_job(self.conn, self.workspace, shape, {}, outbox)
+        outbox.flush()
+        return str(created.job_id)
+
+    def completed(self, run_ids: list[str]) -> dict[str, int]:
+        """Completed jobs among run_ids, with their completed steps (Jobmonitor's record)."""
+        rows = self.conn.execute(
+            """
+            SELECT j.id::text AS id, count(*) FILTER (WHERE s.status = 'completed') AS steps
+            FROM jobs j JOIN job_steps s ON s.job_id = j.id
+            WHERE j.id = ANY(%s::uuid[]) AND j.status = 'completed' GROUP BY j.id
+            """,
+            (run_ids,),
+        ).fetchall()
+        return {r["id"]: r["steps"] for r in rows}
+
+    def extra(self, run_ids: list[str]) -> dict[str, Any]:
+        """Parent step's completion to child attempt's start, database clock."""
+        rows = self.conn.execute(
+            """
+            SELECT EXTRACT(EPOCH FROM a.started_at - p.completed_at) * 1000 AS ms
+            FROM job_steps c
+            JOIN job_steps p ON p.job_id = c.job_id AND p.step_index = c.step_index - 1
+            JOIN step_attempts a ON a.step_id = c.id
+            WHERE c.job_id = ANY(%s::uuid[])
+            """,
+            (run_ids,),
+        ).fetchall()
+        values = [float(r["ms"]) for r in rows]
+        return {"parent_child_p50_ms": statistics.median(values) if values else None}
+
+
+def drive(command: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(PEERS))
+    import workload  # type: ignore[import-not-found]
+
+    if command == "setup":
+        jm_setup()
+    else:
+        workload.serve(JobmonitorAdapter)
+
+
+# ---------------------------------------------------------------- processes and CPU
+
+
+def proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds of the process and its reaped children) from /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # after the command: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based
+    ppid = int(fields[1])
+    ticks = sum(int(v) for v in fields[11:15])
+    return ppid, ticks / TICK
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds of the process trees under `roots` (alive processes + what they reaped)."""
+    stats = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (stat := proc_stat(int(entry.name))):
+            stats[int(entry.name)] = stat
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [r for r in roots if r in stats]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class PgCpu:
+    """CPU of the PostgreSQL backends connected to one database, sampled in a thread."""
+
+    def __init__(self, dbname: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(ADMIN, autocommit=True)
+        self.dbname = dbname
+        self.last: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
+        ).fetchall()
+        with self.lock:
+            for (pid,) in rows:
+                if (stat := proc_stat(pid)) is not None:
+                    self.last[pid] = stat[1]
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.02):
+            self._sample()
+
+    def total(self) -> dict[int, float]:
+        """A fresh sample: pid -> CPU seconds last seen (a dead backend keeps its last)."""
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+        snapshot = dict(self.last)
+        self.stop.clear()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return snapshot
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.conn.close()
+
+
+def pg_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two PgCpu samples; backends born in between count whole."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def redis_cpu() -> float:
+    from redis import Redis
+
+    info = Redis.from_url(REDIS_BASE + "/0").info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def stop(*procs: subprocess.Popen[Any], grace: float = 15.0) -> None:
+    """SIGTERM to the process groups this script started, SIGKILL after `grace` seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_idle(roots: list[int], timeout: float = 60.0) -> None:
+    """Until the workers have finished starting (under 20% of a core over 0.5 s)."""
+    deadline = time.monotonic() + timeout
+    before = tree_cpu(roots)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = tree_cpu(roots)
+        if now - before < 0.1 * len(roots):
+            return
+        before = now
+
+
+# ---------------------------------------------------------------- environments
+
+
+def ensure_venv(peer: str) -> Path:
+    """The peer's virtualenv, made once from its pinned requirements (remade when they change)."""
+    requirements = PEERS / peer / "requirements.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    venv = CACHE / peer
+    stamp = venv / "requirements.sha256"
+    if stamp.exists() and stamp.read_text() == digest and (venv / "bin" / "python").exists():
+        return venv
+    print(f"creating {venv} from {requirements.relative_to(ROOT)} (once)", flush=True)
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps", "-r", str(requirements)], check=True)
+    stamp.write_text(digest)
+    return venv
+
+
+def admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def claim_redis_dbs(count: int, owner: str) -> list[int]:
+    """Redis database numbers claimed the way the test suite claims them (keys in db 0)."""
+    from redis import Redis
+
+    claims = Redis.from_url(REDIS_BASE + "/0")
+    got: list[int] = []
+    for number in range(15, 0, -1):
+        if len(got) == count:
+            break
+        if claims.set(f"jobmonitor-tests:db:{number}", owner, nx=True, ex=6 * 3600):
+            got.append(number)
+    if len(got) < count:
+        release_redis_dbs(got)
+        raise SystemExit(f"only {len(got)} free Redis databases, {count} needed")
+    return got
+
+
+def release_redis_dbs(numbers: list[int]) -> None:
+    from redis import Redis
+
+    for number in numbers:
+        Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
+        Redis.from_url(REDIS_BASE + "/0").delete(f"jobmonitor-tests:db:{number}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Prepared:
+    """A system's database, Redis database, environment and (Prefect) server."""
+
+    system: System
+    dbname: str
+    env: dict[str, str]
+    python: str
+    server: subprocess.Popen[bytes] | None = None
+    redis_url: str | None = None
+    log: IO[bytes] | None = field(default=None, repr=False)
+
+    def command(self, *args: str) -> list[str]:
+        if self.system.peer is None:
+            return [self.python, str(Path(__file__).resolve()), "--drive", *args]
+        return [self.python, str(PEERS / self.system.peer / "adapter.py"), *args]
+
+    def worker_command(self) -> list[str]:
+        if self.system.peer is None:
+            return [self.python, "-m", "cli.main", "worker", *self.system.worker_args]
+        return self.command("worker", *self.system.worker_args)
+
+
+def prepare(system: System, redis_db: int | None, log: IO[bytes]) -> Prepared:
+    dbname = "bench_peers_" + system.name.replace("-", "_")
+    admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{dbname}"')
+    url = ADMIN.rpartition("/")[0] + "/" + dbname
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    redis_url = f"{REDIS_BASE}/{redis_db}" if redis_db is not None else None
+    if redis_url:
+        env["BENCH_REDIS_URL"] = redis_url
+    if system.peer is None:
+        python = sys.executable
+        env.update(
+            JOBMONITOR_DATABASE_URL=url,
+            JOBMONITOR_REDIS_URL=redis_url or "",
+            JOBMONITOR_STEP_MODULES="bench.steps",
+            JOBMONITOR_QUEUE="bench",
+            PYTHONPATH=str(ROOT),
+        )
+    else:
+        python = str(ensure_venv(system.peer) / "bin" / "python")
+    prepared = Prepared(system, dbname, env, python, redis_url=redis_url, log=log)
+    if system.server:
+        prepared.server = start_prefect_server(prepared, url)
+    subprocess.run(prepared.command("setup"), env=env, cwd=ROOT, check=True, stdout=log, stderr=log)
+    return prepared
+
+
+def start_prefect_server(prepared: Prepared, url: str) -> subprocess.Popen[bytes]:
+    port = free_port()
+    home = CACHE / "prefect-home"
+    home.mkdir(parents=True, exist_ok=True)
+    prepared.env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+        PREFECT_API_DATABASE_CONNECTION_URL=url.replace("postgresql://", "postgresql+asyncpg://"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    prefect = str(Path(prepared.python).parent / "prefect")
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=prepared.env,
+        stdout=prepared.log,
+        stderr=prepared.log,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return server
+        if server.poll() is not None:
+            break
+        time.sleep(0.5)
+    stop(server)
+    raise RuntimeError("the Prefect server did not answer /api/health")
+
+
+def cleanup(prepared: Prepared) -> None:
+    if prepared.server is not None:
+        stop(prepared.server)
+    with contextlib.suppress(Exception):
+        admin(f'DROP DATABASE IF EXISTS "{prepared.dbname}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------- one system, one round
+
+
+class Session:
+    """A running adapter session: JSON lines in, JSON lines out, with a timeout per line."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.proc = subprocess.Popen(
+            prepared.command("session"),
+            env=prepared.env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=prepared.log,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(b"")
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return {"ok": False, "error": f"no answer in {timeout:.0f}s"}
+        return json.loads(line) if line else {"ok": False, "error": "the session ended"}
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            stop(self.proc)
+
+
+@contextlib.contextmanager
+def workers(prepared: Prepared) -> Iterator[list[int]]:
+    procs = [
+        subprocess.Popen(
+            prepared.worker_command(),
+            env=prepared.env,
+            cwd=ROOT,
+            stdout=prepared.log,
+            stderr=prepared.log,
+            start_new_session=True,
+        )
+        for _ in range(prepared.system.processes)
+    ]
+    try:
+        yield [p.pid for p in procs]
+    finally:
+        stop(*procs)
+
+
+def run_round(prepared: Prepared, runs: dict[str, int]) -> dict[str, Any]:
+    """W1, W2 and W3 against freshly started workers; each workload's figures."""
+    if prepared.redis_url:
+        from redis import Redis
+
+        Redis.from_url(prepared.redis_url).flushdb()
+    result: dict[str, Any] = {"system": prepared.system.name}
+    pg = PgCpu(prepared.dbname)
+    try:
+        with workers(prepared) as pids:
+            wait_idle(pids)
+            session = Session(prepared)
+            try:
+                ready = session.receive(timeout=300)
+                if not ready.get("ready"):
+                    result["error"] = f"warm-up failed: {ready}"
+                    return result
+                for name, count in runs.items():
+                    result[name] = measure(session, pg, pids, prepared, name, count)
+            finally:
+                session.close()
+    finally:
+        pg.close()
+        result["load1"] = os.getloadavg()[0]
+    return result
+
+
+def measure(
+    session: Session, pg: PgCpu, pids: list[int], prepared: Prepared, name: str, runs: int
+) -> dict[str, Any]:
+    server = [prepared.server.pid] if prepared.server else []
+    pg0, w0, s0, r0 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu()
+    session.send({"workload": name, "runs": runs})
+    out = session.receive(timeout=700)
+    pg1, w1, s1, r1 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu()
+    figures = {
+        "ok": bool(out.get("ok")),
+        "error": out.get("error"),
+        "steps": out.get("steps_expected"),
+        "steps_completed": out.get("steps_completed"),
+        "window_s": out.get("window_s"),
+        "cpu_s": {
+            "workers": w1 - w0,
+            "postgres": pg_delta(pg0, pg1),
+            "server": s1 - s0,
+            "redis": r1 - r0,
+        },
+    }
+    if out.get("window_s") and out.get("steps_expected"):
+        figures["steps_per_s"] = out["steps_expected"] / out["window_s"]
+    if out.get("latencies_ms"):
+        figures["p50_ms"] = percentile(out["latencies_ms"], 50)
+        figures["p95_ms"] = percentile(out["latencies_ms"], 95)
+    figures.update(out.get("extra") or {})
+    return figures
+
+
+# ---------------------------------------------------------------- figures
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def round_ok(result: dict[str, Any]) -> bool:
+    return all(result.get(w, {}).get("ok") for w in ("W1", "W2", "W3"))
+
+
+def row_figures(result: dict[str, Any]) -> dict[str, float | None]:
+    """The table's figures for one system's round (None where the system has none)."""
+    w1, w2, w3 = (result.get(w, {}) for w in ("W1", "W2", "W3"))
+    steps = (w1.get("steps") or 0) + (w2.get("steps") or 0)
+
+    def per_step(kind: str) -> float | None:
+        if not steps:
+            return None
+        return 1000 * sum(w.get("cpu_s", {}).get(kind, 0.0) for w in (w1, w2)) / steps
+
+    return {
+        "W1 steps/s": w1.get("steps_per_s"),
+        "W2 steps/s": w2.get("steps_per_s"),
+        "W3 p50 ms": w3.get("p50_ms"),
+        "W3 p95 ms": w3.get("p95_ms"),
+        "p->c p50 ms": w3.get("parent_child_p50_ms"),
+        "workers ms/step": per_step("workers"),
+        "pg ms/step": per_step("postgres"),
+        "server ms/step": per_step("server"),
+        "redis ms/step": per_step("redis"),
+        "load1": result.get("load1"),
+    }
+
+
+RATIOS = {"W1 x jm": "W1 steps/s", "W2 x jm": "W2 steps/s", "W3 p50 x jm": "W3 p50 ms"}
+
+
+def with_ratios(figures: dict[str, float | None], baseline: dict[str, float | None]) -> None:
+    """Each system's figure over Jobmonitor SimpleWorker's in the same round."""
+    for ratio, key in RATIOS.items():
+        mine, base = figures.get(key), baseline.get(key)
+        figures[ratio] = mine / base if mine is not None and base else None
+
+
+def round_rows(rounds: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """Per round, per system: {"system", "ok", figures..., ratios...}."""
+    table = []
+    for results in rounds:
+        rows = [
+            {"system": r["system"], "ok": round_ok(r), **row_figures(r), "error": r.get("error")}
+            for r in results
+        ]
+        base = next((r for r in rows if r["system"] == BASELINE and r["ok"]), {})
+        for row in rows:
+            with_ratios(row, base)
+        table.append(rows)
+    return table
+
+
+def medians(table: list[list[dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
+    """Per system, the median of each figure (ratios included) over its completed rounds."""
+    out = []
+    for name in order:
+        rows = [r for rows in table for r in rows if r["system"] == name and r["ok"]]
+        failed = sum(1 for rows in table for r in rows if r["system"] == name and not r["ok"])
+        summary: dict[str, Any] = {"system": name, "rounds": len(rows), "failed": failed}
+        for key in COLUMNS:
+            values = [r[key] for r in rows if r.get(key) is not None]
+            summary[key] = statistics.median(values) if values else None
+        out.append(summary)
+    return out
+
+
+COLUMNS = [
+    "W1 steps/s",
+    "W2 steps/s",
+    "W3 p50 ms",
+    "W3 p95 ms",
+    "p->c p50 ms",
+    "workers ms/step",
+    "pg ms/step",
+    "server ms/step",
+    "redis ms/step",
+    "load1",
+    *RATIOS,
+]
+
+
+def format_table(rows: list[dict[str, Any]], first: str = "system") -> str:
+    """A Markdown table of `rows` (one per system), numbers to 2-3 significant places."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2g}" if value < 1 else f"{value:.1f}"
+        return str(value)
+
+    head = [first, *COLUMNS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        label = row["system"] + ("" if row.get("ok", True) else " (FAILED)")
+        lines.append("| " + " | ".join([label, *(cell(row.get(k)) for k in COLUMNS)]) + " |")
+    return "\n".join(lines)
+
+
+def print_failures(results: list[dict[str, Any]]) -> None:
+    for r in results:
+        errors = [r.get("error")] + [
+            f"{w}: {r[w].get('error') or r[w]}" for w in ("W1", "W2", "W3") if w in r and not r[w]["ok"]
+        ]
+        if any(errors):
+            print(f"  {r['system']} failed: {'; '.join(e for e in errors if e)}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--systems", default=",".join(BY_NAME), help="comma-separated")
+    parser.add_argument("--quick", action="store_true", help="one round, fewer runs (smoke)")
+    parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument("--drive", choices=["session", "setup"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.drive:
+        drive(args.drive)
+        return
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown systems: {unknown}; known: {list(BY_NAME)}")
+    systems = [BY_NAME[n] for n in names]
+    rounds = 1 if args.quick else args.rounds
+    runs = {"W1": 20, "W2": 10, "W3": 10} if args.quick else RUNS
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    print(f"peers: {started}, {os.cpu_count()} CPUs, {rounds} round(s), runs {runs}", flush=True)
+    for s in systems:
+        print(f"  {s.name:<14} {s.label}: {s.records}")
+    CACHE.mkdir(exist_ok=True)
+    log_path = CACHE / "peers.log"
+    owner = f"peers-bench:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    redis_dbs = claim_redis_dbs(sum(s.redis for s in systems), owner)
+    free_dbs = iter(redis_dbs)
+    prepared: dict[str, Prepared] = {}
+    all_rounds: list[list[dict[str, Any]]] = []
+    with log_path.open("ab") as log:
+        try:
+            for s in systems:
+                prepared[s.name] = prepare(s, next(free_dbs) if s.redis else None, log)
+            for number in range(rounds):
+                order = systems[number % len(systems) :] + systems[: number % len(systems)]
+                results = []
+                for s in order:
+                    results.append(run_round(prepared[s.name], runs))
+                    print(f"  round {number + 1}: {s.name} done", flush=True)
+                results.sort(key=lambda r: names.index(r["system"]))
+                all_rounds.append(results)
+                table = round_rows(all_rounds)
+                print(f"\nround {number + 1} of {rounds}")
+                print(format_table(table[-1]), flush=True)
+                print_failures(all_rounds[-1])
+        finally:
+            for p in prepared.values():
+                cleanup(p)
+            release_redis_dbs(redis_dbs)
+    table = round_rows(all_rounds)
+    summary = medians(table, names)
+    print(f"\nmedians over {rounds} round(s) (failed rounds not counted; log: {log_path})")
+    print(format_table(summary))
+    for row in summary:
+        if row["failed"]:
+            print(f"  {row['system']}: {row['failed']} failed round(s)")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "started": started,
+                    "argv": sys.argv,
+                    "cpus": os.cpu_count(),
+                    "runs": runs,
+                    "systems": {s.name: {"label": s.label, "records": s.records} for s in systems},
+                    "rounds": all_rounds,
+                    "table": table,
+                    "medians": summary,
+                },
+                indent=1,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
