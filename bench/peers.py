@@ -71,6 +71,7 @@ class System:
     worker_args: tuple[str, ...] = ()
     processes: int = 2
     redis: bool = False
+    postgres: bool = True
     server: bool = False  # Prefect's API server
 
 
@@ -90,8 +91,17 @@ SYSTEMS = [
         "rq",
         ("--simple",),
         redis=True,
+        postgres=False,
     ),
-    System("rq-fork", "raw rq 2.12, forking Worker", "as rq-simple", "rq", ("--fork",), redis=True),
+    System(
+        "rq-fork",
+        "raw rq 2.12, forking Worker",
+        "as rq-simple",
+        "rq",
+        ("--fork",),
+        redis=True,
+        postgres=False,
+    ),
     System(
         "celery",
         "Celery 5.7, Redis broker",
@@ -99,6 +109,7 @@ SYSTEMS = [
         "celery",
         processes=1,
         redis=True,
+        postgres=False,
     ),
     System(
         "procrastinate",
@@ -301,7 +312,7 @@ def pg_delta(before: dict[int, float], after: dict[int, float]) -> float:
 def redis_cpu() -> float:
     from redis import Redis
 
-    info = Redis.from_url(REDIS_BASE + "/0").info("cpu")
+    info: dict[str, Any] = Redis.from_url(REDIS_BASE + "/0").info("cpu")  # type: ignore[assignment]
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
@@ -463,9 +474,9 @@ def start_prefect_server(prepared: Prepared, url: str) -> subprocess.Popen[bytes
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
-                return server
+        health = f"http://127.0.0.1:{port}/api/health"
+        with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2):
+            return server
         if server.poll() is not None:
             break
         time.sleep(0.5)
@@ -576,7 +587,7 @@ def run_round(prepared: Prepared, runs: dict[str, int]) -> dict[str, Any]:
 def measure(
     session: Session, pg: PgCpu, pids: list[int], prepared: Prepared, name: str, runs: int
 ) -> dict[str, Any]:
-    server = [prepared.server.pid] if prepared.server else []
+    system, server = prepared.system, [prepared.server.pid] if prepared.server else []
     pg0, w0, s0, r0 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu()
     session.send({"workload": name, "runs": runs})
     out = session.receive(timeout=700)
@@ -587,11 +598,11 @@ def measure(
         "steps": out.get("steps_expected"),
         "steps_completed": out.get("steps_completed"),
         "window_s": out.get("window_s"),
-        "cpu_s": {
+        "cpu_s": {  # None: the system does not use that server
             "workers": w1 - w0,
-            "postgres": pg_delta(pg0, pg1),
-            "server": s1 - s0,
-            "redis": r1 - r0,
+            "postgres": pg_delta(pg0, pg1) if system.postgres else None,
+            "server": s1 - s0 if system.server else None,
+            "redis": r1 - r0 if system.redis else None,
         },
     }
     if out.get("window_s") and out.get("steps_expected"):
@@ -622,9 +633,10 @@ def row_figures(result: dict[str, Any]) -> dict[str, float | None]:
     steps = (w1.get("steps") or 0) + (w2.get("steps") or 0)
 
     def per_step(kind: str) -> float | None:
-        if not steps:
+        spent = [w.get("cpu_s", {}).get(kind) for w in (w1, w2)]
+        if not steps or None in spent:
             return None
-        return 1000 * sum(w.get("cpu_s", {}).get(kind, 0.0) for w in (w1, w2)) / steps
+        return 1000 * sum(spent) / steps
 
     return {
         "W1 steps/s": w1.get("steps_per_s"),
@@ -701,7 +713,13 @@ def format_table(rows: list[dict[str, Any]], first: str = "system") -> str:
         if value is None:
             return "-"
         if isinstance(value, float):
-            return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2g}" if value < 1 else f"{value:.1f}"
+            return (
+                f"{value:.0f}"
+                if abs(value) >= 100
+                else f"{value:.2g}"
+                if value < 1
+                else f"{value:.1f}"
+            )
         return str(value)
 
     head = [first, *COLUMNS]
@@ -715,7 +733,9 @@ def format_table(rows: list[dict[str, Any]], first: str = "system") -> str:
 def print_failures(results: list[dict[str, Any]]) -> None:
     for r in results:
         errors = [r.get("error")] + [
-            f"{w}: {r[w].get('error') or r[w]}" for w in ("W1", "W2", "W3") if w in r and not r[w]["ok"]
+            f"{w}: {r[w].get('error') or r[w]}"
+            for w in ("W1", "W2", "W3")
+            if w in r and not r[w]["ok"]
         ]
         if any(errors):
             print(f"  {r['system']} failed: {'; '.join(e for e in errors if e)}")
