@@ -608,6 +608,7 @@ def measure(
     if out.get("window_s") and out.get("steps_expected"):
         figures["steps_per_s"] = out["steps_expected"] / out["window_s"]
     if out.get("latencies_ms"):
+        figures["latencies_ms"] = out["latencies_ms"]
         figures["p50_ms"] = percentile(out["latencies_ms"], 50)
         figures["p95_ms"] = percentile(out["latencies_ms"], 95)
     figures.update(out.get("extra") or {})
@@ -802,6 +803,9 @@ def main() -> None:
     for row in summary:
         if row["failed"]:
             print(f"  {row['system']}: {row['failed']} failed round(s)")
+    print("what each system records durably:")
+    for s in systems:
+        print(f"  {s.name:<14} {s.label}: {s.records}")
     if args.json:
         args.json.write_text(
             json.dumps(
