@@ -50,6 +50,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cpu_meter import PgCpu, pg_delta, redis_cpu, tree_cpu
+from bench.peers_table import format_table, medians, percentile, print_failures, round_rows
+
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
 CACHE = ROOT / ".bench-venvs"
@@ -58,8 +63,6 @@ ADMIN = os.environ.get(
 )
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 RUNS = {"W1": 100, "W2": 50, "W3": 30}
-BASELINE = "jm-simple"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -225,95 +228,6 @@ def drive(command: str) -> None:
         jm_setup()
     else:
         workload.serve(JobmonitorAdapter)
-
-
-# ---------------------------------------------------------------- processes and CPU
-
-
-def proc_stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds of the process and its reaped children) from /proc."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    # after the command: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based
-    ppid = int(fields[1])
-    ticks = sum(int(v) for v in fields[11:15])
-    return ppid, ticks / TICK
-
-
-def tree_cpu(roots: list[int]) -> float:
-    """CPU seconds of the process trees under `roots` (alive processes + what they reaped)."""
-    stats = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit() and (stat := proc_stat(int(entry.name))):
-            stats[int(entry.name)] = stat
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [r for r in roots if r in stats]
-    while todo:
-        pid = todo.pop()
-        total += stats[pid][1]
-        todo.extend(children.get(pid, []))
-    return total
-
-
-class PgCpu:
-    """CPU of the PostgreSQL backends connected to one database, sampled in a thread."""
-
-    def __init__(self, dbname: str) -> None:
-        import psycopg
-
-        self.conn = psycopg.connect(ADMIN, autocommit=True)
-        self.dbname = dbname
-        self.last: dict[int, float] = {}
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
-        ).fetchall()
-        with self.lock:
-            for (pid,) in rows:
-                if (stat := proc_stat(pid)) is not None:
-                    self.last[pid] = stat[1]
-
-    def _loop(self) -> None:
-        while not self.stop.wait(0.02):
-            self._sample()
-
-    def total(self) -> dict[int, float]:
-        """A fresh sample: pid -> CPU seconds last seen (a dead backend keeps its last)."""
-        self.stop.set()
-        self.thread.join()
-        self._sample()
-        snapshot = dict(self.last)
-        self.stop.clear()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-        return snapshot
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.conn.close()
-
-
-def pg_delta(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds spent between two PgCpu samples; backends born in between count whole."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
-
-
-def redis_cpu() -> float:
-    from redis import Redis
-
-    info: dict[str, Any] = Redis.from_url(REDIS_BASE + "/0").info("cpu")  # type: ignore[assignment]
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def stop(*procs: subprocess.Popen[Any], grace: float = 15.0) -> None:
@@ -564,7 +478,7 @@ def run_round(prepared: Prepared, runs: dict[str, int]) -> dict[str, Any]:
 
         Redis.from_url(prepared.redis_url).flushdb()
     result: dict[str, Any] = {"system": prepared.system.name}
-    pg = PgCpu(prepared.dbname)
+    pg = PgCpu(ADMIN, prepared.dbname)
     try:
         with workers(prepared) as pids:
             wait_idle(pids)
@@ -588,10 +502,10 @@ def measure(
     session: Session, pg: PgCpu, pids: list[int], prepared: Prepared, name: str, runs: int
 ) -> dict[str, Any]:
     system, server = prepared.system, [prepared.server.pid] if prepared.server else []
-    pg0, w0, s0, r0 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu()
+    pg0, w0, s0, r0 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu(REDIS_BASE + "/0")
     session.send({"workload": name, "runs": runs})
     out = session.receive(timeout=700)
-    pg1, w1, s1, r1 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu()
+    pg1, w1, s1, r1 = pg.total(), tree_cpu(pids), tree_cpu(server), redis_cpu(REDIS_BASE + "/0")
     figures = {
         "ok": bool(out.get("ok")),
         "error": out.get("error"),
@@ -613,133 +527,6 @@ def measure(
         figures["p95_ms"] = percentile(out["latencies_ms"], 95)
     figures.update(out.get("extra") or {})
     return figures
-
-
-# ---------------------------------------------------------------- figures
-
-
-def percentile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def round_ok(result: dict[str, Any]) -> bool:
-    return all(result.get(w, {}).get("ok") for w in ("W1", "W2", "W3"))
-
-
-def row_figures(result: dict[str, Any]) -> dict[str, float | None]:
-    """The table's figures for one system's round (None where the system has none)."""
-    w1, w2, w3 = (result.get(w, {}) for w in ("W1", "W2", "W3"))
-    steps = (w1.get("steps") or 0) + (w2.get("steps") or 0)
-
-    def per_step(kind: str) -> float | None:
-        spent = [w.get("cpu_s", {}).get(kind) for w in (w1, w2)]
-        if not steps or None in spent:
-            return None
-        return 1000 * sum(spent) / steps
-
-    return {
-        "W1 steps/s": w1.get("steps_per_s"),
-        "W2 steps/s": w2.get("steps_per_s"),
-        "W3 p50 ms": w3.get("p50_ms"),
-        "W3 p95 ms": w3.get("p95_ms"),
-        "p->c p50 ms": w3.get("parent_child_p50_ms"),
-        "workers ms/step": per_step("workers"),
-        "pg ms/step": per_step("postgres"),
-        "server ms/step": per_step("server"),
-        "redis ms/step": per_step("redis"),
-        "load1": result.get("load1"),
-    }
-
-
-RATIOS = {"W1 x jm": "W1 steps/s", "W2 x jm": "W2 steps/s", "W3 p50 x jm": "W3 p50 ms"}
-
-
-def with_ratios(figures: dict[str, float | None], baseline: dict[str, float | None]) -> None:
-    """Each system's figure over Jobmonitor SimpleWorker's in the same round."""
-    for ratio, key in RATIOS.items():
-        mine, base = figures.get(key), baseline.get(key)
-        figures[ratio] = mine / base if mine is not None and base else None
-
-
-def round_rows(rounds: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
-    """Per round, per system: {"system", "ok", figures..., ratios...}."""
-    table = []
-    for results in rounds:
-        rows = [
-            {"system": r["system"], "ok": round_ok(r), **row_figures(r), "error": r.get("error")}
-            for r in results
-        ]
-        base = next((r for r in rows if r["system"] == BASELINE and r["ok"]), {})
-        for row in rows:
-            with_ratios(row, base)
-        table.append(rows)
-    return table
-
-
-def medians(table: list[list[dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
-    """Per system, the median of each figure (ratios included) over its completed rounds."""
-    out = []
-    for name in order:
-        rows = [r for rows in table for r in rows if r["system"] == name and r["ok"]]
-        failed = sum(1 for rows in table for r in rows if r["system"] == name and not r["ok"])
-        summary: dict[str, Any] = {"system": name, "rounds": len(rows), "failed": failed}
-        for key in COLUMNS:
-            values = [r[key] for r in rows if r.get(key) is not None]
-            summary[key] = statistics.median(values) if values else None
-        out.append(summary)
-    return out
-
-
-COLUMNS = [
-    "W1 steps/s",
-    "W2 steps/s",
-    "W3 p50 ms",
-    "W3 p95 ms",
-    "p->c p50 ms",
-    "workers ms/step",
-    "pg ms/step",
-    "server ms/step",
-    "redis ms/step",
-    "load1",
-    *RATIOS,
-]
-
-
-def format_table(rows: list[dict[str, Any]], first: str = "system") -> str:
-    """A Markdown table of `rows` (one per system), numbers to 2-3 significant places."""
-
-    def cell(value: Any) -> str:
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return (
-                f"{value:.0f}"
-                if abs(value) >= 100
-                else f"{value:.2g}"
-                if value < 1
-                else f"{value:.1f}"
-            )
-        return str(value)
-
-    head = [first, *COLUMNS]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        label = row["system"] + ("" if row.get("ok", True) else " (FAILED)")
-        lines.append("| " + " | ".join([label, *(cell(row.get(k)) for k in COLUMNS)]) + " |")
-    return "\n".join(lines)
-
-
-def print_failures(results: list[dict[str, Any]]) -> None:
-    for r in results:
-        errors = [r.get("error")] + [
-            f"{w}: {r[w].get('error') or r[w]}"
-            for w in ("W1", "W2", "W3")
-            if w in r and not r[w]["ok"]
-        ]
-        if any(errors):
-            print(f"  {r['system']} failed: {'; '.join(e for e in errors if e)}")
 
 
 # ---------------------------------------------------------------- main

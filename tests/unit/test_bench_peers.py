@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import peers
+from bench import cpu_meter, peers, peers_table
 
 WORKLOAD = Path(peers.__file__).parent / "peers" / "workload.py"
 
@@ -37,7 +37,9 @@ def result(system: str, w1: float, w2: float, p50: float, ok: bool = True) -> di
 
 
 def test_round_rows_give_each_system_its_ratio_to_jobmonitor_simple_worker() -> None:
-    rows = peers.round_rows([[result("jm-simple", 200, 100, 20), result("dbos", 400, 50, 60)]])[0]
+    rows = peers_table.round_rows(
+        [[result("jm-simple", 200, 100, 20), result("dbos", 400, 50, 60)]]
+    )[0]
     jm, dbos = rows
     assert (jm["W1 x jm"], jm["W2 x jm"], jm["W3 p50 x jm"]) == (1.0, 1.0, 1.0)
     assert (dbos["W1 x jm"], dbos["W2 x jm"], dbos["W3 p50 x jm"]) == (2.0, 0.5, 3.0)
@@ -55,26 +57,26 @@ def test_a_failed_round_is_shown_but_not_counted_and_gives_no_ratios() -> None:
         [result("jm-simple", 100, 100, 20, ok=False), result("dbos", 300, 50, 60)],
         [result("jm-simple", 300, 100, 30), result("dbos", 600, 80, 90, ok=False)],
     ]
-    table = peers.round_rows(rounds)
+    table = peers_table.round_rows(rounds)
     assert [r["ok"] for r in table[1]] == [False, True]
     assert table[1][1]["W1 x jm"] is None  # no baseline that round
-    summary = {s["system"]: s for s in peers.medians(table, ["jm-simple", "dbos"])}
+    summary = {s["system"]: s for s in peers_table.medians(table, ["jm-simple", "dbos"])}
     assert summary["jm-simple"]["rounds"] == 2 and summary["jm-simple"]["failed"] == 1
     assert summary["jm-simple"]["W1 steps/s"] == 250  # median of 200 and 300
     assert summary["dbos"]["rounds"] == 2 and summary["dbos"]["W1 steps/s"] == 350
     assert summary["dbos"]["W1 x jm"] == 2.0  # the one round with both: 400 / 200
-    text = peers.format_table(table[1])
+    text = peers_table.format_table(table[1])
     assert "jm-simple (FAILED)" in text and text.count("\n") == 3
 
 
 def test_pg_delta_counts_backends_born_in_the_window_whole() -> None:
-    assert peers.pg_delta({1: 2.0, 2: 1.0}, {1: 2.5, 2: 1.0, 3: 0.25}) == 0.75
+    assert cpu_meter.pg_delta({1: 2.0, 2: 1.0}, {1: 2.5, 2: 1.0, 3: 0.25}) == 0.75
 
 
 def test_proc_stat_reads_this_process() -> None:
-    stat = peers.proc_stat(os.getpid())
+    stat = cpu_meter.proc_stat(os.getpid())
     assert stat is not None and stat[0] == os.getppid() and stat[1] >= 0
-    assert peers.tree_cpu([os.getpid()]) >= stat[1]
+    assert cpu_meter.tree_cpu([os.getpid()]) >= stat[1]
 
 
 def test_shapes_every_peer_follows() -> None:
