@@ -10,7 +10,8 @@ is bench/peers/<peer>/. Each system gets its own fresh database on the local Pos
 its own Redis database (claimed like the tests claim theirs), dropped and flushed at the end.
 
 Workloads, no-op steps, 2 worker processes (Celery: one prefork worker with concurrency 2;
-Prefect: two runners, one flow run each at a time), workers started and idle beforehand:
+Prefect: two processes running one flow run at a time each, in process: see
+bench/peers/prefect/adapter.py), workers started and idle beforehand, a warm-up of 4 runs:
   W1  100 runs of a 10-step chain, submitted at once: steps/s from the first submit to the
       check that sees the last run done;
   W2  50 runs of a fan-out 1 -> 8 -> 1, the same way;
@@ -24,7 +25,8 @@ CPU per step is the user + system time spent during W1 and W2 by the workers' pr
 system's database (pg_stat_activity sampled every 20 ms, /proc/<pid>/stat; a backend that
 lives less than that is missed), by the peer's server (Prefect), and by the Redis server (from
 its INFO; Redis is shared with the machine, so run this when the machine is quiet).
-Idle costs of the workers (polling, heartbeats) during the window are included.
+Idle costs of the workers (polling, heartbeats) during the window are included; the
+submitting process's own CPU is not.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from bench.peers_table import format_table, medians, percentile, print_failures,
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
 CACHE = ROOT / ".bench-venvs"
+LOGS = CACHE / "logs"
 ADMIN = os.environ.get(
     "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -286,12 +289,13 @@ def admin(sql: str) -> None:
 
 
 def claim_redis_dbs(count: int, owner: str) -> list[int]:
-    """Redis database numbers claimed the way the test suite claims them (keys in db 0)."""
+    """Redis database numbers claimed the way the test suite claims them (keys in db 0), from
+    12 down: 13 (bench/engine.py) and 14-15 (the browser tests) are flushed without a claim."""
     from redis import Redis
 
     claims = Redis.from_url(REDIS_BASE + "/0")
     got: list[int] = []
-    for number in range(15, 0, -1):
+    for number in range(12, 0, -1):
         if len(got) == count:
             break
         if claims.set(f"jobmonitor-tests:db:{number}", owner, nx=True, ex=6 * 3600):
@@ -339,7 +343,11 @@ class Prepared:
         return self.command("worker", *self.system.worker_args)
 
 
-def prepare(system: System, redis_db: int | None, log: IO[bytes]) -> Prepared:
+def prepare(system: System, redis_db: int | None) -> Prepared:
+    """The system's fresh database, Redis database, environment, setup and server; its
+    processes' output goes to .bench-venvs/logs/<system>.log."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / f"{system.name}.log").open("ab")
     dbname = "bench_peers_" + system.name.replace("-", "_")
     admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{dbname}"')
@@ -403,6 +411,8 @@ def cleanup(prepared: Prepared) -> None:
         stop(prepared.server)
     with contextlib.suppress(Exception):
         admin(f'DROP DATABASE IF EXISTS "{prepared.dbname}" WITH (FORCE)')
+    if prepared.log is not None:
+        prepared.log.close()
 
 
 # ---------------------------------------------------------------- one system, one round
@@ -471,8 +481,11 @@ def workers(prepared: Prepared) -> Iterator[list[int]]:
         stop(*procs)
 
 
-def run_round(prepared: Prepared, runs: dict[str, int]) -> dict[str, Any]:
+def run_round(prepared: Prepared, runs: dict[str, int], number: int) -> dict[str, Any]:
     """W1, W2 and W3 against freshly started workers; each workload's figures."""
+    if prepared.log is not None:
+        prepared.log.write(f"=== round {number} {time.strftime('%H:%M:%S')}\n".encode())
+        prepared.log.flush()
     if prepared.redis_url:
         from redis import Redis
 
@@ -532,6 +545,53 @@ def measure(
 # ---------------------------------------------------------------- main
 
 
+def run_all(systems: list[System], rounds: int, runs: dict[str, int]) -> list[list[dict[str, Any]]]:
+    """Every system once per round, the order rotating; each round's table as it ends."""
+    owner = f"peers-bench:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    redis_dbs = claim_redis_dbs(sum(s.redis for s in systems), owner)
+    free_dbs = iter(redis_dbs)
+    prepared: dict[str, Prepared] = {}
+    all_rounds: list[list[dict[str, Any]]] = []
+    try:
+        for s in systems:
+            prepared[s.name] = prepare(s, next(free_dbs) if s.redis else None)
+        for number in range(1, rounds + 1):
+            shift = (number - 1) % len(systems)
+            results = []
+            for s in systems[shift:] + systems[:shift]:
+                results.append(run_round(prepared[s.name], runs, number))
+                print(f"  round {number}: {s.name} done", flush=True)
+            results.sort(key=lambda r: [s.name for s in systems].index(r["system"]))
+            all_rounds.append(results)
+            print(f"\nround {number} of {rounds}")
+            print(format_table(round_rows(all_rounds)[-1]), flush=True)
+            print_failures(results)
+    finally:
+        for p in prepared.values():
+            cleanup(p)
+        release_redis_dbs(redis_dbs)
+    return all_rounds
+
+
+def machine() -> str:
+    """CPU model and count, memory, PostgreSQL and Redis versions, for the README."""
+    import psycopg
+    from redis import Redis
+
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
+    )
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(ADMIN) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()
+    redis_info: dict[str, Any] = Redis.from_url(REDIS_BASE + "/0").info("server")  # type: ignore[assignment]
+    return (
+        f"{os.cpu_count()} x {model}, {mem_gib:.0f} GiB, Python {sys.version.split()[0]}, "
+        f"PostgreSQL {pg[0] if pg else '?'}, Redis {redis_info['redis_version']}, loopback"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -553,39 +613,13 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     runs = {"W1": 20, "W2": 10, "W3": 10} if args.quick else RUNS
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    print(f"peers: {started}, {os.cpu_count()} CPUs, {rounds} round(s), runs {runs}", flush=True)
+    print(f"peers: {started}, {rounds} round(s), runs {runs}\n  {machine()}", flush=True)
     for s in systems:
         print(f"  {s.name:<14} {s.label}: {s.records}")
-    CACHE.mkdir(exist_ok=True)
-    log_path = CACHE / "peers.log"
-    owner = f"peers-bench:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    redis_dbs = claim_redis_dbs(sum(s.redis for s in systems), owner)
-    free_dbs = iter(redis_dbs)
-    prepared: dict[str, Prepared] = {}
-    all_rounds: list[list[dict[str, Any]]] = []
-    with log_path.open("ab") as log:
-        try:
-            for s in systems:
-                prepared[s.name] = prepare(s, next(free_dbs) if s.redis else None, log)
-            for number in range(rounds):
-                order = systems[number % len(systems) :] + systems[: number % len(systems)]
-                results = []
-                for s in order:
-                    results.append(run_round(prepared[s.name], runs))
-                    print(f"  round {number + 1}: {s.name} done", flush=True)
-                results.sort(key=lambda r: names.index(r["system"]))
-                all_rounds.append(results)
-                table = round_rows(all_rounds)
-                print(f"\nround {number + 1} of {rounds}")
-                print(format_table(table[-1]), flush=True)
-                print_failures(all_rounds[-1])
-        finally:
-            for p in prepared.values():
-                cleanup(p)
-            release_redis_dbs(redis_dbs)
+    all_rounds = run_all(systems, rounds, runs)
     table = round_rows(all_rounds)
     summary = medians(table, names)
-    print(f"\nmedians over {rounds} round(s) (failed rounds not counted; log: {log_path})")
+    print(f"\nmedians over {rounds} round(s) (failed rounds not counted; logs: {LOGS})")
     print(format_table(summary))
     for row in summary:
         if row["failed"]:
@@ -599,7 +633,7 @@ def main() -> None:
                 {
                     "started": started,
                     "argv": sys.argv,
-                    "cpus": os.cpu_count(),
+                    "machine": machine(),
                     "runs": runs,
                     "systems": {s.name: {"label": s.label, "records": s.records} for s in systems},
                     "rounds": all_rounds,
