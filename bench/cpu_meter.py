@@ -46,11 +46,12 @@ class PgCpu:
     their /proc stat, sampled every 20 ms in a thread so that short-lived backends are seen
     (one that lives less than that is missed)."""
 
-    def __init__(self, admin_url: str, dbname: str) -> None:
+    def __init__(self, admin_url: str, dbname: str, skip_app: str = "") -> None:
         import psycopg
 
         self.conn = psycopg.connect(admin_url, autocommit=True)
         self.dbname = dbname
+        self.skip_app = skip_app  # connections of this application_name are not counted
         self.last: dict[int, float] = {}  # pid -> CPU seconds last seen (kept after it ends)
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -60,7 +61,8 @@ class PgCpu:
     def _sample(self) -> None:
         with self.lock:
             rows = self.conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name <> %s",
+                (self.dbname, self.skip_app),
             ).fetchall()
             for (pid,) in rows:
                 if (stat := proc_stat(pid)) is not None:

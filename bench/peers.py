@@ -26,7 +26,8 @@ system's database (pg_stat_activity sampled every 20 ms, /proc/<pid>/stat; a bac
 lives less than that is missed), by the peer's server (Prefect), and by the Redis server (from
 its INFO; Redis is shared with the machine, so run this when the machine is quiet).
 Idle costs of the workers (polling, heartbeats) during the window are included; the
-submitting process's own CPU is not.
+submitting process's own CPU is not, nor the backends of its completion checks (their
+application_name is bench-poll); Prefect's checks go through its server and are in its figures.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ ADMIN = os.environ.get(
 )
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 RUNS = {"W1": 100, "W2": 50, "W3": 30}
+POLL_APP = "bench-poll"  # as in bench/peers/workload.py: the harness's completion checks
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,18 @@ def jm_setup() -> None:
 
 class JobmonitorAdapter:
     def __init__(self) -> None:
+        import psycopg
+        from psycopg.rows import dict_row
+
         from backend.db import connect
 
-        self.conn = connect(autocommit=True)
+        self.conn = connect(autocommit=True)  # for create_job
+        self.poll = psycopg.connect(  # for completion checks, left out of the PostgreSQL CPU
+            os.environ["JOBMONITOR_DATABASE_URL"],
+            autocommit=True,
+            row_factory=dict_row,
+            application_name=POLL_APP,
+        )
         row = self.conn.execute("SELECT id FROM workspaces WHERE slug = 'bench'").fetchone()
         assert row is not None
         self.workspace = row["id"]
@@ -196,7 +207,7 @@ class JobmonitorAdapter:
 
     def completed(self, run_ids: list[str]) -> dict[str, int]:
         """Completed jobs among run_ids, with their completed steps (Jobmonitor's record)."""
-        rows = self.conn.execute(
+        rows = self.poll.execute(
             """
             SELECT j.id::text AS id, count(*) FILTER (WHERE s.status = 'completed') AS steps
             FROM jobs j JOIN job_steps s ON s.job_id = j.id
@@ -208,7 +219,7 @@ class JobmonitorAdapter:
 
     def extra(self, run_ids: list[str]) -> dict[str, Any]:
         """Parent step's completion to child attempt's start, database clock."""
-        rows = self.conn.execute(
+        rows = self.poll.execute(
             """
             SELECT EXTRACT(EPOCH FROM a.started_at - p.completed_at) * 1000 AS ms
             FROM job_steps c
@@ -491,7 +502,7 @@ def run_round(prepared: Prepared, runs: dict[str, int], number: int) -> dict[str
 
         Redis.from_url(prepared.redis_url).flushdb()
     result: dict[str, Any] = {"system": prepared.system.name}
-    pg = PgCpu(ADMIN, prepared.dbname)
+    pg = PgCpu(ADMIN, prepared.dbname, skip_app=POLL_APP)
     try:
         with workers(prepared) as pids:
             wait_idle(pids)

@@ -32,6 +32,9 @@ THROUGHPUT_POLL = 0.02  # seconds between completion checks while a batch runs
 LATENCY_POLL = 0.002  # seconds between completion checks of a single run
 TIMEOUT = 600.0  # a workload that has not finished by then is reported as failed
 VERIFY_GRACE = 15.0  # records written asynchronously (Prefect's task runs) may lag the run
+# The application_name of the connections that only check completion: bench/peers.py leaves
+# their backends out of the system's PostgreSQL CPU (they are the harness's, not the system's).
+POLL_APP = "bench-poll"
 
 
 class Adapter(Protocol):

@@ -25,7 +25,7 @@ WORKFLOWS = {"chain10": ("chain", 10), "fan8": ("fan", workload.FAN_WIDTH), "cha
 class DbosAdapter:
     def __init__(self) -> None:
         self.client = DBOSClient(system_database_url=URL)
-        self.conn = psycopg.connect(URL, autocommit=True)
+        self.conn = psycopg.connect(URL, autocommit=True, application_name=workload.POLL_APP)
 
     def submit(self, shape: str) -> str:
         name, arg = WORKFLOWS[shape]

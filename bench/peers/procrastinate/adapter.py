@@ -20,7 +20,9 @@ from tasks import FANIN_TABLE, app, step
 class ProcrastinateAdapter:
     def __init__(self) -> None:
         app.open()
-        self.conn = psycopg.connect(os.environ["BENCH_DATABASE_URL"], autocommit=True)
+        self.conn = psycopg.connect(
+            os.environ["BENCH_DATABASE_URL"], autocommit=True, application_name=workload.POLL_APP
+        )
         self.shapes: dict[str, str] = {}
 
     def submit(self, shape: str) -> str:
