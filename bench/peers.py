@@ -39,8 +39,6 @@ import json
 import os
 import queue
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,8 +53,17 @@ from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cpu_meter import PgCpu, pg_delta, redis_cpu, tree_cpu
 from bench.peers_table import format_table, medians, percentile, print_failures, round_rows
+from bench.processes import (
+    PgCpu,
+    free_port,
+    machine,
+    pg_delta,
+    redis_cpu,
+    stop,
+    tree_cpu,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
@@ -244,34 +251,6 @@ def drive(command: str) -> None:
         workload.serve(JobmonitorAdapter)
 
 
-def stop(*procs: subprocess.Popen[Any], grace: float = 15.0) -> None:
-    """SIGTERM to the process groups this script started, SIGKILL after `grace` seconds."""
-    for proc in procs:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in procs:
-        try:
-            proc.wait(max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_idle(roots: list[int], timeout: float = 60.0) -> None:
-    """Until the workers have finished starting (under 20% of a core over 0.5 s)."""
-    deadline = time.monotonic() + timeout
-    before = tree_cpu(roots)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = tree_cpu(roots)
-        if now - before < 0.1 * len(roots):
-            return
-        before = now
-
-
 # ---------------------------------------------------------------- environments
 
 
@@ -323,12 +302,6 @@ def release_redis_dbs(numbers: list[int]) -> None:
     for number in numbers:
         Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
         Redis.from_url(REDIS_BASE + "/0").delete(f"jobmonitor-tests:db:{number}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -584,25 +557,6 @@ def run_all(systems: list[System], rounds: int, runs: dict[str, int]) -> list[li
     return all_rounds
 
 
-def machine() -> str:
-    """CPU model and count, memory, PostgreSQL and Redis versions, for the README."""
-    import psycopg
-    from redis import Redis
-
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next(
-        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
-    )
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    with psycopg.connect(ADMIN) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()
-    redis_info: dict[str, Any] = Redis.from_url(REDIS_BASE + "/0").info("server")  # type: ignore[assignment]
-    return (
-        f"{os.cpu_count()} x {model}, {mem_gib:.0f} GiB, Python {sys.version.split()[0]}, "
-        f"PostgreSQL {pg[0] if pg else '?'}, Redis {redis_info['redis_version']}, loopback"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -624,7 +578,10 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     runs = {"W1": 20, "W2": 10, "W3": 10} if args.quick else RUNS
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    print(f"peers: {started}, {rounds} round(s), runs {runs}\n  {machine()}", flush=True)
+    print(
+        f"peers: {started}, {rounds} round(s), runs {runs}\n  {machine(ADMIN, REDIS_BASE)}",
+        flush=True,
+    )
     for s in systems:
         print(f"  {s.name:<14} {s.label}: {s.records}")
     all_rounds = run_all(systems, rounds, runs)
@@ -644,7 +601,7 @@ def main() -> None:
                 {
                     "started": started,
                     "argv": sys.argv,
-                    "machine": machine(),
+                    "machine": machine(ADMIN, REDIS_BASE),
                     "runs": runs,
                     "systems": {s.name: {"label": s.label, "records": s.records} for s in systems},
                     "rounds": all_rounds,

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import cpu_meter, peers, peers_table
+from bench import peers, peers_table, processes
 
 WORKLOAD = Path(peers.__file__).parent / "peers" / "workload.py"
 
@@ -70,13 +70,13 @@ def test_a_failed_round_is_shown_but_not_counted_and_gives_no_ratios() -> None:
 
 
 def test_pg_delta_counts_backends_born_in_the_window_whole() -> None:
-    assert cpu_meter.pg_delta({1: 2.0, 2: 1.0}, {1: 2.5, 2: 1.0, 3: 0.25}) == 0.75
+    assert processes.pg_delta({1: 2.0, 2: 1.0}, {1: 2.5, 2: 1.0, 3: 0.25}) == 0.75
 
 
 def test_proc_stat_reads_this_process() -> None:
-    stat = cpu_meter.proc_stat(os.getpid())
+    stat = processes.proc_stat(os.getpid())
     assert stat is not None and stat[0] == os.getppid() and stat[1] >= 0
-    assert cpu_meter.tree_cpu([os.getpid()]) >= stat[1]
+    assert processes.tree_cpu([os.getpid()]) >= stat[1]
 
 
 def test_shapes_every_peer_follows() -> None:

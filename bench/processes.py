@@ -1,10 +1,17 @@
-"""CPU meters for bench/peers.py, read from /proc: process trees (the workers and everything
-they fork), PostgreSQL backends of one database, and the Redis server (its INFO)."""
+"""Processes for bench/peers.py: CPU meters read from /proc (process trees: the workers and
+everything they fork; the PostgreSQL backends of one database) and from Redis's INFO; stopping
+the process groups it started; the machine line for the README."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +102,56 @@ def redis_cpu(url: str) -> float:
 
     info: dict[str, Any] = Redis.from_url(url).info("cpu")  # type: ignore[assignment]
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def stop(*procs: subprocess.Popen[Any], grace: float = 15.0) -> None:
+    """SIGTERM to the process groups this script started, SIGKILL after `grace` seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_idle(roots: list[int], timeout: float = 60.0) -> None:
+    """Until the workers have finished starting (under 20% of a core over 0.5 s)."""
+    deadline = time.monotonic() + timeout
+    before = tree_cpu(roots)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = tree_cpu(roots)
+        if now - before < 0.1 * len(roots):
+            return
+        before = now
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine(admin_url: str, redis_url: str) -> str:
+    """CPU model and count, memory, PostgreSQL and Redis versions, for the README."""
+    import psycopg
+    from redis import Redis
+
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
+    )
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(admin_url) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()
+    redis_info: dict[str, Any] = Redis.from_url(redis_url).info("server")  # type: ignore[assignment]
+    return (
+        f"{os.cpu_count()} x {model}, {mem_gib:.0f} GiB, Python {sys.version.split()[0]}, "
+        f"PostgreSQL {pg[0] if pg else '?'}, Redis {redis_info['redis_version']}, loopback"
+    )
