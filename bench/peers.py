@@ -352,13 +352,20 @@ def prepare(system: System, redis_db: int | None) -> Prepared:
     else:
         python = str(ensure_venv(system.peer) / "bin" / "python")
     prepared = Prepared(system, dbname, env, python, redis_url=redis_url, log=log)
-    if system.server:
-        prepared.server = start_prefect_server(prepared, url)
-    subprocess.run(prepared.command("setup"), env=env, cwd=ROOT, check=True, stdout=log, stderr=log)
+    try:
+        if system.server:
+            start_prefect_server(prepared, url)
+        subprocess.run(
+            prepared.command("setup"), env=env, cwd=ROOT, check=True, stdout=log, stderr=log
+        )
+    except BaseException:  # interrupted or failed: nothing of it stays behind
+        cleanup(prepared)
+        raise
     return prepared
 
 
-def start_prefect_server(prepared: Prepared, url: str) -> subprocess.Popen[bytes]:
+def start_prefect_server(prepared: Prepared, url: str) -> None:
+    """Prefect's API server on the system's database, kept for all rounds (prepared.server)."""
     port = free_port()
     home = CACHE / "prefect-home"
     home.mkdir(parents=True, exist_ok=True)
@@ -371,7 +378,7 @@ def start_prefect_server(prepared: Prepared, url: str) -> subprocess.Popen[bytes
         PREFECT_LOGGING_LEVEL="WARNING",
     )
     prefect = str(Path(prepared.python).parent / "prefect")
-    server = subprocess.Popen(
+    prepared.server = server = subprocess.Popen(
         [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=prepared.env,
         stdout=prepared.log,
@@ -382,12 +389,11 @@ def start_prefect_server(prepared: Prepared, url: str) -> subprocess.Popen[bytes
     while time.monotonic() < deadline:
         health = f"http://127.0.0.1:{port}/api/health"
         with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2):
-            return server
+            return
         if server.poll() is not None:
             break
         time.sleep(0.5)
-    stop(server)
-    raise RuntimeError("the Prefect server did not answer /api/health")
+    raise RuntimeError("the Prefect server did not answer /api/health (its log: logs/prefect.log)")
 
 
 def cleanup(prepared: Prepared) -> None:
