@@ -39,6 +39,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -563,6 +564,10 @@ def run_all(systems: list[System], rounds: int, runs: dict[str, int]) -> list[li
     return all_rounds
 
 
+def interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -576,6 +581,7 @@ def main() -> None:
     if args.drive:
         drive(args.drive)
         return
+    signal.signal(signal.SIGTERM, interrupted)  # clean up as on Ctrl-C
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
