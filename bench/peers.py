@@ -455,18 +455,21 @@ class Session:
 
 @contextlib.contextmanager
 def workers(prepared: Prepared) -> Iterator[list[int]]:
-    procs = [
-        subprocess.Popen(
-            prepared.worker_command(),
-            env=prepared.env,
-            cwd=ROOT,
-            stdout=prepared.log,
-            stderr=prepared.log,
-            start_new_session=True,
-        )
-        for _ in range(prepared.system.processes)
-    ]
+    """The system's worker processes, each in its own process group, stopped on the way out
+    (also when interrupted while they start)."""
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        for _ in range(prepared.system.processes):
+            procs.append(
+                subprocess.Popen(
+                    prepared.worker_command(),
+                    env=prepared.env,
+                    cwd=ROOT,
+                    stdout=prepared.log,
+                    stderr=prepared.log,
+                    start_new_session=True,
+                )
+            )
         yield [p.pid for p in procs]
     finally:
         stop(*procs)
