@@ -210,7 +210,7 @@ class JobmonitorAdapter:
         outbox = Outbox()
         with self.conn.transaction():
             created = create_job(self.conn, self.workspace, shape, {}, outbox)
-        outbox.flush()
+        outbox.flush(self.conn)
         return str(created.job_id)
 
     def completed(self, run_ids: list[str]) -> dict[str, int]:
