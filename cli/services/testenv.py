@@ -15,13 +15,12 @@ from pathlib import Path
 import psycopg
 
 from cli.services.postgres import ensure_postgres, stop_private_postgres
-from cli.services.redis import check_redis, ensure_redis, stop_private_redis
+from cli.services.redis import ensure_redis, stop_private_redis
 from cli.services.system import Log, ServiceError, quiet
 
 TEST_DATABASE_KEY = "JOBMONITOR_TEST_DATABASE_URL"
 TEST_REDIS_KEY = "JOBMONITOR_TEST_REDIS_URL"
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379"
 DEFAULT_TEST_DATA_DIR = Path(".jobmonitor/test")
 
 
@@ -38,21 +37,18 @@ def _default_postgres_usable(url: str) -> bool:
 
 def test_env(data_dir: Path = DEFAULT_TEST_DATA_DIR, log: Log = quiet) -> dict[str, str]:
     """Env vars for the test suite: a PostgreSQL maintenance URL (the tests may
-    CREATE DATABASE there) and a Redis base URL. Variables already set win, then
-    servers on the default ports, then private servers under `data_dir`, which keep
+    CREATE DATABASE there; each test run creates and drops only databases of its own) and a
+    Redis base URL. Variables already set win. Otherwise PostgreSQL is the server on the
+    default port when its user may create databases, else a private cluster; Redis is always
+    a private redis-server under `data_dir` (the tests flush the databases they use and claim
+    numbers in db 0, which they may only do on a server of their own). Private servers keep
     running until `stop_private(data_dir)` (scripts/test calls it at exit)."""
     database_url = os.environ.get(TEST_DATABASE_KEY)
     if not database_url and _default_postgres_usable(DEFAULT_TEST_DATABASE_URL):
         database_url = DEFAULT_TEST_DATABASE_URL
     if not database_url:
         database_url = ensure_postgres(data_dir, None, log).url_for("postgres")
-    redis_url = os.environ.get(TEST_REDIS_KEY)
-    if not redis_url:
-        try:
-            check_redis(DEFAULT_TEST_REDIS_URL)
-            redis_url = DEFAULT_TEST_REDIS_URL
-        except ServiceError:
-            redis_url = ensure_redis(data_dir, None, log).url
+    redis_url = os.environ.get(TEST_REDIS_KEY) or ensure_redis(data_dir, None, log).url
     return {TEST_DATABASE_KEY: database_url, TEST_REDIS_KEY: redis_url}
 
 

@@ -123,7 +123,7 @@ def test_test_env_command_prints_export_lines(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.slow
-def test_test_env_starts_private_servers_when_none_answer(
+def test_test_env_starts_private_servers_when_none_answer_and_always_its_own_redis(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JOBMONITOR_TEST_DATABASE_URL", raising=False)
@@ -131,9 +131,6 @@ def test_test_env_starts_private_servers_when_none_answer(
     monkeypatch.setattr(
         "cli.services.testenv.DEFAULT_TEST_DATABASE_URL",
         f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres",
-    )
-    monkeypatch.setattr(
-        "cli.services.testenv.DEFAULT_TEST_REDIS_URL", f"redis://127.0.0.1:{unused_port()}"
     )
 
     env = test_env(data_dir)
@@ -144,6 +141,7 @@ def test_test_env_starts_private_servers_when_none_answer(
         conn.execute("create database jm_services_probe")
         conn.execute("drop database jm_services_probe")
     check_redis(env["JOBMONITOR_TEST_REDIS_URL"])
+    assert not env["JOBMONITOR_TEST_REDIS_URL"].endswith(":6379")  # never the shared server
 
     stop_private(data_dir)
     assert wait_closed(database_url)
