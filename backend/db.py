@@ -20,24 +20,20 @@ from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from backend.settings import get_settings
+from backend.settings import get_settings, normalize_database_url
 
 
 def sqlalchemy_url(url: str) -> str:
-    """Our URLs are libpq URLs; SQLAlchemy needs the psycopg (3) driver named."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise ValueError(f"not a PostgreSQL URL: {url!r}")
-
-
-def libpq_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+    """Any accepted database URL as SQLAlchemy wants it: the psycopg (3) driver named."""
+    libpq = normalize_database_url(url)
+    if not libpq.startswith("postgresql://"):
+        raise ValueError("SQLAlchemy needs a postgresql:// URL, not a key/value string")
+    return "postgresql+psycopg://" + libpq.removeprefix("postgresql://")
 
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection[Any]:
     """A new plain psycopg connection returning dict rows."""
-    target = libpq_url(url or get_settings().require_database_url())
+    target = normalize_database_url(url or get_settings().require_database_url())
     return psycopg.connect(target, autocommit=autocommit, row_factory=dict_row, connect_timeout=5)
 
 
@@ -117,7 +113,7 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
     a fork or when the database URL changed. Checked connections, dict rows, custom plans
     (status-filtered pages get a generic plan 10-50x slower otherwise)."""
     global _api_pool, _api_pool_key
-    url = libpq_url(get_settings().require_database_url())
+    url = get_settings().require_database_url()
     key = (os.getpid(), url)
     if _api_pool is not None and _api_pool_key == key:
         return _api_pool

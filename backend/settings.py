@@ -3,12 +3,35 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def normalize_database_url(url: str) -> str:
+    """The one reading of a database URL, for every entry point: libpq's form.
+
+    People write libpq URLs (`postgresql://`, `postgres://`) and SQLAlchemy ones
+    (`postgresql+psycopg://`, `postgresql+psycopg2://`, ...); both name the same server. A
+    libpq key/value string (`host=... dbname=...`) is kept as it is. Any other scheme is an error.
+    """
+    url = url.strip()
+    match = _SCHEME.match(url)
+    if match is None:
+        return url
+    scheme = match["scheme"].lower()
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        return "postgresql://" + url[match.end() :]
+    raise ValueError(
+        f"not a PostgreSQL URL (scheme {match['scheme']!r}): use postgresql://user@host:port/db "
+        "or postgresql+psycopg://user@host:port/db"
+    )
 
 
 class Settings(BaseSettings):
@@ -49,6 +72,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [m.strip() for m in value.strip("[]").replace('"', "").split(",") if m.strip()]
         return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalize_database_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalize_database_url(value) if isinstance(value, str) and value else value
 
     @property
     def heartbeat_every(self) -> float:
