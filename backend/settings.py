@@ -34,6 +34,10 @@ def normalize_database_url(url: str) -> str:
     )
 
 
+class SettingMissing(RuntimeError):
+    """A setting a command needs is not set (e.g. JOBMONITOR_DATABASE_URL for a worker)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBMONITOR_", env_file=".env", extra="ignore")
 
@@ -87,14 +91,14 @@ class Settings(BaseSettings):
     def require_database_url(self) -> str:
         url = self.database_url.get_secret_value() if self.database_url else ""
         if not url:
-            raise RuntimeError(
+            raise SettingMissing(
                 "JOBMONITOR_DATABASE_URL is not set (run `jobmonitor up`, or export it)"
             )
         return url
 
     def require_redis_url(self) -> str:
         if not self.redis_url:
-            raise RuntimeError(
+            raise SettingMissing(
                 "JOBMONITOR_REDIS_URL is not set (run `jobmonitor up`, or export it)"
             )
         return self.redis_url
