@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql://user@host:port/db). Unset: `up` starts a private one. "
         "A secret (it may hold a password): shown masked, read with `require_database_url()`.",
+    )
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        description="A connection pooler between every process and PostgreSQL: `pgbouncer` "
+        "(transaction pooling) sends no startup options (the API's become SET LOCAL in each "
+        "transaction) and no server-side prepared statements.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: `up` starts a private redis-server."
@@ -95,6 +101,10 @@ class Settings(BaseSettings):
                 "JOBMONITOR_DATABASE_URL is not set (run `jobmonitor up`, or export it)"
             )
         return url
+
+    @property
+    def behind_pgbouncer(self) -> bool:
+        return self.database_pooler == "pgbouncer"
 
     def require_redis_url(self) -> str:
         if not self.redis_url:

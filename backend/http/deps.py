@@ -20,7 +20,7 @@ from redis import Redis
 
 from backend.auth import service as auth
 from backend.auth.service import Role
-from backend.db import api_pool
+from backend.db import api_pool, begin_api_transaction
 from backend.errors import Forbidden, InvalidInput, Unauthenticated
 from backend.jobs.outbox import Outbox
 from backend.settings import get_settings
@@ -36,6 +36,7 @@ bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization:
 def transaction() -> Iterator[psycopg.Connection[Any]]:
     """A pooled connection inside one transaction: committed when the block ends normally."""
     with api_pool().connection() as conn, conn.transaction():
+        begin_api_transaction(conn)
         yield conn
 
 
