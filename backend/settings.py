@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backend.redis_url import sentinel_target
+
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -81,6 +83,13 @@ class Settings(BaseSettings):
     def _split_modules(cls, value: object) -> object:
         if isinstance(value, str):
             return [m.strip() for m in value.strip("[]").replace('"', "").split(",") if m.strip()]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_sentinel_url(cls, value: str | None) -> str | None:
+        if value:
+            sentinel_target(value)  # a malformed Sentinel URL is refused here, with the reason
         return value
 
     @field_validator("database_url", mode="before")
