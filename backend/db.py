@@ -20,25 +20,30 @@ from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from backend.settings import get_settings
+from backend.settings import get_settings, normalize_database_url
 
 
 def sqlalchemy_url(url: str) -> str:
-    """Our URLs are libpq URLs; SQLAlchemy needs the psycopg (3) driver named."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+    """Any accepted database URL as SQLAlchemy wants it: the psycopg (3) driver named."""
+    libpq = normalize_database_url(url)
+    if not libpq.startswith("postgresql://"):
+        raise ValueError("SQLAlchemy needs a postgresql:// URL, not a key/value string")
+    return "postgresql+psycopg://" + libpq.removeprefix("postgresql://")
 
 
-def libpq_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+def pooler_kwargs() -> dict[str, Any]:
+    """Connection arguments for the configured pooler: behind PgBouncer's transaction pooling
+    a server-side prepared statement would meet another server connection, so none is made
+    (psycopg otherwise prepares a statement from its fifth execution)."""
+    return {"prepare_threshold": None} if get_settings().behind_pgbouncer else {}
 
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection[Any]:
     """A new plain psycopg connection returning dict rows."""
-    target = libpq_url(url or get_settings().require_database_url())
-    return psycopg.connect(target, autocommit=autocommit, row_factory=dict_row, connect_timeout=5)
+    target = normalize_database_url(url or get_settings().require_database_url())
+    return psycopg.connect(
+        target, autocommit=autocommit, row_factory=dict_row, connect_timeout=5, **pooler_kwargs()
+    )
 
 
 _worker_conn: psycopg.Connection[Any] | None = None
@@ -107,6 +112,15 @@ def ping(conn: psycopg.Connection[Any]) -> None:
 
 API_POOL_TIMEOUT = 5.0  # seconds a request waits for a connection before it answers 503
 API_STATEMENT_TIMEOUT_MS = 10_000  # no request hangs on a slow or locked query past this
+# The API's session settings: custom plans (status-filtered pages get a generic plan 10-50x
+# slower otherwise), no JIT, and the statement timeout. Startup options on a direct
+# connection; behind PgBouncer (which refuses startup options) SET LOCAL in each transaction.
+API_SESSION = {
+    "plan_cache_mode": "force_custom_plan",
+    "jit": "off",
+    "statement_timeout": str(API_STATEMENT_TIMEOUT_MS),
+}
+_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', %s, true)" for k in API_SESSION)
 _api_pool: ConnectionPool[psycopg.Connection[Any]] | None = None
 _api_pool_key: tuple[int, str] | None = None
 _api_pool_lock = threading.Lock()
@@ -114,11 +128,12 @@ _api_pool_lock = threading.Lock()
 
 def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
     """The API's pool: created lazily (mounted in Reflex, no startup hook runs), recreated after
-    a fork or when the database URL changed. Checked connections, dict rows, custom plans
-    (status-filtered pages get a generic plan 10-50x slower otherwise)."""
+    a fork or when the database URL or pooler changed. Checked connections, dict rows, the
+    API's session settings (`API_SESSION`)."""
     global _api_pool, _api_pool_key
-    url = libpq_url(get_settings().require_database_url())
-    key = (os.getpid(), url)
+    settings = get_settings()
+    url = settings.require_database_url()
+    key = (os.getpid(), f"{settings.database_pooler}:{url}")
     if _api_pool is not None and _api_pool_key == key:
         return _api_pool
     with _api_pool_lock:
@@ -135,8 +150,8 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
             kwargs={
                 "row_factory": dict_row,
                 "connect_timeout": 5,
-                "options": f"-c plan_cache_mode=force_custom_plan -c jit=off -c statement_timeout={API_STATEMENT_TIMEOUT_MS}",
                 "application_name": "jobmonitor-api",
+                **_api_session_kwargs(),
             },
             name="jobmonitor-api",
         )
@@ -151,3 +166,16 @@ def close_api_pool() -> None:
     if _api_pool is not None and _api_pool_key is not None and _api_pool_key[0] == os.getpid():
         _api_pool.close(timeout=1)
     _api_pool, _api_pool_key = None, None
+
+
+def _api_session_kwargs() -> dict[str, Any]:
+    if get_settings().behind_pgbouncer:
+        return pooler_kwargs()
+    return {"options": " ".join(f"-c {k}={v}" for k, v in API_SESSION.items())}
+
+
+def begin_api_transaction(conn: psycopg.Connection[Any]) -> None:
+    """First statement of an API transaction: behind PgBouncer, the session settings for this
+    transaction only (the next one may run on another server connection); else nothing."""
+    if get_settings().behind_pgbouncer:
+        conn.execute(_SET_LOCAL, list(API_SESSION.values()))

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
-from backend.db import sqlalchemy_url
+from backend.db import pooler_kwargs, sqlalchemy_url
 
 PACKAGED_SCRIPTS = Path(__file__).resolve().parent / "migration_scripts"
 CHECKOUT_SCRIPTS = Path(__file__).resolve().parent.parent / "alembic"
@@ -43,7 +43,9 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 
 def current_revision(url: str) -> str | None:
-    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    engine = create_engine(
+        sqlalchemy_url(url), poolclass=pool.NullPool, connect_args=pooler_kwargs()
+    )
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -16,6 +16,7 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus as RqStatus
 from rq.serializers import JSONSerializer
 
+from backend.redis_url import redis_from_url
 from backend.settings import get_settings
 
 TASK = "workers.tasks.run_attempt"
@@ -33,7 +34,7 @@ def redis_client() -> Redis:
     """The process's Redis connection (recreated after a fork)."""
     global _redis, _redis_pid
     if _redis is None or _redis_pid != os.getpid():
-        _redis = Redis.from_url(
+        _redis = redis_from_url(
             get_settings().require_redis_url(), socket_connect_timeout=3, health_check_interval=30
         )
         _redis_pid = os.getpid()

@@ -3,12 +3,41 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from backend.redis_url import sentinel_target
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def normalize_database_url(url: str) -> str:
+    """The one reading of a database URL, for every entry point: libpq's form.
+
+    People write libpq URLs (`postgresql://`, `postgres://`) and SQLAlchemy ones
+    (`postgresql+psycopg://`, `postgresql+psycopg2://`, ...); both name the same server. A
+    libpq key/value string (`host=... dbname=...`) is kept as it is. Any other scheme is an error.
+    """
+    url = url.strip()
+    match = _SCHEME.match(url)
+    if match is None:
+        return url
+    scheme = match["scheme"].lower()
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        return "postgresql://" + url[match.end() :]
+    raise ValueError(
+        f"not a PostgreSQL URL (scheme {match['scheme']!r}): use postgresql://user@host:port/db "
+        "or postgresql+psycopg://user@host:port/db"
+    )
+
+
+class SettingMissing(RuntimeError):
+    """A setting a command needs is not set (e.g. JOBMONITOR_DATABASE_URL for a worker)."""
 
 
 class Settings(BaseSettings):
@@ -18,6 +47,12 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql://user@host:port/db). Unset: `up` starts a private one. "
         "A secret (it may hold a password): shown masked, read with `require_database_url()`.",
+    )
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        description="A connection pooler between every process and PostgreSQL: `pgbouncer` "
+        "(transaction pooling) sends no startup options (the API's become SET LOCAL in each "
+        "transaction) and no server-side prepared statements.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: `up` starts a private redis-server."
@@ -50,6 +85,20 @@ class Settings(BaseSettings):
             return [m.strip() for m in value.strip("[]").replace('"', "").split(",") if m.strip()]
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _check_sentinel_url(cls, value: str | None) -> str | None:
+        if value:
+            sentinel_target(value)  # a malformed Sentinel URL is refused here, with the reason
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalize_database_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalize_database_url(value) if isinstance(value, str) and value else value
+
     @property
     def heartbeat_every(self) -> float:
         return self.heartbeat_interval or min(max(self.lease_ttl / 3, 0.05), 1.0)
@@ -57,14 +106,18 @@ class Settings(BaseSettings):
     def require_database_url(self) -> str:
         url = self.database_url.get_secret_value() if self.database_url else ""
         if not url:
-            raise RuntimeError(
+            raise SettingMissing(
                 "JOBMONITOR_DATABASE_URL is not set (run `jobmonitor up`, or export it)"
             )
         return url
 
+    @property
+    def behind_pgbouncer(self) -> bool:
+        return self.database_pooler == "pgbouncer"
+
     def require_redis_url(self) -> str:
         if not self.redis_url:
-            raise RuntimeError(
+            raise SettingMissing(
                 "JOBMONITOR_REDIS_URL is not set (run `jobmonitor up`, or export it)"
             )
         return self.redis_url

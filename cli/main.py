@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import server
+from cli import envfile, server
 from cli.commands import actions, audit, doctor, jobs, login, prune, run, workflows
 
 CLIENT_PANEL = "Client commands (REST API)"
@@ -22,6 +22,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _read_env_file() -> None:
+    """Runs before any command parses its options: `.env` as the settings read it."""
+    envfile.load()
 
 
 def _panel(name: str) -> None:

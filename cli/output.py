@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich import box
+from rich.console import Console, ConsoleDimensions
 from rich.text import Text
 
 from apiclient.errors import (
@@ -38,7 +39,24 @@ from cli.profile import ProfileError
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
 
-out = Console(soft_wrap=False)
+PIPED_WIDTH = 10_000  # a pipe or a file has no width: nothing in a table is cut
+
+
+class _Results(Console):
+    """stdout: a terminal's width when it is one; when piped or redirected, no width limit
+    (rich would otherwise take the terminal's, or 80 columns, and cut ids)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(PIPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+out = _Results(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
 S, A = StepStatus, AttemptStatus
@@ -58,6 +76,11 @@ STATUS_STYLES: dict[str, str] = {
     "warn": "yellow",
     "fail": "bold red",
 }
+
+
+def table_box() -> box.Box | None:
+    """Ruled tables for a terminal; a plain layout (columns, no rules) for pipes and files."""
+    return box.SIMPLE_HEAD if out.is_terminal else None
 
 
 def print_json(data: Any) -> None:

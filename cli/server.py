@@ -14,6 +14,7 @@ from rich.console import Console
 
 from backend.db import connect
 from backend.settings import get_settings
+from cli.preflight import servers
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -67,10 +68,11 @@ def worker(
     from workers.process import run_many, run_one
 
     _configure_logging()
-    if count == 1:
-        run_one(simple=simple, burst=burst)
-    else:
-        run_many(count, simple=simple)
+    with servers(redis=True):
+        if count == 1:
+            run_one(simple=simple, burst=burst)
+        else:
+            run_many(count, simple=simple)
 
 
 def reaper(
@@ -80,12 +82,17 @@ def reaper(
     once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
-    from backend.jobs.reaper import reap
     from backend.steps import load_step_modules
 
     _configure_logging()
-    load_step_modules(get_settings().step_modules)  # for the snapshots of jobs it ends
-    every = interval or get_settings().reaper_interval
+    with servers(redis=True):
+        load_step_modules(get_settings().step_modules)  # for the snapshots of jobs it ends
+        _reap_until_stopped(interval or get_settings().reaper_interval, once)
+
+
+def _reap_until_stopped(every: float, once: bool) -> None:
+    from backend.jobs.reaper import reap
+
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -110,8 +117,9 @@ def migrate() -> None:
     """Apply the database migrations (alembic upgrade head)."""
     from backend import migrations
 
-    url = get_settings().require_database_url()
-    migrations.upgrade(url)
+    with servers():
+        url = get_settings().require_database_url()
+        migrations.upgrade(url)
     console.print(f"migrated to {migrations.head_revision(url)}")
 
 
@@ -121,7 +129,9 @@ def seed(
     ] = "default",
 ) -> None:
     """Load the example workflows. Idempotent: running it again creates nothing twice."""
-    for name, created in seed_examples(workspace):
+    with servers():
+        seeded = seed_examples(workspace)
+    for name, created in seeded:
         console.print(f"{'registered' if created else 'unchanged '} {name}")
 
 

@@ -19,13 +19,15 @@ from backend.audit import record_audit
 from backend.auth import service
 from backend.db import connect
 from backend.errors import JobmonitorError
+from cli import output
+from cli.preflight import servers
 
 app = typer.Typer(
     help="API tokens (server-side: works on the database directly).",
     epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot",
     no_args_is_help=True,
 )
-out = Console()
+out = output.out
 err = Console(stderr=True)
 Workspace = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
 
@@ -90,7 +92,9 @@ def list_tokens(
     if as_json:
         out.print_json(json.dumps(rows, default=str))
         return
-    table = Table("id", "name", "role", "prefix", "created", "last used", "revoked")
+    table = Table(
+        "id", "name", "role", "prefix", "created", "last used", "revoked", box=output.table_box()
+    )
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -143,9 +147,11 @@ def _when(value: object) -> str:
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Domain errors become a message and exit code 2 instead of a traceback."""
+    """Domain errors become a message and exit code 2 instead of a traceback; a database
+    that does not answer, one line and exit 3."""
     try:
-        yield
+        with servers():
+            yield
     except JobmonitorError as exc:
         err.print(f"[red]{exc.message}[/red]")
         for problem in exc.details if isinstance(exc.details, list) else []:

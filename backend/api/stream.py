@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from backend.errors import NotFound
@@ -29,6 +28,7 @@ from backend.events import channel
 from backend.http.deps import transaction
 from backend.jobs import queries
 from backend.jobs.states import JOB_TERMINAL
+from backend.redis_url import async_redis_from_url
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ async def stream_events(
     """Yield stored events (raw rows) after `after_id`, then live ones; yields None as a
     keep-alive tick when nothing was sent for `keepalive` seconds. Ends at `max_seconds`, or
     (`until_terminal` with a job filter) once the job is finished."""
-    client = aioredis.Redis.from_url(get_settings().require_redis_url(), socket_connect_timeout=2)
+    client = async_redis_from_url(get_settings().require_redis_url(), socket_connect_timeout=2)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     live = True
     try:

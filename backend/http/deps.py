@@ -20,9 +20,10 @@ from redis import Redis
 
 from backend.auth import service as auth
 from backend.auth.service import Role
-from backend.db import api_pool
+from backend.db import api_pool, begin_api_transaction
 from backend.errors import Forbidden, InvalidInput, Unauthenticated
 from backend.jobs.outbox import Outbox
+from backend.redis_url import redis_from_url
 from backend.settings import get_settings
 
 QUERY_TOKEN_NAMES = frozenset(
@@ -36,6 +37,7 @@ bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization:
 def transaction() -> Iterator[psycopg.Connection[Any]]:
     """A pooled connection inside one transaction: committed when the block ends normally."""
     with api_pool().connection() as conn, conn.transaction():
+        begin_api_transaction(conn)
         yield conn
 
 
@@ -172,7 +174,7 @@ def api_redis() -> Redis:
     url = get_settings().require_redis_url()
     key = (os.getpid(), url)
     if _redis is None or _redis_key != key:
-        _redis = Redis.from_url(
+        _redis = redis_from_url(
             url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
         )
         _redis_key = key

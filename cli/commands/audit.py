@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -74,7 +73,7 @@ def audit(
     if not items:
         output.err.print("no audit entries match")
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=output.table_box(), pad_edge=False)
     for name in ("time", "actor", "action", "target", "status", "data"):
         table.add_column(
             name,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -77,7 +76,7 @@ def _report(api: SyncClient) -> dict[str, Any]:
 
 
 def _table(checks: list[dict[str, Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=output.table_box(), pad_edge=False)
     table.add_column("check", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("detail", overflow="fold")

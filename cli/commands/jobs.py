@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -60,7 +59,7 @@ def jobs(
     if not items:
         output.err.print("no jobs match")
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=output.table_box(), pad_edge=False)
     for name in ("id", "workflow", "status", "steps", "created", "duration", "cost", "error"):
         table.add_column(
             name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"
@@ -166,7 +165,7 @@ def _audit(j: dict[str, Any]) -> Table | Text:
         "delta",
         title="run audit",
         title_justify="left",
-        box=box.SIMPLE_HEAD,
+        box=output.table_box(),
     )
     for key in keys:
         change = delta.get(key)
@@ -199,7 +198,7 @@ def _cell(value: Any) -> str:
 
 
 def _steps(steps: list[dict[str, Any]]) -> Table:
-    table = Table(title="steps", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title="steps", title_justify="left", box=output.table_box(), pad_edge=False)
     for name in ("#", "step", "status", "attempts", "started", "duration", "cost", "error"):
         table.add_column(
             name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"
@@ -219,7 +218,7 @@ def _steps(steps: list[dict[str, Any]]) -> Table:
 
 
 def _attempts(steps: list[dict[str, Any]]) -> Table:
-    table = Table(title="attempts", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title="attempts", title_justify="left", box=output.table_box(), pad_edge=False)
     for name in ("step", "#", "status", "worker", "started", "duration", "cost", "error"):
         table.add_column(
             name, no_wrap=name != "error", overflow="fold" if name == "error" else "ellipsis"

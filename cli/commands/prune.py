@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -108,7 +107,7 @@ def _print(result: dict[str, Any]) -> None:
 
 
 def _counts(result: dict[str, Any]) -> Table:
-    table = Table("table", "rows", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table("table", "rows", box=output.table_box(), pad_edge=False)
     for name, n in result["counts"].items():
         table.add_row(name, f"{n:,}")
     return table

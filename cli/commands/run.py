@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich import box
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.table import Table
@@ -268,7 +267,7 @@ def render_job(job: dict[str, Any], steps: list[dict[str, Any]]) -> RenderableTy
         f"  {output.duration(job.get('duration_seconds'))}",
         f"  {output.cost(job.get('total_cost'))}",
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=output.table_box(), pad_edge=False)
     for name in ("step", "status", "attempts", "duration", "progress", "cost", "error"):
         table.add_column(
             name, overflow="fold" if name == "error" else "ellipsis", no_wrap=name != "error"

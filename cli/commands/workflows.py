@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -59,7 +58,7 @@ def list_workflows(url: Url = None, token: Token = None, as_json: Json = False) 
             "no workflows yet: `jobmonitor workflows register FILE` (or `jobmonitor seed` on the server)"
         )
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=output.table_box(), pad_edge=False)
     for name in ("name", "version", "steps", "runs", "pending", "running", "failed", "description"):
         table.add_column(name, no_wrap=name != "description")
     for w in items:
@@ -115,7 +114,7 @@ def show(
 
 
 def _steps_table(steps: list[dict[str, Any]]) -> Table:
-    table = Table(title="steps", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title="steps", title_justify="left", box=output.table_box(), pad_edge=False)
     for name in ("key", "action", "depends on", "condition", "retries", "timeout"):
         table.add_column(name, overflow="fold")
     for s in steps:
@@ -196,7 +195,7 @@ def _report(file: Path, problems: list[dict[str, Any]], as_json: bool) -> None:
         output.print_json({"file": str(file), "valid": False, "problems": problems})
         return
     output.err.print(Text(f"{file}: {len(problems)} problem(s)", style="red"))
-    table = Table("path", "problem", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table("path", "problem", box=output.table_box(), pad_edge=False)
     for p in problems:
         table.add_row(p["path"], p["msg"])
     output.out.print(table)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from backend.settings import normalize_database_url
 from cli.services.system import (
     Log,
     ServiceError,
@@ -206,6 +207,7 @@ def ensure_postgres(data_dir: Path, url: str | None, log: Log = quiet) -> Postgr
     """Check the PostgreSQL at `url`, or find or start the private cluster under
     `data_dir/postgres` and make sure database `jobmonitor` exists."""
     if url:
+        url = normalize_database_url(url)
         check_postgres(url)
         return PostgresHandle(url=url, owned=False)
     data_dir = data_dir.resolve()

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import redis
 
+from backend.redis_url import describe, redis_from_url
 from cli.services.system import (
     Log,
     ServiceError,
     free_port,
-    host_port,
     install_packages,
     log_tail,
     pid_alive,
@@ -52,11 +52,11 @@ class RedisHandle:
 
 def check_redis(url: str, timeout: float = 3) -> None:
     """Raise ServiceError unless Redis at `url` answers PING."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    client = redis_from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise ServiceError(f"Redis at {host_port(url)} is not reachable: {exc}") from exc
+        raise ServiceError(f"{describe(url)} is not reachable: {exc}") from exc
     finally:
         client.close()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from backend.settings import normalize_database_url
 from cli.services.postgres import ensure_postgres, stop_private_postgres
 from cli.services.redis import ensure_redis, stop_private_redis
 from cli.services.system import Log, ServiceError, quiet
@@ -43,7 +44,7 @@ def test_env(data_dir: Path = DEFAULT_TEST_DATA_DIR, log: Log = quiet) -> dict[s
     a private redis-server under `data_dir` (the tests flush the databases they use and claim
     numbers in db 0, which they may only do on a server of their own). Private servers keep
     running until `stop_private(data_dir)` (scripts/test calls it at exit)."""
-    database_url = os.environ.get(TEST_DATABASE_KEY)
+    database_url = normalize_database_url(os.environ.get(TEST_DATABASE_KEY) or "")
     if not database_url and _default_postgres_usable(DEFAULT_TEST_DATABASE_URL):
         database_url = DEFAULT_TEST_DATABASE_URL
     if not database_url:
