@@ -32,7 +32,8 @@ from backend.jobs.states import (
     transition,
 )
 from backend.workflows import queries as workflows
-from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
+from backend.workflows.definition import WorkflowDefinition, apply_defaults
+from backend.workflows.input_schema import validate as validate_input
 from backend.workflows.rows import WorkflowRow
 
 

@@ -1,0 +1,137 @@
+"""Input never drives network or file access: JSON Schema `$ref`s resolve only inside the
+document, at registration and at job creation (issue 10, SSRF)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg.types.json import Jsonb
+
+from backend.db import connect
+from tests.api.conftest import World, error_of
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:
+        _Recorder.hits.append(self.path)
+        body = b"<html><body>not a schema</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def trap() -> Iterator[str]:
+    """A local HTTP server that answers HTML and records every request it receives."""
+    _Recorder.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _schema_with(ref: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {"x": {"$ref": ref}}}
+
+
+def _workflow(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "input_schema": schema, "steps": [{"key": "s", "action": "test.noop"}]}
+
+
+def test_external_refs_are_refused_at_registration(world: World, trap: str, tmp_path: Path) -> None:
+    secret = tmp_path / "schema.json"
+    secret.write_text('{"type": "string", "description": "file content"}')
+    for ref in (f"{trap}/schema.json", secret.as_uri(), "other.json#/defs/x", "urn:x:y"):
+        response = world.a.admin.post("/workflows", json=_workflow("remote", _schema_with(ref)))
+        assert response.status_code == 422, response.text
+        error = error_of(response)
+        assert error["code"] == "invalid_definition"
+        [problem] = error["details"]
+        assert problem["loc"] == ["input_schema", "properties", "x", "$ref"]
+        assert "outside the document" in problem["msg"] and ref in problem["msg"]
+        assert "file content" not in response.text
+    dialect = {
+        "$schema": f"{trap}/meta",
+        "type": "object",
+        "properties": {"x": {"$ref": "#/$defs/x"}},
+        "$defs": {"x": {"type": "string"}},
+    }
+    response = world.a.admin.post("/workflows", json=_workflow("dialect", dialect))
+    assert response.status_code == 201  # an unknown dialect is read as 2020-12, never fetched
+    job = world.a.operator.post("/jobs", json={"workflow": "dialect", "input_payload": {"x": 1}})
+    assert job.status_code == 422 and error_of(job)["details"][0]["loc"] == ["input_payload", "x"]
+    assert _Recorder.hits == []
+    assert world.a.viewer.get("/workflows/remote").status_code == 404
+
+
+def test_internal_refs_still_work(world: World) -> None:
+    schema = {
+        "$id": "https://example.invalid/root.json",
+        "type": "object",
+        "$defs": {
+            "count": {"type": "integer", "minimum": 1},
+            "named": {"$id": "named.json", "type": "string", "$anchor": "n"},
+        },
+        "properties": {
+            "n": {"$ref": "#/$defs/count"},
+            "name": {"$ref": "named.json"},
+            "alias": {"$ref": "https://example.invalid/named.json#n"},
+        },
+    }
+    assert world.a.admin.post("/workflows", json=_workflow("local", schema)).status_code == 201
+    bad = world.a.operator.post(
+        "/jobs", json={"workflow": "local", "input_payload": {"n": 0, "name": 1, "alias": 2}}
+    )
+    assert bad.status_code == 422
+    locs = sorted(tuple(p["loc"]) for p in error_of(bad)["details"])
+    assert locs == [
+        ("input_payload", "alias"),
+        ("input_payload", "n"),
+        ("input_payload", "name"),
+    ]
+    good = {"n": 2, "name": "a", "alias": "b"}
+    assert (
+        world.a.operator.post(
+            "/jobs", json={"workflow": "local", "input_payload": good}
+        ).status_code
+        == 201
+    )
+
+
+def test_a_stored_external_ref_is_never_fetched_at_job_creation(
+    world: World, trap: str, tmp_path: Path
+) -> None:
+    """A version stored before the check (or written around it) refuses jobs precisely."""
+    secret = tmp_path / "schema.json"
+    secret.write_text('{"type": "string"}')
+    for ref in (f"{trap}/schema.json", secret.as_uri()):
+        with connect(autocommit=True) as conn:
+            conn.execute(
+                "UPDATE workflow_versions SET input_schema = %s WHERE workflow_id = %s",
+                (Jsonb(_schema_with(ref)), world.a.workflows["echo3"]),
+            )
+        response = world.a.operator.post(
+            "/jobs", json={"workflow": "echo3", "input_payload": {"x": "y"}}
+        )
+        assert response.status_code == 422, response.text
+        error = error_of(response)
+        assert error["details"][0]["loc"] == ["input_schema", "properties", "x", "$ref"]
+        assert "outside the document" in error["details"][0]["msg"]
+    assert _Recorder.hits == []
+    assert world.a.viewer.get("/jobs").json()["total"] == 0
