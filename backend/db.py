@@ -18,8 +18,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
+from backend import payload_limits
 from backend.settings import get_settings
 
 
@@ -132,6 +134,7 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
             timeout=API_POOL_TIMEOUT,
             open=True,
             check=ConnectionPool.check_connection,
+            configure=_configure_api_connection,
             kwargs={
                 "row_factory": dict_row,
                 "connect_timeout": 5,
@@ -144,6 +147,12 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
         if old is not None and old_key is not None and old_key[0] == os.getpid():
             old.close(timeout=1)
     return _api_pool
+
+
+def _configure_api_connection(conn: psycopg.Connection[Any]) -> None:
+    """JSON read by the API is cut at a depth every response can carry (no stored document
+    can make a read fail)."""
+    set_json_loads(payload_limits.loads, conn)
 
 
 def close_api_pool() -> None:
