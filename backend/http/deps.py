@@ -21,7 +21,7 @@ from redis import Redis
 from backend.auth import service as auth
 from backend.auth.service import Role
 from backend.db import api_pool
-from backend.errors import Forbidden, InvalidInput, Unauthenticated
+from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.jobs.outbox import Outbox
 from backend.settings import get_settings
 
@@ -89,7 +89,8 @@ def resolve(
     if workspace_id is not None or workspace_slug is not None:
         target = _pick_workspace(conn, workspace_id, workspace_slug)
         if target["id"] != who.workspace_id and who.role is not Role.ADMIN:
-            raise Forbidden("only admin tokens may select another workspace")
+            # the same answer as for a workspace that does not exist: existence is not revealed
+            raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
         ws_id, ws_slug = target["id"], target["slug"]
     return Principal(
         token_id=who.token_id,

@@ -101,8 +101,8 @@ def test_admin_picks_a_workspace(world: World) -> None:
         admin_a.get("/me", headers={"X-Workspace-Slug": "beta"}).json()["workspace"]["slug"]
         == "beta"
     )
-    # non-admins may only name their own workspace
-    assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "beta"}).status_code == 403
+    # non-admins may only name their own workspace; another one is not found (issue 10)
+    assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "beta"}).status_code == 404
     assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "alpha"}).status_code == 200
     assert admin_a.get("/jobs", headers={"X-Workspace-Slug": "nope"}).status_code == 404
     assert admin_a.get("/jobs", headers={"X-Workspace-Id": "not-a-uuid"}).status_code == 422
