@@ -26,6 +26,9 @@ class TokenInfo(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    instance_admin: bool = Field(
+        default=False, description="May act in every workspace (made only on the server)."
+    )
 
 
 class CreatedToken(TokenInfo):
@@ -62,3 +65,6 @@ class Me(BaseModel):
     role: Role
     workspace: Workspace
     home_workspace_id: uuid.UUID
+    instance_admin: bool = Field(
+        default=False, description="The token may act in every workspace (X-Workspace-*)."
+    )

@@ -41,8 +41,9 @@ def transaction() -> Iterator[psycopg.Connection[Any]]:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who calls, with which role, in which workspace (the token's, or the one an admin
-    picked with X-Workspace-Id / X-Workspace-Slug)."""
+    """Who calls, with which role, in which workspace (the token's, or the one an instance
+    admin picked with X-Workspace-Id / X-Workspace-Slug; a workspace admin is confined to its
+    own workspace)."""
 
     token_id: uuid.UUID
     token_name: str
@@ -51,6 +52,7 @@ class Principal:
     home_workspace_id: uuid.UUID
     workspace_id: uuid.UUID
     workspace_slug: str
+    instance_admin: bool = False
 
     @property
     def actor(self) -> str:
@@ -88,7 +90,7 @@ def resolve(
     ws_id, ws_slug = who.workspace_id, who.workspace_slug
     if workspace_id is not None or workspace_slug is not None:
         target = _pick_workspace(conn, workspace_id, workspace_slug)
-        if target["id"] != who.workspace_id and who.role is not Role.ADMIN:
+        if target["id"] != who.workspace_id and not who.instance_admin:
             # the same answer as for a workspace that does not exist: existence is not revealed
             raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
         ws_id, ws_slug = target["id"], target["slug"]
@@ -100,6 +102,7 @@ def resolve(
         home_workspace_id=who.workspace_id,
         workspace_id=ws_id,
         workspace_slug=ws_slug,
+        instance_admin=who.instance_admin,
     )
 
 
@@ -128,10 +131,10 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     x_workspace_id: Annotated[
-        str | None, Header(description="Admin tokens: act in this workspace (id)")
+        str | None, Header(description="Instance-admin tokens: act in this workspace (id)")
     ] = None,
     x_workspace_slug: Annotated[
-        str | None, Header(description="Admin tokens: act in this workspace (slug)")
+        str | None, Header(description="Instance-admin tokens: act in this workspace (slug)")
     ] = None,
 ) -> Principal:
     refuse_query_tokens(request.query_params.keys())
@@ -161,6 +164,19 @@ def require_role(needed: Role) -> Callable[..., Principal]:
 Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+def require_instance_admin(principal: Admin) -> Principal:
+    if not principal.instance_admin:
+        raise Forbidden(
+            "this needs an instance-admin token (made on the server: "
+            "`jobmonitor token create --instance-admin`)",
+            {"required_role": "instance-admin", "token_role": principal.role.value},
+        )
+    return principal
+
+
+InstanceAdmin = Annotated[Principal, Depends(require_instance_admin)]
 
 
 _redis: Redis | None = None

@@ -3,11 +3,18 @@ never revealed, and the instance-admin role."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
+from typer.testing import CliRunner
 
 from backend.api.app import create_app
+from backend.auth import service as auth
+from backend.db import connect
+from cli.main import app as cli_app
 from tests.api.conftest import TestClient, World, error_of
 
 
@@ -56,3 +63,62 @@ def test_workspace_existence_is_not_revealed(world: World) -> None:
             assert error_of(existing)["code"] == error_of(missing)["code"] == "not_found"
             shape = error_of(existing)["message"].replace(headers.popitem()[1], "X")
             assert shape == error_of(missing)["message"].replace(missing_headers.popitem()[1], "X")
+
+
+# --- the instance-admin role --------------------------------------------------------------
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(cli_app, list(args), env={"COLUMNS": "200"})
+
+
+def test_a_workspace_admin_is_confined_to_its_workspace(world: World) -> None:
+    job = world.create("echo3", ws=world.b)
+    admin_a = world.a.admin
+    for headers in ({"X-Workspace-Slug": "beta"}, {"X-Workspace-Id": str(world.b.id)}):
+        assert admin_a.get(f"/jobs/{job['id']}", headers=headers).status_code == 404
+        assert admin_a.get("/tokens", headers=headers).status_code == 404
+        assert (
+            admin_a.post(
+                "/tokens", headers=headers, json={"name": "x", "role": "admin"}
+            ).status_code
+            == 404
+        )
+    assert [w["slug"] for w in admin_a.get("/workspaces").json()["items"]] == ["alpha"]
+    created = admin_a.post("/workspaces", json={"slug": "gamma"})
+    assert created.status_code == 403 and "instance-admin" in error_of(created)["message"]
+    assert admin_a.get("/me").json()["instance_admin"] is False
+    # the API never makes an instance admin
+    refused = admin_a.post("/tokens", json={"name": "up", "role": "admin", "instance_admin": True})
+    assert refused.status_code == 422
+    assert all(not t["instance_admin"] for t in admin_a.get("/tokens").json()["items"])
+
+
+def test_an_instance_admin_made_on_the_server_acts_everywhere(world: World) -> None:
+    result = _cli(
+        "token", "create", "--workspace", "alpha", "--instance-admin", "--name", "ops", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    assert made["role"] == "admin" and made["instance_admin"] is True
+    ops = world.client(made["token"])
+    job = world.create("echo3", ws=world.b)
+    assert ops.get(f"/jobs/{job['id']}").status_code == 404  # its own workspace by default
+    assert ops.get(f"/jobs/{job['id']}", headers={"X-Workspace-Slug": "beta"}).status_code == 200
+    assert ops.get("/me").json()["instance_admin"] is True
+    assert {"alpha", "beta"} <= {w["slug"] for w in ops.get("/workspaces").json()["items"]}
+    assert ops.post("/workspaces", json={"slug": "gamma"}).status_code == 201
+    listed = _cli("token", "list", "--workspace", "alpha")
+    assert "instance admin" in listed.stdout
+    assert (
+        _cli("token", "create", "--workspace", "alpha", "--name", "v", "--role", "viewer").exit_code
+        == 0
+    )
+
+
+def test_first_admin_of_up_is_an_instance_admin(world: World) -> None:
+    with connect(autocommit=True) as conn, conn.transaction():
+        conn.execute("DELETE FROM api_tokens")
+        first = auth.ensure_first_admin(conn)
+    assert first is not None
+    assert world.client(first).get("/me").json()["instance_admin"] is True
