@@ -19,6 +19,7 @@ from backend.auth.schemas import (
     TokenList,
     Workspace,
     WorkspaceList,
+    WorkspaceSettings,
 )
 from backend.errors import Conflict
 from backend.http.deps import Admin, InstanceAdmin, Viewer, transaction
@@ -131,3 +132,33 @@ def create_workspace(body: CreateWorkspaceRequest, principal: InstanceAdmin) -> 
             {"slug": body.slug},
         )
     return row
+
+
+@router.get(
+    "/workspace/settings", response_model=WorkspaceSettings, responses=ERRORS, tags=["workspaces"]
+)
+def read_settings(principal: Viewer) -> dict[str, Any]:
+    """The settings of the workspace the request acts in."""
+    return {"operators_see_secrets": principal.operators_see_secrets}
+
+
+@router.put(
+    "/workspace/settings", response_model=WorkspaceSettings, responses=ERRORS, tags=["workspaces"]
+)
+def change_settings(body: WorkspaceSettings, principal: Admin) -> dict[str, Any]:
+    """Change the workspace's settings (admin; audited)."""
+    with transaction() as conn:
+        before, row = service.set_operators_see_secrets(
+            conn, principal.workspace_id, body.operators_see_secrets
+        )
+        record_audit(
+            conn,
+            principal,
+            "workspace.settings",
+            "workspace",
+            principal.workspace_id,
+            None,
+            None,
+            {"operators_see_secrets": {"before": before, "after": body.operators_see_secrets}},
+        )
+    return {"operators_see_secrets": row["operators_see_secrets"]}

@@ -55,6 +55,15 @@ class Workspace(BaseModel):
     created_at: datetime
 
 
+class WorkspaceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operators_see_secrets: bool = Field(
+        description="Operators and admins read raw inputs, outputs, logs and errors through the "
+        "API; viewers always read them redacted, and the export is always redacted."
+    )
+
+
 class WorkspaceList(BaseModel):
     items: list[Workspace]
 

@@ -51,6 +51,7 @@ class Authenticated:
     workspace_id: uuid.UUID
     workspace_slug: str
     instance_admin: bool = False  # may act in every workspace, as an admin
+    operators_see_secrets: bool = False  # the workspace's choice (see backend.redaction)
 
 
 def hash_token(plaintext: str) -> str:
@@ -106,6 +107,24 @@ def find_workspace(
     if row is None:
         raise NotFound(f"workspace {workspace_id or slug} not found")
     return row
+
+
+def set_operators_see_secrets(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, allowed: bool
+) -> tuple[bool, dict[str, Any]]:
+    """Let operators and admins read raw secrets through the API, or not; (before, row)."""
+    row = conn.execute(
+        """
+        UPDATE workspaces w SET operators_see_secrets = %s
+        FROM (SELECT operators_see_secrets FROM workspaces WHERE id = %s FOR UPDATE) old
+        WHERE w.id = %s RETURNING w.*, old.operators_see_secrets AS before
+        """,
+        (allowed, workspace_id, workspace_id),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    before = row.pop("before")
+    return before, row
 
 
 def list_workspaces(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
@@ -201,7 +220,7 @@ def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated
     rows = conn.execute(
         """
         SELECT t.id, t.name, t.role, t.prefix, t.token_hash, t.workspace_id, w.slug,
-               t.instance_admin,
+               t.instance_admin, w.operators_see_secrets,
                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
         FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id
         WHERE t.prefix = %s AND t.revoked_at IS NULL
@@ -224,6 +243,7 @@ def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated
         workspace_id=match["workspace_id"],
         workspace_slug=match["slug"],
         instance_admin=match["instance_admin"],
+        operators_see_secrets=match["operators_see_secrets"],
     )
 
 

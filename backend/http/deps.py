@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import psycopg
 from fastapi import Depends, Header, Request
@@ -23,11 +23,14 @@ from backend.auth.service import Role
 from backend.db import api_pool
 from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.jobs.outbox import Outbox
+from backend.redaction import redact
 from backend.settings import get_settings
 
 QUERY_TOKEN_NAMES = frozenset(
     {"token", "access_token", "api_key", "apikey", "auth", "authorization", "bearer", "key"}
 )
+
+T = TypeVar("T")
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jm_...`")
 
@@ -53,10 +56,23 @@ class Principal:
     workspace_id: uuid.UUID
     workspace_slug: str
     instance_admin: bool = False
+    operators_see_secrets: bool = False  # the setting of the workspace the request acts in
+
+    @property
+    def sees_secrets(self) -> bool:
+        """Raw inputs and logs only for operators and admins, and only where the workspace
+        allows it; everyone else reads them redacted."""
+        return self.operators_see_secrets and self.role.allows(Role.OPERATOR)
 
     @property
     def actor(self) -> str:
         return f"token:{self.token_name} (jm_{self.token_prefix})"
+
+
+def disclose(principal: Principal, value: T) -> T:
+    """`value` as the caller may read it: secrets redacted (backend.redaction) unless the
+    caller sees secrets."""
+    return value if principal.sees_secrets else redact(value)  # type: ignore[no-any-return]
 
 
 def token_from_header(authorization: str | None) -> str | None:
@@ -87,13 +103,13 @@ def resolve(
     who = auth.authenticate(conn, token)
     if who is None:
         raise Unauthenticated("invalid or revoked token")
-    ws_id, ws_slug = who.workspace_id, who.workspace_slug
+    ws_id, ws_slug, see = who.workspace_id, who.workspace_slug, who.operators_see_secrets
     if workspace_id is not None or workspace_slug is not None:
         target = _pick_workspace(conn, workspace_id, workspace_slug)
         if target["id"] != who.workspace_id and not who.instance_admin:
             # the same answer as for a workspace that does not exist: existence is not revealed
             raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
-        ws_id, ws_slug = target["id"], target["slug"]
+        ws_id, ws_slug, see = target["id"], target["slug"], target["operators_see_secrets"]
     return Principal(
         token_id=who.token_id,
         token_name=who.token_name,
@@ -103,6 +119,7 @@ def resolve(
         workspace_id=ws_id,
         workspace_slug=ws_slug,
         instance_admin=who.instance_admin,
+        operators_see_secrets=see,
     )
 
 
