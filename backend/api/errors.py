@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import errors, payload_limits
+from backend import errors, outages, payload_limits
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -131,8 +131,10 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    what = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
-    log.warning("request %s: %s unavailable: %s", request_id(request), what, exc)
+    """The one mapping of a dependency's absence: 503 with Retry-After, logged once per outage."""
+    is_redis = isinstance(exc, redis.exceptions.RedisError)
+    what = "Redis" if is_redis else "the database"
+    (outages.REDIS if is_redis else outages.DATABASE).down(exc)
     return error_response(
         request,
         503,

@@ -18,6 +18,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
+from backend import outages
 from backend.auth import service as auth
 from backend.auth.service import Role
 from backend.db import api_pool
@@ -31,14 +32,17 @@ QUERY_TOKEN_NAMES = frozenset(
 )
 
 T = TypeVar("T")
+OUTAGE_WAIT_SECONDS = 1.0
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jm_...`")
 
 
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection[Any]]:
-    """A pooled connection inside one transaction: committed when the block ends normally."""
-    with api_pool().connection() as conn, conn.transaction():
+    """A pooled connection inside one transaction: committed when the block ends normally.
+    While the database is known to be away, a request waits 1 s for it, not the pool's 5 s."""
+    wait = OUTAGE_WAIT_SECONDS if outages.DATABASE.since is not None else None
+    with api_pool().connection(timeout=wait) as conn, conn.transaction():
         yield conn
 
 
