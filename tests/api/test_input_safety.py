@@ -221,3 +221,21 @@ def test_reads_survive_a_deep_document_already_stored(world: World) -> None:
     assert viewer.get("/jobs").status_code == 200
     rerun = world.a.operator.post(f"{base}/rerun")
     assert rerun.status_code == 422, rerun.text[:300]  # its (cut) input is over the limit
+
+
+def test_offline_validate_refuses_external_refs(trap: str, tmp_path: Path) -> None:
+    """`jobmonitor workflows validate` runs the same check, with no server and no fetch."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    path = tmp_path / "remote.json"
+    path.write_text(json.dumps(_workflow("remote", _schema_with(f"{trap}/s.json"))))
+    result = CliRunner().invoke(
+        app, ["workflows", "validate", str(path), "--no-check-actions", "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["loc"] == ["input_schema", "properties", "x", "$ref"]
+    assert "outside the document" in problem["msg"]
+    assert _Recorder.hits == []
