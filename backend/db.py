@@ -9,6 +9,7 @@ run time, so workers stay small (every fork copies the worker's memory map).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -18,8 +19,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
+from backend import outages, payload_limits
 from backend.settings import get_settings, normalize_database_url
 
 
@@ -121,6 +124,10 @@ API_SESSION = {
     "statement_timeout": str(API_STATEMENT_TIMEOUT_MS),
 }
 _SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', %s, true)" for k in API_SESSION)
+# A reconnect attempt gives up after this long, and the next request starts a fresh one at
+# once: psycopg_pool's own backoff (1, 2, 4, 8, 16 s...) kept the API answering 503 for up
+# to 22 s after the database came back; this keeps it to about a second.
+API_RECONNECT_SECONDS = 2.0
 _api_pool: ConnectionPool[psycopg.Connection[Any]] | None = None
 _api_pool_key: tuple[int, str] | None = None
 _api_pool_lock = threading.Lock()
@@ -139,6 +146,8 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
     with _api_pool_lock:
         if _api_pool is not None and _api_pool_key == key:
             return _api_pool
+        # its warning per failed reconnect attempt is replaced by backend.outages' two lines
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         old, old_key = _api_pool, _api_pool_key
         _api_pool = ConnectionPool(
             url,
@@ -146,7 +155,9 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
             max_size=16,
             timeout=API_POOL_TIMEOUT,
             open=True,
-            check=ConnectionPool.check_connection,
+            check=ConnectionPool.check_connection,  # checked out only after a ping
+            reconnect_timeout=API_RECONNECT_SECONDS,
+            configure=_configure_api_connection,
             kwargs={
                 "row_factory": dict_row,
                 "connect_timeout": 5,
@@ -159,6 +170,13 @@ def api_pool() -> ConnectionPool[psycopg.Connection[Any]]:
         if old is not None and old_key is not None and old_key[0] == os.getpid():
             old.close(timeout=1)
     return _api_pool
+
+
+def _configure_api_connection(conn: psycopg.Connection[Any]) -> None:
+    """JSON read by the API is cut at a depth every response can carry (no stored document
+    can make a read fail)."""
+    set_json_loads(payload_limits.loads, conn)
+    outages.DATABASE.up()
 
 
 def close_api_pool() -> None:

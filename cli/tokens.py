@@ -24,7 +24,8 @@ from cli.preflight import servers
 
 app = typer.Typer(
     help="API tokens (server-side: works on the database directly).",
-    epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot",
+    epilog="Example: jobmonitor token create --workspace default --role operator --name ci-bot\n\n"
+    "An instance admin (every workspace): jobmonitor token create --instance-admin --name ops",
     no_args_is_help=True,
 )
 out = output.out
@@ -48,18 +49,29 @@ def create(
     name: Annotated[str, typer.Option(help="A name for the token (unique in the workspace).")],
     workspace: Workspace = "default",
     role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+    instance_admin: Annotated[
+        bool,
+        typer.Option(
+            "--instance-admin",
+            help="An admin that may act in every workspace (X-Workspace-Id/-Slug) and create "
+            "workspaces; implies --role admin. Only this command makes one.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a token and print it once (it is stored hashed). Creates the workspace if new."""
+    role = "admin" if instance_admin else role
     with _errors(), connect() as conn, conn.transaction():
-        plaintext, row, created = service.bootstrap_token(conn, workspace, role, name)
+        plaintext, row, created = service.bootstrap_token(
+            conn, workspace, role, name, instance_admin
+        )
         record_audit(
             conn,
             OperatorActor(row["workspace_id"]),
             "token.create",
             "token",
             row["id"],
-            data={"name": name, "role": role},
+            data={"name": name, "role": role, "instance_admin": instance_admin},
         )
     if as_json:
         out.print_json(
@@ -69,6 +81,7 @@ def create(
                     "id": str(row["id"]),
                     "name": name,
                     "role": row["role"],
+                    "instance_admin": row["instance_admin"],
                     "workspace": workspace,
                     "workspace_created": created,
                 }
@@ -77,7 +90,8 @@ def create(
         return
     if created:
         err.print(f"created workspace {workspace!r}")
-    err.print(f"token {name!r} ({row['role']}) for workspace {workspace!r}; shown once:")
+    kind = "instance admin" if row["instance_admin"] else row["role"]
+    err.print(f"token {name!r} ({kind}) for workspace {workspace!r}; shown once:")
     print(plaintext)
 
 
@@ -99,7 +113,7 @@ def list_tokens(
         table.add_row(
             str(r["id"]),
             r["name"],
-            r["role"],
+            "instance admin" if r["instance_admin"] else r["role"],
             r["prefix"],
             _when(r["created_at"]),
             _when(r["last_used_at"]),

@@ -88,3 +88,38 @@ def costly(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+# Every secret shape the issue 10 audit planted: (as written, the part that must never show).
+PLANTED_SECRETS: dict[str, tuple[str, str]] = {
+    "json": ('{"password": "pw-json-31337", "user": "bob"}', "pw-json-31337"),
+    "pem": (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bqPEMBODYx0\nQ2lmVjZPEMTAIL9\n"
+        "-----END RSA PRIVATE KEY-----",
+        "PEMBODYx0",
+    ),
+    "x_api_key": ("X-Api-Key: xak5f9c2e7d1b3a9", "xak5f9c2e7d1b3a9"),
+    "openai": ("sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123", "AbCdEfGhIjKlMnOpQrStUvWx0123"),
+    "aws": ("AKIAZ3MPLEK3YZ7QWERT", "Z3MPLEK3YZ7QWERT"),
+    "github": ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"),
+    "jwt": (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqbS10ZXN0In0."
+        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    "pair": ("password=plainpass-77", "plainpass-77"),
+    "bearer": ("Authorization: Bearer bearer-tok-12345678", "bearer-tok-12345678"),
+    "url": ("postgresql://app:dbpass-9@db.internal/prod", "dbpass-9"),
+}
+
+
+@step("test.leaky")
+def leaky(ctx: StepContext) -> dict[str, Any]:
+    """Leaks every planted secret into its log lines (ctx.log and print), its error message and
+    its traceback; with input.succeed it returns them as output instead."""
+    for name, (text, _) in PLANTED_SECRETS.items():
+        ctx.log(f"{name}: {text}")
+    print(f"stdout: {PLANTED_SECRETS['aws'][0]} {PLANTED_SECRETS['json'][0]}")
+    if ctx.input.get("succeed"):
+        return {"found": [text for text, _ in PLANTED_SECRETS.values()], "api_key": "ak-out-1"}
+    raise RuntimeError("leaked: " + " | ".join(text for text, _ in PLANTED_SECRETS.values()))

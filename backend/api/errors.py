@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import errors
+from backend import errors, outages, payload_limits
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -122,6 +122,8 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, RecursionError):  # FastAPI's body parser gave up on nesting
+        return _domain(request, payload_limits.body_too_deep())
     code = _HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     details = None if isinstance(exc.detail, str) else exc.detail
@@ -129,8 +131,10 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    what = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
-    log.warning("request %s: %s unavailable: %s", request_id(request), what, exc)
+    """The one mapping of a dependency's absence: 503 with Retry-After, logged once per outage."""
+    is_redis = isinstance(exc, redis.exceptions.RedisError)
+    what = "Redis" if is_redis else "the database"
+    (outages.REDIS if is_redis else outages.DATABASE).down(exc)
     return error_response(
         request,
         503,

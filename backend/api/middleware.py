@@ -1,6 +1,9 @@
 """Plain ASGI middleware for `/api` paths (under Reflex the app also wraps Reflex's own routes,
-which it leaves alone): a request id on every request and response, the request body limit,
-and the last-resort 500 that carries the request id."""
+which only get the security headers): a request id on every request and response, the request
+body limit, and the last-resort 500 that carries the request id.
+
+Every HTTP response, API or web app, says `X-Content-Type-Options: nosniff`: a payload that
+looks like HTML is never sniffed into a page."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ log = logging.getLogger("jobmonitor.api")
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff")]
 
 
 class RequestContext:
@@ -28,9 +32,10 @@ class RequestContext:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not str(scope.get("path", "")).startswith(
-            API_PREFIX
-        ):
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith(API_PREFIX):
+            await self.app(scope, receive, _with_headers(send, SECURITY_HEADERS))
+            return
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         rid = _request_id(scope)
@@ -44,7 +49,11 @@ class RequestContext:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", rid.encode()),
+                    *SECURITY_HEADERS,
+                ]
             await send(message)
 
         declared = _content_length(scope)
@@ -75,6 +84,15 @@ class RequestContext:
             return message
 
         return wrapped
+
+
+def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *headers]
+        await send(message)
+
+    return wrapped
 
 
 def _request_id(scope: Scope) -> str:

@@ -28,6 +28,7 @@ from backend.events import channel
 from backend.http.deps import transaction
 from backend.jobs import queries
 from backend.jobs.states import JOB_TERMINAL
+from backend.redaction import redact
 from backend.redis_url import async_redis_from_url
 from backend.settings import get_settings
 
@@ -70,7 +71,7 @@ def telemetry_payload(event: dict[str, Any]) -> dict[str, Any]:
         "status": event.get("to_status"),
         "timestamp": created.isoformat() if isinstance(created, datetime) else created,
         "created_at": created.isoformat() if isinstance(created, datetime) else created,
-        "data": dict(event.get("data") or {}),
+        "data": redact(dict(event.get("data") or {})),  # always: streams are not for secrets
     }
     for key, value in out["data"].items():
         out.setdefault(key, value)

@@ -19,10 +19,10 @@ from backend.auth.schemas import (
     TokenList,
     Workspace,
     WorkspaceList,
+    WorkspaceSettings,
 )
-from backend.auth.service import Role
 from backend.errors import Conflict
-from backend.http.deps import Admin, Viewer, transaction
+from backend.http.deps import Admin, InstanceAdmin, Viewer, transaction
 from backend.http.responses import errors
 
 router = APIRouter(tags=["auth"])
@@ -41,6 +41,7 @@ def me(principal: Viewer) -> dict[str, Any]:
         "role": principal.role,
         "workspace": workspace,
         "home_workspace_id": principal.home_workspace_id,
+        "instance_admin": principal.instance_admin,
     }
 
 
@@ -100,9 +101,9 @@ def revoke_token(token_id: uuid.UUID, principal: Admin) -> dict[str, Any]:
 
 @router.get("/workspaces", response_model=WorkspaceList, responses=ERRORS, tags=["workspaces"])
 def list_workspaces(principal: Viewer) -> dict[str, Any]:
-    """Admin tokens see every workspace (they may act in any); others their own."""
+    """Instance admins see every workspace (they may act in any); others their own."""
     with transaction() as conn:
-        if principal.role is Role.ADMIN:
+        if principal.instance_admin:
             return {"items": service.list_workspaces(conn)}
         return {"items": [service.find_workspace(conn, workspace_id=principal.home_workspace_id)]}
 
@@ -114,7 +115,8 @@ def list_workspaces(principal: Viewer) -> dict[str, Any]:
     responses=errors(conflict="The slug is taken"),
     tags=["workspaces"],
 )
-def create_workspace(body: CreateWorkspaceRequest, principal: Admin) -> dict[str, Any]:
+def create_workspace(body: CreateWorkspaceRequest, principal: InstanceAdmin) -> dict[str, Any]:
+    """A new workspace (instance admins only: a workspace admin is confined to its own)."""
     with transaction() as conn:
         row, created = service.create_workspace_if_missing(conn, body.slug, body.name)
         if not created:
@@ -130,3 +132,33 @@ def create_workspace(body: CreateWorkspaceRequest, principal: Admin) -> dict[str
             {"slug": body.slug},
         )
     return row
+
+
+@router.get(
+    "/workspace/settings", response_model=WorkspaceSettings, responses=ERRORS, tags=["workspaces"]
+)
+def read_settings(principal: Viewer) -> dict[str, Any]:
+    """The settings of the workspace the request acts in."""
+    return {"operators_see_secrets": principal.operators_see_secrets}
+
+
+@router.put(
+    "/workspace/settings", response_model=WorkspaceSettings, responses=ERRORS, tags=["workspaces"]
+)
+def change_settings(body: WorkspaceSettings, principal: Admin) -> dict[str, Any]:
+    """Change the workspace's settings (admin; audited)."""
+    with transaction() as conn:
+        before, row = service.set_operators_see_secrets(
+            conn, principal.workspace_id, body.operators_see_secrets
+        )
+        record_audit(
+            conn,
+            principal,
+            "workspace.settings",
+            "workspace",
+            principal.workspace_id,
+            None,
+            None,
+            {"operators_see_secrets": {"before": before, "after": body.operators_see_secrets}},
+        )
+    return {"operators_see_secrets": row["operators_see_secrets"]}

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now, ts
@@ -19,6 +19,10 @@ class Workspace(SQLModel, table=True):
     slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     name: str = Field(max_length=200)
     created_at: datetime = server_now()
+    # raw secrets in API reads of inputs and logs for operators and admins (viewers never)
+    operators_see_secrets: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class ApiToken(SQLModel, table=True):
@@ -36,6 +40,10 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = server_now()
     last_used_at: datetime | None = ts()
     revoked_at: datetime | None = ts()
+    # may act in every workspace (made only on the server: `token create --instance-admin`)
+    instance_admin: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class AuditEntry(SQLModel, table=True):

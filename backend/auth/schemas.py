@@ -26,6 +26,9 @@ class TokenInfo(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    instance_admin: bool = Field(
+        default=False, description="May act in every workspace (made only on the server)."
+    )
 
 
 class CreatedToken(TokenInfo):
@@ -52,6 +55,15 @@ class Workspace(BaseModel):
     created_at: datetime
 
 
+class WorkspaceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operators_see_secrets: bool = Field(
+        description="Operators and admins read raw inputs, outputs, logs and errors through the "
+        "API; viewers always read them redacted, and the export is always redacted."
+    )
+
+
 class WorkspaceList(BaseModel):
     items: list[Workspace]
 
@@ -62,3 +74,6 @@ class Me(BaseModel):
     role: Role
     workspace: Workspace
     home_workspace_id: uuid.UUID
+    instance_admin: bool = Field(
+        default=False, description="The token may act in every workspace (X-Workspace-*)."
+    )

@@ -18,6 +18,9 @@ import psycopg
 from backend.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "jm_"
+_TOKEN_COLUMNS = (
+    "id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at, instance_admin"
+)
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _TOKEN_SHAPE = re.compile(r"^jm_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$")
 DEFAULT_WORKSPACE = "default"
@@ -47,6 +50,8 @@ class Authenticated:
     role: Role
     workspace_id: uuid.UUID
     workspace_slug: str
+    instance_admin: bool = False  # may act in every workspace, as an admin
+    operators_see_secrets: bool = False  # the workspace's choice (see backend.redaction)
 
 
 def hash_token(plaintext: str) -> str:
@@ -104,27 +109,64 @@ def find_workspace(
     return row
 
 
+def set_operators_see_secrets(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, allowed: bool
+) -> tuple[bool, dict[str, Any]]:
+    """Let operators and admins read raw secrets through the API, or not; (before, row)."""
+    row = conn.execute(
+        """
+        UPDATE workspaces w SET operators_see_secrets = %s
+        FROM (SELECT operators_see_secrets FROM workspaces WHERE id = %s FOR UPDATE) old
+        WHERE w.id = %s RETURNING w.*, old.operators_see_secrets AS before
+        """,
+        (allowed, workspace_id, workspace_id),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    before = row.pop("before")
+    return before, row
+
+
 def list_workspaces(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return conn.execute("SELECT * FROM workspaces ORDER BY slug").fetchall()
 
 
 def create_token(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str, role: Role | str
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    name: str,
+    role: Role | str,
+    instance_admin: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """A new token; returns (plaintext, row). The plaintext is not stored anywhere."""
+    """A new token; returns (plaintext, row). The plaintext is not stored anywhere. An
+    instance admin is an admin of its own workspace that may act in every other one; only
+    server-side callers (the CLI) make one."""
     role = _role(role)
+    if instance_admin and role is not Role.ADMIN:
+        raise InvalidInput(
+            "an instance-admin token has the admin role",
+            [{"loc": ["role"], "msg": "must be admin for an instance-admin token"}],
+        )
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise InvalidInput("invalid token name", [{"loc": ["name"], "msg": "1-100 characters"}])
     plaintext, prefix = new_token()
     row = conn.execute(
-        """
-        INSERT INTO api_tokens (id, workspace_id, name, role, prefix, token_hash)
-        VALUES (%s, %s, %s, %s, %s, %s)
+        f"""
+        INSERT INTO api_tokens (id, workspace_id, name, role, prefix, token_hash, instance_admin)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (workspace_id, name) DO NOTHING
-        RETURNING id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        RETURNING {_TOKEN_COLUMNS}
         """,
-        (uuid.uuid4(), workspace_id, name, str(role), prefix, hash_token(plaintext)),
+        (
+            uuid.uuid4(),
+            workspace_id,
+            name,
+            str(role),
+            prefix,
+            hash_token(plaintext),
+            instance_admin,
+        ),
     ).fetchone()
     if row is None:
         raise Conflict(f"a token named {name!r} already exists in this workspace", {"name": name})
@@ -143,8 +185,8 @@ def _role(role: Role | str) -> Role:
 
 def list_tokens(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> list[dict[str, Any]]:
     return conn.execute(
-        """
-        SELECT id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        f"""
+        SELECT {_TOKEN_COLUMNS}
         FROM api_tokens WHERE workspace_id = %s ORDER BY created_at, name
         """,
         (workspace_id,),
@@ -156,10 +198,10 @@ def revoke_token(
 ) -> dict[str, Any]:
     """Revoke a token (idempotent: revoking twice keeps the first time)."""
     row = conn.execute(
-        """
+        f"""
         UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
         WHERE id = %s AND workspace_id = %s
-        RETURNING id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at
+        RETURNING {_TOKEN_COLUMNS}
         """,
         (token_id, workspace_id),
     ).fetchone()
@@ -178,6 +220,7 @@ def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated
     rows = conn.execute(
         """
         SELECT t.id, t.name, t.role, t.prefix, t.token_hash, t.workspace_id, w.slug,
+               t.instance_admin, w.operators_see_secrets,
                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
         FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id
         WHERE t.prefix = %s AND t.revoked_at IS NULL
@@ -199,16 +242,22 @@ def authenticate(conn: psycopg.Connection[Any], plaintext: str) -> Authenticated
         role=Role(match["role"]),
         workspace_id=match["workspace_id"],
         workspace_slug=match["slug"],
+        instance_admin=match["instance_admin"],
+        operators_see_secrets=match["operators_see_secrets"],
     )
 
 
 def bootstrap_token(
-    conn: psycopg.Connection[Any], workspace_slug: str, role: Role | str, name: str
+    conn: psycopg.Connection[Any],
+    workspace_slug: str,
+    role: Role | str,
+    name: str,
+    instance_admin: bool = False,
 ) -> tuple[str, dict[str, Any], bool]:
     """`jobmonitor token create`: a token in the workspace, which is created when it is new.
     Returns (plaintext, token row, workspace created)."""
     workspace, created = create_workspace_if_missing(conn, workspace_slug)
-    plaintext, row = create_token(conn, workspace["id"], name, role)
+    plaintext, row = create_token(conn, workspace["id"], name, role, instance_admin)
     return plaintext, row, created
 
 
@@ -216,9 +265,12 @@ def ensure_first_admin(
     conn: psycopg.Connection[Any], workspace_slug: str = DEFAULT_WORKSPACE
 ) -> str | None:
     """`jobmonitor up` on first start: when no token exists at all, create the default
-    workspace and an admin token and return it; otherwise None."""
+    workspace and an instance-admin token (whoever runs `up` runs the instance) and return
+    it; otherwise None."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('jobmonitor:first-admin'))")
     if conn.execute("SELECT 1 FROM api_tokens LIMIT 1").fetchone() is not None:
         return None
-    plaintext, _, _ = bootstrap_token(conn, workspace_slug, Role.ADMIN, "first-admin")
+    plaintext, _, _ = bootstrap_token(
+        conn, workspace_slug, Role.ADMIN, "first-admin", instance_admin=True
+    )
     return plaintext

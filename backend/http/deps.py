@@ -11,18 +11,20 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import psycopg
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
+from backend import outages
 from backend.auth import service as auth
 from backend.auth.service import Role
 from backend.db import api_pool, begin_api_transaction
-from backend.errors import Forbidden, InvalidInput, Unauthenticated
+from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.jobs.outbox import Outbox
+from backend.redaction import redact
 from backend.redis_url import redis_from_url
 from backend.settings import get_settings
 
@@ -30,21 +32,27 @@ QUERY_TOKEN_NAMES = frozenset(
     {"token", "access_token", "api_key", "apikey", "auth", "authorization", "bearer", "key"}
 )
 
+T = TypeVar("T")
+OUTAGE_WAIT_SECONDS = 1.0
+
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jm_...`")
 
 
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection[Any]]:
-    """A pooled connection inside one transaction: committed when the block ends normally."""
-    with api_pool().connection() as conn, conn.transaction():
+    """A pooled connection inside one transaction: committed when the block ends normally.
+    While the database is known to be away, a request waits 1 s for it, not the pool's 5 s."""
+    wait = OUTAGE_WAIT_SECONDS if outages.DATABASE.since is not None else None
+    with api_pool().connection(timeout=wait) as conn, conn.transaction():
         begin_api_transaction(conn)
         yield conn
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who calls, with which role, in which workspace (the token's, or the one an admin
-    picked with X-Workspace-Id / X-Workspace-Slug)."""
+    """Who calls, with which role, in which workspace (the token's, or the one an instance
+    admin picked with X-Workspace-Id / X-Workspace-Slug; a workspace admin is confined to its
+    own workspace)."""
 
     token_id: uuid.UUID
     token_name: str
@@ -53,10 +61,24 @@ class Principal:
     home_workspace_id: uuid.UUID
     workspace_id: uuid.UUID
     workspace_slug: str
+    instance_admin: bool = False
+    operators_see_secrets: bool = False  # the setting of the workspace the request acts in
+
+    @property
+    def sees_secrets(self) -> bool:
+        """Raw inputs and logs only for operators and admins, and only where the workspace
+        allows it; everyone else reads them redacted."""
+        return self.operators_see_secrets and self.role.allows(Role.OPERATOR)
 
     @property
     def actor(self) -> str:
         return f"token:{self.token_name} (jm_{self.token_prefix})"
+
+
+def disclose(principal: Principal, value: T) -> T:
+    """`value` as the caller may read it: secrets redacted (backend.redaction) unless the
+    caller sees secrets."""
+    return value if principal.sees_secrets else redact(value)  # type: ignore[no-any-return]
 
 
 def token_from_header(authorization: str | None) -> str | None:
@@ -87,12 +109,13 @@ def resolve(
     who = auth.authenticate(conn, token)
     if who is None:
         raise Unauthenticated("invalid or revoked token")
-    ws_id, ws_slug = who.workspace_id, who.workspace_slug
+    ws_id, ws_slug, see = who.workspace_id, who.workspace_slug, who.operators_see_secrets
     if workspace_id is not None or workspace_slug is not None:
         target = _pick_workspace(conn, workspace_id, workspace_slug)
-        if target["id"] != who.workspace_id and who.role is not Role.ADMIN:
-            raise Forbidden("only admin tokens may select another workspace")
-        ws_id, ws_slug = target["id"], target["slug"]
+        if target["id"] != who.workspace_id and not who.instance_admin:
+            # the same answer as for a workspace that does not exist: existence is not revealed
+            raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
+        ws_id, ws_slug, see = target["id"], target["slug"], target["operators_see_secrets"]
     return Principal(
         token_id=who.token_id,
         token_name=who.token_name,
@@ -101,6 +124,8 @@ def resolve(
         home_workspace_id=who.workspace_id,
         workspace_id=ws_id,
         workspace_slug=ws_slug,
+        instance_admin=who.instance_admin,
+        operators_see_secrets=see,
     )
 
 
@@ -129,10 +154,10 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     x_workspace_id: Annotated[
-        str | None, Header(description="Admin tokens: act in this workspace (id)")
+        str | None, Header(description="Instance-admin tokens: act in this workspace (id)")
     ] = None,
     x_workspace_slug: Annotated[
-        str | None, Header(description="Admin tokens: act in this workspace (slug)")
+        str | None, Header(description="Instance-admin tokens: act in this workspace (slug)")
     ] = None,
 ) -> Principal:
     refuse_query_tokens(request.query_params.keys())
@@ -162,6 +187,19 @@ def require_role(needed: Role) -> Callable[..., Principal]:
 Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+def require_instance_admin(principal: Admin) -> Principal:
+    if not principal.instance_admin:
+        raise Forbidden(
+            "this needs an instance-admin token (made on the server: "
+            "`jobmonitor token create --instance-admin`)",
+            {"required_role": "instance-admin", "token_role": principal.role.value},
+        )
+    return principal
+
+
+InstanceAdmin = Annotated[Principal, Depends(require_instance_admin)]
 
 
 _redis: Redis | None = None

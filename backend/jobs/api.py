@@ -12,7 +12,7 @@ from fastapi import status as http
 
 from backend.audit import record_audit
 from backend.errors import InvalidInput, InvalidTransition, JobmonitorError
-from backend.http.deps import Operator, Principal, Viewer, flush, transaction
+from backend.http.deps import Operator, Principal, Viewer, disclose, flush, transaction
 from backend.http.responses import errors
 from backend.jobs import listing, queries, service
 from backend.jobs.outbox import Outbox
@@ -95,7 +95,7 @@ def create_job(
     if replayed:
         response.status_code = http.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    return job
+    return disclose(principal, job)
 
 
 def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
@@ -165,7 +165,7 @@ def list_jobs(
             cursor=cursor,
         )
     return {
-        "items": page.rows,
+        "items": disclose(principal, page.rows),
         "total": page.total,
         "total_exact": page.total_exact,
         "skip": skip,
@@ -213,7 +213,9 @@ def _bulk_one(principal: Principal, action: BulkAction, job_id: uuid.UUID) -> Bu
 @router.get("/{job_id}", response_model=Job, responses=ERRORS)
 def get_job(job_id: uuid.UUID, principal: Viewer) -> JobRow:
     with transaction() as conn:
-        return queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
+        return disclose(
+            principal, queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
+        )
 
 
 @router.delete(
@@ -237,7 +239,7 @@ def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> JobRo
         job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
         record_audit(conn, principal, action, "job", job_id, before, job.status)
     flush(outbox)
-    return job
+    return disclose(principal, job)
 
 
 @router.post("/{job_id}/cancel", response_model=Job, responses=TRANSITION_ERRORS)
@@ -282,4 +284,4 @@ def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
             {"new_job_id": str(job.id)},
         )
     flush(outbox)
-    return job
+    return disclose(principal, job)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from backend.errors import InvalidInput
-from backend.http.deps import Viewer, transaction
+from backend.http.deps import Viewer, disclose, transaction
 from backend.jobs import export, queries
 from backend.jobs.api import ERRORS
 from backend.jobs.rows import StepRow
@@ -35,7 +35,8 @@ StepKey = Annotated[str, Path(min_length=1, max_length=100, description="The ste
 def job_steps(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     """The job matrix's JobStepsResponse, in execution order."""
     with transaction() as conn:
-        return {"job_id": job_id, "steps": queries.list_steps(conn, principal.workspace_id, job_id)}
+        steps = queries.list_steps(conn, principal.workspace_id, job_id)
+    return {"job_id": job_id, "steps": disclose(principal, steps)}
 
 
 @router.get("/{job_id}/steps/{step}/attempts", response_model=StepAttempts, responses=ERRORS)
@@ -43,6 +44,7 @@ def step_attempts(job_id: uuid.UUID, step: StepKey, principal: Viewer) -> dict[s
     """The retry history of one step: every attempt with its worker, times, error and cost."""
     with transaction() as conn:
         s, attempts = queries.step_attempts(conn, principal.workspace_id, job_id, step)
+    attempts = disclose(principal, attempts)
     return {
         "job_id": job_id,
         "step_id": s.step_key,
@@ -85,7 +87,12 @@ def job_logs(
             limit=limit,
         )
     next_cursor = str(lines[-1].id) if lines else (cursor or None)
-    return {"job_id": job_id, "items": lines, "next_cursor": next_cursor, "has_more": more}
+    return {
+        "job_id": job_id,
+        "items": disclose(principal, lines),
+        "next_cursor": next_cursor,
+        "has_more": more,
+    }
 
 
 def summary(value: Any) -> dict[str, Any] | None:
@@ -104,7 +111,8 @@ def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     """The telemetry WorkflowExecutionTimeline of the job."""
     with transaction() as conn:
         job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        steps = queries.list_steps(conn, principal.workspace_id, job_id)
+        steps = disclose(principal, queries.list_steps(conn, principal.workspace_id, job_id))
+    job = disclose(principal, job)
 
     def count(*statuses: str) -> int:
         return sum(1 for s in steps if s.status in statuses)
@@ -179,7 +187,7 @@ def job_results(
     output is one item)."""
     with transaction() as conn:
         output = queries.step_output(conn, principal.workspace_id, job_id, step)
-    data = output.output_data
+    data = disclose(principal, output.output_data)
     items = data if isinstance(data, list) else ([] if data is None else [data])
     return {
         "success": True,

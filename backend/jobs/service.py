@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from backend import payload_limits
 from backend.errors import (
     ConcurrencyLimited,
     IdempotencyConflict,
@@ -32,7 +33,8 @@ from backend.jobs.states import (
     transition,
 )
 from backend.workflows import queries as workflows
-from backend.workflows.definition import WorkflowDefinition, apply_defaults, validate_input
+from backend.workflows.definition import WorkflowDefinition, apply_defaults
+from backend.workflows.input_schema import validate as validate_input
 from backend.workflows.rows import WorkflowRow
 
 
@@ -68,6 +70,7 @@ def create_job(
     requests ran concurrently: the key is looked up again under the workflow's lock (creates
     of one workflow are serial), before the policy could refuse the replay, and once more if
     the insert meets the key after all."""
+    payload_limits.check_input(input_payload)
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
     version = (
         workflows.version_by_id(conn, version_id)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi import status as http
 
 from backend.audit import record_audit
-from backend.http.deps import Admin, Viewer, transaction
+from backend.http.deps import Admin, Viewer, disclose, transaction
 from backend.http.responses import errors
 from backend.settings import get_settings
 from backend.steps import load_step_modules
@@ -69,7 +69,7 @@ def list_workflows(
 ) -> dict[str, Any]:
     with transaction() as conn:
         items, total = queries.list_workflows(conn, principal.workspace_id, q, skip, limit)
-    return {"items": items, "total": total, "skip": skip, "limit": limit}
+    return {"items": disclose(principal, items), "total": total, "skip": skip, "limit": limit}
 
 
 @router.post(
@@ -151,4 +151,4 @@ def workflow_executions(
         items, total = queries.executions(
             conn, principal.workspace_id, workflow_id, status.value if status else None, skip, limit
         )
-    return {"items": items, "total": total, "skip": skip, "limit": limit}
+    return {"items": disclose(principal, items), "total": total, "skip": skip, "limit": limit}

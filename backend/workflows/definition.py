@@ -217,13 +217,9 @@ def ancestors(definition: WorkflowDefinition, key: str) -> set[str]:
 
 
 def _input_schema(schema: dict[str, Any]) -> list[Problem]:
-    import jsonschema
+    from backend.workflows import input_schema  # here: workers import this module, not jsonschema
 
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return [{"loc": ["input_schema", *exc.path], "msg": f"invalid JSON Schema: {exc.message}"}]
-    return []
+    return input_schema.check(schema)
 
 
 def apply_defaults(schema: dict[str, Any], payload: Any) -> Any:
@@ -240,18 +236,3 @@ def apply_defaults(schema: dict[str, Any], payload: Any) -> Any:
         if name in filled:
             filled[name] = apply_defaults(sub, filled[name])
     return filled
-
-
-def validate_input(schema: dict[str, Any], payload: Any) -> list[Problem]:
-    """Every place the payload breaks the workflow's input schema, as {"loc", "msg"}."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    problems = []
-    for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
-        loc = ["input_payload", *error.absolute_path]
-        if error.validator == "required" and isinstance(error.validator_value, list):
-            missing = error.message.split("'")[1] if "'" in error.message else None
-            loc = [*loc, missing] if missing else loc
-        problems.append({"loc": loc, "msg": error.message})
-    return problems

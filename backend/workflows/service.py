@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from backend import payload_limits
 from backend.steps import REGISTRY
 from backend.workflows import queries
 from backend.workflows.definition import parse_definition
@@ -30,6 +31,7 @@ def register_workflow(
 ) -> Registered:
     """Store a definition as a new workflow, or as its next version when it changed.
     Registering the same definition twice creates nothing (seeding is idempotent)."""
+    payload_limits.check_input(document, field="definition")
     actions = REGISTRY.steps.keys() if check_actions else None
     definition = parse_definition(document, actions)
     workflow = queries.upsert_workflow(conn, workspace_id, definition.name, definition.description)

@@ -7,7 +7,7 @@ import uuid
 from backend.auth import service
 from backend.auth.service import Role
 from backend.db import connect
-from tests.api.conftest import World, error_of
+from tests.api.conftest import TestClient, World, error_of
 
 
 def test_missing_malformed_and_unknown_tokens_are_401(world: World) -> None:
@@ -89,9 +89,15 @@ def test_tokens_are_stored_hashed(world: World) -> None:
     assert {service.hash_token(t) for t in tokens} <= {r["token_hash"] for r in rows}
 
 
-def test_admin_picks_a_workspace(world: World) -> None:
+def _instance_admin(world: World) -> TestClient:
+    with connect() as conn, conn.transaction():
+        token, _, _ = service.bootstrap_token(conn, "alpha", Role.ADMIN, "ops", instance_admin=True)
+    return world.client(token)
+
+
+def test_instance_admin_picks_a_workspace(world: World) -> None:
     job = world.create("echo3", ws=world.b)
-    admin_a = world.a.admin
+    admin_a = _instance_admin(world)
     assert admin_a.get(f"/jobs/{job['id']}").status_code == 404
     by_id = admin_a.get(f"/jobs/{job['id']}", headers={"X-Workspace-Id": str(world.b.id)})
     assert by_id.status_code == 200
@@ -101,8 +107,8 @@ def test_admin_picks_a_workspace(world: World) -> None:
         admin_a.get("/me", headers={"X-Workspace-Slug": "beta"}).json()["workspace"]["slug"]
         == "beta"
     )
-    # non-admins may only name their own workspace
-    assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "beta"}).status_code == 403
+    # non-admins may only name their own workspace; another one is not found (issue 10)
+    assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "beta"}).status_code == 404
     assert world.a.operator.get("/jobs", headers={"X-Workspace-Slug": "alpha"}).status_code == 200
     assert admin_a.get("/jobs", headers={"X-Workspace-Slug": "nope"}).status_code == 404
     assert admin_a.get("/jobs", headers={"X-Workspace-Id": "not-a-uuid"}).status_code == 422
@@ -113,7 +119,7 @@ def test_admin_picks_a_workspace(world: World) -> None:
 
 
 def test_workspaces(world: World) -> None:
-    admin = world.a.admin
+    admin = _instance_admin(world)
     slugs = [w["slug"] for w in admin.get("/workspaces").json()["items"]]
     assert {"alpha", "beta"} <= set(slugs)
     assert [w["slug"] for w in world.a.viewer.get("/workspaces").json()["items"]] == ["alpha"]

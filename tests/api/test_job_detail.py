@@ -6,7 +6,7 @@ import json
 import uuid
 
 from backend.db import connect
-from backend.jobs.export import REDACTED, is_secret_key, redact, redact_text
+from backend.redaction import REDACTED, is_secret_key, redact, redact_text
 from tests.api.conftest import World, error_of
 
 

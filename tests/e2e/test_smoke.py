@@ -1,6 +1,7 @@
 """Smoke test: the app builds and serves its pages, event websocket and REST API on one port."""
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,3 +26,15 @@ def test_api_served_on_the_same_port(web_app: str) -> None:
     with urllib.request.urlopen(f"{web_app}/api/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.load(response)["status"] == "ok"
+
+
+def test_every_response_says_nosniff(web_app: str) -> None:
+    """Pages, static files and the API, as the real app serves them (issue 10)."""
+    for path in ("/", "/jobs", "/favicon.ico", "/api/healthz", "/api/v1/jobs", "/no/such/page"):
+        request = urllib.request.Request(f"{web_app}{path}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                headers = response.headers
+        except urllib.error.HTTPError as error:  # 401 / 404 carry it too
+            headers = error.headers
+        assert headers.get("X-Content-Type-Options") == "nosniff", path

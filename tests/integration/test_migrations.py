@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from psycopg.rows import dict_row
 from sqlalchemy import create_engine, pool
 
 from backend import migrations
@@ -53,3 +54,21 @@ def test_upgrade_matches_models_and_downgrade_is_clean(empty_db: str) -> None:
     assert functions == []
     migrations.upgrade(empty_db)
     assert _differences(empty_db) == []
+
+
+def test_existing_tokens_are_migrated_confined(empty_db: str) -> None:
+    migrations.upgrade(empty_db, "0001")
+    with psycopg.connect(empty_db, autocommit=True, row_factory=dict_row) as conn:
+        ws = uuid.uuid4()
+        conn.execute("INSERT INTO workspaces (id, slug, name) VALUES (%s, 'w', 'w')", (ws,))
+        conn.execute(
+            "INSERT INTO api_tokens (id, workspace_id, name, role, prefix, token_hash) "
+            "VALUES (%s, %s, 'old-admin', 'admin', 'abcdef01', 'h')",
+            (uuid.uuid4(), ws),
+        )
+    migrations.upgrade(empty_db)
+    with psycopg.connect(empty_db, row_factory=dict_row) as conn:
+        row = conn.execute("SELECT role, instance_admin FROM api_tokens").fetchone()
+        setting = conn.execute("SELECT operators_see_secrets FROM workspaces").fetchone()
+    assert row == {"role": "admin", "instance_admin": False}
+    assert setting == {"operators_see_secrets": False}

@@ -10,8 +10,8 @@ from backend.workflows.definition import (
     RetryPolicy,
     load_document,
     parse_definition,
-    validate_input,
 )
+from backend.workflows.input_schema import validate as validate_input
 
 ACTIONS = {"a.run", "b.run"}
 

@@ -15,7 +15,8 @@ import pytest
 import examples.steps  # noqa: F401  (registers the example steps and snapshots)
 from backend.steps import REGISTRY
 from backend.workflows import expressions
-from backend.workflows.definition import apply_defaults, parse_definition, validate_input
+from backend.workflows.definition import apply_defaults, parse_definition
+from backend.workflows.input_schema import validate as validate_input
 from examples import WORKFLOW_NAMES, WORKFLOWS_DIR, load_workflow, workflow_files
 from examples.steps import common, corpus, data_pipeline, llm
 from examples.steps.common import Knobs, PlannedFailure, StepStopped
