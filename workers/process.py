@@ -18,6 +18,7 @@ from backend.db import close_worker_connection
 from backend.queue import redis_client, step_queue
 from backend.settings import get_settings
 from backend.steps import load_step_modules
+from workers import outcome_file
 from workers.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def build_worker(simple: bool = False) -> BaseWorker:
 def run_one(simple: bool = False, burst: bool = False) -> None:
     """One worker in this process. SIGTERM asks it to finish the current step and stop."""
     load_step_modules(get_settings().step_modules)
+    for path in outcome_file.remove_leftovers():
+        log.warning("removed %s, left by a worker that is gone", path)
     worker = build_worker(simple)
     try:
         worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)

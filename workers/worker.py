@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from rq import Worker as RqWorker
@@ -26,8 +24,6 @@ from workers import outcome_file, tasks
 from workers.claimed import ClaimedAttempt, Handoff, handed_to_horse
 from workers.runner import Outcome
 
-_SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-
 
 class Worker(RqWorker):
     def execute_job(self, job: Job, queue: Queue) -> Any:
@@ -35,7 +31,7 @@ class Worker(RqWorker):
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
         claimed = ClaimedAttempt.claim_attempt(ref, self.name)
-        path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
+        path = outcome_file.path_for(ref.attempt_id)
         gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
         with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
             result = super().execute_job(job, queue)
