@@ -80,12 +80,24 @@ def reaper(
     once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
-    from backend.jobs.reaper import reap
+    from backend.jobs.reaper import ReapReport, reap, serve
     from backend.steps import load_step_modules
 
     _configure_logging()
     load_step_modules(get_settings().step_modules)  # for the snapshots of jobs it ends
     every = interval or get_settings().reaper_interval
+
+    def say(report: ReapReport) -> None:
+        if report.total:
+            console.print(
+                f"reaper: {len(report.lost)} lost, {len(report.requeued)} re-enqueued, "
+                f"{len(report.retried)} retries started"
+            )
+
+    if once:
+        with connect(autocommit=True) as conn:
+            say(reap(conn))
+        return
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -93,17 +105,7 @@ def reaper(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with connect(autocommit=True) as conn:
-        while not stop.is_set():
-            report = reap(conn)
-            if report.total:
-                console.print(
-                    f"reaper: {len(report.lost)} lost, {len(report.requeued)} re-enqueued, "
-                    f"{len(report.retried)} retries started"
-                )
-            if once:
-                return
-            stop.wait(every)
+    serve(stop, every, say)
 
 
 def migrate() -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backend import outages
 from backend.db import pipelined_transaction, worker_connection
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, NotRunnable
@@ -51,18 +52,24 @@ class ClaimedAttempt:
     @classmethod
     def claim_attempt(cls, ref: AttemptRef, worker: str) -> ClaimedAttempt | None:
         """Claim in its own transaction; None when the attempt may not run (cancelled, taken,
-        lost: a redelivered message does nothing)."""
-        conn = worker_connection()
-        events = Outbox()
-        try:
+        lost: a redelivered message does nothing). Waits out a database outage (the message
+        is held meanwhile); a claim whose commit was lost with the connection finds its
+        attempt taken, and the lease it holds expires."""
+
+        def claim() -> ClaimedAttempt:
+            conn = worker_connection()
+            events = Outbox()
             with pipelined_transaction(conn):
-                claim = attempts.claim(
+                claimed = attempts.claim(
                     conn, ref, worker, os.getpid(), get_settings().lease_ttl, events
                 )
+            return cls(claimed, events)
+
+        try:
+            return outages.retry(claim)
         except NotRunnable:
             log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
             return None
-        return cls(claim, events)
 
     @property
     def holds_claim_events(self) -> bool:
@@ -92,6 +99,10 @@ class ClaimedAttempt:
             )
             self._send(Outbox())
             return
+        self._send(outages.retry(lambda: self._write(outcome)))
+
+    def _write(self, outcome: Outcome) -> Outbox:
+        """The outcome's transaction; what to send after it (nothing when the lease is gone)."""
         conn = worker_connection()
         outbox = Outbox()
         try:
@@ -109,12 +120,12 @@ class ClaimedAttempt:
                 "attempt %s lost its lease before it finished; its result is dropped",
                 self.claim.attempt_id,
             )
-            outbox = Outbox()
-        self._send(outbox)
+            return Outbox()
+        return outbox
 
     def _send(self, outbox: Outbox) -> None:
         outbox.absorb(self._take_claim_events())
-        outbox.flush(worker_connection())
+        outages.retry(lambda: outbox.flush(worker_connection()))
 
 
 # --- the forking worker's hand-off to its work horse ----------------------------------------

@@ -89,6 +89,11 @@ class RunContext:
     def mark_cancelled(self) -> None:
         self._cancelled.set()
 
+    def put_back_logs(self, logs: list[tuple[str, str]]) -> None:
+        """Logs a heartbeat took but could not save, ahead of newer ones."""
+        with self.lock:
+            self.records.logs[:0] = logs
+
     def take_logs(self) -> list[tuple[str, str]]:
         with self.lock:
             logs, self.records.logs = self.records.logs, []
