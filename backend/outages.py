@@ -27,14 +27,17 @@ T = TypeVar("T")
 
 FIRST_DELAY = 0.1  # seconds
 MAX_DELAY = 3.0  # seconds: a server that is back is found within this (plus jitter)
+# connection exceptions, too many connections, shutting down / starting up, system errors
+_DOWN = ("08", "53300", "57P01", "57P02", "57P03", "58")
 
 
 def dependency_of(exc: BaseException) -> str | None:
     """The server an error says is unreachable, None when it is no outage."""
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-        sqlstate = getattr(exc, "sqlstate", None) or ""
-        # class 40 (deadlock, serialization failure) and a cancelled statement are no outage
-        return None if sqlstate.startswith("40") or sqlstate == "57014" else "PostgreSQL"
+        sqlstate = getattr(exc, "sqlstate", None)
+        # no sqlstate: the client lost or could not open its connection; else only the
+        # server's own outage codes (not a deadlock, a limit or a cancelled statement)
+        return "PostgreSQL" if sqlstate is None or sqlstate.startswith(_DOWN) else None
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return "Redis"
     return None

@@ -27,11 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
+
 from backend import outages
 from backend.db import pipelined_transaction, worker_connection
 from backend.jobs import attempts
-from backend.jobs.attempts import Claim, NotRunnable
+from backend.jobs.attempts import Claim, Failure, NotRunnable, Records
 from backend.jobs.outbox import Outbox
+from backend.jobs.states import AttemptStatus
 from backend.queue import AttemptRef
 from backend.settings import get_settings
 
@@ -121,11 +124,30 @@ class ClaimedAttempt:
                 self.claim.attempt_id,
             )
             return Outbox()
+        except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+            if outcome.failure is not None and outcome.records == Records():
+                raise
+            return self._write(_refused(outcome, exc))  # at most twice: then no records
         return outbox
 
     def _send(self, outbox: Outbox) -> None:
         outbox.absorb(self._take_claim_events())
         outages.retry(lambda: outbox.flush(worker_connection()))
+
+
+def _refused(outcome: Outcome, exc: psycopg.Error) -> Outcome:
+    """What to record when PostgreSQL refused an outcome (what workers.storable did not
+    catch): the step's failure with the server's reason, without its records if they were
+    already part of a refused failure."""
+    from workers.runner import Outcome
+
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    if outcome.failure is None:
+        failure = Failure(
+            AttemptStatus.FAILED, "OutputNotStorable", f"PostgreSQL refused it: {reason}"
+        )
+        return Outcome(failure=failure, records=outcome.records)
+    return Outcome(failure=outcome.failure, records=Records())
 
 
 # --- the forking worker's hand-off to its work horse ----------------------------------------

@@ -34,6 +34,7 @@ from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
 from workers import outcome_file, tasks
 from workers.claimed import ClaimedAttempt, Handoff, handed_to_horse
+from workers.context import ColdShutdown
 from workers.runner import Outcome
 
 
@@ -61,6 +62,12 @@ class Resilient:
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stop_asked = True
         super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def request_force_stop(self, signum: Any, frame: Any) -> None:
+        try:
+            super().request_force_stop(signum, frame)  # type: ignore[misc]
+        except SystemExit:
+            raise ColdShutdown() from None  # not a failure of the step it interrupts
 
     def register_birth(self) -> None:
         outages.retry(super().register_birth)  # type: ignore[misc]
