@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from rq import Worker
 
+from backend import supervision
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
 from backend.db import api_pool, ping
@@ -153,6 +154,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         f'jobmonitor_attempts_running{{workspace="{ws}"}} {running}',
     ]
     lines += _redis_metrics()
+    lines += supervision.metrics_lines()  # under `jobmonitor up`: restarts of what it runs
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 

@@ -77,6 +77,7 @@ class PostgresHandle:
         port = urlsplit(self.url).port or PG_PREFERRED_PORT
         user = PG_USER if os.geteuid() == 0 else None
         _pg_start(self.bin_dir, self.cluster_dir.parent, port, user)
+        self.started = True  # ours to stop now
         _wait_for_postgres(self.url_for("postgres"), timeout=30)
 
 
