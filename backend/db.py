@@ -9,11 +9,14 @@ run time, so workers stay small (every fork copies the worker's memory map).
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import pq
@@ -21,6 +24,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from backend.settings import get_settings
+
+T = TypeVar("T")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -88,6 +93,27 @@ def pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
         elif not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.rollback()
         raise
+
+
+CONFLICT_TRIES = 5  # a deadlock or serialization failure: the transaction is tried this often
+_log = logging.getLogger(__name__)
+
+
+def retry_conflicts(fn: Callable[[], T], tries: int = CONFLICT_TRIES) -> T:
+    """`fn()` (one whole transaction), tried again after a short jittered pause when
+    PostgreSQL chose it as a deadlock's victim or refused it for serialization; at most
+    `tries` times, then the error is raised. See the lock order in backend.jobs.states."""
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            if attempt == tries:
+                raise
+            _log.info(
+                "transaction conflict (%s); trying again (%d/%d)", exc.sqlstate, attempt, tries
+            )
+            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def batch(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:

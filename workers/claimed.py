@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from backend import outages
-from backend.db import pipelined_transaction, worker_connection
+from backend.db import pipelined_transaction, retry_conflicts, worker_connection
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, Failure, NotRunnable, Records
 from backend.jobs.outbox import Outbox
@@ -69,7 +69,7 @@ class ClaimedAttempt:
             return cls(claimed, events)
 
         try:
-            return outages.retry(claim)
+            return outages.retry(lambda: retry_conflicts(claim))
         except NotRunnable:
             log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
             return None
@@ -102,7 +102,7 @@ class ClaimedAttempt:
             )
             self._send(Outbox())
             return
-        self._send(outages.retry(lambda: self._write(outcome)))
+        self._send(outages.retry(lambda: retry_conflicts(lambda: self._write(outcome))))
 
     def _write(self, outcome: Outcome) -> Outbox:
         """The outcome's transaction; what to send after it (nothing when the lease is gone)."""

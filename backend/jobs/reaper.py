@@ -28,7 +28,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from backend import outages
-from backend.db import connect
+from backend.db import connect, retry_conflicts
 from backend.errors import NotFound
 from backend.jobs import queries, scheduler
 from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
@@ -107,9 +107,12 @@ def _run(
     work: Callable[[psycopg.Connection[Any], Item], Outbox | None],
     item: Item,
 ) -> bool:
-    try:
+    def attempt() -> Outbox | None:
         with conn.transaction():
-            outbox = work(conn, item)
+            return work(conn, item)
+
+    try:
+        outbox = retry_conflicts(attempt)
     except NotRunnable:
         return False
     if outbox is None:
