@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import pq
@@ -24,6 +26,8 @@ from psycopg_pool import ConnectionPool
 
 from backend import outages, payload_limits
 from backend.settings import get_settings, normalize_database_url
+
+T = TypeVar("T")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -96,6 +100,27 @@ def pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
         elif not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.rollback()
         raise
+
+
+CONFLICT_TRIES = 5  # a deadlock or serialization failure: the transaction is tried this often
+_log = logging.getLogger(__name__)
+
+
+def retry_conflicts(fn: Callable[[], T], tries: int = CONFLICT_TRIES) -> T:
+    """`fn()` (one whole transaction), tried again after a short jittered pause when
+    PostgreSQL chose it as a deadlock's victim or refused it for serialization; at most
+    `tries` times, then the error is raised. See the lock order in backend.jobs.states."""
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            if attempt == tries:
+                raise
+            _log.info(
+                "transaction conflict (%s); trying again (%d/%d)", exc.sqlstate, attempt, tries
+            )
+            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def batch(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
@@ -176,7 +201,7 @@ def _configure_api_connection(conn: psycopg.Connection[Any]) -> None:
     """JSON read by the API is cut at a depth every response can carry (no stored document
     can make a read fail)."""
     set_json_loads(payload_limits.loads, conn)
-    outages.DATABASE.up()
+    outages.DATABASE.recovered()
 
 
 def close_api_pool() -> None:

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="Seconds between heartbeats (default: lease_ttl / 3, at most 1).",
     )
     reaper_interval: float = Field(default=2.0, gt=0, description="Seconds between reaper passes.")
+    nan_as_null: bool = Field(
+        default=False,
+        description="Store NaN and Infinity in a step's output as null (off: the attempt fails "
+        "with OutputNotStorable, naming where).",
+    )
+    max_output_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest step output stored, as JSON bytes."
+    )
     step_modules: Annotated[list[str], NoDecode] = Field(
         default=["examples.steps"], description="Modules imported to register step functions."
     )

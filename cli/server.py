@@ -91,8 +91,19 @@ def reaper(
 
 
 def _reap_until_stopped(every: float, once: bool) -> None:
-    from backend.jobs.reaper import reap
+    from backend.jobs.reaper import ReapReport, reap, serve
 
+    def say(report: ReapReport) -> None:
+        if report.total:
+            console.print(
+                f"reaper: {len(report.lost)} lost, {len(report.requeued)} re-enqueued, "
+                f"{len(report.retried)} retries started"
+            )
+
+    if once:
+        with connect(autocommit=True) as conn:
+            say(reap(conn))
+        return
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -100,17 +111,7 @@ def _reap_until_stopped(every: float, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with connect(autocommit=True) as conn:
-        while not stop.is_set():
-            report = reap(conn)
-            if report.total:
-                console.print(
-                    f"reaper: {len(report.lost)} lost, {len(report.requeued)} re-enqueued, "
-                    f"{len(report.retried)} retries started"
-                )
-            if once:
-                return
-            stop.wait(every)
+    serve(stop, every, say)
 
 
 def migrate() -> None:

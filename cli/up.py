@@ -1,6 +1,8 @@
 """`jobmonitor up`: find or start PostgreSQL and Redis, migrate, seed the examples, then run
-workers, the reaper and the web app under one supervisor. Ctrl-C/SIGTERM stops every process
-it started (and the private servers it started), leaving no orphans."""
+workers, the reaper and the web app under one supervisor, which starts again whatever exits
+(children, and the private PostgreSQL and Redis it started). Only Ctrl-C/SIGTERM stops it:
+then every process it started (and the private servers it started) stops, leaving no
+orphans. Restart counts: `<data dir>/up-state.json` and /metrics."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from rich.console import Console
 
 from backend import migrations
 from backend.settings import get_settings, reset_settings
+from backend.supervision import state_path
 from cli.services.postgres import ensure_postgres
 from cli.services.redis import ensure_redis
 from cli.services.system import ServiceError
@@ -30,11 +33,21 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
     except ServiceError as exc:
         console.print(f"[red]jobmonitor up: {exc}[/red]")
         return 1
-    env = {**os.environ, "JOBMONITOR_DATABASE_URL": postgres.url, "JOBMONITOR_REDIS_URL": redis.url}
+    env = {
+        **os.environ,
+        "JOBMONITOR_DATABASE_URL": postgres.url,
+        "JOBMONITOR_REDIS_URL": redis.url,
+        "JOBMONITOR_DATA_DIR": str(data_dir),  # the web app's cwd differs: /metrics reads it
+    }
     os.environ.update(env)
     reset_settings()
+    supervisor = Supervisor(state_file=state_path(data_dir))
+    if postgres.owned:
+        supervisor.watch("postgres", lambda: postgres.running, postgres.start_again)
+    if redis.owned:
+        supervisor.watch("redis", lambda: redis.running, redis.start_again)
     try:
-        return _run(port, worker_count, web, env, postgres.url, redis.url)
+        return _run(supervisor, port, worker_count, web, env, postgres.url, redis.url)
     finally:
         if redis.started:
             redis.stop()
@@ -43,7 +56,13 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
 
 
 def _run(
-    port: int, worker_count: int, web: bool, env: dict[str, str], db_url: str, redis_url: str
+    supervisor: Supervisor,
+    port: int,
+    worker_count: int,
+    web: bool,
+    env: dict[str, str],
+    db_url: str,
+    redis_url: str,
 ) -> int:
     from cli.server import seed_examples
     from cli.tokens import first_admin_token
@@ -51,7 +70,6 @@ def _run(
     migrations.upgrade(db_url)
     seeded = seed_examples("default")
     token = first_admin_token("default")
-    supervisor = Supervisor()
     me = [sys.executable, "-m", "cli.main"]
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)

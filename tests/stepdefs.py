@@ -123,3 +123,50 @@ def leaky(ctx: StepContext) -> dict[str, Any]:
     if ctx.input.get("succeed"):
         return {"found": [text for text, _ in PLANTED_SECRETS.values()], "api_key": "ak-out-1"}
     raise RuntimeError("leaked: " + " | ".join(text for text, _ in PLANTED_SECRETS.values()))
+
+
+# --- steps that fail in ways a step's code can (tests/integration/test_step_failures.py) ---
+
+
+@step("test.nan_output")
+def nan_output(ctx: StepContext) -> dict[str, Any]:
+    return {"n": 3, "stats": {"mean": float("nan"), "max": 1.5}}
+
+
+@step("test.infinity_output")
+def infinity_output(ctx: StepContext) -> dict[str, Any]:
+    return {"values": [1.0, float("-inf")]}
+
+
+@step("test.nul_output")
+def nul_output(ctx: StepContext) -> dict[str, Any]:
+    ctx.log("a log line with a NUL \x00 in it")
+    return {"rows": [{"name": "a\x00b"}]}
+
+
+@step("test.huge_output")
+def huge_output(ctx: StepContext) -> str:
+    return "x" * int(ctx.params.get("bytes", 2000))
+
+
+@step("test.system_exit")
+def system_exit(ctx: StepContext) -> None:
+    raise SystemExit(3)
+
+
+@step("test.keyboard_interrupt")
+def keyboard_interrupt(ctx: StepContext) -> None:
+    raise KeyboardInterrupt
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("str() of this exception raises")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr() of this exception raises")
+
+
+@step("test.unprintable_error")
+def unprintable_error(ctx: StepContext) -> None:
+    raise Unprintable()

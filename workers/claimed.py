@@ -27,10 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backend.db import pipelined_transaction, worker_connection
+import psycopg
+
+from backend import outages
+from backend.db import pipelined_transaction, retry_conflicts, worker_connection
 from backend.jobs import attempts
-from backend.jobs.attempts import Claim, NotRunnable
+from backend.jobs.attempts import Claim, Failure, NotRunnable, Records
 from backend.jobs.outbox import Outbox
+from backend.jobs.states import AttemptStatus
 from backend.queue import AttemptRef
 from backend.settings import get_settings
 
@@ -51,18 +55,24 @@ class ClaimedAttempt:
     @classmethod
     def claim_attempt(cls, ref: AttemptRef, worker: str) -> ClaimedAttempt | None:
         """Claim in its own transaction; None when the attempt may not run (cancelled, taken,
-        lost: a redelivered message does nothing)."""
-        conn = worker_connection()
-        events = Outbox()
-        try:
+        lost: a redelivered message does nothing). Waits out a database outage (the message
+        is held meanwhile); a claim whose commit was lost with the connection finds its
+        attempt taken, and the lease it holds expires."""
+
+        def claim() -> ClaimedAttempt:
+            conn = worker_connection()
+            events = Outbox()
             with pipelined_transaction(conn):
-                claim = attempts.claim(
+                claimed = attempts.claim(
                     conn, ref, worker, os.getpid(), get_settings().lease_ttl, events
                 )
+            return cls(claimed, events)
+
+        try:
+            return outages.retry(lambda: retry_conflicts(claim))
         except NotRunnable:
             log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
             return None
-        return cls(claim, events)
 
     @property
     def holds_claim_events(self) -> bool:
@@ -92,6 +102,10 @@ class ClaimedAttempt:
             )
             self._send(Outbox())
             return
+        self._send(outages.retry(lambda: retry_conflicts(lambda: self._write(outcome))))
+
+    def _write(self, outcome: Outcome) -> Outbox:
+        """The outcome's transaction; what to send after it (nothing when the lease is gone)."""
         conn = worker_connection()
         outbox = Outbox()
         try:
@@ -109,12 +123,31 @@ class ClaimedAttempt:
                 "attempt %s lost its lease before it finished; its result is dropped",
                 self.claim.attempt_id,
             )
-            outbox = Outbox()
-        self._send(outbox)
+            return Outbox()
+        except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+            if outcome.failure is not None and outcome.records == Records():
+                raise
+            return self._write(_refused(outcome, exc))  # at most twice: then no records
+        return outbox
 
     def _send(self, outbox: Outbox) -> None:
         outbox.absorb(self._take_claim_events())
-        outbox.flush(worker_connection())
+        outages.retry(lambda: outbox.flush(worker_connection()))
+
+
+def _refused(outcome: Outcome, exc: psycopg.Error) -> Outcome:
+    """What to record when PostgreSQL refused an outcome (what workers.storable did not
+    catch): the step's failure with the server's reason, without its records if they were
+    already part of a refused failure."""
+    from workers.runner import Outcome
+
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    if outcome.failure is None:
+        failure = Failure(
+            AttemptStatus.FAILED, "OutputNotStorable", f"PostgreSQL refused it: {reason}"
+        )
+        return Outcome(failure=failure, records=outcome.records)
+    return Outcome(failure=outcome.failure, records=Records())
 
 
 # --- the forking worker's hand-off to its work horse ----------------------------------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from backend.jobs.attempts import Claim, Records
+from workers.storable import storable_text
 
 LEVELS = ("debug", "info", "warning", "error")
 MAX_LINE = 10_000
@@ -24,6 +25,11 @@ class StepTimedOut(StepInterrupted):
 
 class StepCancelled(StepInterrupted):
     pass
+
+
+class ColdShutdown(SystemExit):
+    """rq's forced stop of a worker (a second SIGTERM/SIGINT), raised into a step running
+    in a SimpleWorker: not the step's failure; the attempt ends as lost with its lease."""
 
 
 class RunContext:
@@ -43,8 +49,9 @@ class RunContext:
 
     def log(self, message: str, level: str = "info") -> None:
         level = level.lower() if level.lower() in LEVELS else "info"
+        line = storable_text(str(message)[:MAX_LINE])
         with self.lock:
-            self.records.logs.append((level, str(message)[:MAX_LINE]))
+            self.records.logs.append((level, line))
 
     def progress(self, fraction: float) -> None:
         self.progress_value = min(max(float(fraction), 0.0), 1.0)
@@ -59,8 +66,8 @@ class RunContext:
         tokens_out: int = 0,
         kind: str | None = None,
     ) -> None:
-        if amount_usd is None or amount_usd < 0:
-            raise ValueError("cost() needs amount_usd >= 0")
+        if amount_usd is None or not math.isfinite(amount_usd) or amount_usd < 0:
+            raise ValueError("cost() needs a finite amount_usd >= 0")
         entry = {
             "kind": kind or ("llm" if model or tokens_in or tokens_out else "compute"),
             "provider": provider,
@@ -73,8 +80,9 @@ class RunContext:
             self.records.costs.append(entry)
 
     def metric(self, name: str, value: float, unit: str | None = None) -> None:
+        name = storable_text(str(name)[:100])
         with self.lock:
-            self.records.metrics.append((str(name)[:100], float(value), unit))
+            self.records.metrics.append((name, float(value), unit and storable_text(unit)))
 
     def heartbeat(self) -> None:
         """Ask for a heartbeat now (long loops call this); raises if the job was cancelled."""
@@ -88,6 +96,11 @@ class RunContext:
 
     def mark_cancelled(self) -> None:
         self._cancelled.set()
+
+    def put_back_logs(self, logs: list[tuple[str, str]]) -> None:
+        """Logs a heartbeat took but could not save, ahead of newer ones."""
+        with self.lock:
+            self.records.logs[:0] = logs
 
     def take_logs(self) -> list[tuple[str, str]]:
         with self.lock:
@@ -129,13 +142,3 @@ class LogHandler(logging.Handler):
             ("rq", "backend", "workers")
         ):
             self.ctx.log(record.getMessage(), record.levelname.lower())
-
-
-def as_json(value: Any) -> Any:
-    """Check that a step's output is JSON (a clear error instead of a failed write later)."""
-    import json
-
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"a step must return JSON-serialisable data: {exc}") from None

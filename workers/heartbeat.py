@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from backend import outages
 from backend.db import connect
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, Records
@@ -68,11 +69,14 @@ class Heartbeat:
                 self._due = now + interval
                 try:
                     self._beat(claimed.claim, ctx)
-                except psycopg.Error as exc:  # the database is away: the lease may lapse
-                    log.warning(
-                        "heartbeat failed for attempt %s: %s", claimed.claim.attempt_id, exc
-                    )
-                    self._conn = None
+                except psycopg.Error as exc:  # the database is away: beat again when it is back
+                    if not outages.noted(exc):
+                        log.warning(
+                            "heartbeat failed for attempt %s: %s", claimed.claim.attempt_id, exc
+                        )
+                    self._drop_connection()
+                else:
+                    outages.OUTAGES["PostgreSQL"].recovered()
 
     def _timeout(self, interval: float) -> float:
         """Idle or waiting to publish: look again soon (waking it from watch() would cost a
@@ -81,6 +85,11 @@ class Heartbeat:
         if current is None or current[0].holds_claim_events:
             return PUBLISH_DELAY
         return max(self._due - time.monotonic(), 0.005)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.broken:
@@ -99,7 +108,11 @@ class Heartbeat:
             return
         logs = ctx.take_logs()
         if logs:
-            _save_logs(conn, claim, logs)
+            try:
+                _save_logs(conn, claim, logs)
+            except psycopg.Error:
+                ctx.put_back_logs(logs)  # they go with the next beat, or the outcome
+                raise
 
 
 def _save_logs(conn: psycopg.Connection[Any], claim: Claim, logs: list[tuple[str, str]]) -> None:

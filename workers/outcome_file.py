@@ -1,16 +1,64 @@
 """How a work horse hands its step's outcome to the forking worker's parent: one JSON file
-written atomically, read once the horse has exited."""
+written atomically (readable by its owner only), read once the horse has exited.
+
+The files live in /dev/shm (memory) and are named after the worker that reads them
+(`jobmonitor-outcome.<worker pid>.<attempt id>.json`): a worker starting up removes the files
+that a worker that is gone left behind (killed between the horse's write and its own read),
+and never those of a live worker on the same host."""
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from backend.jobs.attempts import Failure, Records
 from backend.jobs.states import AttemptStatus
 from workers.runner import Outcome
+
+SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+PREFIX = "jobmonitor-outcome."
+OLD_FORMAT_AGE = 3600  # seconds: `jobmonitor-<attempt>.json` files of earlier versions
+
+
+def path_for(attempt_id: object) -> Path:
+    return SCRATCH / f"{PREFIX}{os.getpid()}.{attempt_id}.json"
+
+
+def remove_leftovers(directory: Path = SCRATCH) -> list[Path]:
+    """Delete outcome files of workers that no longer run (and old-format ones older than an
+    hour); returns what was deleted."""
+    removed = []
+    for path in directory.glob("jobmonitor-*"):
+        if path.name.startswith(PREFIX):
+            pid = path.name[len(PREFIX) :].split(".", 1)[0]
+            stale = pid.isdigit() and not _alive(int(pid))
+        else:
+            stale = _age(path) > OLD_FORMAT_AGE
+        if stale:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def write(path: Path, outcome: Outcome) -> None:
@@ -31,7 +79,9 @@ def write(path: Path, outcome: Outcome) -> None:
         "metrics": outcome.records.metrics,
     }
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(document, default=str))
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(document, default=str))
     os.replace(partial, path)
 
 

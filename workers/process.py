@@ -8,17 +8,19 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 import uuid
 from types import FrameType
 
-from rq import SimpleWorker
 from rq.worker.base import BaseWorker
 
+from backend import outages
 from backend.db import close_worker_connection
 from backend.queue import redis_client, step_queue
 from backend.settings import get_settings
 from backend.steps import load_step_modules
-from workers.worker import Worker
+from workers import outcome_file
+from workers.worker import ResilientQueue, SimpleWorker, Worker
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +32,32 @@ def worker_name() -> str:
 
 def build_worker(simple: bool = False) -> BaseWorker:
     cls: type[BaseWorker] = SimpleWorker if simple else Worker
-    queue = step_queue(redis_client())
+    plain = step_queue(redis_client())
+    queue = ResilientQueue(plain.name, connection=plain.connection, serializer=plain.serializer)
     return cls(
         [queue], connection=queue.connection, serializer=queue.serializer, name=worker_name()
     )
 
 
 def run_one(simple: bool = False, burst: bool = False) -> None:
-    """One worker in this process. SIGTERM asks it to finish the current step and stop."""
+    """One worker in this process. SIGTERM asks it to finish the current step and stop.
+    Nothing else ends it: should rq's loop end for any other reason (an error it could not
+    ride out), a new worker takes over after a backoff."""
     load_step_modules(get_settings().step_modules)
-    worker = build_worker(simple)
+    for path in outcome_file.remove_leftovers():
+        log.warning("removed %s, left by a worker that is gone", path)
+    backoff = outages.Backoff()
     try:
-        worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+        while True:
+            worker = build_worker(simple)
+            try:
+                worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+            except Exception as exc:
+                if not outages.noted(exc):
+                    log.exception("worker %s stopped on an error; starting again", worker.name)
+            if burst or getattr(worker, "stop_asked", False):
+                return
+            time.sleep(backoff.next())
     finally:
         close_worker_connection()
 

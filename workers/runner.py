@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from backend.jobs.attempts import Claim, Failure, Records
 from backend.jobs.states import AttemptStatus
+from backend.settings import get_settings
 from backend.steps import REGISTRY
 from workers.context import (
+    ColdShutdown,
     LogCapture,
     LogHandler,
     RunContext,
     StepCancelled,
     StepTimedOut,
-    as_json,
 )
 from workers.heartbeat import process_heartbeat
+from workers.storable import OutputNotStorable, storable_output, storable_text
 
 if TYPE_CHECKING:
     from workers.claimed import ClaimedAttempt
@@ -67,20 +69,54 @@ def _run(claim: Claim, ctx: RunContext) -> Outcome:
     started = time.monotonic()
     try:
         with _interruptible(ctx, claim.timeout_seconds), _captured(ctx):
-            output = as_json(fn(ctx))
+            result = fn(ctx)
         if claim.timeout_seconds and time.monotonic() - started > claim.timeout_seconds:
             raise StepTimedOut()
-        return Outcome(output=output)
+        settings = get_settings()
+        return Outcome(
+            output=storable_output(result, settings.nan_as_null, settings.max_output_bytes)
+        )
     except StepTimedOut:
         message = f"step exceeded its timeout of {claim.timeout_seconds:g} s"
         return Outcome(failure=Failure(AttemptStatus.TIMED_OUT, "StepTimeout", message))
     except StepCancelled:
         return Outcome(interrupted=True)
-    except Exception as exc:
-        failure = Failure(
-            AttemptStatus.FAILED, type(exc).__name__, str(exc) or repr(exc), traceback.format_exc()
-        )
+    except ColdShutdown:  # the worker is being killed: its lease ends the attempt as lost
+        raise
+    except OutputNotStorable as exc:
+        failure = Failure(AttemptStatus.FAILED, "OutputNotStorable", storable_text(str(exc)))
         return Outcome(failure=failure)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the step's own
+        return Outcome(failure=step_failure(exc))
+
+
+def step_failure(exc: BaseException) -> Failure:
+    """The step's exception as its attempt's failure, even when str() or repr() of it raise."""
+    name = type(exc).__name__
+    message = _printed(exc) or f"{name} (no message)"
+    if isinstance(exc, SystemExit):
+        message = f"the step called exit({exc.code!r}); a step's exit fails its attempt only"
+    elif isinstance(exc, KeyboardInterrupt):
+        message = f"KeyboardInterrupt raised by the step{': ' + message if _printed(exc) else ''}"
+    try:
+        trace: str | None = traceback.format_exc()
+    except BaseException:
+        trace = None
+    return Failure(
+        AttemptStatus.FAILED,
+        name,
+        storable_text(message),
+        storable_text(trace) if trace else None,
+    )
+
+
+def _printed(exc: BaseException) -> str:
+    for render in (str, repr):
+        try:
+            return render(exc)
+        except BaseException:
+            continue
+    return f"<{type(exc).__name__}: its str() and repr() raised>"
 
 
 @contextlib.contextmanager

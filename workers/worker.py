@@ -1,4 +1,12 @@
-"""The forking worker: rq's `Worker`, with the database work moved out of the work horse.
+"""Our rq workers: `Worker` (forking) and `SimpleWorker`, both riding out Redis outages.
+
+rq's own loop quits on most Redis errors outside its dequeue (heartbeats, bookkeeping around a
+job, maintenance). Here that bookkeeping is best effort: PostgreSQL is the record, so a lost
+status write in Redis loses nothing, and the reaper re-enqueues what is missing. Waiting for
+a job, registering the worker and the suspension check wait the outage out (one log line per
+outage, see backend.outages).
+
+The forking worker: rq's `Worker`, with the database work moved out of the work horse.
 
 The parent claims the attempt and records its outcome over its long-lived connection; the
 horse, forked per job as usual, only runs the step function (user code stays isolated).
@@ -11,31 +19,106 @@ from __future__ import annotations
 
 import gc
 import os
-import tempfile
-from pathlib import Path
+import time
 from typing import Any
 
+from redis.exceptions import RedisError
+from rq import SimpleWorker as RqSimpleWorker
 from rq import Worker as RqWorker
 from rq.job import Job
 from rq.queue import Queue
 
+from backend import outages
 from backend.jobs.attempts import Failure
 from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
 from workers import outcome_file, tasks
 from workers.claimed import ClaimedAttempt, Handoff, handed_to_horse
+from workers.context import ColdShutdown
 from workers.runner import Outcome
 
-_SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+
+class ResilientQueue(Queue):
+    @classmethod
+    def dequeue_any(cls, *args: Any, **kwargs: Any) -> Any:
+        return outages.retry(lambda: super(ResilientQueue, cls).dequeue_any(*args, **kwargs))
 
 
-class Worker(RqWorker):
+def _best_effort(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """rq's bookkeeping in Redis: skipped (None) while Redis is away. (Not every call
+    reaches Redis, so a success here does not say Redis is back: waiting for work does.)"""
+    try:
+        return call(*args, **kwargs)
+    except RedisError as exc:
+        if not outages.noted(exc):
+            raise
+        return None
+
+
+class Resilient:
+    queue_class = ResilientQueue
+    stop_asked = False  # SIGTERM/SIGINT: the loop that runs us must not start it again
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def request_force_stop(self, signum: Any, frame: Any) -> None:
+        try:
+            super().request_force_stop(signum, frame)  # type: ignore[misc]
+        except SystemExit:
+            raise ColdShutdown() from None  # not a failure of the step it interrupts
+
+    def register_birth(self) -> None:
+        outages.retry(super().register_birth)  # type: ignore[misc]
+
+    def check_for_suspension(self, burst: bool) -> None:
+        outages.retry(lambda: super(Resilient, self).check_for_suspension(burst))  # type: ignore[misc]
+
+    def prepare_execution(self, job: Job) -> Any:
+        return outages.retry(lambda: super(Resilient, self).prepare_execution(job))  # type: ignore[misc]
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        _best_effort(super().heartbeat, *args, **kwargs)  # type: ignore[misc]
+
+    def maintain_heartbeats(self, *args: Any) -> None:
+        _best_effort(super().maintain_heartbeats, *args)  # type: ignore[misc]
+
+    def set_state(self, *args: Any, **kwargs: Any) -> None:
+        _best_effort(super().set_state, *args, **kwargs)  # type: ignore[misc]
+
+    def run_maintenance_tasks(self) -> None:
+        _best_effort(super().run_maintenance_tasks)  # type: ignore[misc]
+
+    def prepare_job_execution(self, *args: Any, **kwargs: Any) -> None:
+        _best_effort(super().prepare_job_execution, *args, **kwargs)  # type: ignore[misc]
+
+    def perform_job(self, *args: Any) -> bool:
+        return bool(_best_effort(super().perform_job, *args))  # type: ignore[misc]
+
+    def monitor_work_horse(self, *args: Any) -> None:
+        _best_effort(super().monitor_work_horse, *args)  # type: ignore[misc]
+
+    def teardown(self) -> None:
+        _best_effort(super().teardown)  # type: ignore[misc]
+
+    def _pubsub_exception_handler(self, exc: Exception, *args: Any) -> None:
+        if not outages.noted(exc):
+            super()._pubsub_exception_handler(exc, *args)  # type: ignore[misc]
+        time.sleep(outages.MAX_DELAY)
+
+
+class SimpleWorker(Resilient, RqSimpleWorker):
+    """Steps run in the worker process."""
+
+
+class Worker(Resilient, RqWorker):
     def execute_job(self, job: Job, queue: Queue) -> Any:
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
         claimed = ClaimedAttempt.claim_attempt(ref, self.name)
-        path = _SCRATCH / f"jobmonitor-{ref.attempt_id}.json"
+        path = outcome_file.path_for(ref.attempt_id)
         gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
         with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
             result = super().execute_job(job, queue)

@@ -134,7 +134,7 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The one mapping of a dependency's absence: 503 with Retry-After, logged once per outage."""
     is_redis = isinstance(exc, redis.exceptions.RedisError)
     what = "Redis" if is_redis else "the database"
-    (outages.REDIS if is_redis else outages.DATABASE).down(exc)
+    (outages.REDIS if is_redis else outages.DATABASE).failed(exc)
     return error_response(
         request,
         503,

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from rq import Worker
 
-from backend import outages
+from backend import outages, supervision
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
 from backend.db import api_pool, ping
@@ -72,7 +72,7 @@ def _check_database() -> dict[str, Any]:
         with api_pool().connection(timeout=2) as conn:
             ping(conn)
     except (psycopg.Error, psycopg_pool.PoolTimeout, RuntimeError) as exc:
-        outages.DATABASE.down(exc)
+        outages.DATABASE.failed(exc)
         return {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
     return {"ok": True}
 
@@ -81,9 +81,9 @@ def _check_redis() -> dict[str, Any]:
     try:
         api_redis().ping()
     except (RedisError, OSError, RuntimeError) as exc:
-        outages.REDIS.down(exc)
+        outages.REDIS.failed(exc)
         return {"ok": False, "error": str(exc) or type(exc).__name__}
-    outages.REDIS.up()
+    outages.REDIS.recovered()
     return {"ok": True}
 
 
@@ -157,6 +157,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         f'jobmonitor_attempts_running{{workspace="{ws}"}} {running}',
     ]
     lines += _redis_metrics()
+    lines += supervision.metrics_lines()  # under `jobmonitor up`: restarts of what it runs
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 

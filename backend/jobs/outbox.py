@@ -14,7 +14,7 @@ import psycopg
 from redis import Redis
 from redis.exceptions import RedisError
 
-from backend import events
+from backend import events, outages
 from backend.jobs import snapshots
 from backend.queue import Dispatch, enqueue, redis_client, step_queue
 
@@ -62,6 +62,9 @@ class Outbox:
             events.publish(pipe, self.events)
             pipe.execute()
         except RedisError as exc:
-            log.warning("outbox flush failed (the reaper will recover): %s", exc)
+            if not outages.noted(exc):
+                log.warning("outbox flush failed (the reaper will recover): %s", exc)
+        else:
+            outages.OUTAGES["Redis"].recovered()
         self.dispatches.clear()
         self.events.clear()

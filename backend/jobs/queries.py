@@ -225,6 +225,18 @@ def active_job_ids(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> lis
     return [r["id"] for r in rows]
 
 
+def lock_job_counts(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID
+) -> None:
+    """Lock the workflow's status counters in status order (step 3 of the lock order in
+    backend.jobs.states), before changing the status of several of its jobs."""
+    conn.execute(
+        "SELECT 1 FROM job_counts WHERE workspace_id = %s AND workflow_id = %s"
+        " ORDER BY status FOR UPDATE",
+        (workspace_id, workflow_id),
+    )
+
+
 def seconds_until_start(
     conn: psycopg.Connection[Any], workflow_id: uuid.UUID, interval: float
 ) -> float | None:

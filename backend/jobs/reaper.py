@@ -6,11 +6,19 @@
 3. steps waiting for a retry whose backoff has elapsed get their next attempt.
 
 Each item is its own short transaction, so one bad row never blocks the rest.
+
+`serve` runs the passes for `jobmonitor reaper` and rides out outages of PostgreSQL and
+Redis (backend.outages). When it had to reconnect to the database, it declares no lease
+expired for one lease TTL: the server's clock ran on while it was away, and the workers'
+heartbeats, reconnecting too, renew their leases first. A step is not run twice because the
+database restarted.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +27,8 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.rows import class_row
 
+from backend import outages
+from backend.db import connect, retry_conflicts
 from backend.errors import NotFound
 from backend.jobs import queries, scheduler
 from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row, finish_failure
@@ -26,6 +36,7 @@ from backend.jobs.outbox import Outbox
 from backend.jobs.rows import DueRetry, ExpiredAttempt, QueuedAttempt, StepToRetry
 from backend.jobs.states import A, AttemptStatus, S, StepStatus, sql_literal
 from backend.queue import AttemptRef, Dispatch, is_waiting, step_queue
+from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -43,10 +54,12 @@ class ReapReport:
         return len(self.lost) + len(self.requeued) + len(self.retried)
 
 
-def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> ReapReport:
+def reap(
+    conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0, expire_leases: bool = True
+) -> ReapReport:
     """One pass. `conn` must not be inside a transaction: every item commits on its own."""
     report = ReapReport()
-    for attempt in _expired(conn):
+    for attempt in _expired(conn) if expire_leases else []:
         if _run(conn, _mark_lost, attempt):
             report.lost.append(attempt.id)
     for queued in _stale_queued(conn, queued_grace_seconds):
@@ -60,14 +73,46 @@ def reap(conn: psycopg.Connection[Any], queued_grace_seconds: float = 5.0) -> Re
     return report
 
 
+def serve(stop: threading.Event, every: float, on_report: Callable[[ReapReport], None]) -> None:
+    """A pass every `every` seconds until `stop` is set; never ends on an outage."""
+    conn: psycopg.Connection[Any] | None = None
+    backoff = outages.Backoff()
+    leases_from = 0.0  # monotonic time from which expired leases are declared lost
+    while not stop.is_set():
+        try:
+            if conn is None or conn.closed:
+                conn = connect(autocommit=True)
+            report = reap(conn, expire_leases=time.monotonic() >= leases_from)
+        except Exception as exc:
+            if not outages.noted(exc):
+                log.exception("reaper pass failed; trying again")
+            if outages.dependency_of(exc) == "PostgreSQL" or (conn is not None and conn.closed):
+                if conn is not None:
+                    conn.close()
+                settings = get_settings()
+                leases_from = time.monotonic() + settings.lease_ttl + settings.heartbeat_every
+            stop.wait(backoff.next())
+            continue
+        for outage in outages.OUTAGES.values():
+            outage.recovered()
+        backoff.reset()
+        on_report(report)
+        stop.wait(every)
+    if conn is not None:
+        conn.close()
+
+
 def _run(
     conn: psycopg.Connection[Any],
     work: Callable[[psycopg.Connection[Any], Item], Outbox | None],
     item: Item,
 ) -> bool:
-    try:
+    def attempt() -> Outbox | None:
         with conn.transaction():
-            outbox = work(conn, item)
+            return work(conn, item)
+
+    try:
+        outbox = retry_conflicts(attempt)
     except NotRunnable:
         return False
     if outbox is None:

@@ -151,6 +151,9 @@ def _apply_policy(
                     f"(max_concurrent_jobs={policy.max_concurrent_jobs}); use force to cancel and start",
                     {"active_job_ids": [str(j) for j in active]},
                 )
+            for job_id in sorted(active):  # the lock order: jobs by id, then their counters
+                queries.get_job(conn, job_id, lock=True, payloads=False, names=False)
+            queries.lock_job_counts(conn, workflow.workspace_id, workflow.id)
             for job_id in active:
                 cancel_job(
                     conn,

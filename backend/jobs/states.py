@@ -37,6 +37,23 @@ Who moves what (every call of `transition`/`send_transition`):
     attempt  running -> failed|timed_out|lost             attempts    finish_failure (fenced;
                                                                       reaper: lease_expired)
     attempt  queued|running -> cancelled                  scheduler   stop_steps
+
+Lock order. Every engine transaction takes row locks in this order, so that two of them
+never wait for each other in a cycle:
+
+    1. the workflow (`lock_workflow`: creates and forced starts of one workflow are serial);
+    2. job rows, by id when there are several (`get_job(lock=True)`, the job transitions);
+    3. the workflow's `job_counts` rows, in status order (the trigger on jobs.status takes
+       them; a transaction that changes the status of several jobs takes them all first,
+       `queries.lock_job_counts`);
+    4. step rows, in step_index order (`transition(Kind.STEP)`, `stop_steps`);
+    5. attempt rows.
+
+A claim in a running job takes no job lock (4, 5 only); a claim that starts its job takes it
+first (2, 3 by the trigger, 4, 5). PostgreSQL may still pick a victim among transactions
+that wait on each other's rows in ways the order does not cover (index pages, the events
+table's foreign keys), so the worker's and the reaper's transactions are retried a bounded
+number of times on a deadlock or serialization failure (`backend.db.retry_conflicts`).
 """
 
 from __future__ import annotations

@@ -61,6 +61,26 @@ class PostgresHandle:
         if self.owned and self.cluster_dir and self.bin_dir:
             _pg_stop(self.bin_dir, self.cluster_dir)
 
+    @property
+    def running(self) -> bool:
+        """A private cluster's postmaster is alive (external servers: always True)."""
+        return (
+            not self.owned
+            or self.cluster_dir is None
+            or bool(_running_postmaster_port(self.cluster_dir))
+        )
+
+    def start_again(self) -> None:
+        """Start a private cluster that died (or was stopped) on the same port, so that every
+        process holding its URL reconnects to it."""
+        if not self.owned or self.cluster_dir is None or self.bin_dir is None or self.running:
+            return
+        port = urlsplit(self.url).port or PG_PREFERRED_PORT
+        user = PG_USER if os.geteuid() == 0 else None
+        _pg_start(self.bin_dir, self.cluster_dir.parent, port, user)
+        self.started = True  # ours to stop now
+        _wait_for_postgres(self.url_for("postgres"), timeout=30)
+
 
 def check_postgres(url: str, timeout: int = 3) -> None:
     """Raise ServiceError unless PostgreSQL at `url` answers `select 1`."""

@@ -41,6 +41,7 @@ class RedisHandle:
     started: bool = False
     process: subprocess.Popen[bytes] | None = None
     pid: int | None = None
+    data_dir: Path | None = None  # a private server's, for start_again()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the private redis-server (SIGTERM, then SIGKILL); no-op if external."""
@@ -48,6 +49,23 @@ class RedisHandle:
             terminate_group(self.pid, timeout)
         if self.process is not None:
             self.process.wait()
+
+    @property
+    def running(self) -> bool:
+        """A private server's process is alive (external servers: always True)."""
+        return not self.owned or (self.pid is not None and pid_alive(self.pid, "redis-server"))
+
+    def start_again(self) -> None:
+        """Start a private redis-server that died (or was stopped) again on the same port and
+        with the same data, so that every process holding its URL reconnects to it."""
+        if not self.owned or self.data_dir is None or self.running:
+            return
+        if self.process is not None:
+            self.process.poll()  # reap the dead one
+        port = int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
+        process = _start_redis(_find_or_install_redis(quiet), self.data_dir, port)
+        self.process, self.pid, self.started = process, process.pid, True
+        _wait_for_redis(self, process, timeout=15)
 
 
 def check_redis(url: str, timeout: float = 3) -> None:
@@ -126,7 +144,8 @@ def ensure_redis(data_dir: Path, url: str | None, log: Log = quiet) -> RedisHand
     running = _running_private_redis(redis_dir)
     if running:
         log(f"reusing the running private Redis on 127.0.0.1:{running[1]}")
-        return RedisHandle(url=f"redis://127.0.0.1:{running[1]}", owned=True, pid=running[0])
+        url = f"redis://127.0.0.1:{running[1]}"
+        return RedisHandle(url=url, owned=True, pid=running[0], data_dir=data_dir)
     binary = _find_or_install_redis(log)
     redis_dir.mkdir(parents=True, exist_ok=True)
     port = free_port(REDIS_PREFERRED_PORT)
@@ -134,7 +153,9 @@ def ensure_redis(data_dir: Path, url: str | None, log: Log = quiet) -> RedisHand
     process = _start_redis(binary, data_dir, port)
     (redis_dir / "port").write_text(f"{port}\n")
     url = f"redis://127.0.0.1:{port}"
-    handle = RedisHandle(url=url, owned=True, started=True, process=process, pid=process.pid)
+    handle = RedisHandle(
+        url=url, owned=True, started=True, process=process, pid=process.pid, data_dir=data_dir
+    )
     try:
         _wait_for_redis(handle, process, timeout=15)
     except ServiceError as exc:

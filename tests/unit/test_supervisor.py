@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import supervisor
 from cli.supervisor import Supervisor, group_alive
 
 PY = sys.executable
@@ -107,19 +109,68 @@ def test_stop_all_sigkills_a_child_that_ignores_sigterm() -> None:
     assert "sending SIGKILL" in out.getvalue()
 
 
-def test_run_forever_stops_everything_when_a_child_dies(tmp_path: Path) -> None:
+def _stop_soon(seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, os.kill, args=(os.getpid(), signal.SIGTERM))
+    timer.start()
+    return timer
+
+
+def test_run_forever_restarts_a_child_that_exits(tmp_path: Path) -> None:
     out = io.StringIO()
-    sup = Supervisor(out=out, poll_interval=0.05)
+    state = tmp_path / "state.json"
+    sup = Supervisor(out=out, poll_interval=0.05, state_file=state)
+    counter = tmp_path / "runs"
+    script = f"open({str(counter)!r}, 'a').write('x'); import sys; sys.exit(3)"
+    first = sup.start("crasher", [PY, "-c", script])
     spawner = sup.start("spawner", [PY, "-c", spawner_script(tmp_path / "grandchild")])
     grandchild = int(wait_for_file(tmp_path / "grandchild"))
-    sup.start("crasher", [PY, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"])
+    timer = _stop_soon(2.5)  # restarts after 0.5, 1, 2 s: three by then at least
 
     code = sup.run_forever()
 
-    assert code == 3
-    assert "crasher exited with code 3; stopping the others" in out.getvalue()
-    assert not alive(spawner.pid)
-    assert not alive(grandchild)
+    timer.join()
+    assert code == 0
+    text = out.getvalue()
+    assert "crasher exited with code 3" in text and "restarting in 0.5 s" in text
+    assert "restarting in 1 s" in text  # the backoff doubles for quick exits
+    runs = len(counter.read_text())
+    assert 3 <= runs <= 4, text
+    assert not alive(first.pid) and not alive(spawner.pid) and not alive(grandchild)
+    assert "spawner exited" not in text  # the others were left alone until the signal
+    saved = json.loads(state.read_text())
+    assert saved["children"]["crasher"]["restarts"] == runs - 1
+    assert saved["children"]["spawner"]["restarts"] == 0
+
+
+def test_a_crash_loop_is_reported_with_the_last_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervisor, "RESTART_FIRST", 0.05)
+    monkeypatch.setattr(supervisor, "RESTART_MAX", 0.1)
+    out = io.StringIO()
+    sup = Supervisor(out=out, poll_interval=0.02)
+    sup.start(
+        "looper", [PY, "-c", "print('config is broken: no DATABASE_URL'); raise SystemExit(2)"]
+    )
+    timer = _stop_soon(3.0)
+    sup.run_forever()
+    timer.join()
+    text = out.getvalue()
+    assert "looper is in a crash loop: 5 exits in" in text, text
+    assert "  looper | config is broken: no DATABASE_URL" in text
+
+
+def test_a_watched_service_is_started_again(tmp_path: Path) -> None:
+    out = io.StringIO()
+    sup = Supervisor(out=out, poll_interval=0.05, state_file=tmp_path / "state.json")
+    running = {"up": False}
+    sup.watch("postgres", lambda: running["up"], lambda: running.update(up=True))
+    timer = _stop_soon(0.5)
+    sup.run_forever()
+    timer.join()
+    assert "postgres is not running; starting it again" in out.getvalue()
+    assert running["up"]
+    assert (
+        json.loads((tmp_path / "state.json").read_text())["services"]["postgres"]["restarts"] == 1
+    )
 
 
 def test_run_forever_stops_everything_on_sigterm(tmp_path: Path) -> None:
@@ -139,11 +190,3 @@ def test_run_forever_stops_everything_on_sigterm(tmp_path: Path) -> None:
     assert not alive(spawner.pid)
     assert not alive(grandchild)
     assert signal.getsignal(signal.SIGTERM) is before
-
-
-@pytest.mark.parametrize("code, expected", [(0, 1), (-9, 137)])
-def test_run_forever_exit_status_of_a_dead_child(code: int, expected: int) -> None:
-    sup = Supervisor(out=io.StringIO(), poll_interval=0.05)
-    script = f"import os, signal; os.kill(os.getpid(), {-code})" if code < 0 else "pass"
-    sup.start("short", [PY, "-c", script])
-    assert sup.run_forever() == expected

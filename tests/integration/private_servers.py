@@ -1,0 +1,120 @@
+"""A PostgreSQL cluster and a redis-server owned by the tests that stop, kill or restart
+them (never the suite's shared servers), started once per module under a temporary dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+import pytest
+
+from backend import migrations
+from backend.db import connect
+from cli.services.postgres import PostgresHandle, ensure_postgres
+from cli.services.redis import RedisHandle, ensure_redis
+from tests.conftest import TEST_STEP_MODULES, _reset
+from tests.integration.conftest import Engine
+
+
+@dataclass
+class Servers:
+    postgres: PostgresHandle
+    redis: RedisHandle
+
+    def stop_postgres(self) -> None:
+        self.postgres.stop()
+
+    def stop_redis(self) -> None:
+        self.redis.stop()
+
+    def start_again(self) -> None:
+        self.postgres.start_again()
+        self.redis.start_again()
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    # not under pytest's temp dir: other pytest runs of the same user reset its mode to 0700,
+    # and the cluster belongs to the postgres user when we are root
+    data_dir = Path(".jobmonitor/test").resolve() / f"private-{uuid.uuid4().hex[:8]}"
+    data_dir.mkdir(parents=True)
+    postgres = ensure_postgres(data_dir, None)
+    redis = ensure_redis(data_dir, None)
+    try:
+        migrations.upgrade(postgres.url)
+        yield Servers(postgres, redis)
+    finally:
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_env(servers: Servers, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This test's environment on the private servers (they run again if a test stopped
+    them), with a short lease and a queue of its own."""
+    servers.start_again()
+    values = {
+        "JOBMONITOR_DATABASE_URL": servers.postgres.url,
+        "JOBMONITOR_REDIS_URL": servers.redis.url,
+        "JOBMONITOR_STEP_MODULES": TEST_STEP_MODULES,
+        "JOBMONITOR_LEASE_TTL": "3",
+        "JOBMONITOR_HEARTBEAT_INTERVAL": "0.3",
+        "JOBMONITOR_REAPER_INTERVAL": "0.5",
+        "JOBMONITOR_QUEUE": f"jm-test-{uuid.uuid4().hex[:6]}",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    _reset()
+    from backend.settings import get_settings
+    from backend.steps import load_step_modules
+
+    load_step_modules(get_settings().step_modules)
+    return values
+
+
+@pytest.fixture
+def private_engine(private_env: dict[str, str]) -> Iterator[Engine]:
+    with connect(autocommit=True) as conn:
+        yield Engine(conn)
+    _reset()
+
+
+class Process:
+    """A server-side command (`jobmonitor worker`, `reaper`, ...) with its output in a file."""
+
+    def __init__(self, log_dir: Path, name: str, *args: str) -> None:
+        self.log_path = log_dir / f"{name}.log"
+        self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", *args],
+            env=dict(os.environ),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.alive:
+            os.killpg(self.popen.pid, 9)
+        self.popen.wait()
+        self._log.close()
+
+
+def reconnect(url: str) -> psycopg.Connection[Any]:
+    return connect(url, autocommit=True)
