@@ -87,6 +87,7 @@ class WorkflowMetricsRow:
     total_duration_seconds: float
     success_rate: float
     total_executions: int
+    finished_executions: int
     successful_executions: int
     failed_executions: int
     cancelled_executions: int

@@ -58,7 +58,7 @@ def test_every_route_with_foreign_ids_is_404(world: World, foreign: dict[str, st
         if not params:
             continue
         for key in ("job_id", "done_job_id"):
-            values = {**foreign, "job_id": foreign[key]}
+            values = {**foreign, "job_id": foreign[key], "execution_id": foreign[key]}
             url = path.format(**{p: values[p] for p in params})
             response = _call(world.a.admin, method, url)
             assert response.status_code == 404, (method, url, response.status_code, response.text)
@@ -83,6 +83,8 @@ def test_websockets_with_foreign_ids_close_404(world: World, foreign: dict[str, 
     for url in (
         f"/api/v1/ws/jobs/{foreign['job_id']}",
         f"/api/v1/ws/workflows/{foreign['workflow_id']}",
+        f"/ws/workflows/{foreign['workflow_id']}",
+        f"/ws/workflows/{foreign['workflow_id']}/step/a",
     ):
         with (
             world.a.admin.websocket_connect(url, headers=headers) as ws,
