@@ -197,3 +197,70 @@ def test_root_websockets_authenticate_and_check_origin(world: World) -> None:
     ):
         ws.receive_json()
     assert missing.value.code == 4404
+
+
+def test_jobs_carry_tenant_id(world: World) -> None:
+    job = world.create("echo3")
+    assert job["tenant_id"] == job["workspace_id"] == str(world.a.id)
+    listed = world.a.viewer.get("/jobs").json()["items"][0]
+    assert listed["tenant_id"] == str(world.a.id)
+
+
+def test_workflow_filters_take_a_name_or_an_id(world: World) -> None:
+    """Issue 19.2: `?workflow_id=<name>` answered 422."""
+    job = world.create("echo3")
+    world.create("flaky")
+    by_name = world.a.viewer.get("/jobs", params={"workflow_id": "echo3"})
+    assert by_name.status_code == 200 and [i["id"] for i in by_name.json()["items"]] == [job["id"]]
+    by_id = world.a.viewer.get("/jobs", params={"workflow_id": job["workflow_id"]}).json()
+    assert [i["id"] for i in by_id["items"]] == [job["id"]]
+    counts = world.a.viewer.get("/jobs/counts", params={"workflow_id": "echo3"}).json()
+    assert counts["total"] == 1
+    missing = world.a.viewer.get("/jobs", params={"workflow_id": "echo4"})
+    assert missing.status_code == 404 and error_of(missing)["details"]["suggestions"] == ["echo3"]
+
+
+def test_a_cancelled_step_keeps_the_duration_of_its_times(world: World) -> None:
+    """Issue 19.1: a cancelled step's duration kept counting after it ended."""
+    definition = {
+        "name": "slow-retry",
+        "steps": [
+            {
+                "key": "s",
+                "action": "test.flaky",
+                "params": {"fail_times": 5},
+                "retry": {"max_attempts": 3, "backoff_seconds": 600},
+            }
+        ],
+    }
+    assert world.a.admin.post("/workflows", json=definition).status_code == 201
+    job = world.create("slow-retry")
+    world.engine.work()  # attempt 1 fails; the step waits 600 s to retry
+    assert world.a.operator.post(f"/jobs/{job['id']}/cancel").status_code == 200
+    time.sleep(1.5)
+    (step,) = world.a.viewer.get(f"/jobs/{job['id']}/steps").json()["steps"]
+    assert step["status"] == "cancelled"
+    from datetime import datetime
+
+    recorded = (
+        datetime.fromisoformat(step["completed_at"]) - datetime.fromisoformat(step["started_at"])
+    ).total_seconds()
+    assert abs(step["duration_seconds"] - recorded) < 0.001
+    entry = get(world, f"/api/workflows/executions/{job['id']}/timeline").json()["step_timeline"]
+    assert abs(entry[0]["duration_seconds"] - recorded) < 0.001
+    detail = get(world, f"/api/workflows/executions/{job['id']}").json()["step_executions"]
+    assert abs(detail[0]["duration"] - recorded) < 0.001
+
+
+def test_runs_and_total_executions_are_one_number(world: World) -> None:
+    """Issue 19.3: the workflows list counted deleted jobs."""
+    jobs = [world.create("echo3") for _ in range(3)]
+    world.run(jobs[0])
+    assert world.a.operator.delete(f"/jobs/{jobs[0]['id']}").status_code == 204
+    listed = world.a.viewer.get("/workflows", params={"q": "echo3"}).json()["items"][0]
+    detail = world.a.viewer.get("/workflows/echo3").json()
+    metrics = world.a.viewer.get("/workflows/echo3/metrics").json()
+    assert (
+        listed["execution_count"] == detail["execution_count"] == metrics["total_executions"] == 2
+    )
+    assert world.create("echo3")["execution_number"] == 4, "numbers are never reused"
