@@ -45,7 +45,7 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
 def _run(
     port: int, worker_count: int, web: bool, env: dict[str, str], db_url: str, redis_url: str
 ) -> int:
-    from cli.server import seed_examples
+    from backend.workflows.seeding import seed_examples
     from cli.tokens import first_admin_token
 
     migrations.upgrade(db_url)

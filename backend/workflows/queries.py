@@ -30,7 +30,8 @@ from backend.workflows.rows import (
 # execution_count: the jobs stored now (the counters the metrics read), not the numbers handed
 # out (`workflows.execution_count`, which pruned and deleted jobs do not lower)
 _SUMMARY = """
-    w.id, w.workspace_id, w.name, w.description, w.latest_version, w.created_at, w.updated_at,
+    w.id, w.workspace_id, w.name, w.description, w.project_id, w.latest_version, w.created_at,
+    w.updated_at,
     (SELECT coalesce(sum(greatest(c.n, 0)), 0)::int FROM job_counts c
      WHERE c.workspace_id = w.workspace_id AND c.workflow_id = w.id) AS execution_count,
     jsonb_array_length(v.definition -> 'steps') AS step_count,
@@ -132,19 +133,32 @@ def version_by_id(conn: psycopg.Connection[Any], version_id: uuid.UUID) -> Versi
 
 
 def upsert_workflow(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str, description: str
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    name: str,
+    description: str,
+    project_id: str | None = None,
 ) -> WorkflowRow:
-    """The workspace's workflow of this name, created (with no version yet) when new."""
+    """The workspace's workflow of this name, created (with no version yet) when new;
+    `project_id` (when given) becomes its project tag."""
     row = (
         conn.cursor(row_factory=class_row(WorkflowRow))
         .execute(
             """
-            INSERT INTO workflows (id, workspace_id, name, description, latest_version, execution_count)
-            VALUES (%s, %s, %s, %s, 0, 0)
-            ON CONFLICT (workspace_id, name) DO UPDATE SET name = EXCLUDED.name
+            INSERT INTO workflows
+                (id, workspace_id, name, description, project_id, latest_version, execution_count)
+            VALUES (%(id)s, %(ws)s, %(name)s, %(description)s, coalesce(%(project)s, 'default'), 0, 0)
+            ON CONFLICT (workspace_id, name) DO UPDATE
+                SET project_id = coalesce(%(project)s, workflows.project_id)
             RETURNING *
             """,
-            (uuid.uuid4(), workspace_id, name, description),
+            {
+                "id": uuid.uuid4(),
+                "ws": workspace_id,
+                "name": name,
+                "description": description,
+                "project": project_id,
+            },
         )
         .fetchone()
     )

@@ -16,6 +16,7 @@ class WorkflowSummary(BaseModel):
     workspace_id: uuid.UUID
     name: str
     description: str
+    project_id: str = Field(description="The project tag (`default` unless seeding was given one).")
     latest_version: int
     execution_count: int = Field(
         description="Executions stored now (pruned and deleted jobs not counted): the metrics'"
