@@ -59,7 +59,8 @@ class JobPage(_Model):
 class Step(_Model):
     id: str
     job_id: str
-    step_id: str  # the step's key in the workflow definition (also `step_key`)
+    step_id: str  # the workflow step's id (the same in every job of the workflow)
+    step_key: str  # the step's key in the workflow definition
     step_index: int
     name: str
     action: str = ""

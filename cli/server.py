@@ -128,30 +128,36 @@ def seed(
     workspace: Annotated[
         str, typer.Option(help="Workspace slug (created if missing).")
     ] = "default",
+    workspace_id: Annotated[
+        str | None,
+        typer.Option(help="An existing workspace's id (instead of --workspace)."),
+    ] = None,
+    project_id: Annotated[
+        str | None,
+        typer.Option(help="Tag the workflows with this project (default: 'default')."),
+    ] = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Leave workflows that already exist alone.")
+    ] = False,
 ) -> None:
-    """Load the example workflows. Idempotent: running it again creates nothing twice."""
-    with servers():
-        seeded = seed_examples(workspace)
-    for name, created in seeded:
-        console.print(f"{'registered' if created else 'unchanged '} {name}")
+    """Load the example workflows. Idempotent: running it again creates nothing twice. The
+    same code as `python -m backend.scripts.seed_workflows`."""
+    from backend.errors import JobmonitorError
+    from backend.workflows.seeding import seed_examples
 
-
-def seed_examples(workspace: str) -> list[tuple[str, bool]]:
-    from backend.auth.service import create_workspace_if_missing
-    from backend.steps import load_step_modules
-    from backend.workflows.definition import load_document
-    from backend.workflows.service import register_workflow
-    from examples import workflow_files
-
-    load_step_modules(get_settings().step_modules)
-    results = []
-    with connect() as conn, conn.transaction():
-        workspace_id = create_workspace_if_missing(conn, workspace)[0]["id"]
-        for path in workflow_files():
-            document = load_document(Path(path).read_text(), str(path))
-            registered = register_workflow(conn, workspace_id, document)
-            results.append((document["name"], registered.created))
-    return results
+    try:
+        with servers():
+            seeded = seed_examples(
+                workspace,
+                workspace_id=workspace_id,
+                project_id=project_id,
+                skip_existing=skip_existing,
+            )
+    except JobmonitorError as exc:
+        console.print(f"error: {exc.message}")
+        raise typer.Exit(2) from None
+    for item in seeded:
+        console.print(item.line())
 
 
 def api(

@@ -64,7 +64,7 @@ def _run(
     db_url: str,
     redis_url: str,
 ) -> int:
-    from cli.server import seed_examples
+    from backend.workflows.seeding import seed_examples
     from cli.tokens import first_admin_token
 
     migrations.upgrade(db_url)

@@ -1,5 +1,5 @@
 """The small state every page shares: the signed-in API token (kept in the browser's
-localStorage, so it survives a reload), the API client built from it (`client_of`), and
+localStorage, so it survives a reload, and in the `jm_session` cookie the WebSockets read), the API client built from it (`client_of`), and
 the sign-in check every page's on_load makes (`requires_sign_in`)."""
 
 from __future__ import annotations
@@ -18,10 +18,17 @@ from jobmonitor import routes
 
 class AuthState(rx.State):
     token: str = rx.LocalStorage("", name="jm_token", sync=True)
+    # the same token as a same-site cookie: what the API's WebSockets accept from this
+    # browser (with its Origin checked), so scripts in a signed-in page need no token
+    session: str = rx.Cookie("", name="jm_session", path="/", same_site="strict")
+
+    def keep(self, token: str) -> None:
+        """Sign in (or out, with "") in both places."""
+        self.token = self.session = token
 
     @rx.event
     def sign_out(self) -> EventSpec:
-        self.token = ""
+        self.keep("")
         return rx.redirect(routes.SIGNIN)
 
 
@@ -50,6 +57,8 @@ def requires_sign_in(load: Load[S]) -> Load[S]:
         if not auth.token:
             yield signin_redirect(state.router.url.path)
             return
+        if auth.session != auth.token:  # signed in before the cookie existed
+            auth.session = auth.token
         async for update in load(state):
             yield update
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from apiclient import models as t
 from apiclient.format import cost_text, duration_text
-from backend.jobs.statuses import JOB_TERMINAL, JobStatus
+from backend.jobs.statuses import JOB_TERMINAL, JobStatus, success_rate
 from jobmonitor import gantt
 from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
 from jobmonitor.statuses import STEP_ACTIVE, JobAction, job_actions
@@ -177,7 +177,7 @@ def _step_row(s: t.Step, bar: gantt.Bar, now: datetime) -> StepRow:
     if seconds is None and s.status in STEP_ACTIVE:
         seconds = elapsed(s.started_at, None, now)
     return StepRow(
-        key=s.step_id,
+        key=s.step_key,
         index=s.step_index,
         name=s.name,
         status=s.status,
@@ -194,7 +194,7 @@ def _step_row(s: t.Step, bar: gantt.Bar, now: datetime) -> StepRow:
 
 def step_detail(s: t.Step) -> StepDetail:
     return StepDetail(
-        key=s.step_id,
+        key=s.step_key,
         action=s.action,
         max_attempts=s.max_attempts or 0,
         started_at=iso(s.started_at),
@@ -324,12 +324,6 @@ class ChartBar:
     label: str = ""
 
 
-def success_rate(counts: dict[str, int]) -> float | None:
-    """completed / (completed + failed), in percent; None before any job finished."""
-    finished = counts.get("completed", 0) + counts.get("failed", 0)
-    return None if not finished else 100.0 * counts.get("completed", 0) / finished
-
-
 def workflow_row(w: t.Workflow) -> WorkflowRow:
     counts = w.job_counts
     rate = success_rate(counts)
@@ -338,7 +332,7 @@ def workflow_row(w: t.Workflow) -> WorkflowRow:
         name=w.name,
         description=w.description,
         steps=w.step_count,
-        executions=sum(counts.values()) or w.execution_count,
+        executions=w.execution_count,
         running=counts.get("running", 0) + counts.get("pending", 0),
         completed=counts.get("completed", 0),
         failed=counts.get("failed", 0),

@@ -19,6 +19,7 @@ from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
 from backend.workflows.api import router as workflows_router
+from backend.workflows.telemetry_api import router as telemetry_router
 
 API_V1 = "/api/v1"
 CATCH_ALL = "/api/{path:path}"
@@ -63,6 +64,8 @@ def create_app() -> FastAPI:
     ):
         v1.include_router(router)
     app.include_router(v1)
+    app.include_router(telemetry_router, prefix="/api")  # the telemetry contract's /api/workflows
+    app.include_router(events.root_router)  # its /ws/workflows/..., ahead of the web app
     app.add_api_route(
         "/api/healthz", ops.healthz, methods=["GET"], tags=["ops"], include_in_schema=False
     )

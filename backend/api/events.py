@@ -7,8 +7,10 @@ log and the finer ones) and `data:` (the event as JSON with the telemetry field 
 WebSocket messages are the telemetry contract's `{"event": ..., "data": {...}}`.
 
 WebSockets authenticate with `Authorization: Bearer` or, from a browser (which cannot set
-headers on a WebSocket), by offering the subprotocols `jobmonitor` and `bearer.<token>`; the
-server selects `jobmonitor`. A browser Origin must be the API's own or a configured one.
+headers on a WebSocket), by offering the subprotocols `jobmonitor` and `bearer.<token>` (the
+server selects `jobmonitor`), or by the signed-in web monitor's `jm_session` cookie (browsers
+only: never without an Origin). A browser Origin must be the API's own or a configured one.
+The workflow sockets also answer at the root, `/ws/workflows/{id}[/step/{step}]`.
 """
 
 from __future__ import annotations
@@ -34,21 +36,26 @@ from backend.http.deps import Principal, Viewer, transaction
 from backend.http.responses import errors
 from backend.jobs.queries import get_job
 from backend.settings import get_settings
-from backend.workflows.queries import find_workflow
+from backend.workflows.queries import find_step_key, find_workflow
 
 router = APIRouter(tags=["events"])
 
 SUBPROTOCOL = "jobmonitor"
 TOKEN_SUBPROTOCOL = "bearer."
+SESSION_COOKIE = "jm_session"  # set by the web monitor's sign-in (SameSite=Strict)
 
 
-def _filter(principal: Principal, job_id: uuid.UUID | None, workflow: str | None) -> EventFilter:
-    """Check the filter's objects exist in the principal's workspace (404 otherwise)."""
+def _filter(
+    principal: Principal, job_id: uuid.UUID | None, workflow: str | None, step: str | None = None
+) -> EventFilter:
+    """Check the filter's objects exist in the principal's workspace (404 otherwise); `step`
+    (with a workflow) is a workflow step's id or key."""
     with transaction() as conn:
         if job_id is not None:
             get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        workflow_id = find_workflow(conn, principal.workspace_id, workflow).id if workflow else None
-    return EventFilter(principal.workspace_id, job_id, workflow_id)
+        found = find_workflow(conn, principal.workspace_id, workflow) if workflow else None
+        step_key = find_step_key(conn, found, step) if found and step is not None else None
+    return EventFilter(principal.workspace_id, job_id, found.id if found else None, step_key)
 
 
 def _start_id(f: EventFilter, last_event_id: int | None) -> int:
@@ -143,16 +150,22 @@ def origin_allowed(websocket: WebSocket) -> bool:
 
 
 def _ws_token(websocket: WebSocket) -> str | None:
+    """The Bearer header, the `bearer.<token>` subprotocol, or (a browser, whose Origin was
+    checked) the signed-in web monitor's session cookie."""
     token = deps.token_from_header(websocket.headers.get("authorization"))
     if token is not None:
         return token
     for proto in websocket.scope.get("subprotocols", []):
         if proto.startswith(TOKEN_SUBPROTOCOL):
             return proto[len(TOKEN_SUBPROTOCOL) :]
+    if websocket.headers.get("origin") is not None:
+        return websocket.cookies.get(SESSION_COOKIE) or None
     return None
 
 
-def _ws_filter(websocket: WebSocket, job: str | None, workflow: str | None) -> EventFilter:
+def _ws_filter(
+    websocket: WebSocket, job: str | None, workflow: str | None, step: str | None = None
+) -> EventFilter:
     deps.refuse_query_tokens(websocket.query_params.keys())
     with transaction() as conn:
         principal = deps.resolve(
@@ -167,7 +180,7 @@ def _ws_filter(websocket: WebSocket, job: str | None, workflow: str | None) -> E
             job_id = uuid.UUID(job)
         except ValueError:
             raise NotFound(f"job {job} not found") from None
-    return _filter(principal, job_id, workflow)
+    return _filter(principal, job_id, workflow, step)
 
 
 def _ws_last_id(websocket: WebSocket) -> int | None:
@@ -179,13 +192,18 @@ def _ws_last_id(websocket: WebSocket) -> int | None:
     return int(raw)
 
 
-async def _serve(websocket: WebSocket, job: str | None = None, workflow: str | None = None) -> None:
+async def _serve(
+    websocket: WebSocket,
+    job: str | None = None,
+    workflow: str | None = None,
+    step: str | None = None,
+) -> None:
     if not origin_allowed(websocket):
         await websocket.close(code=1008, reason="origin not allowed")
         return
     subprotocol = SUBPROTOCOL if SUBPROTOCOL in websocket.scope.get("subprotocols", []) else None
     try:
-        f = await anyio.to_thread.run_sync(_ws_filter, websocket, job, workflow)
+        f = await anyio.to_thread.run_sync(_ws_filter, websocket, job, workflow, step)
         start = await anyio.to_thread.run_sync(_start_id, f, _ws_last_id(websocket))
     except JobmonitorError as exc:
         await websocket.accept(subprotocol=subprotocol)
@@ -246,3 +264,17 @@ async def ws_job(websocket: WebSocket, job_id: str) -> None:
 async def ws_workflow(websocket: WebSocket, workflow_id: str) -> None:
     """The telemetry messages for every job of one workflow (id or name)."""
     await _serve(websocket, workflow=workflow_id)
+
+
+@router.websocket("/ws/workflows/{workflow_id}/step/{step_id}")
+async def ws_workflow_step(websocket: WebSocket, workflow_id: str, step_id: str) -> None:
+    """The telemetry messages of one step (its id or key) in every job of one workflow."""
+    await _serve(websocket, workflow=workflow_id, step=step_id)
+
+
+# The telemetry contract's paths at the root (`ws://{host}/ws/workflows/...`): the same
+# handlers. The API app is the outermost ASGI app with the web app mounted inside it, so these
+# routes answer before the web app sees the request, in the same process and port.
+root_router = APIRouter(tags=["events"])
+root_router.add_api_websocket_route("/ws/workflows/{workflow_id}", ws_workflow)
+root_router.add_api_websocket_route("/ws/workflows/{workflow_id}/step/{step_id}", ws_workflow_step)

@@ -28,6 +28,7 @@ from backend.events import channel
 from backend.http.deps import transaction
 from backend.jobs import queries
 from backend.jobs.states import JOB_TERMINAL
+from backend.jobs.statuses import workflow_step_id
 from backend.redaction import redact
 from backend.redis_url import async_redis_from_url
 from backend.settings import get_settings
@@ -43,28 +44,32 @@ class EventFilter:
     workspace_id: uuid.UUID
     job_id: uuid.UUID | None = None
     workflow_id: uuid.UUID | None = None
+    step_key: str | None = None  # one step's events (with a workflow)
 
     def matches(self, event: dict[str, Any]) -> bool:
         return (
             str(event.get("workspace_id")) == str(self.workspace_id)
             and (self.job_id is None or str(event.get("job_id")) == str(self.job_id))
             and (self.workflow_id is None or str(event.get("workflow_id")) == str(self.workflow_id))
+            and (self.step_key is None or event.get("step_key") == self.step_key)
         )
 
 
 def telemetry_payload(event: dict[str, Any]) -> dict[str, Any]:
-    """An event with the telemetry field names (execution_id, step_id, step_name, status,
-    timestamp, duration_seconds, error, retry_count, output) next to the stored ones."""
+    """An event with the telemetry field names (execution_id, step_id: the workflow step's id,
+    step_name, status, timestamp, duration_seconds, error, retry_count, output) next to the
+    stored ones."""
     created = event.get("created_at")
+    step_key, workflow_id = event.get("step_key"), str(event["workflow_id"])
     out: dict[str, Any] = {
         "id": event["id"],
         "type": event["type"],
         "execution_id": str(event["job_id"]),
         "job_id": str(event["job_id"]),
-        "workflow_id": str(event["workflow_id"]),
+        "workflow_id": workflow_id,
         "workspace_id": str(event["workspace_id"]),
-        "step_id": event.get("step_key"),
-        "step_key": event.get("step_key"),
+        "step_id": None if step_key is None else str(workflow_step_id(workflow_id, step_key)),
+        "step_key": step_key,
         "attempt_id": None if event.get("attempt_id") is None else str(event["attempt_id"]),
         "from_status": event.get("from_status"),
         "to_status": event.get("to_status"),
@@ -82,7 +87,13 @@ def read_events(f: EventFilter, after_id: int, limit: int = BATCH) -> list[dict[
     """Stored events after `after_id` matching the filter, oldest first (one indexed range)."""
     with transaction() as conn:
         return queries.read_events(
-            conn, f.workspace_id, after_id, limit, job_id=f.job_id, workflow_id=f.workflow_id
+            conn,
+            f.workspace_id,
+            after_id,
+            limit,
+            job_id=f.job_id,
+            workflow_id=f.workflow_id,
+            step_key=f.step_key,
         )
 
 

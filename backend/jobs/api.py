@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import status as http
 
@@ -29,6 +30,7 @@ from backend.jobs.schemas import (
     JobList,
 )
 from backend.jobs.states import JOB_TERMINAL, JobStatus
+from backend.workflows.queries import find_workflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -126,13 +128,25 @@ def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tu
     return job, created.replayed
 
 
+WorkflowFilter = Annotated[
+    str | None, Query(min_length=1, max_length=100, description="The workflow's id or name")
+]
+
+
+def _workflow(
+    conn: psycopg.Connection[Any], principal: Principal, ref: str | None
+) -> uuid.UUID | None:
+    """The filter's workflow by id or name (404 when the workspace has none such)."""
+    return None if ref is None else find_workflow(conn, principal.workspace_id, ref).id
+
+
 @router.get("", response_model=JobList, responses=ERRORS)
 def list_jobs(
     principal: Viewer,
     status: Annotated[
         list[JobStatus] | None, Query(description="Repeat for several statuses.")
     ] = None,
-    workflow_id: uuid.UUID | None = None,
+    workflow_id: WorkflowFilter = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=100, description="Workflow name part or job id prefix."),
@@ -147,14 +161,14 @@ def list_jobs(
     ] = None,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
-    f = listing.JobFilter(
-        statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
-        workflow_id=workflow_id,
-        q=q,
-        created_after=_utc(created_after),
-        created_before=_utc(created_before),
-    )
     with transaction() as conn:
+        f = listing.JobFilter(
+            statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
+            workflow_id=_workflow(conn, principal, workflow_id),
+            q=q,
+            created_after=_utc(created_after),
+            created_before=_utc(created_before),
+        )
         page = listing.list_jobs(
             conn,
             principal.workspace_id,
@@ -175,10 +189,12 @@ def list_jobs(
 
 
 @router.get("/counts", response_model=JobCounts, responses=ERRORS)
-def count_jobs(principal: Viewer, workflow_id: uuid.UUID | None = None) -> dict[str, Any]:
+def count_jobs(principal: Viewer, workflow_id: WorkflowFilter = None) -> dict[str, Any]:
     """Jobs per status (the list's filter tabs), from maintained counters."""
     with transaction() as conn:
-        counts = listing.count_by_status(conn, principal.workspace_id, workflow_id)
+        counts = listing.count_by_status(
+            conn, principal.workspace_id, _workflow(conn, principal, workflow_id)
+        )
     return {"total": sum(counts.values()), "by_status": counts}
 
 

@@ -29,10 +29,12 @@ from backend.jobs.states import (
     NowPlus,
     StepStatus,
     finished,
+    record_event,
     send_transition,
     sql_literal,
     transition,
 )
+from backend.jobs.statuses import retry_count
 from backend.queue import AttemptRef
 from backend.workflows.definition import RetryPolicy
 
@@ -168,16 +170,37 @@ def claim(
     )
 
 
-# also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
+INPUT_REF_BYTES = 65536  # an upstream output larger than this is recorded as a reference
+
+_UPSTREAM = f"""FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
+              AND d.status = {sql_literal(StepStatus.COMPLETED)}"""
+
+# The step's context, recording what it is given (`input_data`: its params and upstream
+# outputs, a large output as a reference), and the claim's `SET LOCAL synchronous_commit =
+# off`, all in one statement.
 _CONTEXT_SQL = f"""
+    WITH ctx AS (
+        SELECT s.id, s.params, j.input_payload, j.status AS job_status,
+               (SELECT v.definition->>'snapshot' FROM workflow_versions v
+                WHERE v.id = j.workflow_version_id) AS snapshot,
+               (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
+                {_UPSTREAM}) AS upstream,
+               (SELECT coalesce(jsonb_object_agg(d.step_key,
+                    CASE WHEN octet_length(d.output_data::text) > {INPUT_REF_BYTES}
+                    THEN jsonb_build_object('ref', jsonb_build_object('step', d.step_key,
+                         'field', 'output_data'), 'size_bytes', octet_length(d.output_data::text))
+                    ELSE d.output_data END), '{{}}'::jsonb)
+                {_UPSTREAM}) AS upstream_given
+        FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+    ),
+    recorded AS (
+        UPDATE job_steps t
+        SET input_data = jsonb_build_object('params', ctx.params, 'upstream', ctx.upstream_given)
+        FROM ctx WHERE t.id = ctx.id
+    )
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
-           j.input_payload, j.status AS job_status,
-           (SELECT v.definition->>'snapshot' FROM workflow_versions v
-            WHERE v.id = j.workflow_version_id) AS snapshot,
-           (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
-            FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
-              AND d.status = {sql_literal(StepStatus.COMPLETED)}) AS upstream
-    FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+           input_payload, job_status, snapshot, upstream
+    FROM ctx
 """
 
 _HEARTBEAT_SQL = f"""
@@ -282,7 +305,7 @@ def finish_success(
             event_data={
                 "step_name": c.step_name,
                 "attempt": c.attempt_number,
-                "retry_count": c.attempt_number - 1,
+                "retry_count": retry_count(c.attempt_number),
                 "output": _summary(output),
             },
         )
@@ -369,10 +392,22 @@ def _after_failure(
     data = {
         "step_name": c.step_name,
         "error": failure.message,
-        "retry_count": c.attempt_number,
+        "retry_count": retry_count(c.attempt_number),
         "attempt": c.attempt_number,
     }
     if delay is not None:
+        # every failed attempt is a `step_failed` (the telemetry contract's), then `retrying`;
+        # not a status change of the step, so no from/to status
+        outbox.add_event(
+            record_event(
+                conn,
+                c.job_id,
+                "step_failed",
+                step_key=c.step_key,
+                attempt_id=c.attempt_id,
+                data={**data, "status": failure.status.value, "will_retry": True},
+            )
+        )
         waiting = transition(
             conn,
             Kind.STEP,

@@ -3,7 +3,6 @@ results (the status contract's shapes), and the redacted JSON export."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -11,9 +10,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from backend.errors import InvalidInput
 from backend.http.deps import Viewer, disclose, transaction
-from backend.jobs import export, queries
+from backend.jobs import export, queries, timeline
 from backend.jobs.api import ERRORS
-from backend.jobs.rows import StepRow
 from backend.jobs.schemas import (
     JobLogs,
     JobResults,
@@ -23,11 +21,9 @@ from backend.jobs.schemas import (
     StepAttempts,
     Timeline,
 )
-from backend.jobs.states import S
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-SUMMARY_LIMIT = 1000  # bytes of JSON a timeline summary carries whole
 StepKey = Annotated[str, Path(min_length=1, max_length=100, description="The step's key")]
 
 
@@ -95,59 +91,11 @@ def job_logs(
     }
 
 
-def summary(value: Any) -> dict[str, Any] | None:
-    """Small values whole (non-objects wrapped as {"value": ...}); large ones as a note."""
-    if value is None:
-        return None
-    text = json.dumps(value, default=str)
-    if len(text) > SUMMARY_LIMIT:
-        keys = list(value)[:20] if isinstance(value, dict) else None
-        return {"truncated": True, "size_bytes": len(text), "keys": keys}
-    return value if isinstance(value, dict) else {"value": value}
-
-
 @router.get("/{job_id}/timeline", response_model=Timeline, responses=ERRORS)
 def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     """The telemetry WorkflowExecutionTimeline of the job."""
     with transaction() as conn:
-        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        steps = disclose(principal, queries.list_steps(conn, principal.workspace_id, job_id))
-    job = disclose(principal, job)
-
-    def count(*statuses: str) -> int:
-        return sum(1 for s in steps if s.status in statuses)
-
-    return {
-        "execution_id": job.id,
-        "workflow_id": job.workflow_id,
-        "workflow_name": job.workflow_name,
-        "status": job.status,
-        "started_at": job.started_at,
-        "completed_at": job.completed_at,
-        "total_duration_seconds": job.duration_seconds,
-        "step_count": len(steps),
-        "completed_step_count": count(S.COMPLETED),
-        "failed_step_count": count(S.FAILED, S.TIMED_OUT),
-        "skipped_step_count": count(S.SKIPPED),
-        "step_timeline": [_timeline_entry(s) for s in steps],
-        "error_message": job.error_message,
-    }
-
-
-def _timeline_entry(s: StepRow) -> dict[str, Any]:
-    return {
-        "step_id": s.step_key,
-        "step_name": s.name,
-        "step_order": s.step_index,
-        "status": s.status,
-        "started_at": s.started_at,
-        "completed_at": s.completed_at,
-        "duration_seconds": s.duration_seconds,
-        "retry_count": max(s.attempt_number - 1, 0),
-        "error_message": s.error_message,
-        "input_summary": summary(s.input_data),
-        "output_summary": summary(s.output_data),
-    }
+        return disclose(principal, timeline.timeline(conn, principal.workspace_id, job_id))
 
 
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=ERRORS)

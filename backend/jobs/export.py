@@ -28,7 +28,10 @@ def export_job(
         "format": FORMAT,
         "exported_at": datetime.now(UTC),
         "job": job,
-        "steps": [dataclasses.asdict(s) for s in queries.list_steps(conn, workspace_id, job_id)],
+        "steps": [
+            {**dataclasses.asdict(s), "step_id": s.step_id, "retry_count": s.retry_count}
+            for s in queries.list_steps(conn, workspace_id, job_id)
+        ],
         **queries.job_records(conn, job_id),
     }
     return redact(document)  # type: ignore[no-any-return]

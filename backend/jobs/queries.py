@@ -266,20 +266,24 @@ def resumable_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[Re
 # --- its steps ------------------------------------------------------------------------------
 
 
+# a step's duration, the same everywhere: from its recorded times (counting up until it ends)
+STEP_DURATION = "EXTRACT(EPOCH FROM coalesce(s.completed_at, now()) - s.started_at)::float"
+
+
 def list_steps(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
 ) -> list[StepRow]:
     rows = (
         conn.cursor(row_factory=class_row(StepRow))
         .execute(
-            """
-            SELECT id, job_id, step_key AS step_id, step_key, step_index, name, action, status,
-                   params, depends_on, condition, input_data, output_data, error_message,
-                   error_type, attempt_count AS attempt_number, max_attempts, progress, cost_usd,
-                   next_attempt_at, started_at, completed_at,
-                   coalesce(duration_seconds, EXTRACT(EPOCH FROM now() - started_at)::float)
-                       AS duration_seconds
-            FROM job_steps WHERE job_id = %s AND workspace_id = %s ORDER BY step_index
+            f"""
+            SELECT s.id, s.job_id, j.workflow_id, s.step_key, s.step_index, s.name, s.action,
+                   s.status, s.params, s.depends_on, s.condition, s.input_data, s.output_data,
+                   s.error_message, s.error_type, s.attempt_count AS attempt_number,
+                   s.max_attempts, s.progress, s.cost_usd, s.next_attempt_at, s.started_at,
+                   s.completed_at, {STEP_DURATION} AS duration_seconds
+            FROM job_steps s JOIN jobs j ON j.id = s.job_id
+            WHERE s.job_id = %s AND s.workspace_id = %s ORDER BY s.step_index
             """,
             (job_id, workspace_id),
         )
@@ -469,6 +473,7 @@ def read_events(
     *,
     job_id: uuid.UUID | None = None,
     workflow_id: uuid.UUID | None = None,
+    step_key: str | None = None,
 ) -> list[dict[str, Any]]:
     """Stored events after `after_id`, oldest first (one indexed range). An event is a JSON
     document (the same one the channel publishes): a step's events carry its name, and a
@@ -483,9 +488,17 @@ def read_events(
         WHERE e.workspace_id = %(ws)s AND e.id > %(after)s
           AND (%(job)s::uuid IS NULL OR e.job_id = %(job)s)
           AND (%(wf)s::uuid IS NULL OR e.workflow_id = %(wf)s)
+          AND (%(step)s::text IS NULL OR e.step_key = %(step)s)
         ORDER BY e.id LIMIT %(limit)s
         """,
-        {"ws": workspace_id, "after": after_id, "job": job_id, "wf": workflow_id, "limit": limit},
+        {
+            "ws": workspace_id,
+            "after": after_id,
+            "job": job_id,
+            "wf": workflow_id,
+            "step": step_key,
+            "limit": limit,
+        },
     ).fetchall()
     for row in rows:
         data = dict(row.get("data") or {})

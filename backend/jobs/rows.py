@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from backend.jobs.statuses import retry_count, workflow_step_id
+
 
 @dataclass(frozen=True, slots=True)
 class JobRow:
@@ -57,11 +59,12 @@ class KeyedJob:
 
 @dataclass(frozen=True, slots=True)
 class StepRow:
-    """A step as the API shows it (`step_id` is its key; `attempt_number` its latest try)."""
+    """A step as the API shows it (`attempt_number` its latest try; `duration_seconds` from
+    its recorded times, counting up while it has not finished)."""
 
     id: uuid.UUID
     job_id: uuid.UUID
-    step_id: str
+    workflow_id: uuid.UUID
     step_key: str
     step_index: int
     name: str
@@ -82,6 +85,15 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+
+    @property
+    def step_id(self) -> uuid.UUID:
+        """The workflow step's id (the job matrix's `step_id`); `step_key` is its key."""
+        return workflow_step_id(self.workflow_id, self.step_key)
+
+    @property
+    def retry_count(self) -> int:
+        return retry_count(self.attempt_number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,7 +353,7 @@ def stop_steps(
             Kind.STEP,
             step["id"],
             StepStatus.CANCELLED,
-            sets={"error_message": reason, "completed_at": Now()},
+            sets={"error_message": reason, **finished("completed_at")},
             event_data={"step_name": step["name"], "reason": reason},
         )
         outbox.add_event(moved.event if moved else None)

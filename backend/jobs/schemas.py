@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from backend.jobs.states import JobStatus
 
@@ -20,6 +20,19 @@ IDEMPOTENCY_KEY = Field(
     max_length=255,
     pattern=r"^[\x21-\x7e]+$",
     description="Replays with the same key and payload answer 200 with the same job; another payload 409.",
+)
+
+
+INPUT_DATA = (
+    "What the step was given: `params` and `upstream` (each direct dependency's output by key;"
+    " an output over 64 KiB is a reference to that step's `output_data` instead). Null until it"
+    " first ran."
+)
+SUMMARY = (
+    'Small data whole (at most 1,000 bytes of JSON; a non-object as {"value": ...}); larger'
+    " data as {truncated, size_bytes, key_count and the first keys, or length, and the first"
+    " items shortened}. {} for a step that ran without this data; null for one that never ran."
+    " The full data is on the execution and steps routes."
 )
 
 
@@ -111,9 +124,14 @@ class JobListItem(BaseModel):
     updated_at: datetime
     duration_seconds: float | None
 
+    @computed_field(description="The job matrix's name for workspace_id.")  # type: ignore[prop-decorator]
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.workspace_id
+
 
 class Job(JobListItem):
-    """The job matrix's MatrixJob (workspace_id in place of tenant_id) plus our fields."""
+    """The job matrix's MatrixJob plus our fields."""
 
     input_payload: dict[str, Any]
     output_payload: dict[str, Any] | None
@@ -143,24 +161,27 @@ class JobCounts(BaseModel):
 
 
 class Step(BaseModel):
-    """The job matrix's MatrixJobStep (step_id is the step's key) plus our fields."""
+    """The job matrix's MatrixJobStep plus our fields."""
 
     id: uuid.UUID
     job_id: uuid.UUID
-    step_id: str
-    step_key: str
-    step_index: int
+    step_id: uuid.UUID = Field(
+        description="The workflow step's id: the same for this key in every job of the workflow."
+    )
+    step_key: str = Field(description="The step's key in the workflow definition.")
+    step_index: int = Field(description="Its place in execution order, from 1.")
     name: str
     action: str
     status: str
     params: dict[str, Any]
     depends_on: list[str]
     condition: str | None
-    input_data: Any
+    input_data: Any = Field(description=INPUT_DATA)
     output_data: Any
     error_message: str | None
     error_type: str | None
-    attempt_number: int
+    attempt_number: int = Field(description="Its latest attempt (1 for the first; 0: none yet).")
+    retry_count: int = Field(description="Retries so far: attempt_number - 1.")
     max_attempts: int
     progress: float
     cost_usd: float
@@ -247,17 +268,18 @@ class JobLogs(BaseModel):
 class TimelineEntry(BaseModel):
     """The telemetry timeline's WorkflowStepTimelineEntry."""
 
-    step_id: str
+    step_id: uuid.UUID = Field(description="The workflow step's id (as on the steps route).")
+    step_key: str
     step_name: str
     step_order: int
     status: str
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
-    retry_count: int
+    retry_count: int = Field(description="Retries so far: attempts - 1.")
     error_message: str | None
-    input_summary: dict[str, Any] | None
-    output_summary: dict[str, Any] | None
+    input_summary: dict[str, Any] | None = Field(description=SUMMARY)
+    output_summary: dict[str, Any] | None = Field(description=SUMMARY)
 
 
 class Timeline(BaseModel):

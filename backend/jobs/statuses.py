@@ -4,6 +4,8 @@ import it without the engine."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -50,3 +52,27 @@ STEP_TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.SKIPPED, S.CANC
 ATTEMPT_TERMINAL = frozenset({A.COMPLETED, A.FAILED, A.TIMED_OUT, A.LOST, A.CANCELLED})
 JOB_RESUMABLE = frozenset({J.FAILED, J.CANCELLED})
 STEP_RESUMABLE = frozenset({S.FAILED, S.TIMED_OUT, S.CANCELLED})
+
+# `success_rate`: the share of finished executions that completed. Finished means every
+# terminal job status (completed, failed, cancelled; an execution listed as `timeout` is a
+# failed job); pending and running jobs are not counted. The one definition the metrics API,
+# the workflows list and the web monitor use.
+RATE_FINISHED = (J.COMPLETED, J.FAILED, J.CANCELLED)
+
+
+def success_rate(counts: Mapping[str, int]) -> float | None:
+    """completed / (completed + failed + cancelled) x 100; None before any job finished."""
+    finished = sum(counts.get(status, 0) for status in RATE_FINISHED)
+    return None if not finished else 100.0 * counts.get(J.COMPLETED, 0) / finished
+
+
+def retry_count(attempts: int) -> int:
+    """Retries so far: attempts - 1 (0 before the first attempt too). The number events,
+    timelines and execution records all show."""
+    return max(attempts - 1, 0)
+
+
+def workflow_step_id(workflow_id: uuid.UUID | str, step_key: str) -> uuid.UUID:
+    """The id of a workflow's step (the job matrix's `step_id`): stable for a key across
+    versions, the same in every job, computable from any record that has the two."""
+    return uuid.uuid5(uuid.UUID(str(workflow_id)), step_key)

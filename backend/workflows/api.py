@@ -20,6 +20,7 @@ from backend.workflows import queries
 from backend.workflows.definition import WorkflowDefinition
 from backend.workflows.rows import WorkflowDetailRow, WorkflowMetricsRow
 from backend.workflows.schemas import (
+    SUCCESS_RATE,
     ExecutionList,
     ExecutionStatus,
     RegisteredWorkflow,
@@ -125,7 +126,13 @@ def get_workflow(
         return queries.get_workflow(conn, principal.workspace_id, workflow_id, version)
 
 
-@router.get("/{workflow_id}/metrics", response_model=WorkflowMetricsSummary, responses=ERRORS)
+@router.get(
+    "/{workflow_id}/metrics",
+    response_model=WorkflowMetricsSummary,
+    responses=ERRORS,
+    description=f"The telemetry WorkflowMetricsSummary plus p50/p95 duration and cost totals. "
+    f"success_rate: {SUCCESS_RATE}",
+)
 def workflow_metrics(
     workflow_id: WorkflowRef,
     principal: Viewer,
@@ -133,7 +140,6 @@ def workflow_metrics(
         int, Query(ge=1, le=100_000, description="Newest executions the durations and costs cover")
     ] = 1000,
 ) -> WorkflowMetricsRow:
-    """The telemetry WorkflowMetricsSummary plus p50/p95 duration and cost totals."""
     with transaction() as conn:
         return queries.metrics(conn, principal.workspace_id, workflow_id, window)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -114,13 +115,19 @@ def load_document(text: str, filename: str = "") -> Any:
 
 def parse_definition(document: Any, actions: Iterable[str] | None = None) -> WorkflowDefinition:
     """Validate a definition; `actions` (registered step names) enables the unknown-action check.
-    Raises InvalidDefinition whose details list every problem as {"loc": [...], "msg": ...}."""
+    Raises InvalidDefinition whose details list every problem as {"loc": [...], "msg": ...}:
+    the structural ones and, on whatever of the steps parsed, the graph ones, in one answer."""
+    known = None if actions is None else set(actions)
     try:
         definition = WorkflowDefinition.model_validate(document)
     except ValidationError as exc:
         problems = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        problems += [p for p in _graph(_steps_of(document), known) if p not in problems]
+        schema = document.get("input_schema") if isinstance(document, dict) else None
+        if isinstance(schema, dict) and not any(p["loc"][:1] == ["input_schema"] for p in problems):
+            problems += _input_schema(schema)
         raise InvalidDefinition(_summary(problems), problems) from None
-    problems = check_definition(definition, None if actions is None else set(actions))
+    problems = check_definition(definition, known)
     if problems:
         raise InvalidDefinition(_summary(problems), problems)
     return definition
@@ -130,30 +137,76 @@ def _summary(problems: list[Problem]) -> str:
     return f"invalid workflow definition: {len(problems)} problem(s)"
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What the graph checks read of a step, from a document that may not be valid."""
+
+    index: int
+    key: str
+    action: str | None
+    depends_on: tuple[str, ...]
+    condition: str | None
+
+
+def _steps_of(document: Any) -> list[_Step]:
+    """The steps of a (possibly invalid) document that have a key, with the fields of the
+    right type (the others are left out: the schema check reports them)."""
+    raw = document.get("steps") if isinstance(document, dict) else None
+    steps = []
+    for i, step in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(step, dict) or not isinstance(step.get("key"), str):
+            continue
+        deps = step.get("depends_on")
+        steps.append(
+            _Step(
+                index=i,
+                key=step["key"],
+                action=_text(step.get("action")),
+                depends_on=tuple(d for d in deps if isinstance(d, str))
+                if isinstance(deps, list)
+                else (),
+                condition=_text(step.get("condition")),
+            )
+        )
+    return steps
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def check_definition(definition: WorkflowDefinition, actions: set[str] | None) -> list[Problem]:
+    steps = _steps_of(definition.model_dump(mode="json"))
+    return _graph(steps, actions) + _input_schema(definition.input_schema)
+
+
+def _graph(steps: list[_Step], actions: set[str] | None) -> list[Problem]:
     problems: list[Problem] = []
-    keys = [s.key for s in definition.steps]
-    for i, s in enumerate(definition.steps):
-        at = ["steps", i]
-        if keys.index(s.key) != i:
+    first: dict[str, int] = {}
+    for s in steps:
+        first.setdefault(s.key, s.index)
+    for s in steps:
+        at = ["steps", s.index]
+        if first[s.key] != s.index:
             problems.append({"loc": [*at, "key"], "msg": f"duplicate step key {s.key!r}"})
-        if actions is not None and s.action not in actions:
+        if actions is not None and s.action is not None and s.action not in actions:
             problems.append({"loc": [*at, "action"], "msg": f"unknown action {s.action!r}"})
         for j, dep in enumerate(s.depends_on):
-            if dep not in keys:
+            if dep not in first:
                 problems.append({"loc": [*at, "depends_on", j], "msg": f"unknown step {dep!r}"})
             elif dep == s.key:
                 problems.append(
                     {"loc": [*at, "depends_on", j], "msg": "a step cannot depend on itself"}
                 )
-    problems += _cycles(definition)
-    problems += _conditions(definition)
-    problems += _input_schema(definition.input_schema)
-    return problems
+    return problems + _cycles(steps) + _conditions(steps)
 
 
-def _cycles(definition: WorkflowDefinition) -> list[Problem]:
-    graph = {s.key: [d for d in s.depends_on if d != s.key] for s in definition.steps}
+def _cycles(steps: list[_Step]) -> list[Problem]:
+    graph: dict[str, list[str]] = {}
+    index: dict[str, int] = {}
+    for s in steps:
+        graph.setdefault(s.key, [d for d in s.depends_on if d != s.key])
+        index.setdefault(s.key, s.index)
     state: dict[str, int] = {}  # 1 visiting, 2 done
     found: list[Problem] = []
 
@@ -164,10 +217,9 @@ def _cycles(definition: WorkflowDefinition) -> list[Problem]:
                 continue
             if state.get(dep) == 1:
                 cycle = [*path[path.index(dep) :], dep] if dep in path else [key, dep]
-                index = next(i for i, s in enumerate(definition.steps) if s.key == key)
                 found.append(
                     {
-                        "loc": ["steps", index, "depends_on"],
+                        "loc": ["steps", index[key], "depends_on"],
                         "msg": "dependency cycle: " + " -> ".join(cycle),
                     }
                 )
@@ -181,18 +233,18 @@ def _cycles(definition: WorkflowDefinition) -> list[Problem]:
     return found
 
 
-def _conditions(definition: WorkflowDefinition) -> list[Problem]:
+def _conditions(steps: list[_Step]) -> list[Problem]:
     problems: list[Problem] = []
-    for i, s in enumerate(definition.steps):
+    for s in steps:
         if s.condition is None:
             continue
-        loc = ["steps", i, "condition"]
+        loc = ["steps", s.index, "condition"]
         try:
             tree = expressions.parse(s.condition)
         except expressions.ExpressionError as exc:
             problems.append({"loc": loc, "msg": f"invalid condition: {exc}"})
             continue
-        upstream = ancestors(definition, s.key)
+        upstream = _ancestors(steps, s.key)
         for key in sorted(expressions.referenced_steps(tree) - upstream):
             problems.append(
                 {
@@ -203,8 +255,10 @@ def _conditions(definition: WorkflowDefinition) -> list[Problem]:
     return problems
 
 
-def ancestors(definition: WorkflowDefinition, key: str) -> set[str]:
-    by_key = {s.key: s for s in definition.steps}
+def _ancestors(steps: list[_Step], key: str) -> set[str]:
+    by_key: dict[str, _Step] = {}
+    for s in steps:
+        by_key.setdefault(s.key, s)
     seen: set[str] = set()
     stack = list(by_key[key].depends_on) if key in by_key else []
     while stack:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now
@@ -20,6 +20,11 @@ class Workflow(SQLModel, table=True):
     workspace_id: uuid.UUID = fk("workspaces.id", index=True)
     name: str = Field(max_length=100)
     description: str = Field(default="", max_length=2000)
+    # a tag, not a scope: the project the seeding command was given (`default` otherwise)
+    project_id: str = Field(
+        default="default",
+        sa_column=Column(String(100), nullable=False, server_default="default"),
+    )
     latest_version: int = Field(default=1)
     execution_count: int = Field(default=0)
     created_at: datetime = server_now()

@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import NotFound
 from backend.jobs.listing import count_by_status
 from backend.jobs.states import J, S, sql_list, sql_literal
+from backend.jobs.statuses import RATE_FINISHED, success_rate, workflow_step_id
 from backend.workflows.definition import WorkflowDefinition
 from backend.workflows.rows import (
     ExecutionRow,
@@ -26,8 +27,13 @@ from backend.workflows.rows import (
     WorkflowSummaryRow,
 )
 
+# execution_count: the jobs stored now (the counters the metrics read), not the numbers handed
+# out (`workflows.execution_count`, which pruned and deleted jobs do not lower)
 _SUMMARY = """
-    w.id, w.workspace_id, w.name, w.description, w.latest_version, w.execution_count, w.created_at, w.updated_at,
+    w.id, w.workspace_id, w.name, w.description, w.project_id, w.latest_version, w.created_at,
+    w.updated_at,
+    (SELECT coalesce(sum(greatest(c.n, 0)), 0)::int FROM job_counts c
+     WHERE c.workspace_id = w.workspace_id AND c.workflow_id = w.id) AS execution_count,
     jsonb_array_length(v.definition -> 'steps') AS step_count,
     (SELECT coalesce(jsonb_object_agg(c.status, c.n), '{}'::jsonb) FROM job_counts c
      WHERE c.workspace_id = w.workspace_id AND c.workflow_id = w.id) AS job_counts
@@ -60,6 +66,23 @@ def find_workflow(
             {"suggestions": _close_names(conn, workspace_id, str(ref))},
         )
     return row
+
+
+def find_step_key(conn: psycopg.Connection[Any], workflow: WorkflowRow, ref: str) -> str:
+    """A step of the workflow (any version) by its id (`workflow_step_id`) or its key."""
+    keys = [
+        r["key"]
+        for r in conn.execute(
+            "SELECT DISTINCT jsonb_array_elements(definition -> 'steps') ->> 'key' AS key"
+            " FROM workflow_versions WHERE workflow_id = %s",
+            (workflow.id,),
+        )
+    ]
+    by_id = {str(workflow_step_id(workflow.id, key)): key for key in keys}
+    key = by_id.get(ref.lower(), ref if ref in keys else None)
+    if key is None:
+        raise NotFound(f"workflow {workflow.name} has no step {ref}", {"steps": sorted(keys)})
+    return key
 
 
 def _close_names(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str) -> list[str]:
@@ -110,19 +133,32 @@ def version_by_id(conn: psycopg.Connection[Any], version_id: uuid.UUID) -> Versi
 
 
 def upsert_workflow(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str, description: str
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    name: str,
+    description: str,
+    project_id: str | None = None,
 ) -> WorkflowRow:
-    """The workspace's workflow of this name, created (with no version yet) when new."""
+    """The workspace's workflow of this name, created (with no version yet) when new;
+    `project_id` (when given) becomes its project tag."""
     row = (
         conn.cursor(row_factory=class_row(WorkflowRow))
         .execute(
             """
-            INSERT INTO workflows (id, workspace_id, name, description, latest_version, execution_count)
-            VALUES (%s, %s, %s, %s, 0, 0)
-            ON CONFLICT (workspace_id, name) DO UPDATE SET name = EXCLUDED.name
+            INSERT INTO workflows
+                (id, workspace_id, name, description, project_id, latest_version, execution_count)
+            VALUES (%(id)s, %(ws)s, %(name)s, %(description)s, coalesce(%(project)s, 'default'), 0, 0)
+            ON CONFLICT (workspace_id, name) DO UPDATE
+                SET project_id = coalesce(%(project)s, workflows.project_id)
             RETURNING *
             """,
-            (uuid.uuid4(), workspace_id, name, description),
+            {
+                "id": uuid.uuid4(),
+                "ws": workspace_id,
+                "name": name,
+                "description": description,
+                "project": project_id,
+            },
         )
         .fetchone()
     )
@@ -259,8 +295,9 @@ def metrics(
     ok, failed = counts[J.COMPLETED], counts[J.FAILED]
     return WorkflowMetricsRow(
         total_duration_seconds=stats["total"],
-        success_rate=100.0 * ok / (ok + failed) if ok + failed else 0.0,
+        success_rate=success_rate(counts) or 0.0,
         total_executions=sum(counts.values()),
+        finished_executions=sum(counts[s] for s in RATE_FINISHED),
         successful_executions=ok,
         failed_executions=failed,
         cancelled_executions=counts[J.CANCELLED],
@@ -288,6 +325,33 @@ _STATUS_WHERE = {
 }
 
 
+_EXECUTION = f"""
+    j.id, j.workflow_id, j.execution_number,
+    CASE WHEN {_FAILED} AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
+    j.started_at, j.completed_at,
+    EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
+    j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
+    j.created_at, j.updated_at
+"""
+
+
+def execution(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID
+) -> ExecutionRow:
+    """One job as an execution (NotFound for another workspace's job)."""
+    row = (
+        conn.cursor(row_factory=class_row(ExecutionRow))
+        .execute(
+            f"SELECT {_EXECUTION} FROM jobs j WHERE j.id = %s AND j.workspace_id = %s",
+            (job_id, workspace_id),
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise NotFound(f"execution {job_id} not found")
+    return row
+
+
 def executions(
     conn: psycopg.Connection[Any],
     workspace_id: uuid.UUID,
@@ -311,13 +375,7 @@ def executions(
                 SELECT j.id, j.created_at FROM jobs j WHERE {where}
                 ORDER BY j.created_at DESC, j.id DESC OFFSET %(skip)s LIMIT %(limit)s
             )
-            SELECT j.id, j.workflow_id, j.execution_number,
-                   CASE WHEN {_FAILED} AND {_TIMED_OUT} THEN 'timeout' ELSE j.status END AS status,
-                   j.started_at, j.completed_at,
-                   EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration,
-                   j.input_payload AS input_variables, j.output_payload AS results, j.error_message,
-                   j.created_at, j.updated_at
-            FROM page p JOIN jobs j ON j.id = p.id
+            SELECT {_EXECUTION} FROM page p JOIN jobs j ON j.id = p.id
             ORDER BY p.created_at DESC, p.id DESC
             """,
             params,

@@ -14,6 +14,7 @@ class WorkflowRow:
     workspace_id: uuid.UUID
     name: str
     description: str
+    project_id: str
     latest_version: int
     execution_count: int
     created_at: datetime
@@ -50,6 +51,7 @@ class WorkflowSummaryRow:
     workspace_id: uuid.UUID
     name: str
     description: str
+    project_id: str
     latest_version: int
     execution_count: int
     created_at: datetime
@@ -66,6 +68,7 @@ class WorkflowDetailRow:
     workspace_id: uuid.UUID
     name: str
     description: str
+    project_id: str
     latest_version: int
     execution_count: int
     created_at: datetime
@@ -87,6 +90,7 @@ class WorkflowMetricsRow:
     total_duration_seconds: float
     success_rate: float
     total_executions: int
+    finished_executions: int
     successful_executions: int
     failed_executions: int
     cancelled_executions: int

@@ -16,8 +16,12 @@ class WorkflowSummary(BaseModel):
     workspace_id: uuid.UUID
     name: str
     description: str
+    project_id: str = Field(description="The project tag (`default` unless seeding was given one).")
     latest_version: int
-    execution_count: int
+    execution_count: int = Field(
+        description="Executions stored now (pruned and deleted jobs not counted): the metrics'"
+        " total_executions."
+    )
     step_count: int
     job_counts: dict[str, int]
     created_at: datetime
@@ -53,6 +57,13 @@ class RegisteredWorkflow(WorkflowDetail):
     )
 
 
+SUCCESS_RATE = (
+    "Percentage (0-100) of finished executions that completed: completed / (completed + failed"
+    " + cancelled) x 100. An execution listed as `timeout` is a failed one; pending and running"
+    " executions are not counted. 0 while none has finished."
+)
+
+
 class WorkflowMetricsSummary(BaseModel):
     """The telemetry WorkflowMetricsSummary plus percentiles, costs and the sample it used.
 
@@ -60,8 +71,11 @@ class WorkflowMetricsSummary(BaseModel):
     cover the newest `window` executions that finished (completed or failed)."""
 
     total_duration_seconds: float
-    success_rate: float = Field(description="completed / (completed + failed), 0-100")
-    total_executions: int
+    success_rate: float = Field(description=SUCCESS_RATE)
+    total_executions: int = Field(description="Every execution stored, whatever its status.")
+    finished_executions: int = Field(
+        description="completed + failed + cancelled: the executions `success_rate` is over."
+    )
     successful_executions: int
     failed_executions: int
     cancelled_executions: int
@@ -108,3 +122,29 @@ class ExecutionList(BaseModel):
     total: int
     skip: int
     limit: int
+
+
+class StepExecution(BaseModel):
+    """The telemetry step execution: one step of the execution, with its full data."""
+
+    id: uuid.UUID
+    execution_id: uuid.UUID
+    step_id: uuid.UUID = Field(description="The workflow step's id (as on the steps route).")
+    step_key: str
+    step_name: str
+    step_index: int
+    status: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration: float | None
+    retry_count: int = Field(description="Retries so far: attempts - 1.")
+    attempt_number: int
+    input_data: Any = Field(description="What the step was given: `params` and `upstream`.")
+    output_data: Any
+    error_message: str | None
+
+
+class ExecutionDetail(Execution):
+    """The telemetry execution details: the execution with its step executions."""
+
+    step_executions: list[StepExecution]

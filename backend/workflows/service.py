@@ -28,13 +28,17 @@ def register_workflow(
     workspace_id: uuid.UUID,
     document: Any,
     check_actions: bool = True,
+    project_id: str | None = None,
 ) -> Registered:
     """Store a definition as a new workflow, or as its next version when it changed.
-    Registering the same definition twice creates nothing (seeding is idempotent)."""
+    Registering the same definition twice creates nothing (seeding is idempotent).
+    `project_id` tags the workflow (new ones are tagged `default` without it)."""
     payload_limits.check_input(document, field="definition")
     actions = REGISTRY.steps.keys() if check_actions else None
     definition = parse_definition(document, actions)
-    workflow = queries.upsert_workflow(conn, workspace_id, definition.name, definition.description)
+    workflow = queries.upsert_workflow(
+        conn, workspace_id, definition.name, definition.description, project_id
+    )
     latest = workflow.latest_version
     current = queries.version(conn, workflow.id, latest) if latest else None
     if current is not None and current.definition_hash == definition.content_hash():

@@ -107,7 +107,7 @@ class JobState(rx.State):
         assign(self, "steps", step_rows(steps, now))
         frame = gantt.axis([gantt.Span(s.started_at, s.completed_at) for s in steps], now)
         assign(self, "ticks", gantt.ticks(frame[1]) if frame else [])
-        self._details = {s.step_id: step_detail(s) for s in steps}
+        self._details = {s.step_key: step_detail(s) for s in steps}
         running = running_step(self.steps)
         if (running and not self._pinned) or not any(
             s.key == self.selected_key for s in self.steps

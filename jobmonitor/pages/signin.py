@@ -57,7 +57,8 @@ class SignInState(rx.State):
             self.error = f"Could not check the token: {exc.message}"
         else:
             auth = await self.get_state(AuthState)
-            auth.token, self.draft = token, ""
+            auth.keep(token)
+            self.draft = ""
             self.checking = False
             yield rx.redirect(routes.safe_next(self.router.url.query_parameters.get("next")))
             return

@@ -70,9 +70,13 @@ def test_sse_replays_a_finished_job_in_order(world: World, live_server: str) -> 
     started = next(d for _, t, d in events if t == "step_started")
     assert (
         started["execution_id"] == job["id"]
-        and started["step_id"] == "try"
+        and started["step_id"] == str(uuid.uuid5(uuid.UUID(job["workflow_id"]), "try"))
+        and started["step_key"] == "try"
         and started["step_name"]
     )
+    # every failed attempt: step_failed with its retry count (attempts - 1), then retrying
+    failures = [(t, d.get("retry_count")) for _, t, d in events if t in ("step_failed", "retrying")]
+    assert failures == [("step_failed", 0), ("retrying", 0), ("step_failed", 1), ("retrying", 1)]
     assert started["timestamp"] and started["workflow_id"] == job["workflow_id"]
     completed = next(d for _, t, d in events if t == "step_completed")
     assert completed["duration_seconds"] is not None and completed["output"] == {"attempt": 3}

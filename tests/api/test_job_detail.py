@@ -16,9 +16,15 @@ def test_steps_in_job_matrix_shape(world: World) -> None:
     body = world.a.viewer.get(f"/jobs/{job['id']}/steps").json()
     assert body["job_id"] == job["id"]
     steps = body["steps"]
-    assert [s["step_id"] for s in steps] == ["a", "b", "c"] and [
+    assert [s["step_key"] for s in steps] == ["a", "b", "c"] and [
         s["step_index"] for s in steps
     ] == [1, 2, 3]
+    workflow = uuid.UUID(job["workflow_id"])
+    assert [s["step_id"] for s in steps] == [str(uuid.uuid5(workflow, k)) for k in "abc"]
+    again = world.create("echo3")
+    assert [
+        s["step_id"] for s in world.a.viewer.get(f"/jobs/{again['id']}/steps").json()["steps"]
+    ] == [s["step_id"] for s in steps], "a workflow step's id is the same in every job"
     first = steps[0]
     for name in (
         "id",
@@ -45,9 +51,17 @@ def test_steps_in_job_matrix_shape(world: World) -> None:
     assert (
         first["status"] == "completed"
         and first["attempt_number"] == 1
+        and first["retry_count"] == 0
         and first["cost_usd"] == 0.25
     )
     assert steps[1]["depends_on"] == ["a"]
+    # what each step was given: its params and its upstream outputs
+    assert first["input_data"] == {"params": first["params"], "upstream": {}}
+    assert steps[1]["input_data"] == {
+        "params": steps[1]["params"],
+        "upstream": {"a": first["output_data"]},
+    }
+    assert world.a.viewer.get(f"/jobs/{again['id']}/steps").json()["steps"][0]["input_data"] is None
 
 
 def test_attempts_show_the_retry_history(world: World) -> None:
@@ -112,10 +126,13 @@ def test_timeline_in_telemetry_shape(world: World) -> None:
     assert timeline["completed_step_count"] == 1 and timeline["failed_step_count"] == 0
     assert timeline["skipped_step_count"] == 0 and timeline["total_duration_seconds"] > 0
     entry = timeline["step_timeline"][0]
-    assert entry["step_id"] == "try" and entry["step_order"] == 1 and entry["retry_count"] == 2
-    assert entry["output_summary"] == {"attempt": 3} and entry["input_summary"] is None
+    assert entry["step_id"] == str(uuid.uuid5(uuid.UUID(job["workflow_id"]), "try"))
+    assert entry["step_key"] == "try" and entry["step_order"] == 1 and entry["retry_count"] == 2
+    assert entry["output_summary"] == {"attempt": 3}
+    assert entry["input_summary"] == {"params": {"fail_times": 2}, "upstream": {}}
     assert set(entry) == {
         "step_id",
+        "step_key",
         "step_name",
         "step_order",
         "status",

@@ -196,7 +196,7 @@ def test_list_parameter_errors(world: World) -> None:
         {"skip": -1},
         {"status": "done"},
         {"sort": "name"},
-        {"workflow_id": "x"},
+        {"workflow_id": ""},
         {"created_after": "yesterday"},
         {"cursor": "%%%"},
     ):
@@ -204,6 +204,7 @@ def test_list_parameter_errors(world: World) -> None:
         assert response.status_code == 422, params
         assert error_of(response)["details"], params
     assert viewer.get("/jobs", params={"limit": 200}).status_code == 200
+    assert viewer.get("/jobs", params={"workflow_id": "x"}).status_code == 404  # a name
 
 
 def test_offset_and_cursor_pages(world: World) -> None:

@@ -43,7 +43,7 @@ def wait_step_status(
     deadline = time.monotonic() + timeout
     while True:
         steps = {
-            s["step_id"]: s["status"] for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]
+            s["step_key"]: s["status"] for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]
         }
         if steps.get(step) in statuses:
             return

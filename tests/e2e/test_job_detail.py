@@ -94,3 +94,18 @@ def test_unknown_job_shows_not_found(page: Page) -> None:
     expect(page.get_by_role("heading", name="Job not found")).to_be_visible()
     page.get_by_role("link", name="Back to jobs").click()
     page.wait_for_url("**/jobs")
+
+
+def test_step_details_show_what_the_step_was_given(page: Page, api: httpx.Client) -> None:
+    """The step's recorded input: its params and the upstream outputs it was given."""
+    job = start_job(api, "basic_sequence", {"records": 5})
+    wait_status(api, job["id"], "completed", timeout=60)
+    given = api.get(f"/jobs/{job['id']}/steps").json()["steps"][1]["input_data"]
+    assert set(given) == {"params", "upstream"} and list(given["upstream"]) == ["initialize"]
+    page.goto(f"/jobs/{job['id']}")
+    step(page, 2, "Process").click()
+    details = page.get_by_role("region", name="Step details")
+    details.get_by_text("Input", exact=True).click()
+    shown = details.locator("details", has_text="Input").locator("pre, code").first
+    expect(shown).to_contain_text('"upstream"')
+    expect(shown).to_contain_text('"initialize"')

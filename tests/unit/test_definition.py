@@ -66,6 +66,37 @@ def test_every_problem_is_listed_with_its_path() -> None:
     assert any(loc[0] == "input_schema" for loc in by_loc)
 
 
+def test_structural_and_graph_problems_in_one_answer() -> None:
+    """Issue 19.4: a bad name, an unknown field, a duplicate key, a cycle and an unknown
+    action are five problems, reported together."""
+    problems = _problems(
+        {
+            "name": "bad name!",
+            "owner": "me",
+            "steps": [
+                {"key": "a", "action": "a.run", "depends_on": ["b"]},
+                {"key": "b", "action": "nope.run", "depends_on": ["a"]},
+                {"key": "a", "action": "b.run"},
+            ],
+        }
+    )
+    by_loc = {tuple(p["loc"]): p["msg"] for p in problems}
+    assert ("name",) in by_loc and ("owner",) in by_loc
+    assert "duplicate step key 'a'" in by_loc[("steps", 2, "key")]
+    assert "unknown action 'nope.run'" in by_loc[("steps", 1, "action")]
+    assert any("dependency cycle: " in m for m in by_loc.values())
+    assert len(problems) == 5, problems
+
+
+def test_graph_checks_skip_what_did_not_parse() -> None:
+    problems = _problems(
+        {"name": "w", "steps": [{"key": 7, "action": "a.run"}, {"key": "b", "depends_on": "a"}]}
+    )
+    locs = [tuple(p["loc"]) for p in problems]
+    assert ("steps", 0, "key") in locs and ("steps", 1, "action") in locs
+    assert ("steps", 1, "depends_on") in locs and len(problems) == 3, problems
+
+
 def test_schema_errors_have_paths() -> None:
     problems = _problems(
         {

@@ -12,8 +12,8 @@ from tests import aio
 
 
 class Tab:
-    def __init__(self, token: str, path: str) -> None:
-        self.auth = SimpleNamespace(token=token)
+    def __init__(self, token: str, path: str, session: str = "") -> None:
+        self.auth = SimpleNamespace(token=token, session=session)
         self.router = SimpleNamespace(url=SimpleNamespace(path=path))
         self.loaded = False
 
@@ -54,3 +54,4 @@ def test_a_signed_in_tab_loads_the_page() -> None:
     tab = Tab("jm_token", "/jobs")
     assert run(tab) == ["rows", "watch"]
     assert tab.loaded and load.__name__ == "load" and load.__doc__ == "A page's load."
+    assert tab.auth.session == "jm_token", "the WebSockets' session cookie follows the token"

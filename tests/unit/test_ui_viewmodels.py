@@ -46,7 +46,8 @@ def step(
         {
             "id": f"s{index}",
             "job_id": JOB_ID,
-            "step_id": key,
+            "step_id": f"id-{key}",
+            "step_key": key,
             "step_index": index,
             "name": key.title(),
             "status": status,
@@ -175,11 +176,12 @@ def test_workflow_rows_and_duration_bars() -> None:
             "id": "w",
             "name": "etl",
             "step_count": 7,
-            "job_counts": {"completed": 3, "failed": 1, "running": 2},
+            "execution_count": 7,
+            "job_counts": {"completed": 3, "failed": 1, "cancelled": 1, "running": 2},
         }
     )
     row = workflow_row(w)
-    assert (row.executions, row.running, row.success_rate) == (6, 2, "75.0%")
+    assert (row.executions, row.running, row.success_rate) == (7, 2, "60.0%")
     assert success_rate({"running": 1}) is None
     executions = [
         t.Execution.model_validate(
