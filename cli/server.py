@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from pathlib import Path
 from types import FrameType
@@ -80,7 +82,7 @@ def reaper(
     once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
-    from backend.jobs.reaper import reap
+    from backend.jobs.reaper import reap_and_record
     from backend.steps import load_step_modules
 
     _configure_logging()
@@ -95,7 +97,7 @@ def reaper(
     signal.signal(signal.SIGINT, on_signal)
     with connect(autocommit=True) as conn:
         while not stop.is_set():
-            report = reap(conn)
+            report = reap_and_record(conn, f"{socket.gethostname()}.{os.getpid()}")
             if report.total:
                 console.print(
                     f"reaper: {len(report.lost)} lost, {len(report.requeued)} re-enqueued, "

@@ -5,12 +5,15 @@ it started (and the private servers it started), leaving no orphans."""
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
+from redis import Redis
 from rich.console import Console
 
 from backend import migrations
+from backend.queue import announce_start
 from backend.settings import get_settings, reset_settings
 from cli.services.postgres import ensure_postgres
 from cli.services.redis import ensure_redis
@@ -31,6 +34,7 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
         console.print(f"[red]jobmonitor up: {exc}[/red]")
         return 1
     env = {**os.environ, "JOBMONITOR_DATABASE_URL": postgres.url, "JOBMONITOR_REDIS_URL": redis.url}
+    env["JOBMONITOR_WORKERS"] = str(worker_count)  # what doctor compares the live workers with
     os.environ.update(env)
     reset_settings()
     try:
@@ -53,6 +57,9 @@ def _run(
     token = first_admin_token("default")
     supervisor = Supervisor()
     me = [sys.executable, "-m", "cli.main"]
+    start_id = f"up.{socket.gethostname()}.{os.getpid()}"
+    announce_start(Redis.from_url(redis_url), start_id, worker_count)  # before they can register
+    env = {**env, "JOBMONITOR_WORKER_START_ID": start_id}
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
     if web:

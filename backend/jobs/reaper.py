@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from backend.errors import NotFound
 from backend.jobs import queries, scheduler
@@ -164,3 +165,42 @@ def _start_retry(conn: psycopg.Connection[Any], due: DueRetry) -> Outbox | None:
         return None
     scheduler.settle_job(conn, job.id, outbox)
     return outbox
+
+
+def reap_and_record(conn: psycopg.Connection[Any], reaper: str) -> ReapReport:
+    """One pass, then its record in `reaper_passes` (what `doctor` shows): when it started
+    (database clock), and what it recovered when it recovered anything."""
+    row = conn.execute("SELECT now() AS started").fetchone()
+    assert row is not None
+    report = reap(conn)
+    recovered = {
+        "lost": [str(i) for i in report.lost[:50]],
+        "requeued": [str(i) for i in report.requeued[:50]],
+        "retried": [str(i) for i in report.retried[:50]],
+        "counts": {
+            "lost": len(report.lost),
+            "requeued": len(report.requeued),
+            "retried": len(report.retried),
+        },
+    }
+    conn.execute(
+        """
+        INSERT INTO reaper_passes AS p (reaper, last_pass_at, passes, recovered_total,
+                                        last_recovery_at, last_recovered)
+        VALUES (%(reaper)s, %(started)s, 1, %(total)s,
+                CASE WHEN %(total)s > 0 THEN %(started)s END,
+                CASE WHEN %(total)s > 0 THEN %(recovered)s::jsonb END)
+        ON CONFLICT (reaper) DO UPDATE SET
+            last_pass_at = excluded.last_pass_at, passes = p.passes + 1,
+            recovered_total = p.recovered_total + excluded.recovered_total,
+            last_recovery_at = coalesce(excluded.last_recovery_at, p.last_recovery_at),
+            last_recovered = coalesce(excluded.last_recovered, p.last_recovered)
+        """,
+        {
+            "reaper": reaper[:200],
+            "started": row["started"],
+            "total": report.total,
+            "recovered": Jsonb(recovered),
+        },
+    )
+    return report
