@@ -35,6 +35,7 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
         return 1
     env = {**os.environ, "JOBMONITOR_DATABASE_URL": postgres.url, "JOBMONITOR_REDIS_URL": redis.url}
     env["JOBMONITOR_WORKERS"] = str(worker_count)  # what doctor compares the live workers with
+    env["JOBMONITOR_DATA_DIR"] = str(data_dir)  # one place for every child, whatever its cwd
     os.environ.update(env)
     reset_settings()
     try:

@@ -47,6 +47,7 @@ def list_runs(
               AND (%(mode)s::text IS NULL OR j.run_mode = %(mode)s)
               AND (%(since)s::timestamptz IS NULL OR j.created_at >= %(since)s)
               AND (%(until)s::timestamptz IS NULL OR j.created_at < %(until)s)
+              AND (%(number)s::int IS NULL OR j.execution_number = %(number)s)
             ORDER BY j.created_at DESC, j.id DESC
             LIMIT %(limit)s OFFSET %(skip)s
             """,
@@ -58,6 +59,7 @@ def list_runs(
                 "mode": where.mode,
                 "since": where.since,
                 "until": where.until,
+                "number": where.execution_number,
                 "limit": limit + 1,
                 "skip": skip,
             },

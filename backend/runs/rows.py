@@ -43,3 +43,4 @@ class RunFilter:
     mode: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    execution_number: int | None = None

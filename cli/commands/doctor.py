@@ -36,7 +36,7 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     if as_json:
         output.print_json(report)
     else:
-        output.out.print(_table(report["checks"]))
+        output.out.print(checks_table(report["checks"]))
         failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
         output.err.print(
             Text(f"failed: {', '.join(failed)}", style="red")
@@ -79,7 +79,7 @@ def _report(api: SyncClient) -> dict[str, Any]:
         return {"verdict": "fail", "ok": False, "checks": checks}
 
 
-def _table(checks: list[dict[str, Any]]) -> Table:
+def checks_table(checks: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("check", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
