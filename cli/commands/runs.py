@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from apiclient.format import delta_text, signed
 from cli import output
 from cli.commands.audit import parse_since
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
@@ -127,22 +128,6 @@ def _history_table(runs: list[dict[str, Any]]) -> Table:
     return table
 
 
-def delta_text(before: Any, after: Any, delta: Any) -> str:
-    """'rows_total 0 -> 200 (+200)' per key that changed; '-' without a snapshot."""
-    if not isinstance(after, dict) or not isinstance(before, dict):
-        return "-"
-    changes = [
-        f"{key} {before.get(key)} -> {after[key]} ({_signed(delta[key])})"
-        for key in after
-        if isinstance(delta, dict) and delta.get(key)
-    ]
-    return "; ".join(changes) or "no change"
-
-
-def _signed(n: Any) -> str:
-    return f"+{n:g}" if isinstance(n, int | float) and n > 0 else f"{n:g}"
-
-
 def report(
     job: JobId,
     out: Annotated[
@@ -225,7 +210,7 @@ def _after(state: Any, delta: Any) -> list[str]:
         return ["- (no snapshot)"]
     delta = delta if isinstance(delta, dict) else {}
     return [
-        f"- {k}: {v}" + (f" ({_signed(delta[k])})" if k in delta else "") for k, v in state.items()
+        f"- {k}: {v}" + (f" ({signed(delta[k])})" if k in delta else "") for k, v in state.items()
     ]
 
 
