@@ -163,6 +163,10 @@ class ApiClient(Connection):
     async def workflow_executions(self, workflow_id: str, *, limit: int = 50) -> t.ExecutionPage:
         return await self._get(t.ExecutionPage, f"/workflows/{workflow_id}/executions", limit=limit)
 
+    async def runs(self, workflow_id: str, *, limit: int = 20) -> t.RunPage:
+        """`GET /runs?workflow=`: the workflow's run history, newest first."""
+        return await self._get(t.RunPage, "/runs", workflow=workflow_id, limit=limit)
+
     # live
     async def events(
         self,

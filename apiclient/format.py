@@ -1,7 +1,9 @@
-"""How both front ends write durations and costs (the web monitor's views and the CLI's
-tables show the same text), and the dash that stands for "no value"."""
+"""How both front ends write durations, costs and run deltas (the web monitor's views and the
+CLI's tables show the same text), and the dash that stands for "no value"."""
 
 from __future__ import annotations
+
+from typing import Any
 
 DASH = "—"
 
@@ -29,3 +31,21 @@ def cost_text(amount: float | None) -> str:
     if amount >= 1:
         return f"${amount:,.2f}"
     return "$" + f"{amount:.4f}".rstrip("0").rstrip(".")
+
+
+def signed(n: Any) -> str:
+    """+5, -2, 0.5 (numbers as the run audit's delta holds them)."""
+    return f"+{n:g}" if isinstance(n, int | float) and n > 0 else f"{n:g}"
+
+
+def delta_text(before: Any, after: Any, delta: Any) -> str:
+    """A run's change: 'rows_total 0 -> 200 (+200)' per key that changed; a dash without a
+    snapshot."""
+    if not isinstance(after, dict) or not isinstance(before, dict):
+        return DASH
+    changes = [
+        f"{key} {before.get(key)} -> {after[key]} ({signed(delta[key])})"
+        for key in after
+        if isinstance(delta, dict) and delta.get(key)
+    ]
+    return "; ".join(changes) or "no change"

@@ -183,6 +183,31 @@ class ExecutionPage(_Model):
     total: int = 0
 
 
+class Run(_Model):
+    """One run of the run history (`GET /runs`): a job with its audit record."""
+
+    id: str
+    workflow_name: str
+    execution_number: int
+    mode: str
+    item_id: str | None = None
+    requested_by: str | None = None
+    status: str
+    created_at: datetime
+    duration_seconds: float | None = None
+    steps_completed: int = 0
+    step_count: int = 0
+    state_before: Any = None
+    expected_work: Any = None
+    state_after: Any = None
+    delta: Any = None
+
+
+class RunPage(_Model):
+    items: list[Run]
+    has_more: bool = False
+
+
 class BulkItem(_Model):
     id: str
     ok: bool

@@ -88,12 +88,22 @@ class SyncClient(Connection):
         return dict(self._get("/jobs", **params))
 
     def create_job(
-        self, workflow: str, payload: dict[str, Any], idempotency_key: str | None, force: bool
+        self,
+        workflow: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        force: bool,
+        mode: str | None = None,
+        item_id: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """`POST /jobs`: (the job, whether it is the replay of an earlier request with the key)."""
         body: dict[str, Any] = {"workflow": workflow, "input_payload": payload, "force": force}
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
+        if mode:
+            body["mode"] = mode
+        if item_id:
+            body["item_id"] = item_id
         response = self._post("/jobs", body)
         return response.json(), response.status_code == 200
 
@@ -139,6 +149,18 @@ class SyncClient(Connection):
         response = self._post("/workflows", definition)
         body = response.json()
         return body, bool(body.get("created", response.status_code == 201))
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def runs(self, **filters: Any) -> dict[str, Any]:
+        """`GET /runs`: a page of the run history, newest first (filters as the route's)."""
+        return dict(self._get("/runs", **filters))
+
+    def run_report(self, job_id: str) -> dict[str, Any]:
+        return dict(self._get(f"/runs/{job_id}/report"))
+
+    def preflight(self, workflow: str) -> dict[str, Any]:
+        return dict(self._get(f"/workflows/{workflow}/preflight"))
 
     # --- operations -------------------------------------------------------------------------
 

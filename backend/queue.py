@@ -3,10 +3,13 @@ The rq job id is the attempt id, the payload is JSON, and rq keeps no result."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from redis import Redis
 from redis.client import Pipeline
@@ -114,3 +117,34 @@ def is_waiting(queue: Queue, attempt_id: uuid.UUID) -> bool:
     except NoSuchJobError:
         return False
     return job.get_status(refresh=False) in (RqStatus.QUEUED, RqStatus.STARTED, RqStatus.SCHEDULED)
+
+
+# --- workers that are starting: announced before they register with rq, so that `doctor` can
+# tell a worker that is on its way (warn) from one that is missing (fail) without timing -------
+
+STARTING_PREFIX = "jobmonitor:workers-starting"
+STARTING_TTL = 120  # a start that has not registered by then is reported missing
+
+
+def starting_key(ident: str) -> str:
+    return f"{STARTING_PREFIX}:{get_settings().queue}:{ident}"
+
+
+def announce_start(redis: Redis, ident: str, count: int) -> str:
+    """Note that `count` workers of this process are starting; the key to delete once they
+    have registered."""
+    key = starting_key(ident)
+    redis.set(
+        key, json.dumps({"ident": ident, "count": count, "since": time.time()}), ex=STARTING_TTL
+    )
+    return key
+
+
+def starting_workers(redis: Redis) -> list[dict[str, Any]]:
+    """The announced starts on this queue that have not registered yet."""
+    found = []
+    for key in redis.scan_iter(match=f"{STARTING_PREFIX}:{get_settings().queue}:*", count=100):
+        value = cast(bytes | None, redis.get(key))
+        if value:
+            found.append(json.loads(value))
+    return found

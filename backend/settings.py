@@ -58,7 +58,18 @@ class Settings(BaseSettings):
         default=None, description="Redis URL. Unset: `up` starts a private redis-server."
     )
     data_dir: Path = Field(default=Path(".jobmonitor"), description="Private servers' data.")
-    workers: int = Field(default=2, ge=1, le=64, description="rq workers started by `up`.")
+    workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="rq workers started by `up`; `doctor` compares the live workers with it.",
+    )
+    worker_start_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Set by `up`: the id under which it announced the workers it starts, so "
+        "`doctor` says 'starting' (not 'missing') until they have registered.",
+    )
     queue: str = Field(default="jobmonitor", description="rq queue name for step attempts.")
     lease_ttl: float = Field(default=30.0, gt=0, description="Seconds an attempt's lease lasts.")
     heartbeat_interval: float | None = Field(

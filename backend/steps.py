@@ -30,6 +30,8 @@ class StepContext(Protocol):
     input: dict[str, Any]  # the job's input payload
     params: dict[str, Any]  # the step's params from the definition
     upstream: dict[str, Any]  # output of each direct dependency, by step key
+    mode: str  # the run's mode: global_batch (everything pending) or single_item
+    item_id: str | None  # the one item a single_item run processes
 
     def log(self, message: str, level: str = "info") -> None: ...
     def progress(self, fraction: float) -> None: ...
@@ -51,12 +53,15 @@ class StepContext(Protocol):
 
 StepFunction = Callable[[StepContext], Any]
 SnapshotFunction = Callable[[], dict[str, Any]]
+# the pending-work estimate: counts per stage of what a run with this input would process
+ExpectedWorkFunction = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class Registry:
     def __init__(self) -> None:
         self.steps: dict[str, StepFunction] = {}
         self.snapshots: dict[str, SnapshotFunction] = {}
+        self.expected_work: dict[str, ExpectedWorkFunction] = {}
 
     def step(self, name: str) -> Callable[[StepFunction], StepFunction]:
         def register(fn: StepFunction) -> StepFunction:
@@ -70,6 +75,14 @@ class Registry:
         def register(fn: SnapshotFunction) -> SnapshotFunction:
             _check_free(self.snapshots, name, fn)
             self.snapshots[name] = fn
+            return fn
+
+        return register
+
+    def expected(self, name: str) -> Callable[[ExpectedWorkFunction], ExpectedWorkFunction]:
+        def register(fn: ExpectedWorkFunction) -> ExpectedWorkFunction:
+            _check_free(self.expected_work, name, fn)
+            self.expected_work[name] = fn
             return fn
 
         return register
@@ -88,6 +101,7 @@ def _qualname(fn: Callable[..., Any]) -> str:
 REGISTRY = Registry()
 step = REGISTRY.step
 snapshot = REGISTRY.snapshot
+expected_work = REGISTRY.expected
 
 
 def load_step_modules(modules: list[str]) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from pathlib import Path
 from types import FrameType
@@ -91,7 +93,7 @@ def reaper(
 
 
 def _reap_until_stopped(every: float, once: bool) -> None:
-    from backend.jobs.reaper import ReapReport, reap, serve
+    from backend.jobs.reaper import ReapReport, reap_and_record, serve
 
     def say(report: ReapReport) -> None:
         if report.total:
@@ -102,7 +104,7 @@ def _reap_until_stopped(every: float, once: bool) -> None:
 
     if once:
         with connect(autocommit=True) as conn:
-            say(reap(conn))
+            say(reap_and_record(conn, f"{socket.gethostname()}.{os.getpid()}"))
         return
     stop = threading.Event()
 
@@ -111,7 +113,7 @@ def _reap_until_stopped(every: float, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    serve(stop, every, say)
+    serve(stop, every, say, f"{socket.gethostname()}.{os.getpid()}")
 
 
 def migrate() -> None:

@@ -7,12 +7,15 @@ orphans. Restart counts: `<data dir>/up-state.json` and /metrics."""
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
+from redis import Redis
 from rich.console import Console
 
 from backend import migrations
+from backend.queue import announce_start
 from backend.settings import get_settings, reset_settings
 from backend.supervision import state_path
 from cli.services.postgres import ensure_postgres
@@ -37,7 +40,8 @@ def run_up(port: int, worker_count: int, web: bool = True) -> int:
         **os.environ,
         "JOBMONITOR_DATABASE_URL": postgres.url,
         "JOBMONITOR_REDIS_URL": redis.url,
-        "JOBMONITOR_DATA_DIR": str(data_dir),  # the web app's cwd differs: /metrics reads it
+        "JOBMONITOR_WORKERS": str(worker_count),  # what doctor compares the live workers with
+        "JOBMONITOR_DATA_DIR": str(data_dir),  # one place for every child, whatever its cwd
     }
     os.environ.update(env)
     reset_settings()
@@ -71,6 +75,9 @@ def _run(
     seeded = seed_examples("default")
     token = first_admin_token("default")
     me = [sys.executable, "-m", "cli.main"]
+    start_id = f"up.{socket.gethostname()}.{os.getpid()}"
+    announce_start(Redis.from_url(redis_url), start_id, worker_count)  # before they can register
+    env = {**env, "JOBMONITOR_WORKER_START_ID": start_id}
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
     if web:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
 
-from backend.steps import StepContext, snapshot, step
+from backend.steps import StepContext, expected_work, snapshot, step
 
 
 @step("test.noop")
@@ -170,3 +171,54 @@ class Unprintable(Exception):
 @step("test.unprintable_error")
 def unprintable_error(ctx: StepContext) -> None:
     raise Unprintable()
+
+
+# --- a work queue shared by processes (API, workers): a JSON file under JOBMONITOR_DATA_DIR ---
+
+
+def items_file() -> str:
+    return os.path.join(os.environ.get("JOBMONITOR_DATA_DIR") or ".jobmonitor", "test_items.json")
+
+
+def read_items() -> dict[str, int]:
+    try:
+        with open(items_file()) as f:
+            return dict(json.load(f))
+    except FileNotFoundError:
+        return {"pending": 0, "done": 0}
+
+
+def write_items(items: dict[str, int]) -> None:
+    os.makedirs(os.path.dirname(items_file()), exist_ok=True)
+    with open(items_file() + ".tmp", "w") as f:
+        json.dump(items, f)
+    os.replace(items_file() + ".tmp", items_file())
+
+
+@snapshot("test.items")
+def items_state() -> dict[str, Any]:
+    items = read_items()
+    return {"items_pending": items["pending"], "items_done": items["done"]}
+
+
+@expected_work("test.items_expected")
+def items_expected(payload: dict[str, Any]) -> dict[str, int]:
+    if payload.get("broken_estimate"):
+        raise RuntimeError("the estimate cannot be made")
+    return {"pending_process": read_items()["pending"]}
+
+
+@step("test.process_items")
+def process_items(ctx: StepContext) -> dict[str, Any]:
+    """Moves pending items to done: all of them (global_batch), or one (single_item); at most
+    params.n or input.n when given. Logs each batch; fails while attempt <= fail_times (params,
+    else input)."""
+    if ctx.attempt <= int(ctx.params.get("fail_times", ctx.input.get("fail_times", 0))):
+        raise RuntimeError(f"planned failure {ctx.attempt}")
+    time.sleep(float(ctx.input.get("sleep", 0)))
+    items = read_items()
+    limit = int(ctx.params.get("n", ctx.input.get("n", items["pending"])))
+    n = min(items["pending"], 1 if ctx.mode == "single_item" else limit)
+    write_items({"pending": items["pending"] - n, "done": items["done"] + n})
+    ctx.log(f"processed {n} item(s) in mode {ctx.mode}, item {ctx.item_id}")
+    return {"processed": n, "mode": ctx.mode, "item_id": ctx.item_id}

@@ -40,6 +40,8 @@ class RunContext:
         self.input = claim.input
         self.params = claim.params
         self.upstream = claim.upstream
+        self.mode = claim.mode
+        self.item_id = claim.item_id
         self.records = Records()
         self.lock = threading.Lock()
         self.progress_value: float | None = None

@@ -18,6 +18,7 @@ from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.runs.api import router as runs_router
 from backend.workflows.api import router as workflows_router
 from backend.workflows.telemetry_api import router as telemetry_router
 
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
         auth_router,
         events.router,
         ops.router,
+        runs_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -4,7 +4,6 @@ the run cookbook as one call, and retention of finished jobs (batches of 500, on
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -16,27 +15,13 @@ from backend.doctor import run_checks
 from backend.http.deps import Admin, Operator, Principal, api_redis, transaction
 from backend.http.responses import errors
 from backend.jobs import retention
+from backend.runs.schemas import Check, Verdict
 
 router = APIRouter(tags=["operator"])
 
 PRUNE_BATCH = 500
 LISTED_IDS = 100
 ERRORS = errors()
-
-
-class Verdict(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-class Check(BaseModel):
-    name: str
-    verdict: Verdict
-    detail: str = Field(description="What was found, and what to do when it is not ok.")
-    data: dict[str, Any] = Field(
-        default_factory=dict, description="The figures behind the verdict."
-    )
 
 
 class DoctorReport(BaseModel):

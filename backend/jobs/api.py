@@ -30,6 +30,7 @@ from backend.jobs.schemas import (
     JobList,
 )
 from backend.jobs.states import JOB_TERMINAL, JobStatus
+from backend.runs.modes import RunMode
 from backend.workflows.queries import find_workflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -111,6 +112,9 @@ def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tu
             outbox,
             idempotency_key=key,
             force=body.force,
+            mode=RunMode(body.mode),
+            item_id=body.item_id,
+            actor=principal,
         )
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         if not created.replayed:
@@ -122,7 +126,14 @@ def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tu
                 job.id,
                 None,
                 job.status,
-                {"workflow": job.workflow_name, "idempotency_key": key, "force": body.force},
+                {
+                    "workflow": job.workflow_name,
+                    "idempotency_key": key,
+                    "force": body.force,
+                    "mode": body.mode,
+                    "item_id": body.item_id,
+                    "replaced": [str(j) for j in created.replaced],
+                },
             )
     flush(outbox)
     return job, created.replayed

@@ -56,6 +56,8 @@ class Claim:
     input: dict[str, Any]
     upstream: dict[str, Any]
     timeout_seconds: float | None
+    mode: str = "global_batch"  # the run's mode and item (backend/runs), for the step to read
+    item_id: str | None = None
 
 
 @dataclass
@@ -150,8 +152,11 @@ def claim(
         raise NotRunnable(f"attempt {ref.attempt_id} is not queued for a pending or running job")
     for event in (started.event if started else None, step.event):
         outbox.add_event(event)
-    if started is not None and row["snapshot"]:  # under the job lock: no step runs before it
-        snapshots.save_before(conn, ref.job_id, row["snapshot"])
+    if started is not None and (row["snapshot"] or row["expected_work"]):
+        # under the job lock: no step runs before it
+        snapshots.save_before(
+            conn, ref.job_id, row["snapshot"], row["expected_work"], row["input_payload"]
+        )
     s = step.row
     return Claim(
         attempt_id=ref.attempt_id,
@@ -167,6 +172,8 @@ def claim(
         input=row["input_payload"] or {},
         upstream=row["upstream"],
         timeout_seconds=s["timeout_seconds"],
+        mode=row["run_mode"],
+        item_id=row["item_id"],
     )
 
 
@@ -180,9 +187,9 @@ _UPSTREAM = f"""FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.
 # off`, all in one statement.
 _CONTEXT_SQL = f"""
     WITH ctx AS (
-        SELECT s.id, s.params, j.input_payload, j.status AS job_status,
-               (SELECT v.definition->>'snapshot' FROM workflow_versions v
-                WHERE v.id = j.workflow_version_id) AS snapshot,
+        SELECT s.id, s.params, j.input_payload, j.status AS job_status, j.run_mode, j.item_id,
+               v.definition->>'snapshot' AS snapshot,
+               v.definition->>'expected_work' AS expected_work,
                (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
                 {_UPSTREAM}) AS upstream,
                (SELECT coalesce(jsonb_object_agg(d.step_key,
@@ -191,7 +198,8 @@ _CONTEXT_SQL = f"""
                          'field', 'output_data'), 'size_bytes', octet_length(d.output_data::text))
                     ELSE d.output_data END), '{{}}'::jsonb)
                 {_UPSTREAM}) AS upstream_given
-        FROM job_steps s JOIN jobs j ON j.id = s.job_id WHERE s.id = %s
+        FROM job_steps s JOIN jobs j ON j.id = s.job_id
+        JOIN workflow_versions v ON v.id = j.workflow_version_id WHERE s.id = %s
     ),
     recorded AS (
         UPDATE job_steps t
@@ -199,7 +207,7 @@ _CONTEXT_SQL = f"""
         FROM ctx WHERE t.id = ctx.id
     )
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
-           input_payload, job_status, snapshot, upstream
+           input_payload, job_status, run_mode, item_id, snapshot, expected_work, upstream
     FROM ctx
 """
 

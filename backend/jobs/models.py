@@ -79,6 +79,16 @@ class Job(SQLModel, table=True):
     state_before: dict[str, Any] | None = jsonb()
     state_after: dict[str, Any] | None = jsonb()
     delta: dict[str, Any] | None = jsonb()
+    # the run audit (backend/runs): who asked, in which mode, for which item; the pending-work
+    # estimate at the first start; one segment per start (the first run and each resume)
+    requested_by: str | None = Field(default=None, max_length=200)
+    run_mode: str = Field(
+        default="global_batch",
+        sa_column=Column(String(16), nullable=False, server_default="global_batch"),
+    )
+    item_id: str | None = Field(default=None, max_length=200)
+    expected_work: dict[str, Any] | None = jsonb()
+    run_segments: list[dict[str, Any]] | None = jsonb()
     created_at: datetime = server_now()
     started_at: datetime | None = ts()
     completed_at: datetime | None = ts()
@@ -249,3 +259,19 @@ class JobCount(SQLModel, table=True):
     workflow_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
     status: str = Field(sa_column=Column(String(16), primary_key=True))
     n: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class ReaperPass(SQLModel, table=True):
+    """The latest pass of each reaper process, and the latest pass that recovered something:
+    what `doctor` shows of the reaper. One row per reaper, updated in place."""
+
+    __tablename__ = "reaper_passes"
+
+    reaper: str = Field(primary_key=True, max_length=200)
+    last_pass_at: datetime = server_now()
+    passes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    recovered_total: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+    last_recovery_at: datetime | None = ts()
+    last_recovered: dict[str, Any] | None = jsonb()

@@ -142,6 +142,9 @@ class NewJob:
     version_id: uuid.UUID
     execution_number: int
     step_count: int
+    mode: str = "global_batch"
+    item_id: str | None = None
+    requested_by: str | None = None
 
 
 def insert_job(
@@ -157,8 +160,8 @@ def insert_job(
         f"""
         INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
                           input_payload, idempotency_key, payload_hash, progress, step_count,
-                          steps_done, rerun_of, total_cost)
-        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0)
+                          steps_done, rerun_of, total_cost, run_mode, item_id, requested_by)
+        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0, %s, %s, %s)
         ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
         """,
@@ -173,6 +176,9 @@ def insert_job(
             digest,
             job.step_count,
             rerun_of,
+            job.mode,
+            job.item_id,
+            job.requested_by,
         ),
     ).fetchone()
     return None if row is None else row["id"]
@@ -215,12 +221,14 @@ _INSERT_STEP_SQL = f"""
 """
 
 
-def active_job_ids(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> list[uuid.UUID]:
-    """The workflow's pending and running jobs, oldest first."""
+def active_job_ids(
+    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, mode: str = "global_batch"
+) -> list[uuid.UUID]:
+    """The workflow's pending and running jobs of one run mode, oldest first."""
     rows = conn.execute(
         f"SELECT id FROM jobs WHERE workflow_id = %s AND status IN {sql_list(J.PENDING, J.RUNNING)}"
-        " ORDER BY created_at",
-        (workflow_id,),
+        " AND run_mode = %s ORDER BY created_at",
+        (workflow_id, mode),
     )
     return [r["id"] for r in rows]
 
@@ -238,16 +246,19 @@ def lock_job_counts(
 
 
 def seconds_until_start(
-    conn: psycopg.Connection[Any], workflow_id: uuid.UUID, interval: float
-) -> float | None:
-    """How long until `interval` seconds have passed since the workflow's newest job was
-    created (negative: they have); None when it has no job."""
+    conn: psycopg.Connection[Any],
+    workflow_id: uuid.UUID,
+    interval: float,
+    mode: str = "global_batch",
+) -> tuple[uuid.UUID, float] | None:
+    """The workflow's newest job of the mode, and how long until `interval` seconds have passed
+    since it was created (negative: they have); None when it has no such job."""
     row = conn.execute(
-        "SELECT %s - EXTRACT(EPOCH FROM now() - max(created_at))::float AS wait"
-        " FROM jobs WHERE workflow_id = %s",
-        (interval, workflow_id),
+        "SELECT id, %s - EXTRACT(EPOCH FROM now() - created_at)::float AS wait"
+        " FROM jobs WHERE workflow_id = %s AND run_mode = %s ORDER BY created_at DESC LIMIT 1",
+        (interval, workflow_id, mode),
     ).fetchone()
-    return None if row is None or row["wait"] is None else float(row["wait"])
+    return None if row is None else (row["id"], float(row["wait"]))
 
 
 def resumable_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[ResumableStep]:

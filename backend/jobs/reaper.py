@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from backend import outages
 from backend.db import connect, retry_conflicts
@@ -73,8 +74,11 @@ def reap(
     return report
 
 
-def serve(stop: threading.Event, every: float, on_report: Callable[[ReapReport], None]) -> None:
-    """A pass every `every` seconds until `stop` is set; never ends on an outage."""
+def serve(
+    stop: threading.Event, every: float, on_report: Callable[[ReapReport], None], name: str
+) -> None:
+    """A pass every `every` seconds until `stop` is set, each recorded under `name`; never
+    ends on an outage."""
     conn: psycopg.Connection[Any] | None = None
     backoff = outages.Backoff()
     leases_from = 0.0  # monotonic time from which expired leases are declared lost
@@ -82,7 +86,7 @@ def serve(stop: threading.Event, every: float, on_report: Callable[[ReapReport],
         try:
             if conn is None or conn.closed:
                 conn = connect(autocommit=True)
-            report = reap(conn, expire_leases=time.monotonic() >= leases_from)
+            report = reap_and_record(conn, name, expire_leases=time.monotonic() >= leases_from)
         except Exception as exc:
             if not outages.noted(exc):
                 log.exception("reaper pass failed; trying again")
@@ -209,3 +213,44 @@ def _start_retry(conn: psycopg.Connection[Any], due: DueRetry) -> Outbox | None:
         return None
     scheduler.settle_job(conn, job.id, outbox)
     return outbox
+
+
+def reap_and_record(
+    conn: psycopg.Connection[Any], reaper: str, expire_leases: bool = True
+) -> ReapReport:
+    """One pass, then its record in `reaper_passes` (what `doctor` shows): when it started
+    (database clock), and what it recovered when it recovered anything."""
+    row = conn.execute("SELECT now() AS started").fetchone()
+    assert row is not None
+    report = reap(conn, expire_leases=expire_leases)
+    recovered = {
+        "lost": [str(i) for i in report.lost[:50]],
+        "requeued": [str(i) for i in report.requeued[:50]],
+        "retried": [str(i) for i in report.retried[:50]],
+        "counts": {
+            "lost": len(report.lost),
+            "requeued": len(report.requeued),
+            "retried": len(report.retried),
+        },
+    }
+    conn.execute(
+        """
+        INSERT INTO reaper_passes AS p (reaper, last_pass_at, passes, recovered_total,
+                                        last_recovery_at, last_recovered)
+        VALUES (%(reaper)s, %(started)s, 1, %(total)s,
+                CASE WHEN %(total)s > 0 THEN %(started)s END,
+                CASE WHEN %(total)s > 0 THEN %(recovered)s::jsonb END)
+        ON CONFLICT (reaper) DO UPDATE SET
+            last_pass_at = excluded.last_pass_at, passes = p.passes + 1,
+            recovered_total = p.recovered_total + excluded.recovered_total,
+            last_recovery_at = coalesce(excluded.last_recovery_at, p.last_recovery_at),
+            last_recovered = coalesce(excluded.last_recovered, p.last_recovered)
+        """,
+        {
+            "reaper": reaper[:200],
+            "started": row["started"],
+            "total": report.total,
+            "recovered": Jsonb(recovered),
+        },
+    )
+    return report

@@ -58,6 +58,14 @@ class CreateJobRequest(Request):
         default=False,
         description="Start even when the concurrency policy refuses, cancelling active jobs.",
     )
+    mode: Literal["global_batch", "single_item"] = Field(
+        default="global_batch",
+        description="global_batch: everything pending (the concurrency policy applies); "
+        "single_item: the one item `item_id` (steps read ctx.mode and ctx.item_id).",
+    )
+    item_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The item of a single_item run."
+    )
 
     @model_validator(mode="after")
     def _one_workflow(self) -> CreateJobRequest:

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from backend import payload_limits
+from backend.audit import Actor, record_audit
 from backend.errors import (
     ConcurrencyLimited,
     IdempotencyConflict,
@@ -32,6 +33,7 @@ from backend.jobs.states import (
     record_event,
     transition,
 )
+from backend.runs.modes import RunMode
 from backend.workflows import queries as workflows
 from backend.workflows.definition import WorkflowDefinition, apply_defaults
 from backend.workflows.input_schema import validate as validate_input
@@ -42,6 +44,15 @@ from backend.workflows.rows import WorkflowRow
 class Created:
     job_id: uuid.UUID
     replayed: bool  # an earlier request with the same idempotency key made this job
+    replaced: tuple[uuid.UUID, ...] = ()  # the active jobs a forced start cancelled
+
+
+@dataclass(frozen=True)
+class System:
+    """The actor of audit entries written without a caller (a service used directly)."""
+
+    workspace_id: uuid.UUID
+    actor: str = "system"
 
 
 def payload_hash(workflow_id: uuid.UUID, payload: Any) -> str:
@@ -62,6 +73,9 @@ def create_job(
     force: bool = False,
     version_id: uuid.UUID | None = None,
     rerun_of: uuid.UUID | None = None,
+    mode: RunMode = RunMode.GLOBAL_BATCH,
+    item_id: str | None = None,
+    actor: Actor | None = None,
 ) -> Created:
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
     its steps, and queue the steps that can start.
@@ -69,8 +83,13 @@ def create_job(
     A request whose idempotency key already made a job is a replay of it, also when the two
     requests ran concurrently: the key is looked up again under the workflow's lock (creates
     of one workflow are serial), before the policy could refuse the replay, and once more if
-    the insert meets the key after all."""
+    the insert meets the key after all.
+
+    The policy applies to `global_batch` runs only; a forced start cancels the active ones and
+    audits each cancel with the new job's id as the reason. `actor` (the requester) is recorded
+    on the job and in those audit entries."""
     payload_limits.check_input(input_payload)
+    _check_mode(mode, item_id)
     workflow = workflows.find_workflow(conn, workspace_id, workflow_ref)
     version = (
         workflows.version_by_id(conn, version_id)
@@ -94,12 +113,19 @@ def create_job(
     if replay is not None:
         return replay
     definition = WorkflowDefinition.model_validate(version.definition)
-    _apply_policy(conn, workflow, definition, force, outbox)
+    replaced = _apply_policy(conn, workflow, definition, force, mode)
     number = workflows.next_execution_number(conn, workflow.id)
     job_id = queries.insert_job(
         conn,
         queries.NewJob(
-            workspace_id, workflow.id, version.id, number, len(version.definition["steps"])
+            workspace_id,
+            workflow.id,
+            version.id,
+            number,
+            len(version.definition["steps"]),
+            mode,
+            item_id,
+            actor.actor[:200] if actor else None,
         ),
         payload,
         digest,
@@ -114,8 +140,55 @@ def create_job(
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
+    for old in replaced:
+        _replace(conn, actor or System(workspace_id), old, job_id, outbox)
     scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
-    return Created(job_id, replayed=False)
+    return Created(job_id, replayed=False, replaced=tuple(replaced))
+
+
+def _check_mode(mode: RunMode, item_id: str | None) -> None:
+    if mode is RunMode.SINGLE_RUN:
+        raise InvalidInput(
+            "mode single_run resumes an existing run: resume that job instead",
+            [
+                {
+                    "loc": ["body", "mode"],
+                    "msg": "single_run is not a new job: POST /jobs/{id}/resume",
+                }
+            ],
+        )
+    if (mode is RunMode.SINGLE_ITEM) != bool(item_id):
+        raise InvalidInput(
+            "item_id goes with mode single_item, and single_item needs an item_id",
+            [
+                {
+                    "loc": ["body", "item_id"],
+                    "msg": f"{'missing' if item_id is None else 'not used'} in mode {mode}",
+                }
+            ],
+        )
+
+
+def _replace(
+    conn: psycopg.Connection[Any],
+    actor: Actor,
+    old: uuid.UUID,
+    new: uuid.UUID,
+    outbox: Outbox,
+) -> None:
+    """Cancel an active job for a forced start, with the new job's id as the reason."""
+    reason = f"replaced by job {new} (forced start)"
+    before = cancel_job(conn, actor.workspace_id, old, outbox, reason=reason)
+    record_audit(
+        conn,
+        actor,
+        "job.cancel",
+        "job",
+        old,
+        before,
+        str(JobStatus.CANCELLED),
+        {"reason": reason, "replaced_by": str(new)},
+    )
 
 
 def _replay(
@@ -139,37 +212,43 @@ def _apply_policy(
     workflow: WorkflowRow,
     definition: WorkflowDefinition,
     force: bool,
-    outbox: Outbox,
-) -> None:
+    mode: RunMode,
+) -> list[uuid.UUID]:
+    """Duplicate detection and the rate limit, for global_batch runs; the active jobs a forced
+    start is to cancel."""
     policy = definition.concurrency
+    if mode is not RunMode.GLOBAL_BATCH:
+        return []
+    replaced: list[uuid.UUID] = []
     if policy.max_concurrent_jobs is not None:
-        active = queries.active_job_ids(conn, workflow.id)
+        active = queries.active_job_ids(conn, workflow.id, mode)
         if len(active) >= policy.max_concurrent_jobs:
             if not force:
                 raise ConcurrencyLimited(
-                    f"workflow {workflow.name} already has {len(active)} active job(s) "
-                    f"(max_concurrent_jobs={policy.max_concurrent_jobs}); use force to cancel and start",
+                    f"workflow {workflow.name} is already running job {active[-1]} ({mode}"
+                    f"{f' and {len(active) - 1} more' if len(active) > 1 else ''}; "
+                    f"max_concurrent_jobs={policy.max_concurrent_jobs}): wait for it, stop it, "
+                    "or use force to cancel it and start",
                     {"active_job_ids": [str(j) for j in active]},
                 )
             for job_id in sorted(active):  # the lock order: jobs by id, then their counters
                 queries.get_job(conn, job_id, lock=True, payloads=False, names=False)
             queries.lock_job_counts(conn, workflow.workspace_id, workflow.id)
-            for job_id in active:
-                cancel_job(
-                    conn,
-                    workflow.workspace_id,
-                    job_id,
-                    outbox,
-                    reason="replaced by a forced start",
-                )
+            replaced = active  # cancelled once the new job exists (its id is the reason)
     if policy.min_seconds_between_starts is not None and not force:
-        wait = queries.seconds_until_start(conn, workflow.id, policy.min_seconds_between_starts)
-        if wait is not None and wait > 0:
+        last = queries.seconds_until_start(
+            conn, workflow.id, policy.min_seconds_between_starts, mode
+        )
+        if last is not None and last[1] > 0:
+            job_id, wait = last
             raise RateLimited(
-                f"workflow {workflow.name} allows one start every "
-                f"{policy.min_seconds_between_starts:g} s; retry in {wait:.1f} s",
+                f"workflow {workflow.name} allows one {mode} start every "
+                f"{policy.min_seconds_between_starts:g} s; job {job_id} started "
+                f"{policy.min_seconds_between_starts - wait:.1f} s ago: retry in {wait:.1f} s",
                 retry_after=wait,
+                details={"last_job_id": str(job_id), "retry_after_seconds": round(wait, 1)},
             )
+    return replaced
 
 
 def cancel_job(

@@ -66,6 +66,9 @@ class WorkflowDefinition(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     concurrency: ConcurrencyPolicy = Field(default_factory=ConcurrencyPolicy)
     snapshot: str | None = Field(default=None, max_length=200)
+    expected_work: str | None = Field(
+        default=None, max_length=200, description="A registered pending-work estimate function."
+    )
     steps: list[StepDefinition] = Field(min_length=1, max_length=500)
 
     @field_validator("input_schema")
@@ -91,7 +94,10 @@ class WorkflowDefinition(BaseModel):
         return ordered
 
     def content_hash(self) -> str:
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        if data.get("expected_work") is None:  # added later: unset, older documents keep their hash
+            data.pop("expected_work", None)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -18,9 +18,12 @@ EPILOG = """Example:
 
   jobmonitor doctor && jobmonitor run data_pipeline --watch
 
-Checks: database and Redis reachable, migrations current, workers alive and their queues, queue
-depth, running attempts with an expired lease (stuck), jobs pending per workflow, failures of
-the last 24 h by error type. Exit code 1 when any check fails (warnings do not fail).
+Checks: database and Redis reachable, migrations current, workers alive against the configured
+count (JOBMONITOR_WORKERS; dead and starting ones named), queue depth, running attempts with an
+expired lease (stuck once a reaper pass has left them), jobs pending per workflow (failing when no
+worker is on their queue), the reaper's last pass and what it recovered, failures of the last
+24 h by error type. Exit code 1 when any check fails (warnings do not fail); the table's verdict
+column and the last line name the failed checks.
 """
 
 
@@ -32,7 +35,7 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     if as_json:
         output.print_json(report)
     else:
-        output.out.print(_table(report["checks"]))
+        output.out.print(checks_table(report["checks"]))
         failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
         output.err.print(
             Text(f"failed: {', '.join(failed)}", style="red")
@@ -75,7 +78,7 @@ def _report(api: SyncClient) -> dict[str, Any]:
         return {"verdict": "fail", "ok": False, "checks": checks}
 
 
-def _table(checks: list[dict[str, Any]]) -> Table:
+def checks_table(checks: list[dict[str, Any]]) -> Table:
     table = Table(box=output.table_box(), pad_edge=False)
     table.add_column("check", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
@@ -90,10 +93,18 @@ def _data_lines(name: str, data: dict[str, Any]) -> list[str]:
     """The figures behind a verdict, one short line each."""
     if name == "workers":
         return [
-            f"  {w['name']} ({w.get('state')}) queues: {', '.join(w.get('queues') or [])}; "
+            f"  {w['name']} ({'DEAD: process gone' if dead else w.get('state')}) queues: "
+            f"{', '.join(w.get('queues') or [])}; "
             f"heartbeat {output.clock(w.get('last_heartbeat')).strip() or '-'}"
-            for w in data.get("workers", [])
+            for dead, key in ((False, "workers"), (True, "dead"))
+            for w in data.get(key, [])
         ]
+    if name == "reaper" and data.get("last_recovered"):
+        recovered = data["last_recovered"]
+        return [
+            f"  at {output.clock(data.get('last_recovery_at')).strip()}: "
+            + ", ".join(f"{kind} {n}" for kind, n in recovered["counts"].items())
+        ] + [f"  lost attempt {i}" for i in recovered.get("lost", [])[:5]]
     if name == "stuck attempts":
         return [
             f"  job {a['job_id']} step {a['step_key']} on {a.get('worker_name') or '?'}, "

@@ -20,6 +20,7 @@ from rich.text import Text
 from apiclient.sync import SyncClient
 from backend.jobs.statuses import JobStatus, StepStatus
 from cli import output
+from cli.commands import runner
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
 from cli.follow import Ended, JobFeed, Notice, Transition
 
@@ -28,7 +29,8 @@ SET_FORM = (
     "(VALUE is read as JSON when it parses, else as text; dots in KEY build nested objects)"
 )
 RUN_HINTS = {
-    "concurrency_limited": "see them with `jobmonitor jobs --status running`; --force cancels them and starts this job",
+    "concurrency_limited": "see them with `jobmonitor run --list-running`; stop one with "
+    "`jobmonitor run --stop --workflow-run-id RUN`; --force cancels them and starts this job",
     "rate_limited": "wait, or pass --force to start now",
     "idempotency_conflict": "use a new --idempotency-key, or send the same input as the first request",
     "invalid_input": "the input must match the workflow's input schema: `jobmonitor workflows show NAME`",
@@ -43,6 +45,16 @@ RUN_EPILOG = """Examples:
   jobmonitor run basic_sequence --input '{"records": 20}' --idempotency-key nightly-2026-01-31
 
   jobmonitor run memory_first_v2 --input-file input.json --force --json
+
+  jobmonitor run data_pipeline --background
+
+  jobmonitor run my_flow --mode single_item --item-id 4920
+
+  jobmonitor run data_pipeline --mode single_run --workflow-run-id 12
+
+  jobmonitor run --list-running
+
+  jobmonitor run --stop --workflow-run-id 3f2c9a1e-4d6b-4c1a-9a8e-2b7f0c5d1e42
 """
 
 
@@ -139,8 +151,12 @@ def build_input(inline: str | None, file: Path | None, sets: list[str]) -> dict[
 
 def run(
     workflow: Annotated[
-        str, typer.Argument(help="The workflow's name (or id).", show_default=False)
-    ],
+        str | None,
+        typer.Argument(
+            help="The workflow's name (or id); not needed with --list-running or --stop.",
+            show_default=False,
+        ),
+    ] = None,
     input_json: Annotated[
         str | None,
         typer.Option("--input", metavar="JSON", help="The job's input as a JSON object."),
@@ -175,21 +191,104 @@ def run(
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Show live progress; exit 0 or 1 by the outcome.")
     ] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            metavar="MODE",
+            help="global_batch (everything pending; duplicate detection and rate limit apply), "
+            "single_item (one item: --item-id) or single_run (resume --workflow-run-id). "
+            "single_posting is single_item.",
+        ),
+    ] = "global_batch",
+    item_id: Annotated[
+        str | None,
+        typer.Option(
+            "--item-id",
+            "--posting-id",
+            metavar="ID",
+            help="The item of a single_item run (steps read ctx.item_id).",
+        ),
+    ] = None,
+    workflow_run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--workflow-run-id",
+            metavar="ID",
+            help="A run: its job id, or its number with WORKFLOW (single_run, --stop).",
+        ),
+    ] = None,
+    list_running: Annotated[
+        bool, typer.Option("--list-running", help="List pending and running runs, then exit.")
+    ] = False,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop (cancel) the run --workflow-run-id.")
+    ] = False,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background",
+            help="Start, then follow the run into logs/workflow_<name>_<time>.log from a "
+            "detached process; prints the job id, the log path and how to monitor and stop it.",
+        ),
+    ] = False,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
 ) -> None:
     """Start a job of WORKFLOW. With --watch, follow it to the end."""
+    chosen = runner.parse_mode(mode)
     payload = build_input(input_json, input_file, sets or [])
     api = client(url, token)
     with api, output.api_errors(RUN_HINTS):
-        job, replayed = api.create_job(workflow, payload, idempotency_key, force)
-        if not as_json:
+        if list_running or stop:
+            _operate(api, workflow, workflow_run_id, list_running, as_json)
+            return
+        if workflow is None:
+            output.fail("missing WORKFLOW", "jobmonitor run WORKFLOW, or --list-running / --stop")
+        job, replayed = _start(
+            api, workflow, chosen, item_id, workflow_run_id, payload, idempotency_key, force
+        )
+        if background:
+            runner.launch(api, url, token, job)
+        elif not as_json:
             _started(job, replayed, watch)
         if watch:
             raise typer.Exit(_follow_live(api, job, as_json))
-    if as_json:
+    if as_json and not background:
         output.print_json(job)
+
+
+def _operate(
+    api: SyncClient, workflow: str | None, run_ref: str | None, listing: bool, as_json: bool
+) -> None:
+    if listing:
+        runner.list_running(api, workflow, as_json)
+        return
+    if run_ref is None:
+        output.fail("--stop needs --workflow-run-id", "jobmonitor run --list-running shows them")
+    runner.stop(api, runner.resolve_run(api, workflow, run_ref), as_json)
+
+
+def _start(
+    api: SyncClient,
+    workflow: str,
+    mode: str,
+    item_id: str | None,
+    run_ref: str | None,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    force: bool,
+) -> tuple[dict[str, Any], bool]:
+    if mode == "single_run":
+        if run_ref is None:
+            output.fail("--mode single_run needs --workflow-run-id", "the run to resume")
+        return runner.resume(api, workflow, runner.resolve_run(api, workflow, run_ref)), False
+    if run_ref is not None:
+        output.fail("--workflow-run-id goes with --mode single_run or --stop")
+    if (mode == "single_item") != (item_id is not None):
+        output.fail("--item-id goes with --mode single_item, and single_item needs --item-id")
+    return api.create_job(workflow, payload, idempotency_key, force, mode, item_id)
 
 
 def _started(job: dict[str, Any], replayed: bool, watch: bool) -> None:
@@ -389,3 +488,4 @@ def _extra(t: Transition) -> str:
 def register(app: typer.Typer) -> None:
     app.command(epilog=RUN_EPILOG)(run)
     app.command(epilog=WATCH_EPILOG)(watch)
+    runner.register(app)

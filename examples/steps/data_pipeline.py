@@ -14,9 +14,10 @@ import sqlite3
 from collections import Counter
 from typing import Any
 
-from backend.steps import StepContext, snapshot
+from backend.steps import StepContext, expected_work, snapshot
 from examples.steps import store
 from examples.steps.common import (
+    Knobs,
     charge_compute,
     digest,
     example_step,
@@ -285,4 +286,18 @@ def state() -> dict[str, int]:
         "rows_invalid": int(target[0]) - int(target[1]),
         "batches_loaded": int(target[2]),
         "rows_staged": int(staged[0]),
+    }
+
+
+@expected_work("data_pipeline.expected")
+def expected(payload: dict[str, Any]) -> dict[str, int]:
+    """What a run with this input will process: its source records, through extract and load,
+    and the staging rows left behind by earlier runs that did not clean up."""
+    records = Knobs.from_input(payload).records
+    with store.reading(NAME, SCHEMA) as conn:
+        leftover = conn.execute("SELECT count(*) FROM staging").fetchone()
+    return {
+        "pending_extract": records,
+        "pending_load": records,
+        "pending_cleanup": int(leftover[0]),
     }

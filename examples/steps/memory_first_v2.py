@@ -15,7 +15,7 @@ import sqlite3
 from collections import Counter
 from typing import Any
 
-from backend.steps import StepContext, snapshot
+from backend.steps import StepContext, expected_work, snapshot
 from examples.steps import store
 from examples.steps.common import Knobs, charge_compute, digest, example_step, track
 from examples.steps.corpus import generate_documents, keywords, propose, summary_of, words
@@ -317,4 +317,31 @@ def state() -> dict[str, int]:
             for s in ("pending", "approved", "rejected", "applied")
         },
         "links_total": int(links),
+    }
+
+
+@expected_work("memory_first_v2.expected")
+def expected(payload: dict[str, Any]) -> dict[str, int]:
+    """What a run with this input will process: the notes under root_prefix not yet in the
+    memory store, those in it without keywords or summary, and proposals awaiting review."""
+    knobs = Knobs.from_input(payload)
+    prefix = str(payload.get("root_prefix") or "")
+    ids = [
+        d["doc_id"]
+        for d in generate_documents(knobs.seed, knobs.records)
+        if d["path"].startswith(prefix)
+    ]
+    with store.reading(NAME, SCHEMA) as conn:
+        known = {r[0] for r in conn.execute("SELECT doc_id FROM documents")}
+        stored = conn.execute(
+            "SELECT count(*) FILTER (WHERE keywords IS NULL), count(*) FILTER (WHERE summary IS NULL)"
+            " FROM documents"
+        ).fetchone()
+        review = conn.execute("SELECT count(*) FROM proposals WHERE status = 'pending'").fetchone()
+    new = sum(1 for i in ids if i not in known)
+    return {
+        "pending_collect": new,
+        "pending_index": int(stored[0]) + new,
+        "pending_summary": int(stored[1]) + new,
+        "pending_review": int(review[0]),
     }

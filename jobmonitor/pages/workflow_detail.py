@@ -1,6 +1,6 @@
 """A workflow (`/workflows/[workflow_id]`): its metrics summary (success rate, executions,
-durations, cost), the durations of recent jobs coloured by status, the DAG, and "New job"
-with the workflow preselected."""
+durations, cost), the durations of recent jobs coloured by status, the run history (requester,
+mode, before -> after), the DAG, and "New job" with the workflow preselected."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from jobmonitor.components.json_view import json_section
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
+from jobmonitor.run_history import RunHistoryRow, run_history_table, run_rows
 from jobmonitor.state import client_of, error_kind, requires_sign_in, signin_redirect
 from jobmonitor.viewmodels import ChartBar, duration_bars
 
 RECENT_JOBS = 50
+RECENT_RUNS = 20
 
 
 @dataclass
@@ -46,6 +48,7 @@ class WorkflowState(rx.State):
     dag_width: int = 0
     dag_height: int = 0
     schema_json: str = ""
+    runs: list[RunHistoryRow] = []
     loading: bool = True
     load_error: str = ""
     load_message: str = ""
@@ -75,10 +78,12 @@ class WorkflowState(rx.State):
 
     async def _fetch(self, client: ApiClient, ref: str) -> None:
         workflow = await client.workflow(ref)
-        metrics, executions = await asyncio.gather(
+        metrics, executions, runs = await asyncio.gather(
             client.workflow_metrics(workflow.id),
             client.workflow_executions(workflow.id, limit=RECENT_JOBS),
+            client.runs(workflow.id, limit=RECENT_RUNS),
         )
+        self.runs = run_rows(runs.items)
         self.wf_id, self.name, self.description = workflow.id, workflow.name, workflow.description
         self.version = workflow.version or workflow.latest_version
         self.metrics = [
@@ -180,6 +185,7 @@ def _loaded() -> rx.Component:
         _section(
             "Durations of recent jobs", duration_chart(WorkflowState.bars, WorkflowState.longest)
         ),
+        _section("Run history", run_history_table(WorkflowState.runs)),
         _section(
             "Steps",
             dag_view(

@@ -12,6 +12,7 @@ import pytest
 
 from apiclient.errors import Unavailable
 from apiclient.sync import SyncClient
+from backend.settings import reset_settings
 from tests.cli.conftest import Cli
 
 
@@ -22,6 +23,8 @@ def _checks(report: dict) -> dict[str, dict]:
 def test_doctor_fails_without_workers_and_passes_with_one(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("JOBMONITOR_WORKERS", "1")  # the count doctor expects
+    reset_settings()
     cli.start("echo3")  # pending: no worker runs it
     result = cli("doctor")
     assert result.exit_code == 1
@@ -33,11 +36,13 @@ def test_doctor_fails_without_workers_and_passes_with_one(
         "queue",
         "stuck attempts",
         "pending jobs",
+        "reaper",
         "failures (24 h)",
     ):
         assert name in result.stdout, name
     assert "no worker listens on queue" in result.stdout and "echo3: 1" in result.stdout
-    assert "failed: workers" in result.stderr
+    assert "failed: workers, pending jobs" in result.stderr  # which checks failed
+    assert "no worker on their queue" in result.stdout
     report = cli.json("doctor", code=1)
     checks = _checks(report)
     assert (

@@ -191,7 +191,7 @@ def test_run_duplicate_detection_and_force(cli: Cli) -> None:
     refused = cli("run", "single")
     assert refused.exit_code == 2
     assert (
-        "already has 1 active job(s)" in refused.stderr
+        f"is already running job {first}" in refused.stderr
         and first in refused.stderr
         and "--force" in refused.stderr
     )

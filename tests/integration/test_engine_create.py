@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 
 from backend.db import connect
-from backend.errors import ConcurrencyLimited, IdempotencyConflict, NotFound, RateLimited
+from backend.errors import (
+    ConcurrencyLimited,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+)
 from backend.jobs import service
 from backend.jobs.outbox import Outbox
+from backend.runs.modes import RunMode
 from tests.integration.conftest import Engine, chain
 
 
@@ -81,16 +88,60 @@ def test_max_concurrent_jobs_and_force(engine: Engine) -> None:
     forced = engine.create("single", force=True)
     assert engine.job(first)["status"] == "cancelled"
     assert engine.job(forced)["status"] == "pending"
+    reason = f"replaced by job {forced} (forced start)"
     events = [e for e in engine.events(first) if e["type"] == "cancelled"]
-    assert events[0]["data"] == {"reason": "replaced by a forced start"}
+    assert events[0]["data"] == {"reason": reason}
+    audit = engine.conn.execute(
+        "SELECT actor, action, target_id, status_before, status_after, data FROM audit_log"
+    ).fetchall()
+    assert audit == [
+        {
+            "actor": "system",
+            "action": "job.cancel",
+            "target_id": str(first),
+            "status_before": "pending",
+            "status_after": "cancelled",
+            "data": {"reason": reason, "replaced_by": str(forced)},
+        }
+    ]
+
+
+def test_the_policy_applies_to_global_batch_runs_only(engine: Engine) -> None:
+    engine.register(
+        {
+            **chain("single_batch", "a"),
+            "concurrency": {"max_concurrent_jobs": 1, "min_seconds_between_starts": 60},
+        }
+    )
+    batch = engine.create("single_batch")
+    items = [
+        engine.create("single_batch", mode=RunMode.SINGLE_ITEM, item_id=str(n)) for n in (1, 2)
+    ]
+    with pytest.raises(ConcurrencyLimited) as refused:
+        engine.create("single_batch")
+    assert str(batch) in refused.value.message and str(items[0]) not in refused.value.message
+    rows = [engine.job(j) for j in (batch, *items)]
+    assert [(r["run_mode"], r["item_id"]) for r in rows] == [
+        ("global_batch", None),
+        ("single_item", "1"),
+        ("single_item", "2"),
+    ]
+    with pytest.raises(InvalidInput):
+        engine.create("single_batch", mode=RunMode.SINGLE_ITEM)  # no item
+    with pytest.raises(InvalidInput):
+        engine.create("single_batch", item_id="7")  # an item outside single_item
+    with pytest.raises(InvalidInput):
+        engine.create("single_batch", mode=RunMode.SINGLE_RUN)  # that is a resume
 
 
 def test_min_seconds_between_starts(engine: Engine) -> None:
     engine.register({**chain("paced", "a"), "concurrency": {"min_seconds_between_starts": 60}})
-    engine.create("paced")
+    first = engine.create("paced")
     with pytest.raises(RateLimited) as info:
         engine.create("paced")
     assert 59 < info.value.retry_after <= 60
+    assert str(first) in info.value.message and "retry in" in info.value.message
+    assert info.value.details["last_job_id"] == str(first)
     engine.create("paced", force=True)
 
 

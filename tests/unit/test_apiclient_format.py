@@ -29,3 +29,13 @@ def test_duration_text_reads_minutes_and_seconds(seconds: float | None, text: st
 )
 def test_cost_text(amount: float | None, text: str) -> None:
     assert cost_text(amount) == text
+
+
+def test_delta_text_names_each_changed_key_with_its_sign() -> None:
+    from apiclient.format import delta_text
+
+    before, after = {"rows": 10, "bad": 3, "same": 1}, {"rows": 210, "bad": 1, "same": 1}
+    delta = {"rows": 200, "bad": -2, "same": 0}
+    assert delta_text(before, after, delta) == "rows 10 -> 210 (+200); bad 3 -> 1 (-2)"
+    assert delta_text(before, before, {"rows": 0}) == "no change"
+    assert delta_text(None, after, None) == "—"  # no snapshot
