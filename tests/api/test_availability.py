@@ -132,7 +132,7 @@ def test_postgres_outage_is_503_and_the_api_recovers_in_seconds(
     # one line when it went away, one when it came back: not one per request or attempt
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 2, lines
-    assert "PostgreSQL is unavailable" in lines[0] and "PostgreSQL is back after" in lines[1]
+    assert "PostgreSQL unavailable" in lines[0] and "PostgreSQL is back after" in lines[1]
 
 
 @pytest.fixture
