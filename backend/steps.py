@@ -30,6 +30,7 @@ class StepContext(Protocol):
     input: dict[str, Any]  # the job's input payload
     params: dict[str, Any]  # the step's params from the definition
     upstream: dict[str, Any]  # output of each direct dependency, by step key
+    payload: Any  # a manual step's execute payload, a gate's review; None for other steps
 
     def log(self, message: str, level: str = "info") -> None: ...
     def progress(self, fraction: float) -> None: ...
@@ -88,6 +89,13 @@ def _qualname(fn: Callable[..., Any]) -> str:
 REGISTRY = Registry()
 step = REGISTRY.step
 snapshot = REGISTRY.snapshot
+
+
+@step("jobmonitor.review")
+def review_result(ctx: StepContext) -> Any:
+    """A review gate's default action: its output is the submitted review (the items with
+    their decisions), which downstream steps read in ctx.upstream."""
+    return ctx.payload
 
 
 def load_step_modules(modules: list[str]) -> None:

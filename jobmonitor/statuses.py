@@ -33,6 +33,7 @@ class StatusStyle:
 STATUS_STYLES: dict[str, StatusStyle] = {
     S.PENDING: StatusStyle("Pending", "gray", "clock"),
     S.QUEUED: StatusStyle("Queued", "gray", "hourglass"),
+    S.WAITING: StatusStyle("Waiting", "violet", "hand"),
     S.RUNNING: StatusStyle("Running", "blue", "loader-circle", pulse=True),
     S.RETRYING: StatusStyle("Retrying", "amber", "rotate-cw", pulse=True),
     S.COMPLETED: StatusStyle("Completed", "green", "circle-check"),

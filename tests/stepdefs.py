@@ -88,3 +88,27 @@ def costly(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+@step("test.payload")
+def payload(ctx: StepContext) -> dict[str, Any]:
+    """Returns the payload a person executed it with (manual steps)."""
+    return {"payload": ctx.payload, "attempt": ctx.attempt}
+
+
+@step("test.items")
+def items(ctx: StepContext) -> dict[str, Any]:
+    """Items to review: input.items of them (default 4), ids i1.., each with a label."""
+    count = int(ctx.input.get("items", 4))
+    return {
+        "items": [{"id": f"i{n}", "label": f"item {n}", "score": n} for n in range(1, count + 1)]
+    }
+
+
+@step("test.upstream")
+def upstream(ctx: StepContext) -> dict[str, Any]:
+    """Returns its upstream outputs whole (what a step after a gate receives); fails while
+    attempt <= input.fail_after_gate."""
+    if ctx.attempt <= int(ctx.input.get("fail_after_gate", 0)):
+        raise RuntimeError(f"planned failure {ctx.attempt}")
+    return {"upstream": ctx.upstream}

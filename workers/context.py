@@ -34,6 +34,7 @@ class RunContext:
         self.input = claim.input
         self.params = claim.params
         self.upstream = claim.upstream
+        self.payload = claim.payload
         self.records = Records()
         self.lock = threading.Lock()
         self.progress_value: float | None = None

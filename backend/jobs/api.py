@@ -39,6 +39,17 @@ TRANSITION_ERRORS = errors(
 )
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Same as the body field.",
+    ),
+]
+
+
 class Sort(StrEnum):
     NEWEST = "-created_at"
     OLDEST = "created_at"
@@ -69,18 +80,20 @@ def create_job(
     body: CreateJobRequest,
     response: Response,
     principal: Operator,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
-            description="Same as the body field.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JobRow:
     """Start a job of a workflow; `201` new, `200` replay of the same key and payload."""
-    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+    key = one_idempotency_key(idempotency_key, body.idempotency_key)
+    job, replayed = start_job(principal, body, key)
+    if replayed:
+        response.status_code = http.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return job
+
+
+def one_idempotency_key(header: str | None, field: str | None) -> str | None:
+    """The request's idempotency key: the body's field or the header (422 when they differ)."""
+    if header and field and header != field:
         raise InvalidInput(
             "the Idempotency-Key header and the idempotency_key field differ",
             [
@@ -90,15 +103,12 @@ def create_job(
                 }
             ],
         )
-    key = body.idempotency_key or idempotency_key
-    job, replayed = _create(principal, body, key)
-    if replayed:
-        response.status_code = http.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
-    return job
+    return field or header
 
 
-def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
+def start_job(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
+    """Create (or replay) the job, with its audit entry; the job as stored, and whether it was
+    a replay. Every route family that creates jobs calls this."""
     outbox = Outbox()
     with transaction() as conn:
         created = service.create_job(
@@ -109,6 +119,7 @@ def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tu
             outbox,
             idempotency_key=key,
             force=body.force,
+            metadata=body.metadata,
         )
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         if not created.replayed:

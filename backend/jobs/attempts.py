@@ -54,6 +54,7 @@ class Claim:
     input: dict[str, Any]
     upstream: dict[str, Any]
     timeout_seconds: float | None
+    payload: Any = None  # a person's payload (manual step, review gate), else None
 
 
 @dataclass
@@ -165,13 +166,14 @@ def claim(
         input=row["input_payload"] or {},
         upstream=row["upstream"],
         timeout_seconds=s["timeout_seconds"],
+        payload=row["payload"],
     )
 
 
 # also the claim's `SET LOCAL synchronous_commit = off`, without a statement of its own
 _CONTEXT_SQL = f"""
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
-           j.input_payload, j.status AS job_status,
+           j.input_payload, j.status AS job_status, s.input_data AS payload,
            (SELECT v.definition->>'snapshot' FROM workflow_versions v
             WHERE v.id = j.workflow_version_id) AS snapshot,
            (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from backend.errors import InvalidInput
 from backend.http.deps import Viewer, transaction
-from backend.jobs import export, queries
+from backend.jobs import export, queries, views
 from backend.jobs.api import ERRORS
 from backend.jobs.rows import StepRow
 from backend.jobs.schemas import (
@@ -146,12 +146,7 @@ def _timeline_entry(s: StepRow) -> dict[str, Any]:
 def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     """The status contract's shape; an unknown job is a 404 (not a synthetic failed job)."""
     with transaction() as conn:
-        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        steps = queries.step_progress(conn, principal.workspace_id, job_id)
-    stepper = [
-        {"step": s.step_key, "name": s.name, "status": s.status, "progress": s.progress}
-        for s in steps
-    ]
+        job, steps = views.status_view(conn, principal.workspace_id, job_id)
     return {
         "success": True,
         "job": {
@@ -159,7 +154,9 @@ def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
             "status": job.status,
             "current_step": job.current_step,
             "progress": job.progress,
-            "stepper": stepper,
+            "stepper": views.stepper(steps),
+            "draft_state": job.draft_state,
+            "waiting_for": job.waiting_for,
         },
     }
 
@@ -175,21 +172,10 @@ def job_results(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """The status contract's results: a step's output items (a list output is paged; another
-    output is one item)."""
+    """The status contract's results: a step's output items, paged (a list output, or the
+    `items` list of an object output; any other output is one item)."""
     with transaction() as conn:
-        output = queries.step_output(conn, principal.workspace_id, job_id, step)
-    data = output.output_data
-    items = data if isinstance(data, list) else ([] if data is None else [data])
-    return {
-        "success": True,
-        "job_id": job_id,
-        "step": output.step_key,
-        "items": items[offset : offset + limit],
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-    }
+        return views.results_page(conn, principal.workspace_id, job_id, step, limit, offset)
 
 
 @router.get(

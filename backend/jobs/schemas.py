@@ -5,12 +5,13 @@ unknown fields."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.jobs.states import JobStatus
 
@@ -21,6 +22,21 @@ IDEMPOTENCY_KEY = Field(
     pattern=r"^[\x21-\x7e]+$",
     description="Replays with the same key and payload answer 200 with the same job; another payload 409.",
 )
+
+
+METADATA_LIMIT = 16 * 1024  # bytes of compact JSON
+METADATA = Field(
+    default=None,
+    description="Your own notes on the job (any JSON object up to 16 KB), stored and shown as is.",
+)
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > METADATA_LIMIT:
+            raise ValueError(f"metadata is {size} bytes of JSON; at most {METADATA_LIMIT}")
+    return value
 
 
 class Request(BaseModel):
@@ -45,6 +61,12 @@ class CreateJobRequest(Request):
         default=False,
         description="Start even when the concurrency policy refuses, cancelling active jobs.",
     )
+    metadata: dict[str, Any] | None = METADATA
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_metadata(value)
 
     @model_validator(mode="after")
     def _one_workflow(self) -> CreateJobRequest:
@@ -110,6 +132,13 @@ class JobListItem(BaseModel):
     completed_at: datetime | None
     updated_at: datetime
     duration_seconds: float | None
+    draft_state: str = Field(
+        default="none",
+        description="none, proposed, in_review, approved, rejected, applied (review gates).",
+    )
+    waiting_for: str | None = Field(
+        default=None, description="manual or review while a step waits for a person."
+    )
 
 
 class Job(JobListItem):
@@ -122,6 +151,12 @@ class Job(JobListItem):
     )
     state_after: Any = Field(description="Run audit: snapshot after the run.")
     delta: Any = Field(description="Run audit: state_after minus state_before, key by key.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="The creator's notes.")
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _no_metadata(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class JobList(BaseModel):
@@ -291,6 +326,8 @@ class JobStatusDetail(BaseModel):
     current_step: str | None
     progress: float
     stepper: list[StepperItem]
+    draft_state: str = "none"
+    waiting_for: str | None = None
 
 
 class JobStatusResponse(BaseModel):

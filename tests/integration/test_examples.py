@@ -30,7 +30,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(engine: Engine, name: str, **payload: Any) -> tuple[dict[str, Any], Steps]:
     """Register the example, run one job of it to the end; the job row and its steps."""
     engine.register(load_workflow(name))
-    job_id = engine.create(name, {**SMALL, **payload})
+    hands_free = {"auto_review": True} if name == "memory_first_v2" else {}
+    job_id = engine.create(name, {**SMALL, **hands_free, **payload})
     return engine.drain(job_id), engine.steps(job_id)
 
 
