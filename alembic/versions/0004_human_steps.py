@@ -28,6 +28,12 @@ def upgrade() -> None:
         "jobs", sa.Column("draft_state", sa.String(16), server_default="none", nullable=False)
     )
     op.add_column("jobs", sa.Column("waiting_for", sa.String(16), nullable=True))
+    op.create_index(
+        "ix_jobs_waiting",
+        "jobs",
+        ["workspace_id", sa.text("created_at DESC"), sa.text("id DESC")],
+        postgresql_where=sa.text("waiting_for IS NOT NULL"),
+    )
     op.add_column(
         "job_steps", sa.Column("run", sa.String(16), server_default="auto", nullable=False)
     )
@@ -91,5 +97,6 @@ def downgrade() -> None:
         op.drop_column("step_attempts", column)
     op.drop_column("job_steps", "auto_when")
     op.drop_column("job_steps", "run")
+    op.drop_index("ix_jobs_waiting", table_name="jobs")
     for column in ("waiting_for", "draft_state", "metadata"):
         op.drop_column("jobs", column)

@@ -156,6 +156,9 @@ def list_jobs(
     cursor: Annotated[
         str | None, Query(max_length=500, description="next_cursor of the previous page.")
     ] = None,
+    waiting: Annotated[
+        bool, Query(description="Only jobs with a step waiting for a person.")
+    ] = False,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
     f = listing.JobFilter(
@@ -164,6 +167,7 @@ def list_jobs(
         q=q,
         created_after=_utc(created_after),
         created_before=_utc(created_before),
+        waiting=waiting,
     )
     with transaction() as conn:
         page = listing.list_jobs(
@@ -190,7 +194,8 @@ def count_jobs(principal: Viewer, workflow_id: uuid.UUID | None = None) -> dict[
     """Jobs per status (the list's filter tabs), from maintained counters."""
     with transaction() as conn:
         counts = listing.count_by_status(conn, principal.workspace_id, workflow_id)
-    return {"total": sum(counts.values()), "by_status": counts}
+        waiting = listing.count_waiting(conn, principal.workspace_id, workflow_id)
+    return {"total": sum(counts.values()), "by_status": counts, "waiting": waiting}
 
 
 @router.post("/bulk", response_model=BulkResponse, responses=ERRORS)

@@ -52,6 +52,13 @@ class Job(SQLModel, table=True):
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
         Index(
+            "ix_jobs_waiting",
+            "workspace_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("waiting_for IS NOT NULL"),
+        ),
+        Index(
             "uq_jobs_ws_idempotency",
             "workspace_id",
             "idempotency_key",

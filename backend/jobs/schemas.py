@@ -175,6 +175,7 @@ class JobList(BaseModel):
 class JobCounts(BaseModel):
     total: int
     by_status: dict[str, int]
+    waiting: int = Field(default=0, description="Jobs with a step waiting for a person.")
 
 
 class Step(BaseModel):

@@ -117,6 +117,11 @@ def test_the_runbook_as_written(runbook: World) -> None:
     assert waiting["status"] == "running" and waiting["current_step"] == "proposals"
     assert 0.0 < waiting["progress"] < 1.0 and waiting["draft_state"] == "none"
     assert steps_of(waiting)["review"] == "pending"
+    world.create("echo3")  # a job that waits for nobody
+    listed = world.a.viewer.get("/jobs", params={"waiting": True}).json()
+    assert [j["id"] for j in listed["items"]] == [job_id] and listed["total"] == 1
+    assert listed["items"][0]["waiting_for"] == "manual"
+    assert world.a.viewer.get("/jobs/counts").json()["waiting"] == 1
 
     # 3) execute proposals, and replay it
     executed = api.post(f"/workflow/jobs/{job_id}/steps/proposals/execute", json=EXECUTE_BODY)
