@@ -275,7 +275,7 @@ def list_steps(
                    error_type, attempt_count AS attempt_number, max_attempts, progress, cost_usd,
                    next_attempt_at, started_at, completed_at,
                    coalesce(duration_seconds, EXTRACT(EPOCH FROM now() - started_at)::float)
-                       AS duration_seconds
+                       AS duration_seconds, run
             FROM job_steps WHERE job_id = %s AND workspace_id = %s ORDER BY step_index
             """,
             (job_id, workspace_id),

@@ -85,6 +85,7 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+    run: str = "auto"  # auto | manual | review
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,6 +204,9 @@ class Step(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+    run: str = Field(
+        default="auto", description="auto, manual (executed by a person) or review (a gate)."
+    )
 
 
 class JobSteps(BaseModel):
