@@ -72,15 +72,27 @@ class ApiClient(Connection):
         q: str | None = None,
         skip: int = 0,
         limit: int = 25,
+        waiting: bool = False,
     ) -> t.JobPage:
         return await self._get(
-            t.JobPage, "/jobs", status=status, workflow_id=workflow_id, q=q, skip=skip, limit=limit
+            t.JobPage,
+            "/jobs",
+            status=status,
+            workflow_id=workflow_id,
+            q=q,
+            skip=skip,
+            limit=limit,
+            waiting="true" if waiting else None,
         )
 
     async def job_counts(self, *, workflow_id: str | None = None) -> dict[str, int]:
-        """Jobs per status (maintained counters)."""
+        """Jobs per status (maintained counters), and `waiting` (for a person) when known."""
         response = await self._request("GET", "/jobs/counts", params={"workflow_id": workflow_id})
-        return counts_from_body(response.json())
+        body = response.json()
+        counts = counts_from_body(body)
+        if isinstance(body, dict) and isinstance(body.get("waiting"), int):
+            counts["waiting"] = body["waiting"]
+        return counts
 
     async def get_job(self, job_id: str) -> t.Job:
         return await self._get(t.Job, f"/jobs/{job_id}")
@@ -149,13 +161,46 @@ class ApiClient(Connection):
         response = await self._request("GET", f"/jobs/{job_id}/export")
         return response.content
 
+    # human steps
+    async def execute_step(
+        self, job_id: str, step: str, payload: dict[str, Any], idempotency_key: str | None
+    ) -> t.Executed:
+        """Execute a waiting manual step; the API waits for it up to 30 s."""
+        body: dict[str, Any] = {"payload": payload}
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        async with self._http(httpx.Timeout(60.0, connect=3.0)) as http:
+            try:
+                response = await http.post(f"/jobs/{job_id}/steps/{step}/execute", json=body)
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from exc
+        return t.Executed.model_validate(check(response).json())
+
+    async def review(
+        self, job_id: str, *, q: str | None = None, limit: int = 10, offset: int = 0
+    ) -> t.Review:
+        return await self._get(t.Review, f"/jobs/{job_id}/review", q=q, limit=limit, offset=offset)
+
+    async def decide(self, job_id: str, ids: list[str], decision: str) -> None:
+        await self._request(
+            "POST", f"/jobs/{job_id}/review/decisions", json={"ids": ids, "decision": decision}
+        )
+
+    async def patch_review_item(self, job_id: str, item_id: str, fields: dict[str, Any]) -> None:
+        await self._request(
+            "PATCH", f"/jobs/{job_id}/review/items/{item_id}", json={"fields": fields}
+        )
+
+    async def submit_review(self, job_id: str, undecided: str = "refuse") -> None:
+        await self._request("POST", f"/jobs/{job_id}/review/submit", json={"undecided": undecided})
+
     # workflows
     async def workflows(self) -> list[t.Workflow]:
         page = await self._get(t.WorkflowPage, "/workflows", limit=200)
         return page.items
 
-    async def workflow(self, workflow_id: str) -> t.WorkflowDetail:
-        return await self._get(t.WorkflowDetail, f"/workflows/{workflow_id}")
+    async def workflow(self, workflow_id: str, version: int | None = None) -> t.WorkflowDetail:
+        return await self._get(t.WorkflowDetail, f"/workflows/{workflow_id}", version=version)
 
     async def workflow_metrics(self, workflow_id: str) -> t.WorkflowMetrics:
         return await self._get(t.WorkflowMetrics, f"/workflows/{workflow_id}/metrics")

@@ -35,6 +35,8 @@ class JobSummary(_Model):
     total_cost: float = 0.0
     error_message: str | None = None
     rerun_of: str | None = None
+    draft_state: str = "none"
+    waiting_for: str | None = None  # manual | review while a step waits for a person
 
 
 class Job(JobSummary):
@@ -46,6 +48,8 @@ class Job(JobSummary):
     state_after: Any = None
     delta: Any = None
     idempotency_key: str | None = None
+    workflow_version: int | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class JobPage(_Model):
@@ -78,6 +82,7 @@ class Step(_Model):
     duration_seconds: float | None = None
     cost_usd: float = 0.0
     progress: float = 0.0
+    run: str = "auto"  # auto | manual | review
 
 
 class JobSteps(_Model):
@@ -237,3 +242,48 @@ class Event(_Model):
     to_status: str | None = None
     data: dict[str, Any] | None = None
     created_at: datetime | None = None
+
+
+class ReviewCounts(_Model):
+    total: int = 0
+    approved: int = 0
+    rejected: int = 0
+    undecided: int = 0
+
+
+class ReviewItem(_Model):
+    """An item under review: as patched (`item`) and as proposed (`original`)."""
+
+    id: str
+    position: int = 0
+    item: dict[str, Any] = Field(default_factory=dict)
+    original: dict[str, Any] = Field(default_factory=dict)
+    decision: str | None = None
+    note: str | None = None
+    decided_by: str | None = None
+
+
+class Review(_Model):
+    """A review gate's review with a page of its items."""
+
+    job_id: str
+    step: str
+    step_name: str = ""
+    step_status: str = ""
+    status: str = "open"
+    editable: dict[str, Any] = Field(default_factory=dict)
+    counts: ReviewCounts = Field(default_factory=ReviewCounts)
+    items: list[ReviewItem] = Field(default_factory=list)
+    matched: int = 0
+
+
+class Executed(_Model):
+    """The outcome of executing a manual step."""
+
+    success: bool
+    step: str
+    status: str
+    attempt: int = 0
+    replayed: bool = False
+    result: Any = None
+    error: str | None = None

@@ -133,6 +133,59 @@ class SyncClient(Connection):
         body = {"older_than": older_than, "status": statuses or None, "dry_run": dry_run}
         return dict(self._post("/jobs/prune", body, timeout=LONG_TIMEOUT).json())
 
+    # --- human steps ------------------------------------------------------------------------
+
+    def execute_step(
+        self,
+        job_id: str,
+        step: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        wait: float,
+    ) -> tuple[dict[str, Any], bool]:
+        """`POST /jobs/{id}/steps/{step}/execute`: (the outcome, whether the step still runs)."""
+        body: dict[str, Any] = {"payload": payload}
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        response = self._post(
+            f"/jobs/{job_id}/steps/{step}/execute",
+            body,
+            params={"wait": wait},
+            timeout=httpx.Timeout(wait + 30.0, connect=5.0),
+        )
+        return dict(response.json()), response.status_code == 202
+
+    def review(self, job_id: str, step: str | None, **page: Any) -> dict[str, Any]:
+        """`GET /jobs/{id}/review`: counts and a page of items (`q`, `decision`, `limit`, `offset`)."""
+        return dict(self._get(f"/jobs/{job_id}/review", step=step, **page))
+
+    def decide(
+        self, job_id: str, step: str | None, ids: list[str], decision: str, note: str | None
+    ) -> dict[str, Any]:
+        body = {"ids": ids, "decision": decision, "note": note}
+        return dict(
+            self._post(f"/jobs/{job_id}/review/decisions", body, params={"step": step}).json()
+        )
+
+    def patch_review_item(
+        self, job_id: str, step: str | None, item_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        return dict(
+            self.request(
+                "PATCH",
+                f"/jobs/{job_id}/review/items/{item_id}",
+                json={"fields": fields},
+                params={"step": step},
+            ).json()
+        )
+
+    def submit_review(self, job_id: str, step: str | None, undecided: str) -> dict[str, Any]:
+        return dict(
+            self._post(
+                f"/jobs/{job_id}/review/submit", {"undecided": undecided}, params={"step": step}
+            ).json()
+        )
+
     # --- workflows --------------------------------------------------------------------------
 
     def workflows(self, limit: int = 200) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from backend.jobs.models import (
     StepLog,
     StepMetric,
 )
+from backend.reviews.models import Review, ReviewItem
 from backend.workflows.models import Workflow, WorkflowVersion
 
 metadata = SQLModel.metadata
@@ -26,6 +27,8 @@ __all__ = [
     "JobEvent",
     "JobStep",
     "ReaperPass",
+    "Review",
+    "ReviewItem",
     "StepAttempt",
     "StepCost",
     "StepLog",

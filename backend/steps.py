@@ -32,6 +32,7 @@ class StepContext(Protocol):
     upstream: dict[str, Any]  # output of each direct dependency, by step key
     mode: str  # the run's mode: global_batch (everything pending) or single_item
     item_id: str | None  # the one item a single_item run processes
+    payload: Any  # a manual step's execute payload, a gate's review; None for other steps
 
     def log(self, message: str, level: str = "info") -> None: ...
     def progress(self, fraction: float) -> None: ...
@@ -102,6 +103,13 @@ REGISTRY = Registry()
 step = REGISTRY.step
 snapshot = REGISTRY.snapshot
 expected_work = REGISTRY.expected
+
+
+@step("jobmonitor.review")
+def review_result(ctx: StepContext) -> Any:
+    """A review gate's default action: its output is the submitted review (the items with
+    their decisions), which downstream steps read in ctx.upstream."""
+    return ctx.payload
 
 
 def load_step_modules(modules: list[str]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from cli import envfile, server
-from cli.commands import actions, audit, doctor, jobs, login, prune, run, runs, workflows
+from cli.commands import actions, audit, doctor, human, jobs, login, prune, run, runs, workflows
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -41,6 +41,7 @@ def _panel(name: str) -> None:
 for module in (run, jobs, actions, doctor, prune, audit, runs):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
+human.register(app)
 login.register(app)
 _panel(CLIENT_PANEL)
 server.register(app)

@@ -64,6 +64,7 @@ S, A = StepStatus, AttemptStatus
 STATUS_STYLES: dict[str, str] = {
     S.PENDING: "dim",
     S.QUEUED: "cyan",
+    S.WAITING: "bold magenta",
     S.RUNNING: "bold blue",
     S.RETRYING: "yellow",
     S.COMPLETED: "green",

@@ -4,6 +4,7 @@ import reflex as rx
 
 from backend.api.app import create_app
 from jobmonitor import routes
+from jobmonitor.pages.human_steps import HumanState
 from jobmonitor.pages.job_detail import JobState, job_detail_page
 from jobmonitor.pages.jobs import JobsState, jobs_page
 from jobmonitor.pages.signin import SignInState, signin_page
@@ -13,7 +14,12 @@ from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css"])
 app.add_page(jobs_page, route=routes.HOME, title="Jobs · Jobmonitor", on_load=JobsState.load)
 app.add_page(jobs_page, route=routes.JOBS, title="Jobs · Jobmonitor", on_load=JobsState.load)
-app.add_page(job_detail_page, route=routes.JOB, title="Job · Jobmonitor", on_load=JobState.load)
+app.add_page(
+    job_detail_page,
+    route=routes.JOB,
+    title="Job · Jobmonitor",
+    on_load=[JobState.load, HumanState.load],
+)
 app.add_page(
     signin_page, route=routes.SIGNIN, title="Sign in · Jobmonitor", on_load=SignInState.load
 )

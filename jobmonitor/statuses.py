@@ -33,6 +33,7 @@ class StatusStyle:
 STATUS_STYLES: dict[str, StatusStyle] = {
     S.PENDING: StatusStyle("Pending", "gray", "clock"),
     S.QUEUED: StatusStyle("Queued", "gray", "hourglass"),
+    S.WAITING: StatusStyle("Waiting", "violet", "hand"),
     S.RUNNING: StatusStyle("Running", "blue", "loader-circle", pulse=True),
     S.RETRYING: StatusStyle("Retrying", "amber", "rotate-cw", pulse=True),
     S.COMPLETED: StatusStyle("Completed", "green", "circle-check"),
@@ -44,11 +45,16 @@ STATUS_STYLES: dict[str, StatusStyle] = {
 }
 UNKNOWN_STYLE = StatusStyle("Unknown", "gray", "circle-help")
 
-# the list's filter tabs: (status filter, label); "" means every status
+# the list's filter tabs: (status filter, label); "" means every status, WAITING_TAB the jobs
+# with a step waiting for a person (a filter, not a status)
+WAITING_TAB = "waiting"
 TABS: tuple[tuple[str, str], ...] = (
     ("", "All"),
     *((s.value, STATUS_STYLES[s].label) for s in JobStatus),
+    (WAITING_TAB, "Waiting for review"),
 )
+# the list's chip for a job waiting for a person, by what it waits for
+WAITING_LABELS = {"review": "Waiting for review", "manual": "Waiting for input"}
 
 
 class JobAction(StrEnum):
@@ -100,4 +106,5 @@ def tab_counts(counts: dict[str, int]) -> dict[str, int]:
     """Per-tab counts from per-status counts (the "All" tab, key "", is their sum)."""
     out = {s.value: int(counts.get(s, 0)) for s in JobStatus}
     out[""] = sum(out.values())
+    out[WAITING_TAB] = int(counts.get(WAITING_TAB, 0))
     return out

@@ -15,7 +15,7 @@ from apiclient.format import cost_text, duration_text
 from backend.jobs.statuses import JOB_TERMINAL, JobStatus, success_rate
 from jobmonitor import gantt
 from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
-from jobmonitor.statuses import STEP_ACTIVE, JobAction, job_actions
+from jobmonitor.statuses import STEP_ACTIVE, WAITING_LABELS, JobAction, job_actions
 
 
 @dataclass
@@ -34,6 +34,7 @@ class JobRow:
     cost: str = ""
     error: str = ""
     actions: list[JobAction] = field(default_factory=list)
+    waiting: str = ""  # the chip of a job waiting for a person ("" when it waits for nobody)
 
 
 @dataclass
@@ -133,6 +134,7 @@ def job_row(job: t.JobSummary, now: datetime | None = None) -> JobRow:
         cost=cost_text(job.total_cost),
         error=job.error_message or "",
         actions=job_actions(job.status),
+        waiting="" if job.status in JOB_TERMINAL else WAITING_LABELS.get(job.waiting_for or "", ""),
     )
 
 

@@ -222,3 +222,27 @@ def process_items(ctx: StepContext) -> dict[str, Any]:
     write_items({"pending": items["pending"] - n, "done": items["done"] + n})
     ctx.log(f"processed {n} item(s) in mode {ctx.mode}, item {ctx.item_id}")
     return {"processed": n, "mode": ctx.mode, "item_id": ctx.item_id}
+
+
+@step("test.payload")
+def payload(ctx: StepContext) -> dict[str, Any]:
+    """Returns the payload a person executed it with (manual steps)."""
+    return {"payload": ctx.payload, "attempt": ctx.attempt}
+
+
+@step("test.items")
+def items(ctx: StepContext) -> dict[str, Any]:
+    """Items to review: input.items of them (default 4), ids i1.., each with a label."""
+    count = int(ctx.input.get("items", 4))
+    return {
+        "items": [{"id": f"i{n}", "label": f"item {n}", "score": n} for n in range(1, count + 1)]
+    }
+
+
+@step("test.upstream")
+def upstream(ctx: StepContext) -> dict[str, Any]:
+    """Returns its upstream outputs whole (what a step after a gate receives); fails while
+    attempt <= input.fail_after_gate."""
+    if ctx.attempt <= int(ctx.input.get("fail_after_gate", 0)):
+        raise RuntimeError(f"planned failure {ctx.attempt}")
+    return {"upstream": ctx.upstream}

@@ -42,6 +42,7 @@ class RunContext:
         self.upstream = claim.upstream
         self.mode = claim.mode
         self.item_id = claim.item_id
+        self.payload = claim.payload
         self.records = Records()
         self.lock = threading.Lock()
         self.progress_value: float | None = None

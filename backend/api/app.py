@@ -13,11 +13,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match
 
-from backend.api import errors, events, operator, ops
+from backend.api import errors, events, operator, ops, workflow_runbook
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.reviews.api import router as human_steps_router
 from backend.runs.api import router as runs_router
 from backend.workflows.api import router as workflows_router
 from backend.workflows.telemetry_api import router as telemetry_router
@@ -58,6 +59,7 @@ def create_app() -> FastAPI:
     for router in (
         jobs_router,
         job_detail_router,
+        human_steps_router,
         workflows_router,
         auth_router,
         events.router,
@@ -68,6 +70,7 @@ def create_app() -> FastAPI:
     app.include_router(v1)
     app.include_router(telemetry_router, prefix="/api")  # the telemetry contract's /api/workflows
     app.include_router(events.root_router)  # its /ws/workflows/..., ahead of the web app
+    app.include_router(workflow_runbook.router)  # seed 000's routes
     app.add_api_route(
         "/api/healthz", ops.healthz, methods=["GET"], tags=["ops"], include_in_schema=False
     )

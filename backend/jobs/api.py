@@ -42,6 +42,17 @@ TRANSITION_ERRORS = errors(
 )
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Same as the body field.",
+    ),
+]
+
+
 class Sort(StrEnum):
     NEWEST = "-created_at"
     OLDEST = "created_at"
@@ -72,18 +83,20 @@ def create_job(
     body: CreateJobRequest,
     response: Response,
     principal: Operator,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
-            description="Same as the body field.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JobRow:
     """Start a job of a workflow; `201` new, `200` replay of the same key and payload."""
-    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+    key = one_idempotency_key(idempotency_key, body.idempotency_key)
+    job, replayed = start_job(principal, body, key)
+    if replayed:
+        response.status_code = http.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return disclose(principal, job)
+
+
+def one_idempotency_key(header: str | None, field: str | None) -> str | None:
+    """The request's idempotency key: the body's field or the header (422 when they differ)."""
+    if header and field and header != field:
         raise InvalidInput(
             "the Idempotency-Key header and the idempotency_key field differ",
             [
@@ -93,15 +106,12 @@ def create_job(
                 }
             ],
         )
-    key = body.idempotency_key or idempotency_key
-    job, replayed = _create(principal, body, key)
-    if replayed:
-        response.status_code = http.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
-    return disclose(principal, job)
+    return field or header
 
 
-def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
+def start_job(principal: Principal, body: CreateJobRequest, key: str | None) -> tuple[JobRow, bool]:
+    """Create (or replay) the job, with its audit entry; the job as stored, and whether it was
+    a replay. Every route family that creates jobs calls this."""
     outbox = Outbox()
     with transaction() as conn:
         created = service.create_job(
@@ -115,6 +125,7 @@ def _create(principal: Principal, body: CreateJobRequest, key: str | None) -> tu
             mode=RunMode(body.mode),
             item_id=body.item_id,
             actor=principal,
+            metadata=body.metadata,
         )
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         if not created.replayed:
@@ -170,6 +181,9 @@ def list_jobs(
     cursor: Annotated[
         str | None, Query(max_length=500, description="next_cursor of the previous page.")
     ] = None,
+    waiting: Annotated[
+        bool, Query(description="Only jobs with a step waiting for a person.")
+    ] = False,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
     with transaction() as conn:
@@ -179,6 +193,7 @@ def list_jobs(
             q=q,
             created_after=_utc(created_after),
             created_before=_utc(created_before),
+            waiting=waiting,
         )
         page = listing.list_jobs(
             conn,
@@ -203,10 +218,10 @@ def list_jobs(
 def count_jobs(principal: Viewer, workflow_id: WorkflowFilter = None) -> dict[str, Any]:
     """Jobs per status (the list's filter tabs), from maintained counters."""
     with transaction() as conn:
-        counts = listing.count_by_status(
-            conn, principal.workspace_id, _workflow(conn, principal, workflow_id)
-        )
-    return {"total": sum(counts.values()), "by_status": counts}
+        workflow = _workflow(conn, principal, workflow_id)
+        counts = listing.count_by_status(conn, principal.workspace_id, workflow)
+        waiting = listing.count_waiting(conn, principal.workspace_id, workflow)
+    return {"total": sum(counts.values()), "by_status": counts, "waiting": waiting}
 
 
 @router.post("/bulk", response_model=BulkResponse, responses=ERRORS)

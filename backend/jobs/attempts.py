@@ -58,6 +58,7 @@ class Claim:
     timeout_seconds: float | None
     mode: str = "global_batch"  # the run's mode and item (backend/runs), for the step to read
     item_id: str | None = None
+    payload: Any = None  # a person's payload (manual step, review gate), else None
 
 
 @dataclass
@@ -174,6 +175,7 @@ def claim(
         timeout_seconds=s["timeout_seconds"],
         mode=row["run_mode"],
         item_id=row["item_id"],
+        payload=row["payload"],
     )
 
 
@@ -183,11 +185,13 @@ _UPSTREAM = f"""FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.
               AND d.status = {sql_literal(StepStatus.COMPLETED)}"""
 
 # The step's context, recording what it is given (`input_data`: its params and upstream
-# outputs, a large output as a reference), and the claim's `SET LOCAL synchronous_commit =
+# outputs, a large output as a reference, and a person's payload, which a manual step's
+# execution put there), and the claim's `SET LOCAL synchronous_commit =
 # off`, all in one statement.
 _CONTEXT_SQL = f"""
     WITH ctx AS (
         SELECT s.id, s.params, j.input_payload, j.status AS job_status, j.run_mode, j.item_id,
+               s.input_data->'payload' AS payload,
                v.definition->>'snapshot' AS snapshot,
                v.definition->>'expected_work' AS expected_work,
                (SELECT coalesce(jsonb_object_agg(d.step_key, d.output_data), '{{}}'::jsonb)
@@ -204,10 +208,13 @@ _CONTEXT_SQL = f"""
     recorded AS (
         UPDATE job_steps t
         SET input_data = jsonb_build_object('params', ctx.params, 'upstream', ctx.upstream_given)
+            || CASE WHEN ctx.payload IS NULL THEN '{{}}'::jsonb
+                    ELSE jsonb_build_object('payload', ctx.payload) END
         FROM ctx WHERE t.id = ctx.id
     )
     SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
-           input_payload, job_status, run_mode, item_id, snapshot, expected_work, upstream
+           input_payload, job_status, run_mode, item_id, payload, snapshot, expected_work,
+           upstream
     FROM ctx
 """
 

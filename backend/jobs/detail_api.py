@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from backend.errors import InvalidInput
 from backend.http.deps import Viewer, disclose, transaction
-from backend.jobs import export, queries, timeline
+from backend.jobs import export, queries, timeline, views
 from backend.jobs.api import ERRORS
 from backend.jobs.schemas import (
     JobLogs,
@@ -102,12 +102,7 @@ def job_timeline(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
 def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
     """The status contract's shape; an unknown job is a 404 (not a synthetic failed job)."""
     with transaction() as conn:
-        job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id, payloads=False)
-        steps = queries.step_progress(conn, principal.workspace_id, job_id)
-    stepper = [
-        {"step": s.step_key, "name": s.name, "status": s.status, "progress": s.progress}
-        for s in steps
-    ]
+        job, steps = views.status_view(conn, principal.workspace_id, job_id)
     return {
         "success": True,
         "job": {
@@ -115,7 +110,9 @@ def job_status(job_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
             "status": job.status,
             "current_step": job.current_step,
             "progress": job.progress,
-            "stepper": stepper,
+            "stepper": views.stepper(steps),
+            "draft_state": job.draft_state,
+            "waiting_for": job.waiting_for,
         },
     }
 
@@ -131,21 +128,11 @@ def job_results(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """The status contract's results: a step's output items (a list output is paged; another
-    output is one item)."""
+    """The status contract's results: a step's output items, paged (a list output, or the
+    `items` list of an object output; any other output is one item)."""
     with transaction() as conn:
-        output = queries.step_output(conn, principal.workspace_id, job_id, step)
-    data = disclose(principal, output.output_data)
-    items = data if isinstance(data, list) else ([] if data is None else [data])
-    return {
-        "success": True,
-        "job_id": job_id,
-        "step": output.step_key,
-        "items": items[offset : offset + limit],
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-    }
+        page = views.results_page(conn, principal.workspace_id, job_id, step, limit, offset)
+    return disclose(principal, page)
 
 
 @router.get(

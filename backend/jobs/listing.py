@@ -22,6 +22,7 @@ from backend.jobs.rows import JobRow
 from backend.jobs.states import JobStatus
 
 COUNT_CAP = 10_000  # totals that need a scan stop counting here
+WAITING = "j.waiting_for IS NOT NULL"  # the partial index ix_jobs_waiting matches it
 MAX_BRANCHES = 24
 # list items carry the start of a long error message (the job itself has all of it)
 _ITEM = JOB_COLUMNS.replace("j.error_message", "left(j.error_message, 1000) AS error_message")
@@ -34,6 +35,7 @@ class JobFilter:
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    waiting: bool = False  # only jobs with a step waiting for a person
 
 
 @dataclass
@@ -112,6 +114,8 @@ def _plan(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter) 
     if f.created_before is not None:
         common.append("j.created_at < %(before)s")
         plan.params["before"] = f.created_before
+    if f.waiting:
+        common.append(WAITING)
     workflows: list[uuid.UUID | None] = [f.workflow_id]
     id_range = None
     if f.q:
@@ -205,7 +209,7 @@ def _total(
     """Exact from the counters when the filter allows (status, workflow, and the workflow
     names `q` matched); the rest (dates, a job id prefix) is counted up to COUNT_CAP."""
     dated = f.created_after is not None or f.created_before is not None
-    if dated:
+    if dated or f.waiting:
         return _bounded(conn, plan.branches, plan.params)
     workflows = (
         plan.named if plan.named is not None else ([f.workflow_id] if f.workflow_id else None)
@@ -237,6 +241,18 @@ def _bounded(
     row = conn.execute(f"SELECT {counts} AS n", params).fetchone()
     total = int(row["n"]) if row else 0
     return min(total, COUNT_CAP), total <= COUNT_CAP
+
+
+def count_waiting(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID | None = None
+) -> int:
+    """Jobs with a step waiting for a person (few: the partial index holds only them)."""
+    row = conn.execute(
+        f"SELECT count(*) AS n FROM jobs j WHERE j.workspace_id = %s AND {WAITING}"
+        " AND (%s::uuid IS NULL OR j.workflow_id = %s)",
+        (workspace_id, workflow_id, workflow_id),
+    ).fetchone()
+    return int(row["n"]) if row else 0
 
 
 def count_by_status(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now, ts
@@ -50,6 +51,13 @@ class Job(SQLModel, table=True):
         ),
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_jobs_waiting",
+            "workspace_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("waiting_for IS NOT NULL"),
+        ),
         Index(
             "uq_jobs_ws_idempotency",
             "workspace_id",
@@ -93,6 +101,15 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = ts()
     completed_at: datetime | None = ts()
     updated_at: datetime = server_now()
+    # the caller's own notes (`metadata` in the API; the name is SQLAlchemy's own attribute)
+    job_metadata: dict[str, Any] = Field(
+        default=None,
+        sa_column=Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    draft_state: str = Field(
+        default="none", sa_column=Column(String(16), nullable=False, server_default="none")
+    )
+    waiting_for: str | None = Field(default=None, max_length=16)  # manual | review, while waiting
 
 
 class JobStep(SQLModel, table=True):
@@ -141,6 +158,10 @@ class JobStep(SQLModel, table=True):
     duration_seconds: float | None = None
     created_at: datetime = server_now()
     updated_at: datetime = server_now()
+    run: str = Field(
+        default="auto", sa_column=Column(String(16), nullable=False, server_default="auto")
+    )
+    auto_when: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class StepAttempt(SQLModel, table=True):
@@ -159,6 +180,13 @@ class StepAttempt(SQLModel, table=True):
             "ix_step_attempts_queued",
             "created_at",
             postgresql_where=text(f"status = {sql_literal(A.QUEUED)}"),
+        ),
+        Index(
+            "uq_step_attempts_idempotency",
+            "step_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
     )
 
@@ -183,6 +211,10 @@ class StepAttempt(SQLModel, table=True):
     traceback: str | None = Field(default=None, sa_column=Column(Text))
     cost_usd: Decimal = _money()
     updated_at: datetime = server_now()
+    # a person's execution of a manual step (its first attempt carries them)
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    payload_hash: str | None = Field(default=None, max_length=64)
+    executed_by: str | None = Field(default=None, max_length=200)
 
 
 class StepLog(SQLModel, table=True):

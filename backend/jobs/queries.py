@@ -21,6 +21,8 @@ from backend.errors import NotFound
 from backend.jobs.rows import (
     AttemptRow,
     CostRow,
+    ExecutedAttempt,
+    HumanStep,
     JobRow,
     KeyedJob,
     LogLineRow,
@@ -41,12 +43,15 @@ _JOB_OWN = """
     j.id, j.workspace_id, j.workflow_id, j.workflow_version_id, j.execution_number, j.status,
     j.error_message, j.progress, j.current_step, j.step_count, j.steps_done, j.total_cost,
     j.rerun_of, j.idempotency_key, j.created_at, j.started_at, j.completed_at, j.updated_at,
+    j.draft_state, j.waiting_for,
     EXTRACT(EPOCH FROM coalesce(j.completed_at, now()) - j.started_at)::float AS duration_seconds
 """
 _WORKFLOW_NAMES = ", w.name AS workflow_name, v.version AS workflow_version"
 _NO_WORKFLOW_NAMES = ", NULL::text AS workflow_name, NULL::int AS workflow_version"
 JOB_COLUMNS = _JOB_OWN + _WORKFLOW_NAMES
-JOB_PAYLOADS = ", j.input_payload, j.output_payload, j.state_before, j.state_after, j.delta"
+JOB_PAYLOADS = (
+    ", j.input_payload, j.output_payload, j.state_before, j.state_after, j.delta, j.metadata"
+)
 JOB_JOINS = (
     "JOIN workflows w ON w.id = j.workflow_id "
     "JOIN workflow_versions v ON v.id = j.workflow_version_id"
@@ -154,14 +159,17 @@ def insert_job(
     digest: str,
     key: str | None,
     rerun_of: uuid.UUID | None,
+    metadata: dict[str, Any] | None = None,
 ) -> uuid.UUID | None:
     """Store a pending job; None when a concurrent request stored one with the same key."""
     row = conn.execute(
         f"""
         INSERT INTO jobs (id, workspace_id, workflow_id, workflow_version_id, execution_number, status,
                           input_payload, idempotency_key, payload_hash, progress, step_count,
-                          steps_done, rerun_of, total_cost, run_mode, item_id, requested_by)
-        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0, %s, %s, %s)
+                          steps_done, rerun_of, total_cost, run_mode, item_id, requested_by,
+                          metadata)
+        VALUES (%s, %s, %s, %s, %s, {sql_literal(J.PENDING)}, %s, %s, %s, 0, %s, 0, %s, 0, %s, %s, %s,
+                %s)
         ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
         """,
@@ -179,6 +187,7 @@ def insert_job(
             job.mode,
             job.item_id,
             job.requested_by,
+            Jsonb(metadata or {}),
         ),
     ).fetchone()
     return None if row is None else row["id"]
@@ -199,13 +208,15 @@ def insert_steps(
             s.key,
             index,
             s.title,
-            s.action,
+            s.effective_action,
             Jsonb(s.params),
             Jsonb(s.depends_on),
             s.condition,
             Jsonb(s.retry.model_dump()),
             s.timeout_seconds,
             s.retry.max_attempts,
+            s.run,
+            s.auto_when,
         )
         for index, s in enumerate(definition.order(), start=1)
     ]
@@ -215,9 +226,9 @@ def insert_steps(
 
 _INSERT_STEP_SQL = f"""
     INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action, params,
-                           depends_on, condition, retry, timeout_seconds, max_attempts, status,
-                           attempt_count, progress, cost_usd)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {sql_literal(S.PENDING)}, 0, 0, 0)
+                           depends_on, condition, retry, timeout_seconds, max_attempts, run,
+                           auto_when, status, attempt_count, progress, cost_usd)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {sql_literal(S.PENDING)}, 0, 0, 0)
 """
 
 
@@ -292,7 +303,7 @@ def list_steps(
                    s.status, s.params, s.depends_on, s.condition, s.input_data, s.output_data,
                    s.error_message, s.error_type, s.attempt_count AS attempt_number,
                    s.max_attempts, s.progress, s.cost_usd, s.next_attempt_at, s.started_at,
-                   s.completed_at, {STEP_DURATION} AS duration_seconds
+                   s.completed_at, {STEP_DURATION} AS duration_seconds, s.run
             FROM job_steps s JOIN jobs j ON j.id = s.job_id
             WHERE s.job_id = %s AND s.workspace_id = %s ORDER BY s.step_index
             """,
@@ -359,6 +370,43 @@ def step_output(
     found = find_step(conn, workspace_id, job_id, step)
     row = conn.execute("SELECT output_data FROM job_steps WHERE id = %s", (found.id,)).fetchone()
     return StepOutput(found.step_key, row["output_data"] if row else None)
+
+
+def human_steps(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[HumanStep]:
+    """The job's steps in order, as executing one on demand reads them (the caller holds the
+    job lock)."""
+    return (
+        conn.cursor(row_factory=class_row(HumanStep))
+        .execute(
+            """
+            SELECT id, step_key, name, status, run, attempt_count, timeout_seconds, depends_on,
+                   output_data, error_message
+            FROM job_steps WHERE job_id = %s ORDER BY step_index
+            """,
+            (job_id,),
+        )
+        .fetchall()
+    )
+
+
+def executed_attempt(
+    conn: psycopg.Connection[Any],
+    step_id: uuid.UUID,
+    key: str | None = None,
+    number: int | None = None,
+) -> ExecutedAttempt | None:
+    """The step's attempt an execution with this idempotency key started, or its attempt of
+    this number."""
+    return (
+        conn.cursor(row_factory=class_row(ExecutedAttempt))
+        .execute(
+            "SELECT id, attempt_number, payload_hash FROM step_attempts WHERE step_id = %s"
+            " AND (%s::text IS NULL OR idempotency_key = %s)"
+            " AND (%s::int IS NULL OR attempt_number = %s)",
+            (step_id, key, key, number, number),
+        )
+        .fetchone()
+    )
 
 
 def step_attempts(

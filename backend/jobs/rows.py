@@ -47,6 +47,9 @@ class JobRow:
     state_before: Any = None
     state_after: Any = None
     delta: Any = None
+    metadata: dict[str, Any] | None = None
+    draft_state: str = "none"
+    waiting_for: str | None = None  # manual | review while a step waits for a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+    run: str = "auto"  # auto | manual | review
 
     @property
     def step_id(self) -> uuid.UUID:
@@ -117,6 +121,8 @@ class ReadyStep:
     timeout_seconds: float | None
     attempt_count: int
     upstream_skipped: bool
+    run: str = "auto"
+    auto_when: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,3 +258,28 @@ class StepDuration:
 
     event_id: int
     duration_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HumanStep:
+    """A step as executing it on demand (or submitting its review) reads it."""
+
+    id: uuid.UUID
+    step_key: str
+    name: str
+    status: str
+    run: str
+    attempt_count: int
+    timeout_seconds: float | None
+    depends_on: list[str]
+    output_data: Any
+    error_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutedAttempt:
+    """The attempt a person's execution (with an idempotency key) started."""
+
+    id: uuid.UUID
+    attempt_number: int
+    payload_hash: str | None

@@ -8,6 +8,8 @@ Rules:
   runs after whichever branch ran.
 - A ready step whose condition evaluates false is skipped.
 - A condition that cannot be evaluated on the data fails the step (and so the job).
+- A ready manual step or review gate waits for a person (`waiting`; a gate opens its review)
+  unless its `auto_when` holds, then it runs like any step (ctx.payload is None).
 - When every step is terminal the job is completed, or failed if any step failed.
 - A failed job cancels every step that has not finished (fail fast).
 
@@ -17,6 +19,7 @@ Lock order everywhere: the job row, then its steps, then their attempts.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
@@ -44,15 +47,32 @@ from backend.jobs.states import (
     transition,
 )
 from backend.queue import AttemptRef, Dispatch
+from backend.reviews import queries as reviews
 from backend.workflows import expressions
 
 ACTIVE_STEP = frozenset(
-    {StepStatus.PENDING, StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING}
+    {
+        StepStatus.PENDING,
+        StepStatus.WAITING,
+        StepStatus.QUEUED,
+        StepStatus.RUNNING,
+        StepStatus.RETRYING,
+    }
 )
 
 
+# a step after a submitted review gate has completed: the draft is applied (the EXISTS is only
+# evaluated for jobs whose draft is approved or rejected)
+_APPLIED = f"""CASE WHEN jobs.draft_state NOT IN ('approved', 'rejected') THEN jobs.draft_state
+    WHEN EXISTS (SELECT 1 FROM job_steps a JOIN job_steps g ON g.job_id = a.job_id
+                 AND a.depends_on ? g.step_key
+                 WHERE a.job_id = jobs.id AND g.run = 'review'
+                   AND a.status = {sql_literal(S.COMPLETED)}) THEN 'applied'
+    ELSE jobs.draft_state END"""
+
 READY_SQL = f"""
-    SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count,
+    SELECT s.id, s.step_key, s.name, s.condition, s.timeout_seconds, s.attempt_count, s.run,
+           s.auto_when,
            jsonb_array_length(s.depends_on) > 0 AND NOT EXISTS (
              SELECT 1 FROM job_steps d
              WHERE d.job_id = s.job_id AND s.depends_on ? d.step_key
@@ -122,7 +142,9 @@ def _send_ready(
     skipped_any = False
     for step in rows:
         verdict = _condition_verdict(conn, job, step)
-        if verdict is True:
+        if verdict is True and not _runs_by_itself(conn, job, step):
+            sent.append(_wait(conn, job, step))
+        elif verdict is True:
             sent.append(new_attempt(conn, job, step, outbox, from_status=StepStatus.PENDING))
         elif verdict is False:
             sent.append(_skip(conn, step))
@@ -147,7 +169,34 @@ def _condition_verdict(conn: psycopg.Connection[Any], job: JobRow, step: ReadySt
         return False
     if not step.condition:
         return True
-    tree = expressions.parse(step.condition)
+    return _evaluate(conn, job, step.condition)
+
+
+def _runs_by_itself(conn: psycopg.Connection[Any], job: JobRow, step: ReadyStep) -> bool:
+    """An auto step, or a manual step or gate whose `auto_when` holds (an expression that
+    cannot be evaluated does not: the step waits for a person)."""
+    if step.run == "auto":
+        return True
+    return step.auto_when is not None and _evaluate(conn, job, step.auto_when) is True
+
+
+def _wait(conn: psycopg.Connection[Any], job: JobRow, step: ReadyStep) -> Pending:
+    """A manual step or a gate waits for a person; a gate opens its review of the items."""
+    moved = send_transition(
+        conn,
+        Kind.STEP,
+        step.id,
+        StepStatus.WAITING,
+        allowed_from=frozenset({StepStatus.PENDING}),
+        event_data={"step_name": step.name, "run": step.run},
+    )
+    if step.run == "review":
+        reviews.open_review(conn, job, step.id)
+    return moved
+
+
+def _evaluate(conn: psycopg.Connection[Any], job: JobRow, condition: str) -> bool | str:
+    tree = expressions.parse(condition)
     keys = sorted(expressions.referenced_steps(tree))
     outputs: dict[str, Any] = {}
     if keys:
@@ -159,7 +208,7 @@ def _condition_verdict(conn: psycopg.Connection[Any], job: JobRow, step: ReadySt
     try:
         return expressions.evaluate(tree, job.input_payload, outputs)
     except expressions.EvaluationError as exc:
-        return f"condition {step.condition!r} could not be evaluated: {exc}"
+        return f"condition {condition!r} could not be evaluated: {exc}"
 
 
 def _skip(conn: psycopg.Connection[Any], step: ReadyStep) -> Pending:
@@ -198,31 +247,48 @@ def _fail_condition(
     fail_job(conn, job.id, f"Step '{step.name}' failed: {message}", outbox)
 
 
+@dataclass(frozen=True)
+class Execution:
+    """A person's execution of a manual step (or a gate's submit): the payload the step
+    receives as ctx.payload, and who asked with which idempotency key."""
+
+    payload: Any
+    by: str
+    idempotency_key: str | None = None
+    payload_hash: str | None = None
+
+
 def new_attempt(
     conn: psycopg.Connection[Any],
     job: JobRow,
     step: QueueableStep,
     outbox: Outbox,
     from_status: StepStatus,
+    execution: Execution | None = None,
 ) -> Pending:
     """Queue the step with its next attempt; the message goes out after commit. The caller
     reads the returned transition (it runs under the job lock, so it matches)."""
     attempt_id = uuid.uuid4()
     number = step.attempt_count + 1
+    sets: dict[str, Any] = {"attempt_count": number, "next_attempt_at": None}
+    if execution is not None:
+        sets["input_data"] = Jsonb({"payload": execution.payload})  # read by the claim
     moved = send_transition(
         conn,
         Kind.STEP,
         step.id,
         StepStatus.QUEUED,
         allowed_from=frozenset({from_status}),
-        sets={"attempt_count": number, "next_attempt_at": None},
+        sets=sets,
         attempt_id=attempt_id,
         event_data={"step_name": step.name, "attempt": number},
     )
-    conn.execute(
-        _NEW_ATTEMPT_SQL,
-        (attempt_id, job.id, step.id, job.workspace_id, step.step_key, number),
-    )
+    values = (attempt_id, job.id, step.id, job.workspace_id, step.step_key, number)
+    if execution is None:
+        conn.execute(_NEW_ATTEMPT_SQL, values)
+    else:
+        e = execution
+        conn.execute(_EXECUTED_ATTEMPT_SQL, (*values, e.idempotency_key, e.payload_hash, e.by))
     ref = AttemptRef(attempt_id, step.id, job.id, starts_job=job.status == JobStatus.PENDING)
     outbox.dispatches.append(Dispatch(ref, step.timeout_seconds))
     return moved
@@ -234,6 +300,12 @@ _NEW_ATTEMPT_SQL = f"""
     VALUES (%s, %s, %s, %s, %s, %s, {sql_literal(A.QUEUED)}, 0)
 """
 
+_EXECUTED_ATTEMPT_SQL = f"""
+    INSERT INTO step_attempts (id, job_id, step_id, workspace_id, step_key, attempt_number,
+                               status, cost_usd, idempotency_key, payload_hash, executed_by)
+    VALUES (%s, %s, %s, %s, %s, %s, {sql_literal(A.QUEUED)}, 0, %s, %s, %s)
+"""
+
 SETTLE_SQL = f"""
     WITH stats AS (
         SELECT count(*) AS total,
@@ -241,11 +313,15 @@ SETTLE_SQL = f"""
                count(*) FILTER (WHERE status IN {sql_list(S.COMPLETED, S.SKIPPED)}) AS succeeded,
                count(*) FILTER (WHERE status IN {sql_list(S.FAILED, S.TIMED_OUT)}) AS failed,
                (array_agg(name ORDER BY step_index)
-                    FILTER (WHERE status IN {sql_list(S.RUNNING, S.QUEUED, S.RETRYING)}))[1] AS current
+                    FILTER (WHERE status IN {sql_list(S.RUNNING, S.QUEUED, S.RETRYING, S.WAITING)}))[1] AS current,
+               (array_agg(run ORDER BY step_index)
+                    FILTER (WHERE status = {sql_literal(S.WAITING)}))[1] AS waiting
         FROM job_steps WHERE job_id = %(job_id)s
     )
     UPDATE jobs SET steps_done = stats.succeeded, current_step = stats.current, updated_at = now(),
-                    progress = CASE WHEN stats.total > 0 THEN stats.succeeded::float / stats.total ELSE 1 END
+                    progress = CASE WHEN stats.total > 0 THEN stats.succeeded::float / stats.total ELSE 1 END,
+                    waiting_for = stats.waiting,
+                    draft_state = {_APPLIED}
     FROM stats WHERE jobs.id = %(job_id)s
     RETURNING stats.total, stats.done, stats.failed
 """
@@ -336,6 +412,7 @@ def fail_job(conn: psycopg.Connection[Any], job_id: uuid.UUID, error: str, outbo
     outbox.add_event(failed.event)
     snapshots.note_ended(conn, job_id, outbox.ended_jobs)
     stop_steps(conn, job_id, outbox, reason="not run: the job failed")
+    conn.execute("UPDATE jobs SET waiting_for = NULL WHERE id = %s", (job_id,))
 
 
 def stop_steps(

@@ -5,12 +5,13 @@ unknown fields."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from backend.jobs.states import JobStatus
 
@@ -34,6 +35,21 @@ SUMMARY = (
     " items shortened}. {} for a step that ran without this data; null for one that never ran."
     " The full data is on the execution and steps routes."
 )
+
+
+METADATA_LIMIT = 16 * 1024  # bytes of compact JSON
+METADATA = Field(
+    default=None,
+    description="Your own notes on the job (any JSON object up to 16 KB), stored and shown as is.",
+)
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > METADATA_LIMIT:
+            raise ValueError(f"metadata is {size} bytes of JSON; at most {METADATA_LIMIT}")
+    return value
 
 
 class Request(BaseModel):
@@ -66,6 +82,12 @@ class CreateJobRequest(Request):
     item_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="The item of a single_item run."
     )
+    metadata: dict[str, Any] | None = METADATA
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_metadata(value)
 
     @model_validator(mode="after")
     def _one_workflow(self) -> CreateJobRequest:
@@ -131,6 +153,13 @@ class JobListItem(BaseModel):
     completed_at: datetime | None
     updated_at: datetime
     duration_seconds: float | None
+    draft_state: str = Field(
+        default="none",
+        description="none, proposed, in_review, approved, rejected, applied (review gates).",
+    )
+    waiting_for: str | None = Field(
+        default=None, description="manual or review while a step waits for a person."
+    )
 
     @computed_field(description="The job matrix's name for workspace_id.")  # type: ignore[prop-decorator]
     @property
@@ -148,6 +177,12 @@ class Job(JobListItem):
     )
     state_after: Any = Field(description="Run audit: snapshot after the run.")
     delta: Any = Field(description="Run audit: state_after minus state_before, key by key.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="The creator's notes.")
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _no_metadata(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class JobList(BaseModel):
@@ -166,6 +201,7 @@ class JobList(BaseModel):
 class JobCounts(BaseModel):
     total: int
     by_status: dict[str, int]
+    waiting: int = Field(default=0, description="Jobs with a step waiting for a person.")
 
 
 class Step(BaseModel):
@@ -197,6 +233,9 @@ class Step(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+    run: str = Field(
+        default="auto", description="auto, manual (executed by a person) or review (a gate)."
+    )
 
 
 class JobSteps(BaseModel):
@@ -321,6 +360,8 @@ class JobStatusDetail(BaseModel):
     current_step: str | None
     progress: float
     stepper: list[StepperItem]
+    draft_state: str = "none"
+    waiting_for: str | None = None
 
 
 class JobStatusResponse(BaseModel):

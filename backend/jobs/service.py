@@ -76,6 +76,7 @@ def create_job(
     mode: RunMode = RunMode.GLOBAL_BATCH,
     item_id: str | None = None,
     actor: Actor | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Created:
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
     its steps, and queue the steps that can start.
@@ -131,6 +132,7 @@ def create_job(
         digest,
         idempotency_key,
         rerun_of,
+        metadata,
     )
     if job_id is None:  # a concurrent request with the same key won the insert
         replay = _replay(conn, workspace_id, idempotency_key, digest)

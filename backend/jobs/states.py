@@ -12,8 +12,9 @@ value is a bound parameter, so a statement's text depends only on its shape (the
 reuses its prepared plan, and the statement cache stays small).
 
 Terminal states stay terminal. The one way out of a terminal job or step status is the
-operator's `resume`, which moves failed/cancelled (and timed out) back to pending; completed
-and skipped never change again, and attempts never leave a terminal status.
+operator's `resume`, which moves failed/cancelled (and timed out) back to pending; skipped
+never changes again, completed only for a person's new execution of a `repeatable` manual
+step (completed -> queued, a new attempt), and attempts never leave a terminal status.
 
 Who moves what (every call of `transition`/`send_transition`):
 
@@ -24,13 +25,17 @@ Who moves what (every call of `transition`/`send_transition`):
     job      pending|running -> cancelled                 service     cancel_job (operator, force)
     job      failed|cancelled -> pending                  service     resume_job (operator)
     step     pending|retrying -> queued                   scheduler   new_attempt (ready, retry)
+    step     pending -> waiting                           scheduler   _wait (manual step, gate)
+    step     waiting|completed -> queued                  human       execute_step, submit
+    step     waiting -> pending                           human       _reset_downstream
     step     queued -> running                            attempts    claim
     step     running -> completed                         attempts    finish_success
     step     running -> retrying                          attempts    _after_failure (budget left)
     step     running -> failed|timed_out                  attempts    _after_failure (no budget)
     step     pending -> skipped                           scheduler   _skip (condition false)
     step     pending -> failed                            scheduler   _fail_condition
-    step     pending|queued|running|retrying -> cancelled scheduler   stop_steps (job ended)
+    step     pending|waiting|queued|running|retrying -> cancelled
+                                                          scheduler   stop_steps (job ended)
     step     failed|timed_out|cancelled -> pending        service     resume_job
     attempt  queued -> running                            attempts    claim (with the lease)
     attempt  running -> completed                         attempts    finish_success (fenced)
@@ -96,15 +101,16 @@ ALLOWED: dict[Kind, dict[str, frozenset[str]]] = {
         J.CANCELLED: frozenset({J.PENDING, J.RUNNING}),
     },
     Kind.STEP: {
-        S.PENDING: STEP_RESUMABLE,
-        S.QUEUED: frozenset({S.PENDING, S.RETRYING}),
+        S.PENDING: STEP_RESUMABLE | {S.WAITING},
+        S.WAITING: frozenset({S.PENDING}),
+        S.QUEUED: frozenset({S.PENDING, S.RETRYING, S.WAITING, S.COMPLETED}),
         S.RUNNING: frozenset({S.QUEUED}),
         S.RETRYING: frozenset({S.RUNNING}),
         S.COMPLETED: frozenset({S.RUNNING}),
         S.FAILED: frozenset({S.RUNNING, S.PENDING}),  # from pending: its condition broke
         S.TIMED_OUT: frozenset({S.RUNNING}),
         S.SKIPPED: frozenset({S.PENDING}),
-        S.CANCELLED: frozenset({S.PENDING, S.QUEUED, S.RUNNING, S.RETRYING}),
+        S.CANCELLED: frozenset({S.PENDING, S.WAITING, S.QUEUED, S.RUNNING, S.RETRYING}),
     },
     Kind.ATTEMPT: {
         A.RUNNING: frozenset({A.QUEUED}),
@@ -130,6 +136,7 @@ SETTABLE: dict[Kind, frozenset[str]] = {
             "duration_seconds",
             "attempt_count",
             "max_attempts",
+            "input_data",
             "next_attempt_at",
             "output_data",
             "progress",
@@ -168,6 +175,7 @@ EVENT_TYPES: dict[Kind, dict[str, str]] = {
     Kind.STEP: {
         S.PENDING: "step_reset",
         S.QUEUED: "step_queued",
+        S.WAITING: "step_waiting",
         S.RUNNING: "step_started",
         S.RETRYING: "retrying",
         S.COMPLETED: "step_completed",

@@ -19,6 +19,7 @@ class JobStatus(StrEnum):
 
 class StepStatus(StrEnum):
     PENDING = "pending"  # waiting for its dependencies
+    WAITING = "waiting"  # ready, waiting for a person: a manual step's execute, a gate's submit
     QUEUED = "queued"  # an attempt is on the rq queue
     RUNNING = "running"
     RETRYING = "retrying"  # an attempt failed; the next one starts after the backoff

@@ -8,14 +8,34 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from backend.errors import InvalidDefinition
 from backend.workflows import expressions
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+REVIEW_ACTION = "jobmonitor.review"  # a review gate's default action: its output is the review
+# fields of a step that only human steps use, left out of a definition's stored form (and of
+# its content hash) while they have their defaults, so older definitions keep their hash
+HUMAN_FIELDS = {
+    "action": None,  # a review gate may leave it out (its default action is REVIEW_ACTION)
+    "run": "auto",
+    "input_schema": None,
+    "repeatable": False,
+    "items_from": None,
+    "editable": None,
+    "auto_when": None,
+}
 
 
 class RetryPolicy(BaseModel):
@@ -33,20 +53,43 @@ class RetryPolicy(BaseModel):
 
 
 class StepDefinition(BaseModel):
+    """A step. `run` says who starts it: the engine (`auto`), a person with a payload
+    (`manual`, validated against `input_schema`), or a person's review of the items of an
+    upstream step (`review`, over `items_from`, with `editable` fields). `auto_when` (a
+    condition) lets a manual step or a gate run by itself, for hands-free jobs."""
+
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(default="", max_length=200)
-    action: str = Field(min_length=1, max_length=200)
+    action: str | None = Field(default=None, min_length=1, max_length=200)
     params: dict[str, Any] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
     condition: str | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     timeout_seconds: float | None = Field(default=None, gt=0, le=86400)
+    run: Literal["auto", "manual", "review"] = "auto"
+    input_schema: dict[str, Any] | None = None
+    repeatable: bool = False
+    items_from: str | None = Field(default=None, pattern=KEY_PATTERN)
+    editable: dict[str, dict[str, Any]] | None = Field(default=None, max_length=50)
+    auto_when: str | None = Field(default=None, max_length=2000)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name, default in HUMAN_FIELDS.items():
+            if data.get(name, default) == default:
+                data.pop(name, None)
+        return data
 
     @property
     def title(self) -> str:
         return self.name or self.key.replace("_", " ").capitalize()
+
+    @property
+    def effective_action(self) -> str:
+        return self.action or (REVIEW_ACTION if self.run == "review" else "")
 
 
 class ConcurrencyPolicy(BaseModel):
@@ -149,7 +192,7 @@ class _Step:
 
     index: int
     key: str
-    action: str | None
+    action: str | None  # the effective action (a review gate's default when it has none)
     depends_on: tuple[str, ...]
     condition: str | None
 
@@ -163,11 +206,12 @@ def _steps_of(document: Any) -> list[_Step]:
         if not isinstance(step, dict) or not isinstance(step.get("key"), str):
             continue
         deps = step.get("depends_on")
+        review = step.get("run") == "review"
         steps.append(
             _Step(
                 index=i,
                 key=step["key"],
-                action=_text(step.get("action")),
+                action=_text(step.get("action")) or (REVIEW_ACTION if review else None),
                 depends_on=tuple(d for d in deps if isinstance(d, str))
                 if isinstance(deps, list)
                 else (),
@@ -183,7 +227,8 @@ def _text(value: Any) -> str | None:
 
 def check_definition(definition: WorkflowDefinition, actions: set[str] | None) -> list[Problem]:
     steps = _steps_of(definition.model_dump(mode="json"))
-    return _graph(steps, actions) + _input_schema(definition.input_schema)
+    human = [p for i, s in enumerate(definition.steps) for p in _human_step(steps, i, s)]
+    return _graph(steps, actions) + human + _input_schema(definition.input_schema)
 
 
 def _graph(steps: list[_Step], actions: set[str] | None) -> list[Problem]:
@@ -205,6 +250,39 @@ def _graph(steps: list[_Step], actions: set[str] | None) -> list[Problem]:
                     {"loc": [*at, "depends_on", j], "msg": "a step cannot depend on itself"}
                 )
     return problems + _cycles(steps) + _conditions(steps)
+
+
+def _human_step(steps: list[_Step], i: int, s: StepDefinition) -> list[Problem]:
+    """The fields of manual steps and review gates, each only where it means something."""
+    at: list[Any] = ["steps", i]
+    problems: list[Problem] = []
+    if not s.effective_action:
+        problems.append({"loc": [*at, "action"], "msg": "a step needs an action"})
+    only = {"input_schema": "manual", "repeatable": "manual", "items_from": "review"}
+    only["editable"] = "review"
+    for name, kind in only.items():
+        if getattr(s, name) not in (None, False) and s.run != kind:
+            problems.append({"loc": [*at, name], "msg": f"{name} is for run: {kind} steps"})
+    if s.auto_when is not None and s.run == "auto":
+        problems.append(
+            {"loc": [*at, "auto_when"], "msg": "auto_when is for manual or review steps"}
+        )
+    if s.input_schema is not None:
+        problems += [{**p, "loc": [*at, *p["loc"]]} for p in _input_schema(s.input_schema)]
+    for name, schema in (s.editable or {}).items():
+        problems += [
+            {**p, "loc": [*at, "editable", name, *p["loc"][1:]]} for p in _input_schema(schema)
+        ]
+    if s.run == "review":
+        if s.items_from is None:
+            problems.append({"loc": [*at, "items_from"], "msg": "a review gate needs items_from"})
+        elif s.items_from not in s.depends_on:
+            problems.append(
+                {"loc": [*at, "items_from"], "msg": f"{s.items_from!r} is not in depends_on"}
+            )
+    if s.auto_when is not None:
+        problems += _expression(steps, s.key, s.auto_when, [*at, "auto_when"])
+    return problems
 
 
 def _cycles(steps: list[_Step]) -> list[Problem]:
@@ -242,23 +320,22 @@ def _cycles(steps: list[_Step]) -> list[Problem]:
 def _conditions(steps: list[_Step]) -> list[Problem]:
     problems: list[Problem] = []
     for s in steps:
-        if s.condition is None:
-            continue
-        loc = ["steps", s.index, "condition"]
-        try:
-            tree = expressions.parse(s.condition)
-        except expressions.ExpressionError as exc:
-            problems.append({"loc": loc, "msg": f"invalid condition: {exc}"})
-            continue
-        upstream = _ancestors(steps, s.key)
-        for key in sorted(expressions.referenced_steps(tree) - upstream):
-            problems.append(
-                {
-                    "loc": loc,
-                    "msg": f"condition reads steps.{key}, which is not upstream of {s.key!r}",
-                }
-            )
+        if s.condition is not None:
+            problems += _expression(steps, s.key, s.condition, ["steps", s.index, "condition"])
     return problems
+
+
+def _expression(steps: list[_Step], key: str, text: str, loc: list[Any]) -> list[Problem]:
+    """A condition (or auto_when) that parses and reads only upstream steps."""
+    try:
+        tree = expressions.parse(text)
+    except expressions.ExpressionError as exc:
+        return [{"loc": loc, "msg": f"invalid condition: {exc}"}]
+    upstream = _ancestors(steps, key)
+    return [
+        {"loc": loc, "msg": f"condition reads steps.{dep}, which is not upstream of {key!r}"}
+        for dep in sorted(expressions.referenced_steps(tree) - upstream)
+    ]
 
 
 def _ancestors(steps: list[_Step], key: str) -> set[str]:

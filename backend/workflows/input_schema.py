@@ -100,9 +100,10 @@ def check(schema: dict[str, Any]) -> list[Problem]:
     return ref_problems(schema)
 
 
-def validate(schema: dict[str, Any], payload: Any) -> list[Problem]:
-    """Every place the payload breaks the schema, as {"loc", "msg"}; a schema stored with a
-    reference it may not follow answers its reference problems instead (nothing is fetched)."""
+def validate(schema: dict[str, Any], payload: Any, root: str = "input_payload") -> list[Problem]:
+    """Every place the payload breaks the schema, as {"loc", "msg"} under `root`; a schema
+    stored with a reference it may not follow answers its reference problems instead (nothing
+    is fetched)."""
     refs = ref_problems(schema)
     if refs:
         return refs
@@ -110,7 +111,7 @@ def validate(schema: dict[str, Any], payload: Any) -> list[Problem]:
     for error in sorted(
         _validator(schema).iter_errors(payload), key=lambda e: list(e.absolute_path)
     ):
-        loc = ["input_payload", *error.absolute_path]
+        loc = [root, *error.absolute_path]
         if error.validator == "required" and isinstance(error.validator_value, list):
             missing = error.message.split("'")[1] if "'" in error.message else None
             loc = [*loc, missing] if missing else loc

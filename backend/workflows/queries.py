@@ -16,7 +16,7 @@ from backend.errors import NotFound
 from backend.jobs.listing import count_by_status
 from backend.jobs.states import J, S, sql_list, sql_literal
 from backend.jobs.statuses import RATE_FINISHED, success_rate, workflow_step_id
-from backend.workflows.definition import WorkflowDefinition
+from backend.workflows.definition import StepDefinition, WorkflowDefinition
 from backend.workflows.rows import (
     ExecutionRow,
     VersionInfoRow,
@@ -391,3 +391,15 @@ def executions(
         counts = count_by_status(conn, workspace_id, workflow.id)
         total = counts.get(status, 0) if status else sum(counts.values())
     return rows, total
+
+
+def step_definition(
+    conn: psycopg.Connection[Any], version_id: uuid.UUID, step_key: str
+) -> StepDefinition:
+    """A step's definition in a workflow version (a job's own version)."""
+    row = conn.execute(
+        "SELECT definition FROM workflow_versions WHERE id = %s", (version_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"workflow version {version_id} not found")
+    return WorkflowDefinition.model_validate(row["definition"]).step(step_key)

@@ -421,8 +421,32 @@ Exit code: 0 when the job completed, 1 when it failed or was cancelled.
 """
 
 
-def watch(job: JobId, url: Url = None, token: Token = None, as_json: Json = False) -> None:
+Interval = Annotated[
+    float | None,
+    typer.Option(
+        "--interval",
+        min=0.2,
+        max=3600,
+        help="Seconds between polls when the event stream cannot be used (default 2).",
+    ),
+]
+
+
+def watch(
+    job: JobId,
+    url: Url = None,
+    token: Token = None,
+    as_json: Json = False,
+    interval: Interval = None,
+) -> None:
     """Print one line per status transition of the job and its steps until the job ends."""
+    raise typer.Exit(watch_job(job, url, token, as_json, interval))
+
+
+def watch_job(
+    job: str, url: str | None, token: str | None, as_json: bool, interval: float | None = None
+) -> int:
+    """`jobmonitor watch` (and tools/workflow_watch.py): the exit code once the job ends."""
     ident = job_id(job)
     api = client(url, token)
     with api, output.api_errors():
@@ -436,14 +460,14 @@ def watch(job: JobId, url: Url = None, token: Token = None, as_json: Json = Fals
                 )
             )
         try:
-            code = _print_transitions(api, ident, as_json)
+            code = _print_transitions(api, ident, as_json, interval)
         except KeyboardInterrupt:
             code = 130
-    raise typer.Exit(code)
+    return code
 
 
-def _print_transitions(api: SyncClient, ident: str, as_json: bool) -> int:
-    with JobFeed(api, ident) as feed:
+def _print_transitions(api: SyncClient, ident: str, as_json: bool, interval: float | None) -> int:
+    with JobFeed(api, ident, poll_seconds=interval) as feed:
         for item in feed:
             if isinstance(item, Notice):
                 output.err.print(Text(item.message, style="yellow"))
@@ -482,6 +506,8 @@ def _extra(t: Transition) -> str:
         parts.append(f"retry in {d['retry_in_seconds']:g} s")
     if d.get("reason") and t.to_status in (StepStatus.SKIPPED, StepStatus.CANCELLED):
         parts.append(str(d["reason"]))
+    if t.to_status == StepStatus.WAITING:
+        parts.append("for a review" if d.get("run") == "review" else "for a person to execute it")
     return "  ".join(parts)
 
 

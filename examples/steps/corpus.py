@@ -107,7 +107,11 @@ def _tags(note: dict[str, Any]) -> list[dict[str, Any]]:
     total = sum(n for _, n in note["keywords"]) or 1
     return [
         _item(
-            "tag", note, f"Tag {note['path']} with '{term}'", {"tag": term}, 0.4 + 0.6 * n / total
+            "tag",
+            note,
+            f"Tag {note['path']} with '{term}'",
+            {"type": "tag", "tags": [term], "links": []},
+            0.4 + 0.6 * n / total,
         )
         for term, n in note["keywords"][:2]
     ]
@@ -118,11 +122,12 @@ def _link(note: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     via = note["keywords"][0][0]
     title = f"Link {note['path']} to {other['path']} (both about '{via}')"
     overlap = len(mine & theirs) / len(mine | theirs)
-    return _item("link", note, title, {"related": other["path"], "via": via}, overlap)
+    ontology = {"type": "link", "tags": [], "links": [other["path"]], "via": via}
+    return _item("link", note, title, ontology, overlap)
 
 
 def _item(
-    kind: str, note: dict[str, Any], title: str, ontology: dict[str, str], confidence: float
+    kind: str, note: dict[str, Any], title: str, ontology: dict[str, Any], confidence: float
 ) -> dict[str, Any]:
     return {
         "id": f"p_{digest({'kind': kind, 'doc': note['doc_id'], 'ontology': ontology})[:12]}",

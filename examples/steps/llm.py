@@ -16,6 +16,24 @@ PRICES: dict[str, tuple[str, float, float]] = {
     "local-echo": ("local", 0.0, 0.0),
 }
 DEFAULT_MODEL = "grok-2-latest"
+# the simulated providers, each with the model it uses when none is named
+DEFAULT_MODELS: dict[str, str] = {"xai": "grok-2-latest", "openai": "gpt-4o-mini"}
+DEFAULT_MODELS |= {"anthropic": "claude-3-5-haiku", "local": "local-echo"}
+
+
+def pick_model(provider: str | None, model: str | None) -> str:
+    """The model of a call: `model` (which must be one of `provider`'s when both are given),
+    else the provider's default, else DEFAULT_MODEL."""
+    if provider is not None and provider not in DEFAULT_MODELS:
+        raise ValueError(f"unknown provider {provider!r}; known: {', '.join(DEFAULT_MODELS)}")
+    chosen = model or (DEFAULT_MODELS[provider] if provider else DEFAULT_MODEL)
+    if chosen not in PRICES:
+        raise ValueError(f"unknown model {chosen!r}; known: {', '.join(sorted(PRICES))}")
+    if provider is not None and PRICES[chosen][0] != provider:
+        raise ValueError(f"model {chosen!r} is {PRICES[chosen][0]}'s, not {provider}'s")
+    return chosen
+
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 

@@ -1,6 +1,13 @@
 """memory_first_v2: sources -> index_extract -> summarize -> proposals -> review ->
 apply -> analytics over generated notes, kept in a memory store (SQLite, see store.py).
 
+`proposals` is a manual step: a person executes it with `{limit, provider, model,
+root_prefix}` (ctx.payload). `review` is a review gate over the proposals: people approve,
+reject and patch their `ontology`, then submit; the gate's action records the decisions and
+`apply` applies exactly the approved items, with their patched ontology. With
+`auto_review: true` in the job's input both run by themselves (the proposals with the job's
+own input, the review by `params.min_confidence`), for hands-free runs.
+
 Documents are stored once by content id (a re-run adds none); each job links its documents and
 owns its proposals, so retries replace their own rows. summarize and proposals are simulated
 LLM calls: the text is computed, the tokens and the price (llm.PRICES) are real bookkeeping.
@@ -19,7 +26,7 @@ from backend.steps import StepContext, expected_work, snapshot
 from examples.steps import store
 from examples.steps.common import Knobs, charge_compute, digest, example_step, track
 from examples.steps.corpus import generate_documents, keywords, propose, summary_of, words
-from examples.steps.llm import DEFAULT_MODEL, PRICES, Usage
+from examples.steps.llm import DEFAULT_MODEL, PRICES, Usage, pick_model
 
 NAME = "memory_first_v2"
 DEFAULT_LIMIT = 50
@@ -63,10 +70,7 @@ def _proposals(
 
 
 def _model(ctx: StepContext) -> str:
-    model = str(ctx.input.get("model") or DEFAULT_MODEL)
-    if model not in PRICES:
-        raise ValueError(f"unknown model {model!r}; known: {', '.join(sorted(PRICES))}")
-    return model
+    return pick_model(None, str(ctx.input.get("model") or DEFAULT_MODEL))
 
 
 @example_step("memory_first_v2.sources")
@@ -168,13 +172,16 @@ def summarize(ctx: StepContext) -> dict[str, Any]:
 
 @example_step("memory_first_v2.proposals")
 def proposals(ctx: StepContext) -> dict[str, Any]:
-    """Propose tags and links for the job's documents (simulated model); a paginated result list."""
-    usage = Usage(_model(ctx))
-    limit = int(ctx.input.get("limit", DEFAULT_LIMIT))
+    """Propose tags and links for the job's documents (simulated model); a paginated result
+    list. Settings come from the execute payload (ctx.payload), else from the job's input."""
+    settings = ctx.payload if ctx.payload is not None else ctx.input
+    usage = Usage(pick_model(settings.get("provider"), settings.get("model")))
+    limit = int(settings.get("limit") or DEFAULT_LIMIT)
+    prefix = str(settings.get("root_prefix") or "")
     with store.reading(NAME, SCHEMA) as conn:
-        docs = _job_documents(conn, ctx.job_id)
+        docs = [d for d in _job_documents(conn, ctx.job_id) if d["path"].startswith(prefix)]
     items = propose(docs, limit)
-    answers: dict[str, list[dict[str, str]]] = {}
+    answers: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         answers.setdefault(item["doc_id"], []).append(item["ontology"])
     for doc in track(ctx, docs):
@@ -191,78 +198,105 @@ def proposals(ctx: StepContext) -> dict[str, Any]:
         )
     usage.report(ctx)
     kinds = Counter(p["kind"] for p in items)
-    ctx.log(f"generated {len(items)} proposal(s) (limit {limit}): {dict(kinds)}")
+    ctx.log(f"generated {len(items)} proposal(s) with {usage.model} (limit {limit}): {dict(kinds)}")
     ctx.metric("proposals", len(items), "proposals")
-    return {"items": items, "summary": f"Generated {len(items)} proposal(s)"}
+    return {
+        "items": items,
+        "summary": f"Generated {len(items)} proposal(s)",
+        "provider": PRICES[usage.model][0],
+        "model": usage.model,
+        "root_prefix": prefix or None,
+    }
 
 
 @example_step("memory_first_v2.review")
 def review(ctx: StepContext) -> dict[str, Any]:
-    """Approve the proposals at or above params.min_confidence and reject the rest."""
+    """Record the review of the proposals: the gate's submitted review (ctx.payload), or, in a
+    hands-free run, approve those at or above params.min_confidence and reject the rest."""
     threshold = float(ctx.params.get("min_confidence", DEFAULT_MIN_CONFIDENCE))
-    with store.reading(NAME, SCHEMA) as conn:
-        items = _proposals(conn, ctx.job_id)
-    if len(items) != len(ctx.upstream["proposals"]["items"]):
-        raise ValueError("the stored proposals differ from what the proposals step returned")
-    decisions = [
-        ("approved" if p["confidence"] >= threshold else "rejected", p["id"])
-        for p in track(ctx, items)
-    ]
+    if ctx.payload is not None:
+        items = list(ctx.payload["items"])
+    else:
+        items = [
+            {**p, "decision": "approved" if p["confidence"] >= threshold else "rejected"}
+            for p in ctx.upstream["proposals"]["items"]
+        ]
     with store.writing(NAME, SCHEMA) as conn:
         conn.executemany(
-            "UPDATE proposals SET status = ? WHERE job_id = ? AND proposal_id = ?",
-            [(status, ctx.job_id, pid) for status, pid in decisions],
+            "UPDATE proposals SET status = ?, item = ? WHERE job_id = ? AND proposal_id = ?",
+            [
+                (p["decision"], json.dumps(_proposal(p)), ctx.job_id, p["id"])
+                for p in track(ctx, items)
+            ],
         )
-    approved = sum(1 for status, _ in decisions if status == "approved")
-    ctx.log(f"reviewed {len(items)} proposal(s) at confidence >= {threshold}: {approved} approved")
+    approved = sum(1 for p in items if p["decision"] == "approved")
+    how = "by a person" if ctx.payload is not None else f"at confidence >= {threshold}"
+    ctx.log(f"reviewed {len(items)} proposal(s) {how}: {approved} approved")
     ctx.metric("approved", approved, "proposals")
     ctx.metric("rejected", len(items) - approved, "proposals")
     charge_compute(ctx, len(items))
     return {
+        "items": items,
         "reviewed": len(items),
         "approved": approved,
         "rejected": len(items) - approved,
-        "min_confidence": threshold,
+        "min_confidence": None if ctx.payload is not None else threshold,
     }
+
+
+def _proposal(item: dict[str, Any]) -> dict[str, Any]:
+    """A reviewed item as the store keeps it: the proposal, without the review's fields."""
+    return {k: v for k, v in item.items() if k not in ("decision", "note", "status")}
 
 
 @example_step("memory_first_v2.apply")
 def apply(ctx: StepContext) -> dict[str, Any]:
-    """Apply the approved proposals to the memory: tags onto documents, links between them."""
+    """Apply exactly the approved proposals of the review (with their patched ontology) to
+    the memory: tags onto documents, links between them."""
+    approved = [p for p in ctx.upstream["review"]["items"] if p["decision"] == "approved"]
     with store.reading(NAME, SCHEMA) as conn:
-        approved = _proposals(conn, ctx.job_id, "approved")
         paths = {doc["path"]: doc["doc_id"] for doc in _job_documents(conn, ctx.job_id)}
     todo = list(track(ctx, approved))
     with store.writing(NAME, SCHEMA) as conn:
         changed = sum(_apply_one(conn, item, paths) for item in todo)
-        conn.execute(
-            "UPDATE proposals SET status = 'applied' WHERE job_id = ? AND status = 'approved'",
-            (ctx.job_id,),
+        conn.executemany(
+            "UPDATE proposals SET status = 'applied' WHERE job_id = ? AND proposal_id = ?",
+            [(ctx.job_id, p["id"]) for p in approved],
         )
-    kinds = Counter(p["kind"] for p in approved)
+    kinds = Counter(p["ontology"]["type"] for p in approved)
     ctx.log(f"applied {len(approved)} proposal(s) {dict(kinds)}; {changed} changed the memory")
     ctx.metric("applied", len(approved), "proposals")
     charge_compute(ctx, len(approved))
-    return {"applied": len(approved), "tags": kinds["tag"], "links": kinds["link"]}
+    return {
+        "applied": len(approved),
+        "applied_ids": [p["id"] for p in approved],
+        "tags": sum(len(p["ontology"].get("tags", [])) for p in approved),
+        "links": sum(len(p["ontology"].get("links", [])) for p in approved),
+    }
 
 
 def _apply_one(conn: sqlite3.Connection, item: dict[str, Any], paths: dict[str, str]) -> int:
-    if item["kind"] == "link":
-        other = paths[item["ontology"]["related"]]
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO links VALUES (?, ?), (?, ?)",
-            (item["doc_id"], other, other, item["doc_id"]),
-        )
-        return int(cur.rowcount > 0)
+    """Add the item's tags to its document and link it to each of its links' documents (paths
+    of this job's notes; others are ignored); how many changes it made."""
+    ontology = item["ontology"]
+    changed = 0
+    for path in ontology.get("links", []):
+        other = paths.get(path)
+        if other is not None and other != item["doc_id"]:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO links VALUES (?, ?), (?, ?)",
+                (item["doc_id"], other, other, item["doc_id"]),
+            )
+            changed += int(cur.rowcount > 0)
     row = conn.execute("SELECT tags FROM documents WHERE doc_id = ?", (item["doc_id"],)).fetchone()
-    tags = json.loads(row["tags"])
-    if item["ontology"]["tag"] in tags:
-        return 0
-    conn.execute(
-        "UPDATE documents SET tags = ? WHERE doc_id = ?",
-        (json.dumps(sorted([*tags, item["ontology"]["tag"]])), item["doc_id"]),
-    )
-    return 1
+    tags = set(json.loads(row["tags"]))
+    new = set(ontology.get("tags", [])) - tags
+    if new:
+        conn.execute(
+            "UPDATE documents SET tags = ? WHERE doc_id = ?",
+            (json.dumps(sorted(tags | new)), item["doc_id"]),
+        )
+    return changed + len(new)
 
 
 @example_step("memory_first_v2.analytics")

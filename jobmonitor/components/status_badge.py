@@ -44,3 +44,11 @@ def status_color(status: rx.Var[str]) -> rx.Var[str]:
     """The status's Radix colour name as a Var (for bars and borders)."""
     cases = [(name, s.color) for name, s in STATUS_STYLES.items()]
     return rx.match(status, *cases, UNKNOWN_STYLE.color).to(str)  # type: ignore[union-attr]
+
+
+def waiting_chip(label: rx.Var[str]) -> rx.Component:
+    """A job waiting for a person ("Waiting for review"); nothing when `label` is empty."""
+    return rx.cond(
+        label != "",
+        rx.badge(rx.icon("hand", size=12), label, color_scheme="violet", variant="solid"),
+    )

@@ -30,6 +30,7 @@ from jobmonitor.live import (
     LiveFeed,
     follow,
 )
+from jobmonitor.pages.review_panel import human_panel
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.state import (
     action_error_toast,
@@ -474,6 +475,7 @@ def _timeline_panel() -> rx.Component:
 
 def _loaded() -> rx.Component:
     return rx.grid(
+        human_panel(),
         _panel("Job info", _job_info()),
         _timeline_panel(),
         _panel(

@@ -15,7 +15,7 @@ from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import routes
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.job_action import action_label
-from jobmonitor.components.status_badge import status_badge
+from jobmonitor.components.status_badge import status_badge, waiting_chip
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
@@ -27,7 +27,7 @@ from jobmonitor.state import (
     requires_sign_in,
     signin_redirect,
 )
-from jobmonitor.statuses import JOB_ACTIVE, TABS, JobAction, tab_counts
+from jobmonitor.statuses import JOB_ACTIVE, TABS, WAITING_TAB, JobAction, tab_counts
 from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
 
 PAGE_SIZES = ("10", "25", "50", "100")
@@ -77,7 +77,7 @@ class JobsState(rx.State):
 
     def _query(self) -> Query:
         """What the table asks the API for (the watcher reads it under the state lock)."""
-        status = None if self.tab == "all" else self.tab
+        status = None if self.tab in ("all", WAITING_TAB) else self.tab
         return Query(
             status, self.search.strip() or None, self.page * self.page_size, self.page_size
         )
@@ -86,7 +86,13 @@ class JobsState(rx.State):
         self, client: ApiClient, query: Query
     ) -> tuple[list[JobRow], int, dict[str, int]]:
         page, counts = await asyncio.gather(
-            client.list_jobs(status=query.status, q=query.q, skip=query.skip, limit=query.limit),
+            client.list_jobs(
+                status=query.status,
+                q=query.q,
+                skip=query.skip,
+                limit=query.limit,
+                waiting=self.tab == WAITING_TAB,
+            ),
             client.job_counts(),
         )
         return [job_row(j) for j in page.items], page.total, tab_counts(counts)
@@ -373,7 +379,7 @@ def _row(row: rx.Var[JobRow]) -> rx.Component:
             )
         ),
         rx.table.cell(rx.link(row.workflow_name, href="/workflows/" + row.workflow_id)),
-        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(rx.hstack(status_badge(row.status), waiting_chip(row.waiting), wrap="wrap")),
         rx.table.cell(relative_time(row.started_at)),
         rx.table.cell(row.duration),
         rx.table.cell(row.progress),

@@ -245,6 +245,7 @@ def test_counts(world: World) -> None:
     assert counts == {
         "total": 3,
         "by_status": {"pending": 1, "running": 0, "completed": 1, "failed": 0, "cancelled": 1},
+        "waiting": 0,
     }
     typed = world.a.viewer.get(
         "/jobs/counts", params={"workflow_id": str(world.a.workflows["typed"])}

@@ -31,7 +31,8 @@ def run(engine: Engine, name: str, **payload: Any) -> tuple[dict[str, Any], Step
     """Register the example, run one job of it to the end; the job row and its steps. Forced:
     data_pipeline and memory_first_v2 allow one global_batch start a minute."""
     engine.register(load_workflow(name))
-    job_id = engine.create(name, {**SMALL, **payload}, force=True)
+    hands_free = {"auto_review": True} if name == "memory_first_v2" else {}
+    job_id = engine.create(name, {**SMALL, **hands_free, **payload}, force=True)
     return engine.drain(job_id), engine.steps(job_id)
 
 

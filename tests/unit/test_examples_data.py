@@ -36,6 +36,7 @@ class FakeContext:
         self.input: dict[str, Any] = fields.get("input", {})
         self.params: dict[str, Any] = fields.get("params", {})
         self.upstream: dict[str, Any] = fields.get("upstream", {})
+        self.payload: Any = fields.get("payload")
         self.logs: list[str] = []
         self.progress_values: list[float] = []
         self.costs: list[dict[str, Any]] = []

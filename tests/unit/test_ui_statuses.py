@@ -80,7 +80,8 @@ def test_tabs_and_counts() -> None:
         "Completed",
         "Failed",
         "Cancelled",
+        "Waiting for review",
     ]
-    counts = tab_counts({"running": 2, "failed": 1, "weird": 7})
-    assert counts[""] == 3
+    counts = tab_counts({"running": 2, "failed": 1, "weird": 7, "waiting": 1})
+    assert counts[""] == 3 and counts["waiting"] == 1  # a filter, not a status of its own
     assert counts["pending"] == 0
