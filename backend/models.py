@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from backend.auth.models import ApiToken, AuditEntry, Workspace
+from backend.failures.models import FailureGroup
 from backend.jobs.models import (
     Job,
     JobCount,
@@ -13,6 +14,7 @@ from backend.jobs.models import (
     StepLog,
     StepMetric,
 )
+from backend.views.models import SavedView
 from backend.workflows.models import Workflow, WorkflowVersion
 
 metadata = SQLModel.metadata
@@ -20,10 +22,12 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "FailureGroup",
     "Job",
     "JobCount",
     "JobEvent",
     "JobStep",
+    "SavedView",
     "StepAttempt",
     "StepCost",
     "StepLog",

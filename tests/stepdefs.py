@@ -88,3 +88,9 @@ def costly(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+@step("test.scale")
+def scale(ctx: StepContext) -> dict[str, Any]:
+    """An output that depends on the input: input.n times params.factor."""
+    return {"n": int(ctx.input.get("n", 1)) * int(ctx.params.get("factor", 1))}

@@ -183,8 +183,10 @@ def insert_steps(
     job_id: uuid.UUID,
     workspace_id: uuid.UUID,
     definition: WorkflowDefinition,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
-    """The job's steps, pending, in execution order (one batch)."""
+    """The job's steps, pending, in execution order (one batch); `skip` names steps stored
+    otherwise (`insert_reused_steps`)."""
     rows = [
         (
             uuid.uuid4(),
@@ -202,9 +204,33 @@ def insert_steps(
             s.retry.max_attempts,
         )
         for index, s in enumerate(definition.order(), start=1)
+        if s.key not in skip
     ]
     with conn.cursor() as cur:
         cur.executemany(_INSERT_STEP_SQL, rows)
+
+
+def insert_reused_steps(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, source_job_id: uuid.UUID, keys: list[str]
+) -> None:
+    """Steps of a from-step re-run copied from the job it re-runs (same workflow version): the
+    source's status, output and times, no attempts and no cost, linked to where they came
+    from. A new row is created in its final status; no transition is involved."""
+    conn.execute(
+        """
+        INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action,
+                               params, depends_on, condition, retry, timeout_seconds,
+                               max_attempts, status, input_data, output_data, attempt_count,
+                               progress, cost_usd, started_at, completed_at, duration_seconds,
+                               reused_from_job_id, reused_from_step_id)
+        SELECT gen_random_uuid(), %s, o.workspace_id, o.step_key, o.step_index, o.name, o.action,
+               o.params, o.depends_on, o.condition, o.retry, o.timeout_seconds, o.max_attempts,
+               o.status, o.input_data, o.output_data, 0, o.progress, 0, o.started_at,
+               o.completed_at, o.duration_seconds, o.job_id, o.id
+        FROM job_steps o WHERE o.job_id = %s AND o.step_key = ANY(%s)
+        """,
+        (job_id, source_job_id, keys),
+    )
 
 
 _INSERT_STEP_SQL = f"""
@@ -266,7 +292,7 @@ def list_steps(
                    error_type, attempt_count AS attempt_number, max_attempts, progress, cost_usd,
                    next_attempt_at, started_at, completed_at,
                    coalesce(duration_seconds, EXTRACT(EPOCH FROM now() - started_at)::float)
-                       AS duration_seconds
+                       AS duration_seconds, reused_from_job_id, reused_from_step_id
             FROM job_steps WHERE job_id = %s AND workspace_id = %s ORDER BY step_index
             """,
             (job_id, workspace_id),

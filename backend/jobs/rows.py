@@ -82,6 +82,8 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None
+    reused_from_job_id: uuid.UUID | None = None  # a from-step re-run copied this step's output
+    reused_from_step_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
