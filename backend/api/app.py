@@ -16,8 +16,10 @@ from starlette.routing import Match
 from backend.api import errors, events, operator, ops
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
+from backend.failures.api import router as failures_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.views.api import router as views_router
 from backend.workflows.api import router as workflows_router
 
 API_V1 = "/api/v1"
@@ -58,6 +60,8 @@ def create_app() -> FastAPI:
         job_detail_router,
         workflows_router,
         auth_router,
+        failures_router,
+        views_router,
         events.router,
         ops.router,
     ):
