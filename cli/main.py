@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from cli import server
-from cli.commands import actions, audit, doctor, jobs, login, prune, run, workflows
+from cli.commands import actions, audit, doctor, investigate, jobs, login, prune, run, workflows
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -32,7 +32,7 @@ def _panel(name: str) -> None:
         group.rich_help_panel = group.rich_help_panel or name
 
 
-for module in (run, jobs, actions, doctor, prune, audit):
+for module in (run, jobs, actions, doctor, prune, audit, investigate):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
 login.register(app)
