@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from backend.auth.models import ApiToken, AuditEntry, Workspace
-from backend.failures.models import FailureGroup
+from backend.failures.models import FailureDay, FailureGroup
 from backend.jobs.models import (
     Job,
     JobCount,
@@ -22,6 +22,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "FailureDay",
     "FailureGroup",
     "Job",
     "JobCount",

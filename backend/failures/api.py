@@ -28,7 +28,7 @@ from backend.jobs.schemas import ErrorInfo, RerunRequest
 
 router = APIRouter(prefix="/failures", tags=["failures"])
 
-ERRORS = errors(not_found="No such failure group in this workspace (or no failure left in it)")
+ERRORS = errors(not_found="No such failure group in this workspace")
 Fingerprint = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The group's id")]
 
 

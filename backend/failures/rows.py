@@ -9,9 +9,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class GroupRow:
-    """Failed steps that share a fingerprint (workflow, step, error type, normalised message),
-    with what operators decided about them. `status` is the effective one: a group resolved
-    before its latest occurrence is open again (`reopened`)."""
+    """A failure group with what operators decided about it. `status` is the effective one:
+    a group resolved before its latest failure is open again (`reopened`)."""
 
     fingerprint: str
     workflow_id: uuid.UUID
@@ -20,7 +19,6 @@ class GroupRow:
     error_type: str | None
     message: str
     count: int
-    runs: int
     first_seen: datetime
     last_seen: datetime
     trend: list[int]

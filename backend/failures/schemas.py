@@ -18,8 +18,10 @@ class FailureGroup(BaseModel):
     step_key: str
     error_type: str | None
     message: str = Field(description="The error message, ids and numbers replaced.")
-    count: int = Field(description="Failed steps in the group.")
-    runs: int = Field(description="Affected runs.")
+    count: int = Field(
+        description="Failures recorded: one per failed run (a resumed run that fails again "
+        "counts again)."
+    )
     first_seen: datetime
     last_seen: datetime
     trend: list[int] = Field(description="Failures per day over the last 7 days, oldest first.")

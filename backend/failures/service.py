@@ -35,7 +35,7 @@ def count_open(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> int:
 
 
 def get_group(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, fingerprint: str) -> GroupRow:
-    """The group, or NotFound (also when none of its failures is left, e.g. all resumed)."""
+    """The group, or NotFound."""
     found = queries.list_groups(conn, workspace_id, fingerprint=fingerprint)
     if not found:
         raise NotFound(f"no failure group {fingerprint} in this workspace")
@@ -45,7 +45,7 @@ def get_group(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, fingerprin
 def occurrences(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, group: GroupRow, limit: int = 100
 ) -> list[OccurrenceRow]:
-    return queries.occurrences(conn, workspace_id, group, min(limit, MAX_OCCURRENCES))
+    return queries.occurrences(conn, workspace_id, group.fingerprint, min(limit, MAX_OCCURRENCES))
 
 
 def update_group(
@@ -67,7 +67,7 @@ def runs_to_rerun(
 ) -> list[uuid.UUID]:
     """The group's failed runs that have not been re-run yet (a bulk re-run takes each once)."""
     group = get_group(conn, workspace_id, fingerprint)
-    rows = queries.occurrences(conn, workspace_id, group, MAX_OCCURRENCES)
+    rows = queries.occurrences(conn, workspace_id, group.fingerprint, MAX_OCCURRENCES)
     return list(
         dict.fromkeys(
             r.job_id for r in rows if r.job_status == JobStatus.FAILED and r.rerun_job_id is None

@@ -134,11 +134,10 @@ class JobStep(SQLModel, table=True):
             postgresql_where=text(FAILED_STEP),
         ),
         Index(
-            "ix_job_steps_error_trgm",
-            "error_message",
-            postgresql_using="gin",
-            postgresql_ops={"error_message": "gin_trgm_ops"},
-            postgresql_where=text(FAILED_STEP),
+            "ix_job_steps_fingerprint",
+            "workspace_id",
+            "error_fingerprint",
+            postgresql_where=text("error_fingerprint IS NOT NULL"),
         ),
     )
 
@@ -169,6 +168,8 @@ class JobStep(SQLModel, table=True):
     duration_seconds: float | None = None
     reused_from_job_id: uuid.UUID | None = fk("jobs.id", nullable=True, ondelete="SET NULL")
     reused_from_step_id: uuid.UUID | None = fk("job_steps.id", nullable=True, ondelete="SET NULL")
+    # set by the failure trigger (migration 0007) when the step fails: its failure group
+    error_fingerprint: str | None = Field(default=None, max_length=32)
     created_at: datetime = server_now()
     updated_at: datetime = server_now()
 

@@ -121,7 +121,7 @@ def list_failures(
         "workflow",
         "step",
         "error",
-        "runs",
+        "failures",
         "last seen",
         "7 days",
         "assignee",
@@ -135,7 +135,7 @@ def list_failures(
             g["workflow_name"],
             g["step_key"],
             output.compact(f"{g['error_type'] or ''}: {g['message']}", 60),
-            str(g["runs"]),
+            str(g["count"]),
             output.when(g["last_seen"]),
             " ".join(str(n) for n in g["trend"]),
             g["assignee"] or "",
@@ -166,8 +166,8 @@ def show_failure(
 def _group_text(g: dict[str, Any]) -> str:
     lines = [
         f"{g['workflow_name']} / {g['step_key']}: {g['error_type'] or 'error'}: {g['message']}",
-        f"status {'reopened' if g['reopened'] else g['status']}, {g['count']} failure(s) in "
-        f"{g['runs']} run(s), first {output.when(g['first_seen'])}, last {output.when(g['last_seen'])}",
+        f"status {'reopened' if g['reopened'] else g['status']}, {g['count']} failed run(s), "
+        f"first {output.when(g['first_seen'])}, last {output.when(g['last_seen'])}",
     ]
     if g["assignee"]:
         lines.append(f"assigned to {g['assignee']}")

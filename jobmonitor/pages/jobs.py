@@ -13,13 +13,16 @@ import reflex as rx
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import routes
+from jobmonitor.components.compare_link import compare_selected
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.job_action import action_label
+from jobmonitor.components.search_help import search_help
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
 from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.saved_views import save_view_button, save_view_dialog
 from jobmonitor.state import (
     action_error_toast,
     assign,
@@ -86,7 +89,9 @@ class JobsState(rx.State):
         self, client: ApiClient, query: Query
     ) -> tuple[list[JobRow], int, dict[str, int]]:
         page, counts = await asyncio.gather(
-            client.list_jobs(status=query.status, q=query.q, skip=query.skip, limit=query.limit),
+            client.list_jobs(
+                status=query.status, search=query.q, skip=query.skip, limit=query.limit
+            ),
             client.job_counts(),
         )
         return [job_row(j) for j in page.items], page.total, tab_counts(counts)
@@ -319,12 +324,14 @@ def _toolbar() -> rx.Component:
         rx.spacer(),
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),
-            placeholder="Search workflow or job ID",
+            placeholder="Search: workflow, job ID, input.mode=fast, error~timeout…",
             aria_label="Search jobs",
             value=JobsState.search,
             on_change=JobsState.set_search,
-            width="260px",
+            width="360px",
         ),
+        search_help(),
+        save_view_button(JobsState.search),
         width="100%",
         align="center",
         wrap="wrap",
@@ -462,6 +469,7 @@ def _bulk_bar() -> rx.Component:
                 color_scheme="red",
                 on_click=JobsState.ask_bulk(JobAction.DELETE),
             ),
+            compare_selected(JobsState.selected),
             align="center",
             spacing="3",
         ),
@@ -588,4 +596,5 @@ def jobs_page() -> rx.Component:
         _body(),
         _confirm_dialog(),
         create_job_dialog(),
+        save_view_dialog(),
     )
