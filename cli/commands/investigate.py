@@ -4,6 +4,7 @@ views (`views`: list, save, delete). Search inside runs is `jobs --search`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -188,28 +189,24 @@ def _update(
         output.out.print(_group_text(group))
 
 
-@failures.command("ack", epilog="Example: jobmonitor failures ack FINGERPRINT")
-def ack(
-    fingerprint: Fingerprint, url: Url = None, token: Token = None, as_json: Json = False
-) -> None:
-    """Acknowledge a group (someone is on it)."""
-    _update(fingerprint, {"state": "acknowledged"}, url, token, as_json)
+def _state_command(state: str, doc: str) -> Callable[..., None]:
+    def command(
+        fingerprint: Fingerprint, url: Url = None, token: Token = None, as_json: Json = False
+    ) -> None:
+        _update(fingerprint, {"state": state}, url, token, as_json)
+
+    command.__doc__ = doc
+    return command
 
 
-@failures.command("resolve", epilog="Example: jobmonitor failures resolve FINGERPRINT")
-def resolve(
-    fingerprint: Fingerprint, url: Url = None, token: Token = None, as_json: Json = False
-) -> None:
-    """Resolve a group; a new failure of the kind reopens it."""
-    _update(fingerprint, {"state": "resolved"}, url, token, as_json)
-
-
-@failures.command("reopen", epilog="Example: jobmonitor failures reopen FINGERPRINT")
-def reopen(
-    fingerprint: Fingerprint, url: Url = None, token: Token = None, as_json: Json = False
-) -> None:
-    """Open a group again."""
-    _update(fingerprint, {"state": "open"}, url, token, as_json)
+for _name, _state, _doc in (
+    ("ack", "acknowledged", "Acknowledge a group (someone is on it)."),
+    ("resolve", "resolved", "Resolve a group; a new failure of the kind reopens it."),
+    ("reopen", "open", "Open a group again."),
+):
+    failures.command(_name, epilog=f"Example: jobmonitor failures {_name} FINGERPRINT")(
+        _state_command(_state, _doc)
+    )
 
 
 @failures.command("assign", epilog="Example: jobmonitor failures assign FINGERPRINT alice")

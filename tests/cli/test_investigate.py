@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from tests.api.investigate import PIPE
 from tests.cli.conftest import Cli
-
-PIPE = {
-    "name": "pipe",
-    "steps": [
-        {"key": "extract", "action": "test.echo"},
-        {"key": "transform", "action": "test.scale", "depends_on": ["extract"]},
-        {"key": "load", "action": "test.echo", "depends_on": ["transform"]},
-    ],
-}
 
 
 def _run(cli: Cli, workflow: str, *sets: str) -> str:
