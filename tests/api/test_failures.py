@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from backend.db import connect
 from tests.api.conftest import World, error_of
 from tests.api.investigate import finished
 
@@ -71,3 +72,19 @@ def test_failure_inbox_refusals_and_scope(world: World) -> None:
     assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
     assert world.a.viewer.get("/failures", params={"status": "nope"}).status_code == 422
     assert world.anonymous.get("/failures").status_code == 401
+
+
+def test_each_failure_counts_once_also_after_a_resume(world: World) -> None:
+    job = finished(world, "broken", {})
+    fp = world.a.viewer.get("/failures").json()["items"][0]["fingerprint"]
+    assert world.a.operator.post(f"/jobs/{job['id']}/resume").status_code == 200
+    assert world.a.viewer.get(f"/failures/{fp}").json()["occurrences"] == []  # step pending
+    assert world.run(job)["status"] == "failed"  # its next attempt fails again
+    group = world.a.viewer.get(f"/failures/{fp}").json()
+    assert group["count"] == 2 and group["trend"][-1] == 2
+    assert [o["job_id"] for o in group["occurrences"]] == [job["id"]]
+    with connect(autocommit=True) as conn:
+        stamped = conn.execute(
+            "SELECT count(*) AS n FROM job_steps WHERE error_fingerprint = %s", (fp,)
+        ).fetchone()
+    assert stamped["n"] == 1
