@@ -73,7 +73,9 @@ class ApiClient(Connection):
         skip: int = 0,
         limit: int = 25,
         waiting: bool = False,
+        search: str | None = None,
     ) -> t.JobPage:
+        """A page of jobs; `search` takes the search syntax (input.mode=fast ...)."""
         return await self._get(
             t.JobPage,
             "/jobs",
@@ -83,6 +85,7 @@ class ApiClient(Connection):
             skip=skip,
             limit=limit,
             waiting="true" if waiting else None,
+            search=search,
         )
 
     async def job_counts(self, *, workflow_id: str | None = None) -> dict[str, int]:
@@ -122,6 +125,47 @@ class ApiClient(Connection):
 
     async def rerun_job(self, job_id: str) -> t.Job:
         return await self._post(t.Job, f"/jobs/{job_id}/rerun")
+
+    async def rerun_from(
+        self, job_id: str, from_step: str, input_patch: dict[str, Any] | None
+    ) -> t.Job:
+        """A new job that runs `from_step` and what follows, reusing the other steps."""
+        body = {"from_step": from_step, "input_patch": input_patch}
+        return await self._post(t.Job, f"/jobs/{job_id}/rerun", body)
+
+    async def compare(self, a: str, b: str) -> t.Comparison:
+        return await self._get(t.Comparison, f"/jobs/{a}/compare/{b}")
+
+    # failure inbox and saved views
+    async def failures(self, status: str | None = None) -> t.FailureGroups:
+        return await self._get(t.FailureGroups, "/failures", status=status)
+
+    async def open_failures(self) -> int:
+        response = await self._request("GET", "/failures/counts")
+        return int(response.json().get("open", 0))
+
+    async def failure(self, fingerprint: str) -> t.FailureGroupDetail:
+        return await self._get(t.FailureGroupDetail, f"/failures/{fingerprint}")
+
+    async def update_failure(
+        self, fingerprint: str, changes: dict[str, Any]
+    ) -> t.FailureGroupDetail:
+        response = await self._request("PATCH", f"/failures/{fingerprint}", json=changes)
+        return t.FailureGroupDetail.model_validate(response.json())
+
+    async def rerun_failures(self, fingerprint: str) -> t.RerunGroupResult:
+        return await self._post(t.RerunGroupResult, f"/failures/{fingerprint}/rerun")
+
+    async def views(self) -> list[t.SavedView]:
+        response = await self._request("GET", "/views")
+        return [t.SavedView.model_validate(v) for v in response.json()["items"]]
+
+    async def save_view(self, name: str, query: str, shared: bool) -> t.SavedView:
+        body = {"name": name, "query": query, "shared": shared}
+        return await self._post(t.SavedView, "/views", body)
+
+    async def delete_view(self, view_id: str) -> None:
+        await self._request("DELETE", f"/views/{view_id}")
 
     async def delete_job(self, job_id: str) -> None:
         await self._request("DELETE", f"/jobs/{job_id}")

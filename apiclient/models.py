@@ -83,6 +83,7 @@ class Step(_Model):
     cost_usd: float = 0.0
     progress: float = 0.0
     run: str = "auto"  # auto | manual | review
+    reused_from_job_id: str | None = None  # a from-step re-run reused this step's output
 
 
 class JobSteps(_Model):
@@ -287,3 +288,108 @@ class Executed(_Model):
     replayed: bool = False
     result: Any = None
     error: str | None = None
+
+
+# --- investigating runs: compare, failure inbox, saved views ---------------------------------
+
+
+class DiffEntry(_Model):
+    path: str
+    change: str  # added, removed, changed
+    a: Any = None
+    b: Any = None
+
+
+class CompareJob(_Model):
+    id: str
+    workflow_name: str | None = None
+    workflow_version: int | None = None
+    status: str
+    duration_seconds: float | None = None
+    total_cost: float = 0.0
+
+
+class CompareStepSide(_Model):
+    status: str
+    attempts: int = 0
+    duration_seconds: float | None = None
+    cost_usd: float = 0.0
+    error_message: str | None = None
+    reused_from_job_id: str | None = None
+
+
+class MetricDelta(_Model):
+    name: str
+    unit: str | None = None
+    a: float | None = None
+    b: float | None = None
+    delta: float | None = None
+
+
+class CompareStep(_Model):
+    step_key: str
+    name: str = ""
+    presence: str  # both, only_a, only_b
+    a: CompareStepSide | None = None
+    b: CompareStepSide | None = None
+    duration_delta: float | None = None
+    cost_delta: float | None = None
+    metrics: list[MetricDelta] = Field(default_factory=list)
+    output_equal: bool | None = None
+    output_diff: list[DiffEntry] = Field(default_factory=list)
+    output_diff_truncated: bool = False
+    same: bool = False
+
+
+class Comparison(_Model):
+    a: CompareJob
+    b: CompareJob
+    same_version: bool = True
+    input_diff: list[DiffEntry] = Field(default_factory=list)
+    steps: list[CompareStep] = Field(default_factory=list)
+    first_divergence: str | None = None
+    summary: str = ""
+
+
+class FailureGroup(_Model):
+    fingerprint: str
+    workflow_name: str = ""
+    step_key: str = ""
+    error_type: str | None = None
+    message: str = ""
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    trend: list[int] = Field(default_factory=list)
+    status: str = "open"
+    reopened: bool = False
+    assignee: str | None = None
+    note: str | None = None
+
+
+class FailureGroups(_Model):
+    items: list[FailureGroup]
+    open: int = 0
+
+
+class Occurrence(_Model):
+    job_id: str
+    job_status: str = ""
+    failed_at: datetime | None = None
+    rerun_job_id: str | None = None
+
+
+class FailureGroupDetail(FailureGroup):
+    occurrences: list[Occurrence] = Field(default_factory=list)
+
+
+class RerunGroupResult(_Model):
+    succeeded: int = 0
+    failed: int = 0
+
+
+class SavedView(_Model):
+    id: str
+    owner: str | None = None
+    name: str
+    query: str

@@ -76,14 +76,20 @@ class SyncClient(Connection):
     # --- jobs -------------------------------------------------------------------------------
 
     def list_jobs(
-        self, statuses: list[str], workflow_id: str | None, limit: int, cursor: str | None = None
+        self,
+        statuses: list[str],
+        workflow_id: str | None,
+        limit: int,
+        cursor: str | None = None,
+        search: str | None = None,
     ) -> dict[str, Any]:
-        """`GET /jobs`: a page, newest first, without payloads."""
+        """`GET /jobs`: a page, newest first, without payloads (`search`: the search syntax)."""
         params = {
             "status": statuses or None,
             "workflow_id": workflow_id,
             "limit": limit,
             "cursor": cursor,
+            "search": search,
         }
         return dict(self._get("/jobs", **params))
 
@@ -128,6 +134,38 @@ class SyncClient(Connection):
     def job_action(self, job_id: str, action: str) -> dict[str, Any]:
         """`POST /jobs/{id}/cancel|resume|rerun`: the job after the action (rerun: the new job)."""
         return dict(self._post(f"/jobs/{job_id}/{action}").json())
+
+    def rerun(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /jobs/{id}/rerun` with from_step / input_patch / latest_version: the new job."""
+        return dict(self._post(f"/jobs/{job_id}/rerun", body).json())
+
+    def compare(self, a: str, b: str) -> dict[str, Any]:
+        return dict(self._get(f"/jobs/{a}/compare/{b}"))
+
+    # --- failure inbox and saved views -----------------------------------------------------
+
+    def failures(self, status: str | None = None) -> dict[str, Any]:
+        return dict(self._get("/failures", status=status))
+
+    def failure(self, fingerprint: str) -> dict[str, Any]:
+        return dict(self._get(f"/failures/{fingerprint}"))
+
+    def update_failure(self, fingerprint: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """`PATCH /failures/{fp}`: state, assignee, note."""
+        return dict(self.request("PATCH", f"/failures/{fingerprint}", json=changes).json())
+
+    def rerun_failures(self, fingerprint: str, latest_version: bool) -> dict[str, Any]:
+        body = {"latest_version": latest_version}
+        return dict(self._post(f"/failures/{fingerprint}/rerun", body).json())
+
+    def views(self) -> list[dict[str, Any]]:
+        return list(self._get("/views")["items"])
+
+    def save_view(self, name: str, query: str, shared: bool) -> dict[str, Any]:
+        return dict(self._post("/views", {"name": name, "query": query, "shared": shared}).json())
+
+    def delete_view(self, view_id: str) -> None:
+        self.request("DELETE", f"/views/{view_id}")
 
     def prune(self, older_than: str, statuses: list[str] | None, dry_run: bool) -> dict[str, Any]:
         body = {"older_than": older_than, "status": statuses or None, "dry_run": dry_run}

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from backend.auth.models import ApiToken, AuditEntry, Workspace
+from backend.failures.models import FailureDay, FailureGroup
 from backend.jobs.models import (
     Job,
     JobCount,
@@ -15,6 +16,7 @@ from backend.jobs.models import (
     StepMetric,
 )
 from backend.reviews.models import Review, ReviewItem
+from backend.views.models import SavedView
 from backend.workflows.models import Workflow, WorkflowVersion
 
 metadata = SQLModel.metadata
@@ -22,6 +24,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "FailureDay",
+    "FailureGroup",
     "Job",
     "JobCount",
     "JobEvent",
@@ -29,6 +33,7 @@ __all__ = [
     "ReaperPass",
     "Review",
     "ReviewItem",
+    "SavedView",
     "StepAttempt",
     "StepCost",
     "StepLog",

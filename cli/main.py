@@ -7,7 +7,19 @@ from __future__ import annotations
 import typer
 
 from cli import envfile, server
-from cli.commands import actions, audit, doctor, human, jobs, login, prune, run, runs, workflows
+from cli.commands import (
+    actions,
+    audit,
+    doctor,
+    human,
+    investigate,
+    jobs,
+    login,
+    prune,
+    run,
+    runs,
+    workflows,
+)
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -38,7 +50,7 @@ def _panel(name: str) -> None:
         group.rich_help_panel = group.rich_help_panel or name
 
 
-for module in (run, jobs, actions, doctor, prune, audit, runs):
+for module in (run, jobs, actions, doctor, prune, audit, runs, investigate):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
 human.register(app)

@@ -10,6 +10,8 @@ JOB = "/jobs/[job_id]"
 WORKFLOWS = "/workflows"
 WORKFLOW = "/workflows/[workflow_id]"
 SIGNIN = "/signin"
+COMPARE = "/compare"
+FAILURES = "/failures"
 
 
 def job(job_id: str) -> str:
@@ -18,6 +20,16 @@ def job(job_id: str) -> str:
 
 def workflow(workflow_id: str) -> str:
     return f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+
+
+def compare(a: str, b: str | None = None) -> str:
+    params = {k: v for k, v in {"a": a, "b": b}.items() if v}
+    return f"{COMPARE}?{urlencode(params)}"
+
+
+def jobs_search(query: str) -> str:
+    """The job list with a search (a saved view's link)."""
+    return f"{JOBS}?{urlencode({'q': query})}"
 
 
 def signin(token: str | None = None, next_path: str | None = None) -> str:

@@ -88,6 +88,7 @@ class StepDetail:
     params_json: str = ""
     input_json: str = ""
     output_json: str = ""
+    reused_from: str = ""  # the job whose output a from-step re-run reused
 
 
 @dataclass
@@ -206,6 +207,7 @@ def step_detail(s: t.Step) -> StepDetail:
         params_json=pretty_json(s.params),
         input_json=pretty_json(s.input_data),
         output_json=pretty_json(s.output_data),
+        reused_from=s.reused_from_job_id or "",
     )
 
 

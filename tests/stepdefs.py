@@ -246,3 +246,9 @@ def upstream(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.input.get("fail_after_gate", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"upstream": ctx.upstream}
+
+
+@step("test.scale")
+def scale(ctx: StepContext) -> dict[str, Any]:
+    """An output that depends on the input: input.n times params.factor."""
+    return {"n": int(ctx.input.get("n", 1)) * int(ctx.params.get("factor", 1))}

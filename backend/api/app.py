@@ -16,10 +16,12 @@ from starlette.routing import Match
 from backend.api import errors, events, operator, ops, workflow_runbook
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
+from backend.failures.api import router as failures_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
 from backend.reviews.api import router as human_steps_router
 from backend.runs.api import router as runs_router
+from backend.views.api import router as views_router
 from backend.workflows.api import router as workflows_router
 from backend.workflows.telemetry_api import router as telemetry_router
 
@@ -62,6 +64,8 @@ def create_app() -> FastAPI:
         human_steps_router,
         workflows_router,
         auth_router,
+        failures_router,
+        views_router,
         events.router,
         ops.router,
         runs_router,

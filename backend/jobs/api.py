@@ -15,7 +15,7 @@ from backend.audit import record_audit
 from backend.errors import InvalidInput, InvalidTransition, JobmonitorError
 from backend.http.deps import Operator, Principal, Viewer, disclose, flush, transaction
 from backend.http.responses import errors
-from backend.jobs import listing, queries, service
+from backend.jobs import listing, queries, search, service
 from backend.jobs.outbox import Outbox
 from backend.jobs.rows import JobRow
 from backend.jobs.schemas import (
@@ -28,6 +28,7 @@ from backend.jobs.schemas import (
     Job,
     JobCounts,
     JobList,
+    RerunRequest,
 )
 from backend.jobs.states import JOB_TERMINAL, JobStatus
 from backend.runs.modes import RunMode
@@ -184,16 +185,30 @@ def list_jobs(
     waiting: Annotated[
         bool, Query(description="Only jobs with a step waiting for a person.")
     ] = False,
+    search_query: Annotated[
+        str | None,
+        Query(
+            alias="search",
+            max_length=1000,
+            description="Search inside runs: `input.mode=fast input.records>100 "
+            "metadata.operator=cli output.rows exists error~timeout error_type=ValueError "
+            "failed_step=transform cost>0.5 duration>90s status=failed`; other words act as `q`.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
+    found = search.parse(search_query or "")
+    _one_of("status", status, found.statuses)
+    _one_of("q", q, found.text)
     with transaction() as conn:
         f = listing.JobFilter(
-            statuses=tuple(dict.fromkeys(str(s) for s in status or [])),
+            statuses=tuple(dict.fromkeys(str(s) for s in status or found.statuses)),
             workflow_id=_workflow(conn, principal, workflow_id),
-            q=q,
+            q=q or found.text,
             created_after=_utc(created_after),
             created_before=_utc(created_before),
             waiting=waiting,
+            terms=found.terms,
         )
         page = listing.list_jobs(
             conn,
@@ -212,6 +227,12 @@ def list_jobs(
         "limit": limit,
         "next_cursor": page.next_cursor,
     }
+
+
+def _one_of(name: str, param: Any, from_search: Any) -> None:
+    if param and from_search:
+        msg = f"give {name} either as the {name} parameter or inside search, not both"
+        raise InvalidInput(msg, [{"loc": ["query", "search"], "msg": msg}])
 
 
 @router.get("/counts", response_model=JobCounts, responses=ERRORS)
@@ -302,8 +323,15 @@ def resume_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
     response_model=Job,
     responses={**TRANSITION_ERRORS, **errors(limited="Rate limited by the workflow's policy")},
 )
-def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
-    """A new job with the same input and workflow version, linked by `rerun_of`."""
+def rerun_job(job_id: uuid.UUID, principal: Operator, body: RerunRequest | None = None) -> JobRow:
+    """A new job linked by `rerun_of`: the same input and workflow version; with `from_step`
+    the steps outside that step's downstream are reused (not run), with `input_patch` the input
+    is patched and validated, with `latest_version` the workflow's newest version runs."""
+    return rerun(principal, job_id, body or RerunRequest())
+
+
+def rerun(principal: Principal, job_id: uuid.UUID, body: RerunRequest) -> JobRow:
+    """The re-run route's work (also the step route's and the failure inbox's)."""
     outbox = Outbox()
     with transaction() as conn:
         original = queries.get_job(
@@ -313,7 +341,15 @@ def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
             raise InvalidTransition(
                 f"job {job_id} is {original.status}: only finished jobs can be re-run (cancel it first)"
             )
-        created = service.rerun_job(conn, principal.workspace_id, job_id, outbox)
+        created = service.rerun_job(
+            conn,
+            principal.workspace_id,
+            job_id,
+            outbox,
+            from_step=body.from_step,
+            input_patch=body.input_patch,
+            latest_version=body.latest_version,
+        )
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         record_audit(
             conn,
@@ -323,7 +359,7 @@ def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
             job_id,
             original.status,
             job.status,
-            {"new_job_id": str(job.id)},
+            {"new_job_id": str(job.id), **body.model_dump(exclude_defaults=True)},
         )
     flush(outbox)
     return disclose(principal, job)

@@ -9,16 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from backend.errors import InvalidInput
-from backend.http.deps import Viewer, disclose, transaction
-from backend.jobs import export, queries, timeline, views
-from backend.jobs.api import ERRORS
+from backend.http.deps import Operator, Viewer, disclose, transaction
+from backend.jobs import compare, export, queries, timeline, views
+from backend.jobs.api import ERRORS, TRANSITION_ERRORS, rerun
 from backend.jobs.schemas import (
+    Comparison,
+    Job,
     JobLogs,
     JobResults,
     JobStatusResponse,
     JobSteps,
     LogLevel,
+    RerunRequest,
     StepAttempts,
+    StepRerunRequest,
     Timeline,
 )
 
@@ -152,3 +156,25 @@ def job_export(job_id: uuid.UUID, principal: Viewer) -> Response:
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="job-{job_id}.json"'},
     )
+
+
+@router.get("/{job_id}/compare/{other_id}", response_model=Comparison, responses=ERRORS)
+def compare_jobs(job_id: uuid.UUID, other_id: uuid.UUID, principal: Viewer) -> dict[str, Any]:
+    """Run A (`job_id`) against run B: input diff, each step side by side with its deltas and
+    output diff, and the first step where they diverge (steps matched by key)."""
+    with transaction() as conn:
+        return compare.compare_jobs(conn, principal.workspace_id, job_id, other_id)
+
+
+@router.post(
+    "/{job_id}/steps/{step}/rerun",
+    status_code=201,
+    response_model=Job,
+    responses=TRANSITION_ERRORS,
+)
+def rerun_step(
+    job_id: uuid.UUID, step: StepKey, principal: Operator, body: StepRerunRequest | None = None
+) -> Any:
+    """Run this step again (and what depends on it) in a new linked job, reusing the rest."""
+    patch = body.input_patch if body else None
+    return rerun(principal, job_id, RerunRequest(from_step=step, input_patch=patch))

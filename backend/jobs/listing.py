@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from backend.errors import InvalidInput
+from backend.jobs import search
 from backend.jobs.queries import JOB_COLUMNS, JOB_JOINS
 from backend.jobs.rows import JobRow
 from backend.jobs.states import JobStatus
@@ -36,6 +37,7 @@ class JobFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     waiting: bool = False  # only jobs with a step waiting for a person
+    terms: tuple[search.Term, ...] = ()  # payload, error, cost... filters (search.py)
 
 
 @dataclass
@@ -116,6 +118,10 @@ def _plan(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter) 
         plan.params["before"] = f.created_before
     if f.waiting:
         common.append(WAITING)
+    if f.terms:
+        conds, values = search.conditions(f.terms)
+        common.extend(conds)
+        plan.params.update(values)
     workflows: list[uuid.UUID | None] = [f.workflow_id]
     id_range = None
     if f.q:
@@ -207,9 +213,10 @@ def _total(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, f: JobFilter, plan: _Plan
 ) -> tuple[int, bool]:
     """Exact from the counters when the filter allows (status, workflow, and the workflow
-    names `q` matched); the rest (dates, a job id prefix) is counted up to COUNT_CAP."""
+    names `q` matched); the rest (dates, search terms, a job id prefix) is counted up to
+    COUNT_CAP."""
     dated = f.created_after is not None or f.created_before is not None
-    if dated or f.waiting:
+    if dated or f.waiting or f.terms:
         return _bounded(conn, plan.branches, plan.params)
     workflows = (
         plan.named if plan.named is not None else ([f.workflow_id] if f.workflow_id else None)

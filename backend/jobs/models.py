@@ -24,7 +24,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now, ts
-from backend.jobs.states import A, S, sql_literal
+from backend.jobs.states import A, S, sql_list, sql_literal
+
+# a step that ended the job's run (the failure inbox and the failed-step search read these)
+FAILED_STEP = f"status IN {sql_list(S.FAILED, S.TIMED_OUT)}"
 
 
 def _money() -> Any:
@@ -51,6 +54,17 @@ class Job(SQLModel, table=True):
         ),
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_jobs_input_payload", "input_payload", postgresql_using="gin"),
+        Index("ix_jobs_output_payload", "output_payload", postgresql_using="gin"),
+        Index("ix_jobs_metadata", "metadata", postgresql_using="gin"),
+        Index(
+            "ix_jobs_error_trgm",
+            "error_message",
+            postgresql_using="gin",
+            postgresql_ops={"error_message": "gin_trgm_ops"},
+        ),
+        Index("ix_jobs_ws_cost", "workspace_id", "total_cost"),
+        Index("ix_jobs_ws_duration", "workspace_id", text("(completed_at - started_at)")),
         Index(
             "ix_jobs_waiting",
             "workspace_id",
@@ -129,6 +143,24 @@ class JobStep(SQLModel, table=True):
             "job_id",
             postgresql_where=text(f"status = {sql_literal(S.TIMED_OUT)}"),
         ),
+        Index(
+            "ix_job_steps_failed_key",
+            "workspace_id",
+            "step_key",
+            postgresql_where=text(FAILED_STEP),
+        ),
+        Index(
+            "ix_job_steps_failed_type",
+            "workspace_id",
+            "error_type",
+            postgresql_where=text(FAILED_STEP),
+        ),
+        Index(
+            "ix_job_steps_fingerprint",
+            "workspace_id",
+            "error_fingerprint",
+            postgresql_where=text("error_fingerprint IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = pk()
@@ -156,6 +188,10 @@ class JobStep(SQLModel, table=True):
     started_at: datetime | None = ts()
     completed_at: datetime | None = ts()
     duration_seconds: float | None = None
+    reused_from_job_id: uuid.UUID | None = fk("jobs.id", nullable=True, ondelete="SET NULL")
+    reused_from_step_id: uuid.UUID | None = fk("job_steps.id", nullable=True, ondelete="SET NULL")
+    # set by the failure trigger (migration 0007) when the step fails: its failure group
+    error_fingerprint: str | None = Field(default=None, max_length=32)
     created_at: datetime = server_now()
     updated_at: datetime = server_now()
     run: str = Field(

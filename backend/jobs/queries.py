@@ -198,8 +198,10 @@ def insert_steps(
     job_id: uuid.UUID,
     workspace_id: uuid.UUID,
     definition: WorkflowDefinition,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
-    """The job's steps, pending, in execution order (one batch)."""
+    """The job's steps, pending, in execution order (one batch); `skip` names steps stored
+    otherwise (`insert_reused_steps`)."""
     rows = [
         (
             uuid.uuid4(),
@@ -219,9 +221,33 @@ def insert_steps(
             s.auto_when,
         )
         for index, s in enumerate(definition.order(), start=1)
+        if s.key not in skip
     ]
     with conn.cursor() as cur:
         cur.executemany(_INSERT_STEP_SQL, rows)
+
+
+def insert_reused_steps(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, source_job_id: uuid.UUID, keys: list[str]
+) -> None:
+    """Steps of a from-step re-run copied from the job it re-runs (same workflow version): the
+    source's status, output and times, no attempts and no cost, linked to where they came
+    from. A new row is created in its final status; no transition is involved."""
+    conn.execute(
+        """
+        INSERT INTO job_steps (id, job_id, workspace_id, step_key, step_index, name, action,
+                               params, depends_on, condition, retry, timeout_seconds,
+                               max_attempts, status, input_data, output_data, attempt_count,
+                               progress, cost_usd, started_at, completed_at, duration_seconds,
+                               reused_from_job_id, reused_from_step_id)
+        SELECT gen_random_uuid(), %s, o.workspace_id, o.step_key, o.step_index, o.name, o.action,
+               o.params, o.depends_on, o.condition, o.retry, o.timeout_seconds, o.max_attempts,
+               o.status, o.input_data, o.output_data, 0, o.progress, 0, o.started_at,
+               o.completed_at, o.duration_seconds, o.job_id, o.id
+        FROM job_steps o WHERE o.job_id = %s AND o.step_key = ANY(%s)
+        """,
+        (job_id, source_job_id, keys),
+    )
 
 
 _INSERT_STEP_SQL = f"""
@@ -303,7 +329,8 @@ def list_steps(
                    s.status, s.params, s.depends_on, s.condition, s.input_data, s.output_data,
                    s.error_message, s.error_type, s.attempt_count AS attempt_number,
                    s.max_attempts, s.progress, s.cost_usd, s.next_attempt_at, s.started_at,
-                   s.completed_at, {STEP_DURATION} AS duration_seconds, s.run
+                   s.completed_at, {STEP_DURATION} AS duration_seconds, s.run,
+                   s.reused_from_job_id, s.reused_from_step_id
             FROM job_steps s JOIN jobs j ON j.id = s.job_id
             WHERE s.job_id = %s AND s.workspace_id = %s ORDER BY s.step_index
             """,

@@ -99,6 +99,9 @@ class StepRow:
     def retry_count(self) -> int:
         return retry_count(self.attempt_number)
 
+    reused_from_job_id: uuid.UUID | None = None  # a from-step re-run copied this step's output
+    reused_from_step_id: uuid.UUID | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class ResumableStep:

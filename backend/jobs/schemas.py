@@ -236,6 +236,10 @@ class Step(BaseModel):
     run: str = Field(
         default="auto", description="auto, manual (executed by a person) or review (a gate)."
     )
+    reused_from_job_id: uuid.UUID | None = Field(
+        default=None, description="A from-step re-run reused this step's output from that job."
+    )
+    reused_from_step_id: uuid.UUID | None = None
 
 
 class JobSteps(BaseModel):
@@ -381,3 +385,92 @@ class JobResults(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class RerunRequest(Request):
+    """Optional body of `POST /jobs/{id}/rerun` (no body: same input and version)."""
+
+    from_step: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Run this step and everything downstream; reuse the other steps' outputs.",
+    )
+    input_patch: dict[str, Any] | None = Field(
+        default=None,
+        description="Merged into the original input (RFC 7386: null removes a key), then "
+        "validated against the input schema.",
+    )
+    latest_version: bool = Field(
+        default=False, description="Run the workflow's latest version (not with from_step)."
+    )
+
+
+class StepRerunRequest(Request):
+    """Optional body of `POST /jobs/{id}/steps/{step}/rerun`."""
+
+    input_patch: dict[str, Any] | None = None
+
+
+class DiffEntry(BaseModel):
+    path: str = Field(description="JSON path, e.g. `$.options.mode`.")
+    change: Literal["added", "removed", "changed"]
+    a: Any = Field(description="Value in A (large values: {truncated, preview, chars}).")
+    b: Any
+
+
+class CompareJob(BaseModel):
+    id: uuid.UUID
+    workflow_name: str | None
+    workflow_version: int | None
+    status: str
+    created_at: datetime
+    duration_seconds: float | None
+    total_cost: float
+    error_message: str | None
+
+
+class CompareStepSide(BaseModel):
+    status: str
+    attempts: int
+    duration_seconds: float | None
+    cost_usd: float
+    error_type: str | None
+    error_message: str | None
+    reused_from_job_id: uuid.UUID | None
+
+
+class MetricDelta(BaseModel):
+    name: str
+    unit: str | None
+    a: float | None
+    b: float | None
+    delta: float | None
+
+
+class CompareStep(BaseModel):
+    step_key: str
+    name: str
+    presence: Literal["both", "only_a", "only_b"]
+    a: CompareStepSide | None
+    b: CompareStepSide | None
+    duration_delta: float | None = Field(description="B minus A, seconds.")
+    cost_delta: float | None = Field(description="B minus A, USD.")
+    metrics: list[MetricDelta]
+    output_equal: bool | None
+    output_diff: list[DiffEntry]
+    output_diff_truncated: bool
+    same: bool = Field(description="Same status and output.")
+
+
+class Comparison(BaseModel):
+    a: CompareJob
+    b: CompareJob
+    same_version: bool
+    input_diff: list[DiffEntry]
+    input_diff_truncated: bool
+    output_diff: list[DiffEntry]
+    output_diff_truncated: bool
+    steps: list[CompareStep]
+    first_divergence: str | None = Field(description="Key of the first step that differs.")
+    summary: str

@@ -20,8 +20,9 @@ from backend.errors import (
     InvalidTransition,
     RateLimited,
 )
-from backend.jobs import queries, retention, scheduler, snapshots
+from backend.jobs import queries, rerun, retention, scheduler, snapshots
 from backend.jobs.outbox import Outbox
+from backend.jobs.rerun import Reuse
 from backend.jobs.states import (
     JOB_RESUMABLE,
     JOB_TERMINAL,
@@ -77,6 +78,7 @@ def create_job(
     item_id: str | None = None,
     actor: Actor | None = None,
     metadata: dict[str, Any] | None = None,
+    reuse: Reuse | None = None,
 ) -> Created:
     """Validate the payload, apply idempotency and the concurrency policy, store the job and
     its steps, and queue the steps that can start.
@@ -138,12 +140,16 @@ def create_job(
         replay = _replay(conn, workspace_id, idempotency_key, digest)
         assert replay is not None
         return replay
-    queries.insert_steps(conn, job_id, workspace_id, definition)
+    queries.insert_steps(
+        conn, job_id, workspace_id, definition, reuse.keys if reuse else frozenset()
+    )
     outbox.add_event(
         record_event(conn, job_id, "workflow_created", data={"execution_number": number})
     )
     for old in replaced:
         _replace(conn, actor or System(workspace_id), old, job_id, outbox)
+    if reuse is not None:
+        _reuse_steps(conn, job_id, reuse, outbox)
     scheduler.advance(conn, queries.get_job(conn, job_id, lock=True, names=False), outbox)
     return Created(job_id, replayed=False, replaced=tuple(replaced))
 
@@ -191,6 +197,16 @@ def _replace(
         str(JobStatus.CANCELLED),
         {"reason": reason, "replaced_by": str(new)},
     )
+
+
+def _reuse_steps(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, reuse: Reuse, outbox: Outbox
+) -> None:
+    keys = sorted(reuse.keys)
+    queries.insert_reused_steps(conn, job_id, reuse.source_job_id, keys)
+    for key in keys:
+        data = {"reused_from_job_id": str(reuse.source_job_id)}
+        outbox.add_event(record_event(conn, job_id, "step_reused", step_key=key, data=data))
 
 
 def _replay(
@@ -336,19 +352,39 @@ def resume_job(
 
 
 def rerun_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    outbox: Outbox,
+    *,
+    from_step: str | None = None,
+    input_patch: dict[str, Any] | None = None,
+    latest_version: bool = False,
 ) -> Created:
-    """A new job with the same input and workflow version, linked to the original."""
+    """A new job linked to the original: the same workflow version (or the workflow's latest
+    with `latest_version`) and input (with `input_patch` merged in, RFC 7386). With
+    `from_step` it reuses the outputs of the steps outside that step's downstream (same
+    version only) and runs the step and everything after it."""
     job = queries.get_job(conn, job_id, workspace_id=workspace_id)
     assert job.input_payload is not None
+    if from_step is not None and latest_version:
+        msg = "a from-step re-run reuses steps of the same version; drop latest_version"
+        raise InvalidInput(msg, [{"loc": ["body", "latest_version"], "msg": msg}])
+    reuse = None
+    if from_step is not None:
+        version = workflows.version_by_id(conn, job.workflow_version_id)
+        definition = WorkflowDefinition.model_validate(version.definition)
+        steps = queries.list_steps(conn, workspace_id, job_id)
+        reuse = rerun.plan_reuse(definition, job_id, steps, from_step)
     return create_job(
         conn,
         workspace_id,
         job.workflow_id,
-        job.input_payload,
+        rerun.merge_patch(job.input_payload, input_patch or {}),
         outbox,
-        version_id=job.workflow_version_id,
+        version_id=None if latest_version else job.workflow_version_id,
         rerun_of=job_id,
+        reuse=reuse,
     )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -338,8 +338,20 @@ def _expression(steps: list[_Step], key: str, text: str, loc: list[Any]) -> list
     ]
 
 
-def _ancestors(steps: list[_Step], key: str) -> set[str]:
-    by_key: dict[str, _Step] = {}
+def ancestors(definition: WorkflowDefinition, key: str) -> set[str]:
+    """The keys of every step `key` depends on, directly or not."""
+    return _ancestors(definition.steps, key)
+
+
+class _Node(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def depends_on(self) -> Sequence[str]: ...
+
+
+def _ancestors(steps: Sequence[_Node], key: str) -> set[str]:
+    by_key: dict[str, _Node] = {}
     for s in steps:
         by_key.setdefault(s.key, s)
     seen: set[str] = set()

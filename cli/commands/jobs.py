@@ -30,6 +30,8 @@ JOBS_EPILOG = """Examples:
   jobmonitor jobs --status failed --status cancelled --workflow data_pipeline --limit 100
 
   jobmonitor jobs --json | jq -r '.[].id'
+
+  jobmonitor jobs --search 'input.mode=fast input.records>100 error~timeout cost>0.5'
 """
 
 
@@ -44,6 +46,16 @@ def jobs(
     limit: Annotated[
         int, typer.Option(min=1, max=10_000, help="At most this many jobs, newest first.")
     ] = 20,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            "-q",
+            help="Search inside runs, as the web monitor's search box: input.mode=fast, "
+            "input.records>100, metadata.operator=cli, 'output.rows exists', error~TEXT, "
+            "error_type=T, failed_step=KEY, cost>=N, duration>90s, status=failed.",
+        ),
+    ] = None,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -52,7 +64,7 @@ def jobs(
     api = client(url, token)
     with api, output.api_errors():
         workflow_id = str(api.workflow(workflow)["id"]) if workflow else None
-        items, total = _list(api, [s.value for s in status or []], workflow_id, limit)
+        items, total = _list(api, [s.value for s in status or []], workflow_id, limit, search)
     if as_json:
         output.print_json(items)
         return
@@ -80,12 +92,16 @@ def jobs(
 
 
 def _list(
-    api: SyncClient, statuses: list[str], workflow_id: str | None, limit: int
+    api: SyncClient,
+    statuses: list[str],
+    workflow_id: str | None,
+    limit: int,
+    search: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     items: list[dict[str, Any]] = []
     cursor, total = None, 0
     while len(items) < limit:
-        page = api.list_jobs(statuses, workflow_id, min(PAGE, limit - len(items)), cursor)
+        page = api.list_jobs(statuses, workflow_id, min(PAGE, limit - len(items)), cursor, search)
         items += page["items"]
         cursor, total = page.get("next_cursor"), int(page.get("total", len(items)))
         if not cursor or not page["items"]:

@@ -128,6 +128,14 @@ def step_details(
             rx.heading(step.index.to_string() + ". " + step.name, as_="h2", size="4"),
             _facts(step, detail, attempt),
             rx.cond(
+                detail.reused_from != "",
+                rx.link(
+                    "Reused (not run again): output of job " + detail.reused_from.to(str)[:8],
+                    href="/jobs/" + detail.reused_from,
+                    size="2",
+                ),
+            ),
+            rx.cond(
                 step.error != "",
                 rx.callout.root(
                     rx.callout.icon(rx.icon("circle-x")),

@@ -32,6 +32,7 @@ from jobmonitor.live import (
 )
 from jobmonitor.pages.review_panel import human_panel
 from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.rerun_from import rerun_from_button, rerun_from_dialog
 from jobmonitor.state import (
     action_error_toast,
     assign,
@@ -422,6 +423,10 @@ def _job_info() -> rx.Component:
                 loading=JobState.busy == DOWNLOAD_LOGS,
                 on_click=JobState.download_logs,
             ),
+            rx.link(
+                rx.button("Compare with…", size="2", variant="soft", color_scheme="gray"),
+                href="/compare?a=" + job.id,
+            ),
             wrap="wrap",
             gap="2",
         ),
@@ -480,6 +485,7 @@ def _loaded() -> rx.Component:
         _timeline_panel(),
         _panel(
             "Step details",
+            rerun_from_button(JobState.job.id, JobState.selected_key, JobState.job.status),
             step_details(
                 JobState.selected,
                 JobState.detail,
@@ -545,6 +551,7 @@ def job_detail_page() -> rx.Component:
                 JobState.loading, error_state("Loading job…", "", icon="loader-circle"), _loaded()
             ),
         ),
+        rerun_from_dialog(),
     )
 
 

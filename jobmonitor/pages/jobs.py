@@ -13,13 +13,16 @@ import reflex as rx
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import routes
+from jobmonitor.components.compare_link import compare_selected
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.job_action import action_label
+from jobmonitor.components.search_help import search_help
 from jobmonitor.components.status_badge import status_badge, waiting_chip
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
 from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.saved_views import save_view_button, save_view_dialog
 from jobmonitor.state import (
     action_error_toast,
     assign,
@@ -88,7 +91,7 @@ class JobsState(rx.State):
         page, counts = await asyncio.gather(
             client.list_jobs(
                 status=query.status,
-                q=query.q,
+                search=query.q,
                 skip=query.skip,
                 limit=query.limit,
                 waiting=self.tab == WAITING_TAB,
@@ -325,12 +328,14 @@ def _toolbar() -> rx.Component:
         rx.spacer(),
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),
-            placeholder="Search workflow or job ID",
+            placeholder="Search: workflow, job ID, input.mode=fast, error~timeout…",
             aria_label="Search jobs",
             value=JobsState.search,
             on_change=JobsState.set_search,
-            width="260px",
+            width="360px",
         ),
+        search_help(),
+        save_view_button(JobsState.search),
         width="100%",
         align="center",
         wrap="wrap",
@@ -468,6 +473,7 @@ def _bulk_bar() -> rx.Component:
                 color_scheme="red",
                 on_click=JobsState.ask_bulk(JobAction.DELETE),
             ),
+            compare_selected(JobsState.selected),
             align="center",
             spacing="3",
         ),
@@ -594,4 +600,5 @@ def jobs_page() -> rx.Component:
         _body(),
         _confirm_dialog(),
         create_job_dialog(),
+        save_view_dialog(),
     )

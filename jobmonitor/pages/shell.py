@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobmonitor import routes
+from jobmonitor.navstate import NavState, ViewLink
 from jobmonitor.state import AuthState
 
 
@@ -17,6 +18,52 @@ def _nav_link(label: str, href: str) -> rx.Component:
         underline="none",
         color_scheme="gray",
         high_contrast=True,
+    )
+
+
+def _failures_link() -> rx.Component:
+    """Failures, with the number of open failure groups."""
+    count = NavState.open_failures
+    return rx.link(
+        rx.hstack(
+            rx.text("Failures"),
+            rx.cond(
+                count > 0,
+                rx.badge(count, color_scheme="red", radius="full", variant="solid", size="1"),
+            ),
+            spacing="1",
+            align="center",
+        ),
+        href=routes.FAILURES,
+        size="2",
+        weight="medium",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        aria_label="Failures, " + count.to_string() + " open",
+    )
+
+
+def _view_item(view: rx.Var[ViewLink]) -> rx.Component:
+    return rx.menu.item(
+        rx.link(view.name, href=view.href, underline="none", color_scheme="gray"),
+        rx.cond(view.shared, rx.badge("shared", size="1", variant="soft")),
+    )
+
+
+def _views_menu() -> rx.Component:
+    """Saved views: named searches of the job list."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button("Views", rx.icon("chevron-down", size=12), variant="ghost", size="1")
+        ),
+        rx.menu.content(
+            rx.cond(
+                NavState.views.length() > 0,
+                rx.foreach(NavState.views, _view_item),
+                rx.menu.item("No saved views: save a search on Jobs", disabled=True),
+            )
+        ),
     )
 
 
@@ -40,7 +87,10 @@ def navbar() -> rx.Component:
                     rx.hstack(
                         _nav_link("Jobs", routes.JOBS),
                         _nav_link("Workflows", routes.WORKFLOWS),
+                        _failures_link(),
+                        _views_menu(),
                         spacing="4",
+                        align="center",
                     ),
                     aria_label="Main",
                 ),

@@ -67,6 +67,11 @@ def test_every_command_has_help_with_an_example() -> None:
         "reaper",
         "migrate",
         "seed",
+        "compare",
+        "failures",
+        "failures resolve",
+        "failures rerun",
+        "views save",
     ):
         assert expected in names, expected
     runner = CliRunner()
