@@ -13,6 +13,7 @@ from backend.jobs.models import (
     StepLog,
     StepMetric,
 )
+from backend.schedules.models import Schedule, ScheduleFire
 from backend.workflows.models import Workflow, WorkflowVersion
 
 metadata = SQLModel.metadata
@@ -24,6 +25,8 @@ __all__ = [
     "JobCount",
     "JobEvent",
     "JobStep",
+    "Schedule",
+    "ScheduleFire",
     "StepAttempt",
     "StepCost",
     "StepLog",

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         description="Seconds between heartbeats (default: lease_ttl / 3, at most 1).",
     )
     reaper_interval: float = Field(default=2.0, gt=0, description="Seconds between reaper passes.")
+    scheduler_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between the scheduler's passes."
+    )
+    schedule_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="catchup=none: a due time later than this (plus jitter) is not fired.",
+    )
     step_modules: Annotated[list[str], NoDecode] = Field(
         default=["examples.steps"], description="Modules imported to register step functions."
     )

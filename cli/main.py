@@ -8,6 +8,7 @@ import typer
 
 from cli import server
 from cli.commands import actions, audit, doctor, jobs, login, prune, run, workflows
+from cli.commands import schedules as schedule_commands
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -35,6 +36,7 @@ def _panel(name: str) -> None:
 for module in (run, jobs, actions, doctor, prune, audit):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
+app.add_typer(schedule_commands.app, name="schedule")
 login.register(app)
 _panel(CLIENT_PANEL)
 server.register(app)

@@ -16,6 +16,8 @@ from backend.db import connect
 from backend.settings import get_settings
 
 console = Console(stderr=True, soft_wrap=True)
+Interval = Annotated[float, typer.Option(help="Seconds between passes (default from settings).")]
+Once = Annotated[bool, typer.Option(help="One pass, then exit.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +27,7 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: jobmonitor up --port 3000")(up)
     app.command(epilog="Example: jobmonitor worker --count 4 --simple")(worker)
     app.command(epilog="Example: jobmonitor reaper --interval 2")(reaper)
+    app.command(epilog="Example: jobmonitor scheduler --interval 1")(scheduler)
     app.command(epilog="Example: JOBMONITOR_DATABASE_URL=postgresql://... jobmonitor migrate")(
         migrate
     )
@@ -74,10 +77,8 @@ def worker(
 
 
 def reaper(
-    interval: Annotated[
-        float, typer.Option(help="Seconds between passes (default from settings).")
-    ] = 0.0,
-    once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+    interval: Interval = 0.0,
+    once: Once = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
     from backend.jobs.reaper import reap
@@ -86,13 +87,7 @@ def reaper(
     _configure_logging()
     load_step_modules(get_settings().step_modules)  # for the snapshots of jobs it ends
     every = interval or get_settings().reaper_interval
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = _stop_on_signals()
     with connect(autocommit=True) as conn:
         while not stop.is_set():
             report = reap(conn)
@@ -104,6 +99,20 @@ def reaper(
             if once:
                 return
             stop.wait(every)
+
+
+def scheduler(
+    interval: Interval = 0.0,
+    once: Once = False,
+) -> None:
+    """Fire due schedules. Run one or several (each due time fires once)."""
+    from backend.automation.process import run
+    from backend.steps import load_step_modules
+
+    _configure_logging()
+    logging.getLogger("jobmonitor.scheduler").setLevel(logging.INFO)
+    load_step_modules(get_settings().step_modules)
+    run(_stop_on_signals(), interval or get_settings().scheduler_interval, once=once)
 
 
 def migrate() -> None:
@@ -175,6 +184,18 @@ def web(
     raise typer.Exit(
         serve(port or settings.port, host, Path(settings.data_dir), build_only=build_only)
     )
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set: the loop ends after its current pass."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def _configure_logging() -> None:

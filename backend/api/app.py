@@ -18,6 +18,7 @@ from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.schedules.api import router as schedules_router
 from backend.workflows.api import router as workflows_router
 
 API_V1 = "/api/v1"
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
         jobs_router,
         job_detail_router,
         workflows_router,
+        schedules_router,
         auth_router,
         events.router,
         ops.router,

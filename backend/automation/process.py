@@ -1,0 +1,79 @@
+"""The `jobmonitor scheduler` process: every interval it runs its passes (due schedules, ...)
+over one long-lived connection. Several processes may run: every item is claimed in
+PostgreSQL (row locks with SKIP LOCKED, unique keys), so each due time fires once.
+
+PostgreSQL and Redis may go away and come back: the process reconnects with capped exponential
+backoff and jitter, logging one line per outage; no exception ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+from backend.db import connect
+from backend.schedules.fire import fire_due
+from backend.settings import get_settings
+
+log = logging.getLogger("jobmonitor.scheduler")
+MAX_BACKOFF = 30.0
+
+
+def schedules_pass(conn: psycopg.Connection[Any]) -> str | None:
+    report = fire_due(conn, get_settings().schedule_grace_seconds)
+    if not (report.started or report.skipped or report.refused):
+        return None
+    return f"schedules: {len(report.started)} started, {report.skipped} skipped, {report.refused} refused"
+
+
+PASSES: list[Callable[[psycopg.Connection[Any]], str | None]] = [schedules_pass]
+
+
+def run(stop: threading.Event, interval: float, once: bool = False) -> None:
+    """Run the passes until `stop` is set (or once)."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            with connect(autocommit=True) as conn:
+                if failures:
+                    log.warning("scheduler: connected again after %d failed attempt(s)", failures)
+                failures = 0
+                while not stop.is_set():
+                    run_passes(conn)
+                    if once:
+                        return
+                    stop.wait(interval)
+        except Exception as exc:  # a dependency's failure never ends the process
+            if failures == 0:
+                log.warning("scheduler: pass failed, reconnecting with backoff: %s", exc)
+            failures += 1
+            if once:
+                raise
+            stop.wait(_backoff(failures))
+
+
+def run_passes(conn: psycopg.Connection[Any]) -> None:
+    """Each pass on its own: a bug in one is logged and the others still run; a lost
+    connection ends the round (the caller reconnects)."""
+    for one_pass in PASSES:
+        try:
+            summary = one_pass(conn)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except Exception:
+            log.exception("scheduler: %s failed", one_pass.__name__)
+            if conn.closed:
+                raise
+            continue
+        if summary:
+            log.info("%s", summary)
+
+
+def _backoff(failures: int) -> float:
+    ceiling = min(MAX_BACKOFF, 0.5 * 2 ** min(failures, 10))
+    return random.uniform(ceiling / 2, ceiling)
