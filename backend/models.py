@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from backend.auth.models import ApiToken, AuditEntry, Workspace
+from backend.automation.models import AutomationCursor
 from backend.jobs.models import (
     Job,
     JobCount,
@@ -14,6 +15,7 @@ from backend.jobs.models import (
     StepMetric,
 )
 from backend.schedules.models import Schedule, ScheduleFire
+from backend.triggers.models import Trigger, TriggerFire
 from backend.workflows.models import Workflow, WorkflowVersion
 
 metadata = SQLModel.metadata
@@ -21,6 +23,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "AutomationCursor",
     "Job",
     "JobCount",
     "JobEvent",
@@ -31,6 +34,8 @@ __all__ = [
     "StepCost",
     "StepLog",
     "StepMetric",
+    "Trigger",
+    "TriggerFire",
     "Workflow",
     "WorkflowVersion",
     "Workspace",

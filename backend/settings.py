@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         ge=0,
         description="catchup=none: a due time later than this (plus jitter) is not fired.",
     )
+    chain_max_depth: int = Field(
+        default=10, ge=1, le=1000, description="Triggers in one chain at most (loop protection)."
+    )
     step_modules: Annotated[list[str], NoDecode] = Field(
         default=["examples.steps"], description="Modules imported to register step functions."
     )

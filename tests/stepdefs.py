@@ -88,3 +88,9 @@ def costly(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+@step("test.emit")
+def emit(ctx: StepContext) -> dict[str, Any]:
+    """Returns its params as its output (what chains map from)."""
+    return dict(ctx.params)

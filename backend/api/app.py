@@ -19,6 +19,7 @@ from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
 from backend.schedules.api import router as schedules_router
+from backend.triggers.api import router as triggers_router
 from backend.workflows.api import router as workflows_router
 
 API_V1 = "/api/v1"
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
         job_detail_router,
         workflows_router,
         schedules_router,
+        triggers_router,
         auth_router,
         events.router,
         ops.router,

@@ -1,4 +1,5 @@
-"""The `jobmonitor scheduler` process: every interval it runs its passes (due schedules, ...)
+"""The `jobmonitor scheduler` process: every interval it runs its passes (due schedules, the
+feed of ended jobs for triggers, ...)
 over one long-lived connection. Several processes may run: every item is claimed in
 PostgreSQL (row locks with SKIP LOCKED, unique keys), so each due time fires once.
 
@@ -16,9 +17,11 @@ from typing import Any
 
 import psycopg
 
+from backend.automation import feed
 from backend.db import connect
 from backend.schedules.fire import fire_due
 from backend.settings import get_settings
+from backend.triggers.service import on_event as fire_triggers
 
 log = logging.getLogger("jobmonitor.scheduler")
 MAX_BACKOFF = 30.0
@@ -31,7 +34,13 @@ def schedules_pass(conn: psycopg.Connection[Any]) -> str | None:
     return f"schedules: {len(report.started)} started, {report.skipped} skipped, {report.refused} refused"
 
 
-PASSES: list[Callable[[psycopg.Connection[Any]], str | None]] = [schedules_pass]
+def feed_pass(conn: psycopg.Connection[Any]) -> str | None:
+    """Jobs that ended or retried: triggers fire."""
+    feed.consume(conn, [fire_triggers])
+    return None
+
+
+PASSES: list[Callable[[psycopg.Connection[Any]], str | None]] = [schedules_pass, feed_pass]
 
 
 def run(stop: threading.Event, interval: float, once: bool = False) -> None:

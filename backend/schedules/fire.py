@@ -18,7 +18,8 @@ from typing import Any
 
 import psycopg
 
-from backend.errors import Conflict, InvalidInput, NotFound, RateLimited
+from backend.automation.start import start_job
+from backend.errors import Conflict
 from backend.jobs import service as jobs
 from backend.jobs.outbox import Outbox
 from backend.schedules import queries
@@ -27,7 +28,6 @@ from backend.schedules.timing import jitter, missed, next_after
 
 log = logging.getLogger(__name__)
 BATCH = 100
-REFUSALS = (Conflict, InvalidInput, NotFound, RateLimited)
 
 
 @dataclass
@@ -158,23 +158,13 @@ def _start(
     outbox: Outbox,
     report: FireReport,
 ) -> None:
-    """Create the job in a savepoint: a refusal (the workflow's concurrency policy, an input
-    the current version refuses) is recorded on the fire and rolls back only the attempt."""
-    attempt = Outbox()
-    try:
-        with conn.transaction():
-            created = jobs.create_job(
-                conn,
-                schedule.workspace_id,
-                schedule.workflow_id,
-                schedule.input_payload,
-                attempt,
-                idempotency_key=f"schedule:{schedule.id}:{due.isoformat()}",
-            )
-    except REFUSALS as exc:
-        queries.settle_fire(conn, fire_id, FireStatus.REFUSED, None, exc.message)
+    key = f"schedule:{schedule.id}:{due.isoformat()}"
+    started = start_job(
+        conn, schedule.workspace_id, schedule.workflow_id, schedule.input_payload, outbox, key
+    )
+    if started.job_id is None:
+        queries.settle_fire(conn, fire_id, FireStatus.REFUSED, None, started.refusal)
         report.refused += 1
-        return
-    outbox.absorb(attempt)
-    queries.settle_fire(conn, fire_id, FireStatus.STARTED, created.job_id, None)
-    report.started.append(created.job_id)
+    else:
+        queries.settle_fire(conn, fire_id, FireStatus.STARTED, started.job_id, None)
+        report.started.append(started.job_id)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from backend.db import connect
 from backend.schedules import service as schedules
 from backend.schedules.schemas import ScheduleCreate
 from tests.integration.conftest import Engine
@@ -27,8 +28,16 @@ def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[byt
 
 @contextmanager
 def schedulers(count: int = 1, interval: str = "0.1") -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Scheduler processes, once one has made its first pass over the event feed (events
+    before a scheduler's very first pass are history it does not replay)."""
     processes = [spawn("scheduler", "--interval", interval) for _ in range(count)]
     try:
+        with connect(autocommit=True) as conn:
+            wait_until(
+                lambda: conn.execute("SELECT 1 FROM automation_cursors").fetchone(),
+                60,
+                "the scheduler's first pass",
+            )
         yield processes
     finally:
         for process in processes:
