@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from backend.auth.models import ApiToken, AuditEntry, Workspace
 from backend.automation.models import AutomationCursor
+from backend.continuous.models import ContinuousWorkflow
 from backend.jobs.models import (
     Job,
     JobCount,
@@ -24,6 +25,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AutomationCursor",
+    "ContinuousWorkflow",
     "Job",
     "JobCount",
     "JobEvent",

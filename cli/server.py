@@ -105,7 +105,8 @@ def scheduler(
     interval: Interval = 0.0,
     once: Once = False,
 ) -> None:
-    """Fire due schedules. Run one or several (each due time fires once)."""
+    """Fire due schedules, triggers and continuous workflows. Run one or several: each
+    due item is claimed in PostgreSQL, so nothing starts twice."""
     from backend.automation.process import run
     from backend.steps import load_step_modules
 

@@ -6,6 +6,7 @@ import os
 import time
 from typing import Any
 
+from backend.expected_work import expected_work
 from backend.steps import StepContext, snapshot, step
 
 
@@ -94,3 +95,13 @@ def costly(ctx: StepContext) -> dict[str, Any]:
 def emit(ctx: StepContext) -> dict[str, Any]:
     """Returns its params as its output (what chains map from)."""
     return dict(ctx.params)
+
+
+@expected_work("test.pending_rows")
+def pending_rows() -> dict[str, int]:
+    """Rows of the test's own work table not yet done (the table is the test's)."""
+    from backend.db import connect
+
+    with connect() as conn:
+        row = conn.execute("SELECT count(*) AS n FROM test_work_items WHERE NOT done").fetchone()
+    return {"pending_rows": int(row["n"]) if row else 0}

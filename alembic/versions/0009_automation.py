@@ -69,6 +69,27 @@ def upgrade() -> None:
     sa.UniqueConstraint('workspace_id', 'name', name='uq_triggers_workspace_name')
     )
     op.create_index('ix_triggers_source', 'triggers', ['source_workflow_id'], unique=False)
+    op.create_table('continuous_workflows',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('workspace_id', sa.Uuid(), nullable=False),
+    sa.Column('workflow_id', sa.Uuid(), nullable=False),
+    sa.Column('expected_work', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=63), nullable=True),
+    sa.Column('check_interval_seconds', sa.Float(), nullable=True),
+    sa.Column('input_payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('woken', sa.Boolean(), nullable=False),
+    sa.Column('last_checked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_result', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    sa.Column('last_job_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['last_job_id'], ['jobs.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workflow_id', name='uq_continuous_workflow')
+    )
     op.create_table('schedule_fires',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('schedule_id', sa.Uuid(), nullable=False),
@@ -113,6 +134,7 @@ def downgrade() -> None:
     op.drop_index('uq_schedule_fires_queued', table_name='schedule_fires', postgresql_where=sa.text("status = 'queued'"))
     op.drop_index('ix_schedule_fires_job', table_name='schedule_fires')
     op.drop_table('schedule_fires')
+    op.drop_table('continuous_workflows')
     op.drop_index('ix_triggers_source', table_name='triggers')
     op.drop_table('triggers')
     op.drop_index('ix_schedules_workspace', table_name='schedules')

@@ -16,6 +16,7 @@ from starlette.routing import Match
 from backend.api import errors, events, operator, ops
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
+from backend.continuous.api import router as continuous_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
 from backend.schedules.api import router as schedules_router
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
         workflows_router,
         schedules_router,
         triggers_router,
+        continuous_router,
         auth_router,
         events.router,
         ops.router,
