@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from backend.alerts.models import AlertNotice, AlertRule
 from backend.auth.models import ApiToken, AuditEntry, Workspace
 from backend.automation.models import AutomationCursor
 from backend.continuous.models import ContinuousWorkflow
@@ -15,6 +16,7 @@ from backend.jobs.models import (
     StepLog,
     StepMetric,
 )
+from backend.notify.models import DeliveryAttempt, NotificationChannel, NotificationDelivery
 from backend.schedules.models import Schedule, ScheduleFire
 from backend.triggers.models import Trigger, TriggerFire
 from backend.workflows.models import Workflow, WorkflowVersion
@@ -22,14 +24,19 @@ from backend.workflows.models import Workflow, WorkflowVersion
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AlertNotice",
+    "AlertRule",
     "ApiToken",
     "AuditEntry",
     "AutomationCursor",
     "ContinuousWorkflow",
+    "DeliveryAttempt",
     "Job",
     "JobCount",
     "JobEvent",
     "JobStep",
+    "NotificationChannel",
+    "NotificationDelivery",
     "Schedule",
     "ScheduleFire",
     "StepAttempt",

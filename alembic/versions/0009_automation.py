@@ -24,6 +24,64 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('alert_rules',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('workspace_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('params', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('workflow_ids', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('channel_ids', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('quiet_seconds', sa.Float(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('suppressed', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workspace_id', 'name', name='uq_alert_rules_name')
+    )
+    op.create_table('notification_channels',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('workspace_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workspace_id', 'name', name='uq_channels_workspace_name')
+    )
+    op.create_table('alert_notices',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('rule_id', sa.Uuid(), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
+    sa.Column('sent', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['rule_id'], ['alert_rules.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('rule_id', 'subject', name='uq_alert_notices_subject')
+    )
+    op.create_table('notification_deliveries',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('workspace_id', sa.Uuid(), nullable=False),
+    sa.Column('channel_id', sa.Uuid(), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['channel_id'], ['notification_channels.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_deliveries_channel', 'notification_deliveries', ['channel_id', sa.literal_column('created_at DESC')], unique=False)
+    op.create_index('ix_deliveries_due', 'notification_deliveries', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'pending'"))
     op.create_table('schedules',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('workspace_id', sa.Uuid(), nullable=False),
@@ -69,6 +127,19 @@ def upgrade() -> None:
     sa.UniqueConstraint('workspace_id', 'name', name='uq_triggers_workspace_name')
     )
     op.create_index('ix_triggers_source', 'triggers', ['source_workflow_id'], unique=False)
+    op.create_table('notification_attempts',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('delivery_id', sa.Uuid(), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('duration_ms', sa.Float(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['notification_deliveries.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_attempts_delivery', 'notification_attempts', ['delivery_id', 'attempt'], unique=False)
     op.create_table('continuous_workflows',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('workspace_id', sa.Uuid(), nullable=False),
@@ -135,10 +206,18 @@ def downgrade() -> None:
     op.drop_index('ix_schedule_fires_job', table_name='schedule_fires')
     op.drop_table('schedule_fires')
     op.drop_table('continuous_workflows')
+    op.drop_index('ix_attempts_delivery', table_name='notification_attempts')
+    op.drop_table('notification_attempts')
     op.drop_index('ix_triggers_source', table_name='triggers')
     op.drop_table('triggers')
     op.drop_index('ix_schedules_workspace', table_name='schedules')
     op.drop_index('ix_schedules_due', table_name='schedules', postgresql_where=sa.text('enabled'))
     op.drop_table('schedules')
+    op.drop_index('ix_deliveries_due', table_name='notification_deliveries', postgresql_where=sa.text("status = 'pending'"))
+    op.drop_index('ix_deliveries_channel', table_name='notification_deliveries')
+    op.drop_table('notification_deliveries')
+    op.drop_table('alert_notices')
+    op.drop_table('notification_channels')
+    op.drop_table('alert_rules')
     op.drop_table('automation_cursors')
     # ### end Alembic commands ###

@@ -13,12 +13,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match
 
+from backend.alerts.api import router as alerts_router
 from backend.api import errors, events, operator, ops
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.continuous.api import router as continuous_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.notify.api import router as channels_router
 from backend.schedules.api import router as schedules_router
 from backend.triggers.api import router as triggers_router
 from backend.workflows.api import router as workflows_router
@@ -63,6 +65,8 @@ def create_app() -> FastAPI:
         schedules_router,
         triggers_router,
         continuous_router,
+        channels_router,
+        alerts_router,
         auth_router,
         events.router,
         ops.router,

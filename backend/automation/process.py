@@ -19,10 +19,12 @@ from typing import Any
 
 import psycopg
 
+from backend.alerts import watch as alerts
 from backend.automation import feed
 from backend.continuous import check
 from backend.continuous import queries as continuous
 from backend.db import connect
+from backend.notify.service import send_due
 from backend.schedules.fire import fire_due
 from backend.settings import get_settings
 from backend.triggers.service import on_event as fire_triggers
@@ -40,9 +42,15 @@ def schedules_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None
 
 
 def feed_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
-    """Jobs that ended or retried: triggers fire."""
-    feed.consume(conn, [fire_triggers])
+    """Jobs that ended or retried: triggers fire, alert rules match."""
+    feed.consume(conn, [fire_triggers, alerts.on_event])
     return None
+
+
+def alerts_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
+    """Running jobs: too long, slower than usual, stuck."""
+    sent = alerts.scan(conn)
+    return f"alerts: {sent} queued" if sent else None
 
 
 def continuous_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
@@ -50,7 +58,18 @@ def continuous_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | Non
     return f"continuous: {started} started" if started else None
 
 
-PASSES: list[Pass] = [schedules_pass, feed_pass, continuous_pass]
+def deliveries_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
+    sent = send_due(conn)
+    return f"notifications: {sent} attempt(s)" if sent else None
+
+
+PASSES: list[Pass] = [
+    schedules_pass,
+    feed_pass,
+    continuous_pass,
+    alerts_pass,
+    deliveries_pass,
+]
 
 
 def run(stop: threading.Event, interval: float, once: bool = False) -> None:
