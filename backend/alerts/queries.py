@@ -4,6 +4,7 @@ once, and the scans of running jobs (long, slower than usual, stuck)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -143,11 +144,14 @@ def previous_outcome(
     return None if row is None else str(row["status"])
 
 
-def step_failures(conn: psycopg.Connection[Any], job_id: uuid.UUID, step_key: str) -> int:
+def step_failures(
+    conn: psycopg.Connection[Any], job_id: uuid.UUID, step_key: str, until: datetime
+) -> int:
+    """A step's failed attempts up to a moment (an event's time: its transaction's)."""
     row = conn.execute(
         "SELECT count(*) AS n FROM step_attempts WHERE job_id = %s AND step_key = %s"
-        " AND status IN ('failed', 'timed_out', 'lost')",
-        (job_id, step_key),
+        " AND status IN ('failed', 'timed_out', 'lost') AND finished_at <= %s",
+        (job_id, step_key, until),
     ).fetchone()
     return int(row["n"]) if row else 0
 

@@ -46,7 +46,7 @@ def on_event(conn: psycopg.Connection[Any], event: FeedEvent, outbox: Outbox) ->
 
 
 def _retried(conn: psycopg.Connection[Any], event: FeedEvent) -> None:
-    failures = queries.step_failures(conn, event.job_id, event.step_key or "")
+    failures = queries.step_failures(conn, event.job_id, event.step_key or "", event.created_at)
     message = f"step {event.step_key} of job {event.job_id} failed {failures} times and is retried"
     data = {"job_id": str(event.job_id), "step": event.step_key, "failures": failures}
     emit(
