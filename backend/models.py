@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from backend.alerts.models import AlertNotice, AlertRule
 from backend.auth.models import ApiToken, AuditEntry, Workspace
 from backend.automation.models import AutomationCursor
+from backend.budgets.models import Budget
 from backend.continuous.models import ContinuousWorkflow
 from backend.jobs.models import (
     Job,
@@ -29,6 +30,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AutomationCursor",
+    "Budget",
     "ContinuousWorkflow",
     "DeliveryAttempt",
     "Job",

@@ -17,6 +17,7 @@ from backend.alerts.api import router as alerts_router
 from backend.api import errors, events, operator, ops
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
+from backend.budgets.api import router as budgets_router
 from backend.continuous.api import router as continuous_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
         continuous_router,
         channels_router,
         alerts_router,
+        budgets_router,
         auth_router,
         events.router,
         ops.router,

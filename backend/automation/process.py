@@ -21,6 +21,7 @@ import psycopg
 
 from backend.alerts import watch as alerts
 from backend.automation import feed
+from backend.budgets.service import thresholds
 from backend.continuous import check
 from backend.continuous import queries as continuous
 from backend.db import connect
@@ -58,6 +59,12 @@ def continuous_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | Non
     return f"continuous: {started} started" if started else None
 
 
+def budgets_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
+    """Budgets past their warn threshold or limit alert (budget_threshold rules)."""
+    sent = thresholds(conn)
+    return f"budgets: {sent} alert(s) queued" if sent else None
+
+
 def deliveries_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | None:
     sent = send_due(conn)
     return f"notifications: {sent} attempt(s)" if sent else None
@@ -68,6 +75,7 @@ PASSES: list[Pass] = [
     feed_pass,
     continuous_pass,
     alerts_pass,
+    budgets_pass,
     deliveries_pass,
 ]
 

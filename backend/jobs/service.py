@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from backend.budgets import service as budgets
 from backend.errors import (
     ConcurrencyLimited,
     IdempotencyConflict,
@@ -91,6 +92,7 @@ def create_job(
     if replay is not None:
         return replay
     definition = WorkflowDefinition.model_validate(version.definition)
+    budgets.check_start(conn, workspace_id, workflow.id, force)
     _apply_policy(conn, workflow, definition, force, outbox)
     number = workflows.next_execution_number(conn, workflow.id)
     job_id = queries.insert_job(
