@@ -211,3 +211,42 @@ class Event(_Model):
     to_status: str | None = None
     data: dict[str, Any] | None = None
     created_at: datetime | None = None
+
+
+class Schedule(_Model):
+    id: str
+    name: str
+    cron: str | None = None
+    interval_seconds: float | None = None
+    timezone: str = "UTC"
+    enabled: bool = True
+    overlap: str = ""
+    catchup: str = ""
+    next_due_at: datetime | None = None
+    last_fired_at: datetime | None = None
+
+
+class ScheduleList(_Model):
+    items: list[Schedule]
+
+
+class NextTimes(_Model):
+    schedule_id: str
+    timezone: str
+    times: list[datetime]
+
+
+class Budget(_Model):
+    id: str
+    workflow_name: str | None = None
+    period: str
+    limit_usd: float
+    warn_percent: float
+    block: bool
+    spent_usd: float
+    percent: float
+    resets_at: datetime
+
+
+class BudgetList(_Model):
+    items: list[Budget]
