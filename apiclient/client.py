@@ -256,6 +256,16 @@ class ApiClient(Connection):
         """`GET /runs?workflow=`: the workflow's run history, newest first."""
         return await self._get(t.RunPage, "/runs", workflow=workflow_id, limit=limit)
 
+    # schedules and budgets
+    async def schedules(self, workflow_id: str) -> list[t.Schedule]:
+        return (await self._get(t.ScheduleList, "/schedules", workflow=workflow_id)).items
+
+    async def schedule_next(self, schedule_id: str, count: int = 5) -> t.NextTimes:
+        return await self._get(t.NextTimes, f"/schedules/{schedule_id}/next", count=count)
+
+    async def budgets(self, workflow_id: str) -> list[t.Budget]:
+        return (await self._get(t.BudgetList, "/budgets", workflow=workflow_id)).items
+
     # live
     async def events(
         self,

@@ -393,3 +393,42 @@ class SavedView(_Model):
     owner: str | None = None
     name: str
     query: str
+
+
+class Schedule(_Model):
+    id: str
+    name: str
+    cron: str | None = None
+    interval_seconds: float | None = None
+    timezone: str = "UTC"
+    enabled: bool = True
+    overlap: str = ""
+    catchup: str = ""
+    next_due_at: datetime | None = None
+    last_fired_at: datetime | None = None
+
+
+class ScheduleList(_Model):
+    items: list[Schedule]
+
+
+class NextTimes(_Model):
+    schedule_id: str
+    timezone: str
+    times: list[datetime]
+
+
+class Budget(_Model):
+    id: str
+    workflow_name: str | None = None
+    period: str
+    limit_usd: float
+    warn_percent: float
+    block: bool
+    spent_usd: float
+    percent: float
+    resets_at: datetime
+
+
+class BudgetList(_Model):
+    items: list[Budget]

@@ -253,6 +253,24 @@ class SyncClient(Connection):
     def preflight(self, workflow: str) -> dict[str, Any]:
         return dict(self._get(f"/workflows/{workflow}/preflight"))
 
+    # --- schedules --------------------------------------------------------------------------
+
+    def schedules(self, workflow: str | None = None) -> list[dict[str, Any]]:
+        return list(self._get("/schedules", workflow=workflow)["items"])
+
+    def create_schedule(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._post("/schedules", body).json())
+
+    def schedule_action(self, schedule_id: str, action: str) -> dict[str, Any]:
+        """`POST /schedules/{id}/pause|resume`: the schedule after the action."""
+        return dict(self._post(f"/schedules/{schedule_id}/{action}").json())
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        self.request("DELETE", f"/schedules/{schedule_id}")
+
+    def schedule_next(self, schedule_id: str, count: int) -> dict[str, Any]:
+        return dict(self._get(f"/schedules/{schedule_id}/next", count=count))
+
     # --- operations -------------------------------------------------------------------------
 
     def doctor(self) -> dict[str, Any]:

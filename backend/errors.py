@@ -11,6 +11,7 @@ JobmonitorError
 │   └── IdempotencyConflict  409  same key, another payload
 ├── ConcurrencyLimited       409  max concurrent jobs reached
 ├── RateLimited              429  min seconds between starts not elapsed (retry_after)
+│   └── BudgetExhausted      429  a blocking cost budget is spent (retry_after: its reset)
 └── Unavailable              503  database or Redis unreachable
 """
 
@@ -70,6 +71,10 @@ class RateLimited(JobmonitorError):
     def __init__(self, message: str, retry_after: float, details: Any = None) -> None:
         super().__init__(message, details)
         self.retry_after = retry_after
+
+
+class BudgetExhausted(RateLimited):
+    code = "budget_exhausted"
 
 
 class Unavailable(JobmonitorError):

@@ -86,6 +86,27 @@ class Settings(BaseSettings):
     max_output_bytes: int = Field(
         default=64 * 1024 * 1024, gt=0, description="Largest step output stored, as JSON bytes."
     )
+    scheduler_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between the scheduler's passes."
+    )
+    schedule_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="catchup=none: a due time later than this (plus jitter) is not fired.",
+    )
+    chain_max_depth: int = Field(
+        default=10, ge=1, le=1000, description="Triggers in one chain at most (loop protection)."
+    )
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Hosts outgoing webhooks may reach although they resolve to private, "
+        "loopback or link-local addresses (instance admin).",
+    )
+    webhook_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per attempt.")
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts per delivery.")
+    webhook_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubled after each failure."
+    )
     step_modules: Annotated[list[str], NoDecode] = Field(
         default=["examples.steps"], description="Modules imported to register step functions."
     )
@@ -97,7 +118,7 @@ class Settings(BaseSettings):
         description="Extra browser origins allowed to open the API's WebSockets (same-origin always is).",
     )
 
-    @field_validator("step_modules", "allowed_origins", mode="before")
+    @field_validator("step_modules", "allowed_origins", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_modules(cls, value: object) -> object:
         if isinstance(value, str):

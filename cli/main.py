@@ -20,6 +20,7 @@ from cli.commands import (
     runs,
     workflows,
 )
+from cli.commands import schedules as schedule_commands
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -54,6 +55,8 @@ for module in (run, jobs, actions, doctor, prune, audit, runs, investigate):
     module.register(app)
 app.add_typer(workflows.app, name="workflows")
 human.register(app)
+
+app.add_typer(schedule_commands.app, name="schedule")
 login.register(app)
 _panel(CLIENT_PANEL)
 server.register(app)

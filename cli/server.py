@@ -19,6 +19,8 @@ from backend.settings import get_settings
 from cli.preflight import servers
 
 console = Console(stderr=True, soft_wrap=True)
+Interval = Annotated[float, typer.Option(help="Seconds between passes (default from settings).")]
+Once = Annotated[bool, typer.Option(help="One pass, then exit.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: jobmonitor up --port 3000")(up)
     app.command(epilog="Example: jobmonitor worker --count 4 --simple")(worker)
     app.command(epilog="Example: jobmonitor reaper --interval 2")(reaper)
+    app.command(epilog="Example: jobmonitor scheduler --interval 1")(scheduler)
     app.command(epilog="Example: JOBMONITOR_DATABASE_URL=postgresql://... jobmonitor migrate")(
         migrate
     )
@@ -78,10 +81,8 @@ def worker(
 
 
 def reaper(
-    interval: Annotated[
-        float, typer.Option(help="Seconds between passes (default from settings).")
-    ] = 0.0,
-    once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+    interval: Interval = 0.0,
+    once: Once = False,
 ) -> None:
     """Recover lost attempts, re-enqueue steps missing from Redis, start due retries."""
     from backend.steps import load_step_modules
@@ -106,14 +107,23 @@ def _reap_until_stopped(every: float, once: bool) -> None:
         with connect(autocommit=True) as conn:
             say(reap_and_record(conn, f"{socket.gethostname()}.{os.getpid()}"))
         return
-    stop = threading.Event()
+    serve(_stop_on_signals(), every, say, f"{socket.gethostname()}.{os.getpid()}")
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    serve(stop, every, say, f"{socket.gethostname()}.{os.getpid()}")
+def scheduler(
+    interval: Interval = 0.0,
+    once: Once = False,
+) -> None:
+    """Fire due schedules, triggers and continuous workflows. Run one or several: each
+    due item is claimed in PostgreSQL, so nothing starts twice."""
+    from backend.automation.process import run
+    from backend.steps import load_step_modules
+
+    _configure_logging()
+    logging.getLogger("jobmonitor.scheduler").setLevel(logging.INFO)
+    with servers():
+        load_step_modules(get_settings().step_modules)
+        run(_stop_on_signals(), interval or get_settings().scheduler_interval, once=once)
 
 
 def migrate() -> None:
@@ -194,6 +204,18 @@ def web(
     raise typer.Exit(
         serve(port or settings.port, host, Path(settings.data_dir), build_only=build_only)
     )
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set: the loop ends after its current pass."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def _configure_logging() -> None:

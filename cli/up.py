@@ -80,6 +80,7 @@ def _run(
     env = {**env, "JOBMONITOR_WORKER_START_ID": start_id}
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)
+    supervisor.start("scheduler", [*me, "scheduler"], env=env)  # schedules, triggers, alerts
     if web:
         from cli.webapp import ensure_frontend_toolchain, web_command, web_root
 
@@ -99,7 +100,7 @@ def _announce(
     base = f"http://127.0.0.1:{port}"
     console.print(f"[bold]Jobmonitor[/bold]: PostgreSQL {db_url}  Redis {redis_url}")
     console.print(
-        f"  {seeded} example workflows in workspace 'default'; {workers} workers; reaper running"
+        f"  {seeded} example workflows in workspace 'default'; {workers} workers; reaper and scheduler running"
     )
     if web:
         console.print(

@@ -252,3 +252,19 @@ def upstream(ctx: StepContext) -> dict[str, Any]:
 def scale(ctx: StepContext) -> dict[str, Any]:
     """An output that depends on the input: input.n times params.factor."""
     return {"n": int(ctx.input.get("n", 1)) * int(ctx.params.get("factor", 1))}
+
+
+@step("test.emit")
+def emit(ctx: StepContext) -> dict[str, Any]:
+    """Returns its params as its output (what chains map from)."""
+    return dict(ctx.params)
+
+
+@expected_work("test.pending_rows")
+def pending_rows(payload: dict[str, Any]) -> dict[str, int]:
+    """Rows of the test's own work table not yet done (the table is the test's)."""
+    from backend.db import connect
+
+    with connect() as conn:
+        row = conn.execute("SELECT count(*) AS n FROM test_work_items WHERE NOT done").fetchone()
+    return {"pending_rows": int(row["n"]) if row else 0}

@@ -13,14 +13,20 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match
 
+from backend.alerts.api import router as alerts_router
 from backend.api import errors, events, operator, ops, workflow_runbook
 from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
+from backend.budgets.api import router as budgets_router
+from backend.continuous.api import router as continuous_router
 from backend.failures.api import router as failures_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.notify.api import router as channels_router
 from backend.reviews.api import router as human_steps_router
 from backend.runs.api import router as runs_router
+from backend.schedules.api import router as schedules_router
+from backend.triggers.api import router as triggers_router
 from backend.views.api import router as views_router
 from backend.workflows.api import router as workflows_router
 from backend.workflows.telemetry_api import router as telemetry_router
@@ -63,6 +69,12 @@ def create_app() -> FastAPI:
         job_detail_router,
         human_steps_router,
         workflows_router,
+        schedules_router,
+        triggers_router,
+        continuous_router,
+        channels_router,
+        alerts_router,
+        budgets_router,
         auth_router,
         failures_router,
         views_router,

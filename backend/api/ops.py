@@ -19,6 +19,7 @@ from rq import Worker
 from backend import outages, supervision
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
+from backend.budgets import service as budgets
 from backend.db import api_pool, ping
 from backend.http.deps import Admin, Viewer, api_redis, transaction
 from backend.jobs import queries
@@ -138,6 +139,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         counts = count_by_status(conn, principal.workspace_id)
         hist = HISTOGRAM.update(conn, principal.workspace_id)
         running = queries.count_running_attempts(conn, principal.workspace_id)
+        spend = budgets.metric_lines(conn, principal.workspace_id, ws)
     lines = ["# HELP jobmonitor_jobs Jobs by status.", "# TYPE jobmonitor_jobs gauge"]
     lines += [f'jobmonitor_jobs{{workspace="{ws}",status="{s}"}} {n}' for s, n in counts.items()]
     lines += [
@@ -156,6 +158,7 @@ def metrics(principal: Viewer) -> PlainTextResponse:
         "# TYPE jobmonitor_attempts_running gauge",
         f'jobmonitor_attempts_running{{workspace="{ws}"}} {running}',
     ]
+    lines += spend
     lines += _redis_metrics()
     lines += supervision.metrics_lines()  # under `jobmonitor up`: restarts of what it runs
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -268,6 +268,7 @@ class StepLog(SQLModel, table=True):
 
 class StepCost(SQLModel, table=True):
     __tablename__ = "step_costs"
+    __table_args__ = (Index("ix_step_costs_created", "created_at"),)  # budgets: spend per period
 
     id: int | None = _bigserial()
     job_id: uuid.UUID = fk("jobs.id", index=True)

@@ -13,6 +13,7 @@ import psycopg
 
 from backend import payload_limits
 from backend.audit import Actor, record_audit
+from backend.budgets import service as budgets
 from backend.errors import (
     ConcurrencyLimited,
     IdempotencyConflict,
@@ -116,6 +117,7 @@ def create_job(
     if replay is not None:
         return replay
     definition = WorkflowDefinition.model_validate(version.definition)
+    budgets.check_start(conn, workspace_id, workflow.id, force)
     replaced = _apply_policy(conn, workflow, definition, force, mode)
     number = workflows.next_execution_number(conn, workflow.id)
     job_id = queries.insert_job(

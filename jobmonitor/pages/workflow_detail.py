@@ -15,6 +15,8 @@ from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from apiclient.format import cost_text, duration_text
 from jobmonitor import dag, routes
+from jobmonitor.automation_view import BudgetView, ScheduleView, budget_view, schedule_view
+from jobmonitor.components.automation_tabs import automation_tabs
 from jobmonitor.components.dag_view import dag_view
 from jobmonitor.components.duration_chart import duration_chart
 from jobmonitor.components.json_view import json_section
@@ -49,6 +51,9 @@ class WorkflowState(rx.State):
     dag_height: int = 0
     schema_json: str = ""
     runs: list[RunHistoryRow] = []
+
+    schedules: list[ScheduleView] = []
+    budgets: list[BudgetView] = []
     loading: bool = True
     load_error: str = ""
     load_message: str = ""
@@ -129,6 +134,15 @@ class WorkflowState(rx.State):
             layout.height,
         )
         self.schema_json = pretty_json(workflow.input_schema)
+        await self._fetch_automation(client, workflow.id)
+
+    async def _fetch_automation(self, client: ApiClient, workflow_id: str) -> None:
+        schedules, budgets = await asyncio.gather(
+            client.schedules(workflow_id), client.budgets(workflow_id)
+        )
+        times = await asyncio.gather(*(client.schedule_next(s.id, 5) for s in schedules))
+        self.schedules = [schedule_view(s, x) for s, x in zip(schedules, times, strict=True)]
+        self.budgets = [budget_view(b) for b in budgets]
 
 
 def _metric(m: rx.Var[Metric]) -> rx.Component:
@@ -196,6 +210,7 @@ def _loaded() -> rx.Component:
             ),
             json_section("Input schema", WorkflowState.schema_json),
         ),
+        _section("Automation", automation_tabs(WorkflowState.schedules, WorkflowState.budgets)),
         spacing="4",
         width="100%",
     )

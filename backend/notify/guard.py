@@ -1,0 +1,50 @@
+"""The SSRF guard of outgoing requests: only http(s), and a host whose every address is public,
+unless the instance admin allows the host by name in `JOBMONITOR_WEBHOOK_ALLOWED_HOSTS`.
+Private, loopback, link-local, multicast and reserved addresses are refused; so is a redirect
+to such a host (each hop is checked again)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import httpx
+
+
+class Denied(Exception):
+    """The request may not go to this URL."""
+
+
+def check(url: str, allowed_hosts: list[str]) -> None:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https"):
+        raise Denied(f"scheme {parsed.scheme!r} is not allowed (http or https)")
+    host = parsed.host
+    if not host:
+        raise Denied("the URL has no host")
+    if host.lower() in {h.lower() for h in allowed_hosts}:
+        return
+    for address in _addresses(host, parsed.port or (443 if parsed.scheme == "https" else 80)):
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global or ip.is_multicast:
+            raise Denied(
+                f"{host} resolves to {ip}, a private, loopback, link-local or reserved address"
+                " (an instance admin can allow the host in JOBMONITOR_WEBHOOK_ALLOWED_HOSTS)"
+            )
+
+
+def _addresses(host: str, port: int) -> set[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise Denied(f"{host} does not resolve: {exc}") from None
+    return {str(info[4][0]).split("%")[0] for info in infos}
+
+
+def redact(url: str) -> str:
+    """The URL without its path, query and credentials (a Slack webhook URL's path is its
+    secret)."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    rest = "/…" if parsed.raw_path not in (b"", b"/") else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{rest}"
