@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from apiclient import models as t
 from apiclient.format import cost_text, duration_text
@@ -259,6 +260,15 @@ def is_job_status_event(event: t.Event) -> bool:
     return event.step_key is None and event.to_status in _JOB_STATUSES
 
 
+def keep_positions(shown: list[JobRow], fresh: list[JobRow]) -> tuple[list[JobRow], int]:
+    """The shown rows in their places, each updated from `fresh` (a row gone from it stays
+    as it was), and how many fresh rows are held back: while the pointer is over the table,
+    a new job must not push the row under it down."""
+    by_id = {r.id: r for r in fresh}
+    ids = {r.id for r in shown}
+    return [by_id.get(r.id, r) for r in shown], sum(1 for r in fresh if r.id not in ids)
+
+
 def apply_to_rows(rows: list[JobRow], event: t.Event) -> list[JobRow] | None:
     """The list rows with the event's job status applied, or None when no row changed."""
     if not is_job_status_event(event) or not any(r.id == event.job_id for r in rows):
@@ -359,3 +369,15 @@ def duration_bars(executions: list[t.Execution]) -> list[ChartBar]:
         )
         for e in ordered
     ]
+
+
+def bulk_summary(action: JobAction, results: list[Any]) -> str:
+    """ "Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
+    verb = {JobAction.CANCEL: "Cancelled", JobAction.DELETE: "Deleted"}.get(action, action.label)
+    ok = [r for r in results if r.ok]
+    failed = [r for r in results if not r.ok]
+    text = f"{verb} {len(ok)} of {len(results)} job{'s' if len(results) != 1 else ''}."
+    if failed:
+        reasons = "; ".join(f"{r.id[:8]}: {r.reason}" for r in failed)
+        text += f" Not {verb.lower()}: {reasons}"
+    return text

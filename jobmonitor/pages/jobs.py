@@ -31,7 +31,7 @@ from jobmonitor.state import (
     signin_redirect,
 )
 from jobmonitor.statuses import JOB_ACTIVE, TABS, WAITING_TAB, JobAction, tab_counts
-from jobmonitor.viewmodels import JobRow, apply_to_rows, job_row
+from jobmonitor.viewmodels import JobRow, apply_to_rows, bulk_summary, job_row, keep_positions
 
 PAGE_SIZES = ("10", "25", "50", "100")
 IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
@@ -59,6 +59,8 @@ class JobsState(rx.State):
     live: bool = False
     confirm_action: str = ""  # the bulk JobAction (cancel or delete) while the dialog is open
     summary: str = ""  # what the last bulk action did
+    pointer_in: bool = False  # over the table: live refreshes keep the rows where they are
+    held: int = 0  # new jobs not shown yet because the pointer is over the table
     _watcher: str = ""
     _generation: Generation = Generation()  # every reload for the user starts a new one
 
@@ -100,8 +102,12 @@ class JobsState(rx.State):
         )
         return [job_row(j) for j in page.items], page.total, tab_counts(counts)
 
-    def _show(self, result: tuple[list[JobRow], int, dict[str, int]]) -> None:
+    def _show(self, result: tuple[list[JobRow], int, dict[str, int]], live: bool = False) -> None:
         rows, total, counts = result
+        held = 0
+        if live and self.pointer_in and self.rows:
+            rows, held = keep_positions(self.rows, rows)
+        assign(self, "held", held)
         assign(self, "rows", rows)
         assign(self, "total", total)
         assign(self, "counts", counts)
@@ -284,21 +290,16 @@ class JobsState(rx.State):
                 if self._watcher != me:
                     return False
                 if self._generation.current(ticket):
-                    self._show(result)
+                    self._show(result, live=True)
                     return True
         return True
 
-
-def bulk_summary(action: JobAction, results: list[Any]) -> str:
-    """ "Cancelled 2 of 3 jobs. Not cancelled: 1a2b3c4d (job ... is completed)"."""
-    verb = {JobAction.CANCEL: "Cancelled", JobAction.DELETE: "Deleted"}.get(action, action.label)
-    ok = [r for r in results if r.ok]
-    failed = [r for r in results if not r.ok]
-    text = f"{verb} {len(ok)} of {len(results)} job{'s' if len(results) != 1 else ''}."
-    if failed:
-        reasons = "; ".join(f"{r.id[:8]}: {r.reason}" for r in failed)
-        text += f" Not {verb.lower()}: {reasons}"
-    return text
+    @rx.event
+    async def pointer(self, inside: bool) -> None:
+        """The pointer entered or left the table; leaving shows the jobs held back."""
+        self.pointer_in = inside
+        if not inside and self.held:
+            await self._reload()
 
 
 # view
@@ -391,6 +392,7 @@ def _row(row: rx.Var[JobRow]) -> rx.Component:
         rx.table.cell(_actions_menu(row)),
         custom_attrs={"data-job-id": row.id, "data-status": row.status},
         align="center",
+        key=row.id,  # not the index: a new row must not re-render the others' contents
     )
 
 
@@ -415,9 +417,22 @@ def _header() -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.table.root(
-        _header(), rx.table.body(rx.foreach(JobsState.rows, _row)), width="100%", variant="surface"
+    table = rx.table.root(
+        _header(),
+        rx.table.body(rx.foreach(JobsState.rows, _row)),
+        width="100%",
+        variant="surface",
+        on_mouse_enter=JobsState.pointer(True),
+        on_mouse_leave=JobsState.pointer(False),
     )
+    held = rx.text(  # below the table: a notice above it would move the rows too
+        JobsState.held.to_string(),
+        " new job(s): shown when the pointer leaves the table",
+        size="1",
+        color_scheme="gray",
+        role="status",
+    )
+    return rx.fragment(table, rx.cond(JobsState.held > 0, held))
 
 
 def _pagination() -> rx.Component:

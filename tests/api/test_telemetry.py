@@ -272,3 +272,25 @@ def test_runs_and_total_executions_are_one_number(world: World) -> None:
         listed["execution_count"] == detail["execution_count"] == metrics["total_executions"] == 2
     )
     assert world.create("echo3")["execution_number"] == 4, "numbers are never reused"
+
+
+def test_a_large_upstream_output_is_recorded_as_a_reference(world: World) -> None:
+    big = "x" * 70_000
+    definition = {
+        "name": "big-output",
+        "steps": [
+            {"key": "a", "action": "test.echo", "params": {"blob": big}},
+            {"key": "b", "action": "test.echo", "depends_on": ["a"]},
+        ],
+    }
+    assert world.a.admin.post("/workflows", json=definition).status_code == 201
+    job = world.create("big-output")
+    world.run(job)
+    a, b = world.a.viewer.get(f"/jobs/{job['id']}/steps").json()["steps"]
+    assert a["output_data"]["params"]["blob"] == big
+    ref = b["input_data"]["upstream"]["a"]
+    assert ref["ref"] == {"step": "a", "field": "output_data"} and ref["size_bytes"] > 65_536
+    assert b["output_data"]["upstream"] == ["a"], "the step itself was given the whole output"
+    entry = get(world, f"/api/workflows/executions/{job['id']}/timeline").json()["step_timeline"]
+    assert entry[0]["input_summary"]["truncated"] is True
+    assert entry[0]["input_summary"]["keys"] == ["params", "upstream"]

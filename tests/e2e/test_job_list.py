@@ -90,3 +90,32 @@ def test_row_actions_menu(page: Page, api: httpx.Client) -> None:
     expect(page.get_by_role("menuitem")).to_have_text(["View", "Resume", "Re-run"])
     page.get_by_role("menuitem", name="View").click()
     page.wait_for_url(f"**/jobs/{job['id']}")
+
+
+def _row_at_pointer(page: Page, x: float, y: float) -> str | None:
+    return page.evaluate(  # type: ignore[no-any-return]
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('tr')?.dataset.jobId ?? null",
+        [x, y],
+    )
+
+
+def test_a_new_job_never_moves_the_row_under_the_pointer(page: Page, api: httpx.Client) -> None:
+    """Issue 19.6: a click on a row that had just moved opened the neighbouring job."""
+    first = start_job(api, "basic_sequence", {"records": 5})
+    page.goto("/jobs")
+    target = row(page, first["id"])
+    expect(target).to_be_visible()
+    box = target.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)  # the pointer's arrival reaches the server
+    newer = start_job(api, "basic_sequence", {"records": 5})
+    expect(page.get_by_role("status").filter(has_text="new job")).to_be_visible(timeout=15_000)
+    assert _row_at_pointer(page, x, y) == first["id"]
+    expect(row(page, newer["id"])).to_have_count(0)
+    handle = target.element_handle()
+    page.mouse.move(5, 5)  # leaving the table shows the held job, on top
+    expect(row(page, newer["id"])).to_be_visible(timeout=15_000)
+    expect(page.locator("tbody tr").first).to_have_attribute("data-job-id", newer["id"])
+    assert handle.get_attribute("data-job-id") == first["id"], "rows are keyed by job, not index"

@@ -7,12 +7,12 @@ import pytest
 from apiclient import models as t
 from jobmonitor import routes
 from jobmonitor.pages.job_detail import default_step, job_detail_page
-from jobmonitor.pages.jobs import bulk_summary, jobs_page
+from jobmonitor.pages.jobs import jobs_page
 from jobmonitor.pages.signin import signin_page
 from jobmonitor.pages.workflow_detail import workflow_detail_page
 from jobmonitor.pages.workflows import workflows_page
 from jobmonitor.statuses import JobAction
-from jobmonitor.viewmodels import StepRow
+from jobmonitor.viewmodels import StepRow, bulk_summary
 
 
 @pytest.mark.parametrize(

@@ -215,3 +215,18 @@ def test_workflow_rows_and_duration_bars() -> None:
     bars = duration_bars(executions)
     assert [(b.job_id, b.height) for b in bars] == [("a", 100.0), ("b", 25.0), ("c", 1.0)]
     assert bars[0].label == "#1 completed: 4.0s"
+
+
+def test_live_rows_keep_their_places_under_the_pointer() -> None:
+    """Issue 19.6: a new job arriving must not move the row under the pointer."""
+    from jobmonitor.viewmodels import keep_positions
+
+    old, mid = job_row(summary(id="old")), job_row(summary(id="mid"))
+    fresh = [
+        job_row(summary(id="new")),
+        job_row(summary(id="mid", status="completed")),
+        job_row(summary(id="other")),
+    ]
+    rows, held = keep_positions([mid, old], fresh)
+    assert [r.id for r in rows] == ["mid", "old"] and held == 2
+    assert rows[0].status == "completed" and rows[1] is old
