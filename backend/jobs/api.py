@@ -280,7 +280,7 @@ def rerun_job(job_id: uuid.UUID, principal: Operator) -> JobRow:
             raise InvalidTransition(
                 f"job {job_id} is {original.status}: only finished jobs can be re-run (cancel it first)"
             )
-        created = service.rerun_job(conn, principal.workspace_id, job_id, outbox)
+        created = service.rerun_job(conn, principal.workspace_id, job_id, outbox, principal)
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
         record_audit(
             conn,

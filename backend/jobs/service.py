@@ -328,11 +328,17 @@ def resume_job(
 
 
 def rerun_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    outbox: Outbox,
+    actor: Actor | None = None,
 ) -> Created:
-    """A new job with the same input and workflow version, linked to the original."""
+    """A new job with the same input, workflow version, run mode and item, linked to the
+    original; `actor` is its requester."""
     job = queries.get_job(conn, job_id, workspace_id=workspace_id)
     assert job.input_payload is not None
+    mode, item_id = queries.run_mode_of(conn, job_id)
     return create_job(
         conn,
         workspace_id,
@@ -341,6 +347,9 @@ def rerun_job(
         outbox,
         version_id=job.workflow_version_id,
         rerun_of=job_id,
+        mode=RunMode(mode),
+        item_id=item_id,
+        actor=actor,
     )
 
 
