@@ -140,3 +140,21 @@ def process_items(ctx: StepContext) -> dict[str, Any]:
     write_items({"pending": items["pending"] - n, "done": items["done"] + n})
     ctx.log(f"processed {n} item(s) in mode {ctx.mode}, item {ctx.item_id}")
     return {"processed": n, "mode": ctx.mode, "item_id": ctx.item_id}
+
+
+# a workflow over that queue: the first step takes 2 items, the second the rest and fails its
+# first attempt (so a resume has work left); audited by the snapshot and the estimate above
+ITEMS_WORKFLOW: dict[str, Any] = {
+    "snapshot": "test.items",
+    "expected_work": "test.items_expected",
+    "steps": [
+        {"key": "first", "action": "test.process_items", "params": {"n": 2}},
+        {
+            "key": "rest",
+            "action": "test.process_items",
+            "depends_on": ["first"],
+            "params": {"fail_times": 1},
+            "retry": {"max_attempts": 1, "backoff_seconds": 0},
+        },
+    ],
+}

@@ -16,7 +16,7 @@ from apiclient.format import delta_text, signed
 from cli import output
 from cli.commands.audit import parse_since
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
-from cli.commands.doctor import checks_table
+from cli.commands.doctor import print_checks
 
 PREFLIGHT_EPILOG = """Example:
 
@@ -57,13 +57,7 @@ def preflight(
                 ("pre-flight ", "dim"), (report["workflow"], "bold"), f" v{report['version']}"
             )
         )
-        output.out.print(checks_table(report["checks"]))
-        failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
-        output.err.print(
-            Text(f"failed: {', '.join(failed)}", style="red")
-            if failed
-            else Text("ready to run", style="green")
-        )
+        print_checks(report["checks"], "ready to run")
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
 
 

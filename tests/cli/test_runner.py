@@ -6,16 +6,14 @@ the Markdown report."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.stepdefs import read_items, write_items
+from tests.integration.conftest import wait_for
+from tests.stepdefs import ITEMS_WORKFLOW, read_items, write_items
 
 NO_RETRY = {"max_attempts": 1, "backoff_seconds": 0}
 BATCH = {
@@ -25,21 +23,7 @@ BATCH = {
     "concurrency": {"max_concurrent_jobs": 1, "min_seconds_between_starts": 60},
     "steps": [{"key": "process", "action": "test.process_items", "retry": NO_RETRY}],
 }
-RESUMABLE = {
-    "name": "resumable",
-    "snapshot": "test.items",
-    "expected_work": "test.items_expected",
-    "steps": [
-        {"key": "first", "action": "test.process_items", "params": {"n": 2}},
-        {
-            "key": "rest",
-            "action": "test.process_items",
-            "depends_on": ["first"],
-            "params": {"fail_times": 1},
-            "retry": NO_RETRY,
-        },
-    ],
-}
+RESUMABLE = {"name": "resumable", **ITEMS_WORKFLOW}
 
 
 @pytest.fixture
@@ -50,16 +34,6 @@ def items(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     for definition in (BATCH, RESUMABLE):
         cli.engine.register(definition)
     return cli
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def status(cli: Cli, job: str) -> str:

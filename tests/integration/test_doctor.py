@@ -19,23 +19,13 @@ from backend import doctor
 from backend.jobs.reaper import reap_and_record
 from backend.queue import announce_start, redis_client
 from backend.settings import reset_settings
-from tests.integration.conftest import Engine, chain
+from tests.integration.conftest import Engine, chain, wait_for
 
 
 def checks(engine: Engine) -> dict[str, dict[str, Any]]:
     return {
         c["name"]: c for c in doctor.run_checks(engine.conn, redis_client(), engine.workspace_id)
     }
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
