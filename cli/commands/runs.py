@@ -41,6 +41,10 @@ REPORT_EPILOG = """Example:
 
 def preflight(
     workflow: Annotated[str, typer.Argument(help="The workflow's name (or id).")],
+    waiting_after: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds a pending job may wait before it counts as stuck."),
+    ] = 300.0,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -48,7 +52,7 @@ def preflight(
     """Before a run: snapshot, expected work, duplicate/rate check, stuck work, workers, failures."""
     api = client(url, token)
     with api, output.api_errors(), output.err.status("running checks"):
-        report = api.preflight(workflow)
+        report = api.preflight(workflow, waiting_after)
     if as_json:
         output.print_json(report)
     else:

@@ -78,6 +78,11 @@ def test_duplicates_rate_limit_force_list_running_and_stop(items: Cli) -> None:
     assert limited.exit_code == 2
     assert f"job {forced} started" in limited.stderr and "retry in" in limited.stderr
     assert cli("run", "--stop").exit_code == 2  # the run is missing
+    done = cli("run", "--stop", "--workflow-run-id", "1")  # batch #1, the seed's bare number
+    assert done.exit_code == 2 and "only pending or running jobs can be cancelled" in done.stderr
+    cli.start("echo3")  # echo3 #1
+    ambiguous = cli("run", "--stop", "--workflow-run-id", "1")
+    assert ambiguous.exit_code == 2 and "run number 1 is ambiguous" in ambiguous.stderr
     assert cli("run", "batch", "--mode", "nightly").exit_code == 2
 
 
