@@ -6,6 +6,8 @@ the Markdown report."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import httpx
@@ -93,9 +95,11 @@ def test_background_run_writes_its_log_file(
     write_items({"pending": 4, "done": 0})
     cli.worker()  # from the checkout (it imports tests.stepdefs)
     monkeypatch.chdir(tmp_path)  # logs/ is made where `run` is called
-    result = cli("run", "batch", "--background")
+    result = cli("run", "batch", "--background", "--set", "sleep=3")
     assert result.exit_code == 0, result.stderr
     job = result.stdout.strip()
+    follower = int(re.search(r"follower pid (\d+)", result.stderr)[1])  # type: ignore[index]
+    assert os.getsid(follower) == follower  # its own session: closing the terminal spares it
     log = next((tmp_path / "logs").glob("workflow_batch_*.log"))
     assert len(log.name) == len("workflow_batch_20260131_143522.log")
     for text in (
