@@ -250,8 +250,8 @@ class SyncClient(Connection):
     def run_report(self, job_id: str) -> dict[str, Any]:
         return dict(self._get(f"/runs/{job_id}/report"))
 
-    def preflight(self, workflow: str) -> dict[str, Any]:
-        return dict(self._get(f"/workflows/{workflow}/preflight"))
+    def preflight(self, workflow: str, waiting_after: float | None = None) -> dict[str, Any]:
+        return dict(self._get(f"/workflows/{workflow}/preflight", waiting_after=waiting_after))
 
     # --- schedules --------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ def run_checks(
     checks += [
         _stuck(conn, workspace_id, reaper),
         _pending(conn, workspace_id, health),
-        _reaper(reaper),
+        _reaper(_own_recovery(conn, workspace_id, reaper)),
         _failures(conn, workspace_id),
     ]
     return [asdict(c) for c in checks]
@@ -255,6 +255,32 @@ def last_reaper_pass(conn: psycopg.Connection[Any]) -> dict[str, Any] | None:
         FROM reaper_passes ORDER BY last_pass_at DESC LIMIT 1
         """
     ).fetchone()
+
+
+def _own_recovery(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, reaper: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The reaper's record with only this workspace's ids (the counts are the whole pass's):
+    lost and re-enqueued attempts, and steps whose retry it started."""
+    if reaper is None or not reaper["last_recovered"]:
+        return reaper
+    recovered = reaper["last_recovered"]
+    ids = [i for kind in ("lost", "requeued", "retried") for i in recovered.get(kind, [])]
+    own = {
+        str(r["id"])
+        for r in conn.execute(
+            """
+            SELECT id FROM step_attempts WHERE id = ANY(%(ids)s::uuid[]) AND workspace_id = %(ws)s
+            UNION ALL
+            SELECT id FROM job_steps WHERE id = ANY(%(ids)s::uuid[]) AND workspace_id = %(ws)s
+            """,
+            {"ids": ids, "ws": workspace_id},
+        )
+    }
+    mine = {
+        k: [i for i in recovered.get(k, []) if i in own] for k in ("lost", "requeued", "retried")
+    }
+    return {**reaper, "last_recovered": {**recovered, **mine}}
 
 
 def _reaper(reaper: dict[str, Any] | None) -> Check:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from apiclient.errors import Unavailable, Unreachable
 from apiclient.sync import SyncClient
 from backend.jobs.statuses import JobStatus
 from cli import output
@@ -59,7 +60,10 @@ def follow_to_file(api: SyncClient, job_id: str, sink: IO[str]) -> int:
         while True:
             ended = _drain_feed(feed, sink)
             if ended is not None or time.monotonic() - last_poll >= LOG_POLL_SECONDS:
-                cursor = _write_logs(api, job_id, cursor, sink)
+                try:
+                    cursor = _write_logs(api, job_id, cursor, sink)
+                except (Unreachable, Unavailable) as exc:  # the server comes back: go on
+                    _write(sink, f"{output.clock(datetime.now().astimezone())}  follower: {exc}")
                 last_poll = time.monotonic()
             if ended is not None:
                 return _outcome(ended.job, sink)

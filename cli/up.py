@@ -76,7 +76,8 @@ def _run(
     token = first_admin_token("default")
     me = [sys.executable, "-m", "cli.main"]
     start_id = f"up.{socket.gethostname()}.{os.getpid()}"
-    announce_start(Redis.from_url(redis_url), start_id, worker_count)  # before they can register
+    with Redis.from_url(redis_url) as redis:  # before they can register: doctor says starting
+        announce_start(redis, start_id, worker_count)
     env = {**env, "JOBMONITOR_WORKER_START_ID": start_id}
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)
     supervisor.start("reaper", [*me, "reaper"], env=env)

@@ -268,3 +268,21 @@ def pending_rows(payload: dict[str, Any]) -> dict[str, int]:
     with connect() as conn:
         row = conn.execute("SELECT count(*) AS n FROM test_work_items WHERE NOT done").fetchone()
     return {"pending_rows": int(row["n"]) if row else 0}
+
+
+# a workflow over that queue: the first step takes 2 items, the second the rest and fails its
+# first attempt (so a resume has work left); audited by the snapshot and the estimate above
+ITEMS_WORKFLOW: dict[str, Any] = {
+    "snapshot": "test.items",
+    "expected_work": "test.items_expected",
+    "steps": [
+        {"key": "first", "action": "test.process_items", "params": {"n": 2}},
+        {
+            "key": "rest",
+            "action": "test.process_items",
+            "depends_on": ["first"],
+            "params": {"fail_times": 1},
+            "retry": {"max_attempts": 1, "backoff_seconds": 0},
+        },
+    ],
+}

@@ -346,6 +346,7 @@ def rerun(principal: Principal, job_id: uuid.UUID, body: RerunRequest) -> JobRow
             principal.workspace_id,
             job_id,
             outbox,
+            principal,
             from_step=body.from_step,
             input_patch=body.input_patch,
             latest_version=body.latest_version,

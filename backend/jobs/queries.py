@@ -282,6 +282,12 @@ def lock_job_counts(
     )
 
 
+def run_mode_of(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> tuple[str, str | None]:
+    """A job's run mode and item."""
+    row = conn.execute("SELECT run_mode, item_id FROM jobs WHERE id = %s", (job_id,)).fetchone()
+    return (row["run_mode"], row["item_id"]) if row else ("global_batch", None)
+
+
 def seconds_until_start(
     conn: psycopg.Connection[Any],
     workflow_id: uuid.UUID,

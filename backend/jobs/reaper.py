@@ -219,7 +219,8 @@ def reap_and_record(
     conn: psycopg.Connection[Any], reaper: str, expire_leases: bool = True
 ) -> ReapReport:
     """One pass, then its record in `reaper_passes` (what `doctor` shows): when it started
-    (database clock), and what it recovered when it recovered anything."""
+    (database clock), and what it recovered when it recovered anything (lost and re-enqueued
+    attempt ids, the ids of steps whose retry it started, and the counts)."""
     row = conn.execute("SELECT now() AS started").fetchone()
     assert row is not None
     report = reap(conn, expire_leases=expire_leases)

@@ -358,17 +358,20 @@ def rerun_job(
     workspace_id: uuid.UUID,
     job_id: uuid.UUID,
     outbox: Outbox,
+    actor: Actor | None = None,
     *,
     from_step: str | None = None,
     input_patch: dict[str, Any] | None = None,
     latest_version: bool = False,
 ) -> Created:
     """A new job linked to the original: the same workflow version (or the workflow's latest
-    with `latest_version`) and input (with `input_patch` merged in, RFC 7386). With
-    `from_step` it reuses the outputs of the steps outside that step's downstream (same
-    version only) and runs the step and everything after it."""
+    with `latest_version`), run mode and item, and input (with `input_patch` merged in, RFC
+    7386); `actor` is its requester. With `from_step` it reuses the outputs of the steps
+    outside that step's downstream (same version only) and runs the step and everything after
+    it."""
     job = queries.get_job(conn, job_id, workspace_id=workspace_id)
     assert job.input_payload is not None
+    mode, item_id = queries.run_mode_of(conn, job_id)
     if from_step is not None and latest_version:
         msg = "a from-step re-run reuses steps of the same version; drop latest_version"
         raise InvalidInput(msg, [{"loc": ["body", "latest_version"], "msg": msg}])
@@ -387,6 +390,9 @@ def rerun_job(
         version_id=None if latest_version else job.workflow_version_id,
         rerun_of=job_id,
         reuse=reuse,
+        mode=RunMode(mode),
+        item_id=item_id,
+        actor=actor,
     )
 
 

@@ -35,14 +35,19 @@ def doctor(url: Url = None, token: Token = None, as_json: Json = False) -> None:
     if as_json:
         output.print_json(report)
     else:
-        output.out.print(checks_table(report["checks"]))
-        failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
-        output.err.print(
-            Text(f"failed: {', '.join(failed)}", style="red")
-            if failed
-            else Text("all checks passed", style="green")
-        )
+        print_checks(report["checks"], "all checks passed")
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
+
+
+def print_checks(checks: list[dict[str, Any]], all_passed: str) -> None:
+    """The table of checks, then a last line naming the failed ones."""
+    output.out.print(checks_table(checks))
+    failed = [c["name"] for c in checks if c["verdict"] == "fail"]
+    output.err.print(
+        Text(f"failed: {', '.join(failed)}", style="red")
+        if failed
+        else Text(all_passed, style="green")
+    )
 
 
 def _report(api: SyncClient) -> dict[str, Any]:

@@ -39,15 +39,23 @@ def resolve_run(api: SyncClient, workflow: str | None, ref: str) -> str:
         return str(uuid.UUID(ref.strip()))
     except ValueError:
         pass
-    if not ref.strip().isdigit() or workflow is None:
+    if not ref.strip().isdigit():
         output.fail(
             f"invalid --workflow-run-id {ref!r}",
-            "give a job id (UUID), or a run number together with the workflow: "
+            "give a job id (UUID), or a run number (with the workflow when several have it): "
             "jobmonitor run WORKFLOW --stop --workflow-run-id 12",
         )
-    found = api.runs(workflow=workflow, execution_number=int(ref), limit=1)["items"]
+    found = api.runs(workflow=workflow, execution_number=int(ref), limit=10)["items"]
     if not found:
-        output.fail(f"workflow {workflow} has no run number {ref}", "see `jobmonitor history`")
+        output.fail(
+            f"no run number {ref}{f' of {workflow}' if workflow else ''}",
+            "see `jobmonitor history`",
+        )
+    if len(found) > 1:
+        names = ", ".join(f"{r['workflow_name']} #{ref}" for r in found)
+        output.fail(
+            f"run number {ref} is ambiguous: {names}", "name the workflow, or give the job id"
+        )
     return str(found[0]["id"])
 
 

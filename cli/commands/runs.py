@@ -16,7 +16,7 @@ from apiclient.format import delta_text, signed
 from cli import output
 from cli.commands.audit import parse_since
 from cli.commands.common import JobId, Json, Token, Url, client, job_id
-from cli.commands.doctor import checks_table
+from cli.commands.doctor import print_checks
 
 PREFLIGHT_EPILOG = """Example:
 
@@ -41,6 +41,10 @@ REPORT_EPILOG = """Example:
 
 def preflight(
     workflow: Annotated[str, typer.Argument(help="The workflow's name (or id).")],
+    waiting_after: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds a pending job may wait before it counts as stuck."),
+    ] = 300.0,
     url: Url = None,
     token: Token = None,
     as_json: Json = False,
@@ -48,7 +52,7 @@ def preflight(
     """Before a run: snapshot, expected work, duplicate/rate check, stuck work, workers, failures."""
     api = client(url, token)
     with api, output.api_errors(), output.err.status("running checks"):
-        report = api.preflight(workflow)
+        report = api.preflight(workflow, waiting_after)
     if as_json:
         output.print_json(report)
     else:
@@ -57,13 +61,7 @@ def preflight(
                 ("pre-flight ", "dim"), (report["workflow"], "bold"), f" v{report['version']}"
             )
         )
-        output.out.print(checks_table(report["checks"]))
-        failed = [c["name"] for c in report["checks"] if c["verdict"] == "fail"]
-        output.err.print(
-            Text(f"failed: {', '.join(failed)}", style="red")
-            if failed
-            else Text("ready to run", style="green")
-        )
+        print_checks(report["checks"], "ready to run")
     raise typer.Exit(output.OK if report["ok"] else output.FAILED)
 
 

@@ -53,3 +53,13 @@ def test_modes_on_create_are_checked(world: World) -> None:
     resume = world.a.operator.post("/jobs", json={"workflow": "echo3", "mode": "single_run"})
     assert resume.status_code == 422 and error_of(resume)["details"][0]["loc"][-1] == "mode"
     assert world.a.viewer.get("/runs").json()["items"] == []  # nothing half-written
+
+
+def test_a_rerun_keeps_the_mode_and_item_and_records_its_requester(world: World) -> None:
+    item = world.create("echo3", mode="single_item", item_id="4920")
+    world.run(item)
+    again = world.a.operator.post(f"/jobs/{item['id']}/rerun").json()
+    run = world.a.viewer.get("/runs", params={"limit": 1}).json()["items"][0]
+    assert run["id"] == again["id"]
+    assert (run["mode"], run["item_id"]) == ("single_item", "4920")
+    assert run["requested_by"].startswith("token:")

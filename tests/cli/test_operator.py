@@ -42,6 +42,8 @@ def test_doctor_fails_without_workers_and_passes_with_one(
         assert name in result.stdout, name
     assert "no worker listens on queue" in result.stdout and "echo3: 1" in result.stdout
     assert "failed: workers, pending jobs" in result.stderr  # which checks failed
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert rows["workers"].split()[1] == "fail" and rows["database"].split()[1] == "ok"
     assert "no worker on their queue" in result.stdout
     report = cli.json("doctor", code=1)
     checks = _checks(report)

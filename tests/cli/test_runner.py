@@ -6,16 +6,16 @@ the Markdown report."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+import os
+import re
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.stepdefs import read_items, write_items
+from tests.integration.conftest import wait_for
+from tests.stepdefs import ITEMS_WORKFLOW, read_items, write_items
 
 NO_RETRY = {"max_attempts": 1, "backoff_seconds": 0}
 BATCH = {
@@ -25,21 +25,7 @@ BATCH = {
     "concurrency": {"max_concurrent_jobs": 1, "min_seconds_between_starts": 60},
     "steps": [{"key": "process", "action": "test.process_items", "retry": NO_RETRY}],
 }
-RESUMABLE = {
-    "name": "resumable",
-    "snapshot": "test.items",
-    "expected_work": "test.items_expected",
-    "steps": [
-        {"key": "first", "action": "test.process_items", "params": {"n": 2}},
-        {
-            "key": "rest",
-            "action": "test.process_items",
-            "depends_on": ["first"],
-            "params": {"fail_times": 1},
-            "retry": NO_RETRY,
-        },
-    ],
-}
+RESUMABLE = {"name": "resumable", **ITEMS_WORKFLOW}
 
 
 @pytest.fixture
@@ -50,16 +36,6 @@ def items(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     for definition in (BATCH, RESUMABLE):
         cli.engine.register(definition)
     return cli
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def status(cli: Cli, job: str) -> str:
@@ -104,6 +80,11 @@ def test_duplicates_rate_limit_force_list_running_and_stop(items: Cli) -> None:
     assert limited.exit_code == 2
     assert f"job {forced} started" in limited.stderr and "retry in" in limited.stderr
     assert cli("run", "--stop").exit_code == 2  # the run is missing
+    done = cli("run", "--stop", "--workflow-run-id", "1")  # batch #1, the seed's bare number
+    assert done.exit_code == 2 and "only pending or running jobs can be cancelled" in done.stderr
+    cli.start("echo3")  # echo3 #1
+    ambiguous = cli("run", "--stop", "--workflow-run-id", "1")
+    assert ambiguous.exit_code == 2 and "run number 1 is ambiguous" in ambiguous.stderr
     assert cli("run", "batch", "--mode", "nightly").exit_code == 2
 
 
@@ -114,9 +95,11 @@ def test_background_run_writes_its_log_file(
     write_items({"pending": 4, "done": 0})
     cli.worker()  # from the checkout (it imports tests.stepdefs)
     monkeypatch.chdir(tmp_path)  # logs/ is made where `run` is called
-    result = cli("run", "batch", "--background")
+    result = cli("run", "batch", "--background", "--set", "sleep=3")
     assert result.exit_code == 0, result.stderr
     job = result.stdout.strip()
+    follower = int(re.search(r"follower pid (\d+)", result.stderr)[1])  # type: ignore[index]
+    assert os.getsid(follower) == follower  # its own session: closing the terminal spares it
     log = next((tmp_path / "logs").glob("workflow_batch_*.log"))
     assert len(log.name) == len("workflow_batch_20260131_143522.log")
     for text in (

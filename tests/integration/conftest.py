@@ -135,3 +135,15 @@ def chain(name: str, *keys: str, action: str = "test.echo", **step_extra: Any) -
             {"key": key, "action": action, "depends_on": [keys[i - 1]] if i else [], **step_extra}
         )
     return {"name": name, "steps": steps}
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
+    """Poll `condition` until it returns something true (that value), or fail after
+    `timeout` seconds: a generous deadline instead of a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or condition}")

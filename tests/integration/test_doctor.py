@@ -19,23 +19,13 @@ from backend import doctor
 from backend.jobs.reaper import reap_and_record
 from backend.queue import announce_start, redis_client
 from backend.settings import reset_settings
-from tests.integration.conftest import Engine, chain
+from tests.integration.conftest import Engine, chain, wait_for
 
 
 def checks(engine: Engine) -> dict[str, dict[str, Any]]:
     return {
         c["name"]: c for c in doctor.run_checks(engine.conn, redis_client(), engine.workspace_id)
     }
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -164,3 +154,19 @@ def test_the_reaper_check_shows_its_last_pass_and_what_it_recovered(engine: Engi
     assert reaper["data"]["last_recovered"]["lost"] == [str(attempt)]
     assert "last recovery: 1 lost" in reaper["detail"]
     assert checks(engine)["stuck attempts"]["verdict"] == "ok"
+
+
+def test_another_workspace_sees_the_reapers_counts_but_not_the_ids(engine: Engine) -> None:
+    engine.register(chain("lost", "a", retry={"max_attempts": 2, "backoff_seconds": 0}))
+    job_id = engine.create("lost")
+    _expire(engine, job_id, "1 minute")
+    reap_and_record(engine.conn, "host.1")
+    other = Engine(engine.conn)
+    mine, theirs = (
+        {c["name"]: c for c in doctor.run_checks(e.conn, redis_client(), e.workspace_id)}["reaper"][
+            "data"
+        ]["last_recovered"]
+        for e in (engine, other)
+    )
+    assert mine["lost"] == [str(engine.attempts(job_id)[0]["id"])]
+    assert theirs["lost"] == [] and theirs["counts"] == mine["counts"]

@@ -9,23 +9,9 @@ import pytest
 
 from backend.jobs import service
 from tests.integration.conftest import Engine
-from tests.stepdefs import write_items
+from tests.stepdefs import ITEMS_WORKFLOW, write_items
 
-ITEMS = {
-    "name": "items",
-    "snapshot": "test.items",
-    "expected_work": "test.items_expected",
-    "steps": [
-        {"key": "first", "action": "test.process_items", "params": {"n": 2}},
-        {
-            "key": "rest",
-            "action": "test.process_items",
-            "depends_on": ["first"],
-            "params": {"fail_times": 1},
-            "retry": {"max_attempts": 1, "backoff_seconds": 0},
-        },
-    ],
-}
+ITEMS = {"name": "items", **ITEMS_WORKFLOW}
 
 
 @pytest.fixture(autouse=True)
