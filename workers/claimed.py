@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from backend.jobs.attempts import Claim, NotRunnable
 from backend.jobs.outbox import Outbox
 from backend.queue import AttemptRef
 from backend.settings import get_settings
+from workers import step_metrics
 
 if TYPE_CHECKING:
     from workers.runner import Outcome
@@ -47,6 +49,7 @@ class ClaimedAttempt:
         self.claim = claim
         self._claim_events: Outbox | None = claim_events
         self._lock = threading.Lock()
+        self._claimed_at = time.monotonic()
 
     @classmethod
     def claim_attempt(cls, ref: AttemptRef, worker: str) -> ClaimedAttempt | None:
@@ -110,6 +113,8 @@ class ClaimedAttempt:
                 self.claim.attempt_id,
             )
             outbox = Outbox()
+        status = "completed" if outcome.failure is None else str(outcome.failure.status)
+        step_metrics.observe(self.claim, status, time.monotonic() - self._claimed_at, outbox.events)
         self._send(outbox)
 
     def _send(self, outbox: Outbox) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.errors import error_body
+from backend.metrics import observe_request
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -38,12 +40,12 @@ class RequestContext:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        started = False
+        started, status, began = False, 500, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, int(message["status"])
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
@@ -58,6 +60,8 @@ class RequestContext:
             if not started:
                 message = "internal error; the request id identifies it in the server log"
                 await _send_error(send_with_id, 500, "internal", message, rid)
+        finally:
+            observe_request(scope["method"], _route(scope), status, time.perf_counter() - began)
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body // 1024} KiB"
@@ -75,6 +79,20 @@ class RequestContext:
             return message
 
         return wrapped
+
+
+def _route(scope: Scope) -> str:
+    """The matched route's template with its prefixes ("/api/v1/jobs/{job_id}"), for metric
+    labels: the path with each parameter's value put back as its name (a route of an included
+    router knows only its own part). The catch-all's parameter spans segments: its own path."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    if any("/" in value for value in params):
+        return str(route.path)
+    segments = str(scope["path"]).split("/")
+    return "/".join(f"{{{params[s]}}}" if s in params else s for s in segments)
 
 
 def _request_id(scope: Scope) -> str:

@@ -232,11 +232,3 @@ class LogLineRow:
     level: str
     message: str
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StepDuration:
-    """A `step_completed` event and the duration of its step (for the metrics histogram)."""
-
-    event_id: int
-    duration_seconds: float | None
