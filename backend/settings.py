@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     events_channel_prefix: str = Field(default="jobmonitor:events", description="Pub/sub prefix.")
     port: int = Field(default=3000, ge=1, le=65535, description="Web app port for `up`.")
     url: str | None = Field(default=None, description="API base URL used by clients.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines on stderr: text, or one JSON object per line with request_id, "
+        "job_id, step and attempt as fields.",
+    )
     metrics_dir: Path | None = Field(
         default=None,
         description="Where every process of this host writes its Prometheus metrics "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -88,3 +89,10 @@ def costly(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
         raise RuntimeError(f"planned failure {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+@step("test.warn")
+def warn(ctx: StepContext) -> dict[str, Any]:
+    """Logs a warning through Python's logging (the worker's own log shows it too)."""
+    logging.getLogger("tests.steps").warning("careful with %s", ctx.step_key)
+    return {"warned": True}

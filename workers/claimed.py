@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,7 @@ from backend.db import pipelined_transaction, worker_connection
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, NotRunnable
 from backend.jobs.outbox import Outbox
+from backend.logs import log_context
 from backend.queue import AttemptRef
 from backend.settings import get_settings
 from workers import step_metrics
@@ -67,6 +68,13 @@ class ClaimedAttempt:
             return None
         return cls(claim, events)
 
+    def log_context(self) -> AbstractContextManager[None]:
+        """Log lines about this attempt carry its job, step and attempt (JSON fields)."""
+        c = self.claim
+        return log_context(
+            job_id=c.job_id, step=c.step_key, attempt=c.attempt_number, attempt_id=c.attempt_id
+        )
+
     @property
     def holds_claim_events(self) -> bool:
         return self._claim_events is not None
@@ -86,6 +94,10 @@ class ClaimedAttempt:
     def record(self, outcome: Outcome) -> None:
         """Write the outcome (fenced by the lease) and publish/enqueue what follows, with the
         claim's events if still held: one Redis round trip."""
+        with self.log_context():
+            self._record(outcome)
+
+    def _record(self, outcome: Outcome) -> None:
         if outcome.claim_events_sent:  # by the work horse, from its copy of this object
             self._take_claim_events()
         if outcome.interrupted:

@@ -18,6 +18,8 @@ from backend.api.middleware import RequestContext
 from backend.auth.api import router as auth_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.logs import configure as configure_logging
+from backend.logs import json_lines
 from backend.workflows.api import router as workflows_router
 
 API_V1 = "/api/v1"
@@ -40,6 +42,8 @@ ERROR_SCHEMA = {
 
 
 def create_app() -> FastAPI:
+    if json_lines():  # every API process: `jobmonitor api` (each uvicorn worker), the web app
+        configure_logging()
     app = FastAPI(
         title="Jobmonitor API",
         version="1",

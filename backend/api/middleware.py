@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.errors import error_body
+from backend.logs import log_context
 from backend.metrics import observe_request
 
 log = logging.getLogger("jobmonitor.api")
@@ -37,6 +38,10 @@ class RequestContext:
             return
         rid = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
+        with log_context(request_id=rid):
+            await self._serve(scope, receive, send, rid)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
