@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         description="Log lines on stderr: text, or one JSON object per line with request_id, "
         "job_id, step and attempt as fields.",
     )
+    tracing: Literal["off", "otlp", "console"] = Field(
+        default="off",
+        description="OpenTelemetry spans per API request and step attempt (the `tracing` "
+        "extra): otlp (OTEL_EXPORTER_OTLP_* configure it) or console.",
+    )
     metrics_dir: Path | None = Field(
         default=None,
         description="Where every process of this host writes its Prometheus metrics "

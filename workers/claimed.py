@@ -35,6 +35,7 @@ from backend.jobs.outbox import Outbox
 from backend.logs import log_context
 from backend.queue import AttemptRef
 from backend.settings import get_settings
+from backend.tracing import Span, span
 from workers import step_metrics
 
 if TYPE_CHECKING:
@@ -91,13 +92,20 @@ class ClaimedAttempt:
             events, self._claim_events = self._claim_events, None
         return events
 
-    def record(self, outcome: Outcome) -> None:
+    def record(self, outcome: Outcome) -> str:
         """Write the outcome (fenced by the lease) and publish/enqueue what follows, with the
-        claim's events if still held: one Redis round trip."""
+        claim's events if still held: one Redis round trip. Returns what was recorded: the
+        attempt's status, or "dropped" (cancelled, or its lease lost)."""
         with self.log_context():
-            self._record(outcome)
+            return self._record(outcome)
 
-    def _record(self, outcome: Outcome) -> None:
+    def describe(self, span: Span) -> None:
+        """Name the attempt's trace span after its step, with the job, step and attempt."""
+        span.update_name(f"step {self.claim.step_key}")
+        span.set_attribute("jobmonitor.step", self.claim.step_key)
+        span.set_attribute("jobmonitor.attempt", self.claim.attempt_number)
+
+    def _record(self, outcome: Outcome) -> str:
         if outcome.claim_events_sent:  # by the work horse, from its copy of this object
             self._take_claim_events()
         if outcome.interrupted:
@@ -106,7 +114,7 @@ class ClaimedAttempt:
                 self.claim.attempt_id,
             )
             self._send(Outbox())
-            return
+            return "dropped"
         conn = worker_connection()
         outbox = Outbox()
         try:
@@ -124,14 +132,28 @@ class ClaimedAttempt:
                 "attempt %s lost its lease before it finished; its result is dropped",
                 self.claim.attempt_id,
             )
-            outbox = Outbox()
+            self._send(Outbox())
+            return "dropped"
         status = "completed" if outcome.failure is None else str(outcome.failure.status)
         step_metrics.observe(self.claim, status, time.monotonic() - self._claimed_at, outbox.events)
         self._send(outbox)
+        return status
 
     def _send(self, outbox: Outbox) -> None:
         outbox.absorb(self._take_claim_events())
         outbox.flush(worker_connection())
+
+
+@contextmanager
+def attempt_span(ref: AttemptRef) -> Iterator[Span]:
+    """The trace span of one attempt, from its claim to its recorded outcome (in the worker
+    process: a forking worker's horse exits without flushing spans)."""
+    attributes = {
+        "jobmonitor.job_id": str(ref.job_id),
+        "jobmonitor.attempt_id": str(ref.attempt_id),
+    }
+    with span("step attempt", kind="consumer", **attributes) as current:
+        yield current
 
 
 # --- the forking worker's hand-off to its work horse ----------------------------------------

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api.errors import error_body
 from backend.logs import log_context
 from backend.metrics import observe_request
+from backend.tracing import span
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -58,15 +59,22 @@ class RequestContext:
         if declared is not None and declared > self.max_body:
             await _send_error(send_with_id, 413, "payload_too_large", self._too_large(), rid)
             return
-        try:
-            await self.app(scope, self._limited(receive), send_with_id)
-        except Exception:
-            log.exception("request %s (%s %s) failed", rid, scope.get("method"), scope.get("path"))
-            if not started:
-                message = "internal error; the request id identifies it in the server log"
-                await _send_error(send_with_id, 500, "internal", message, rid)
-        finally:
-            observe_request(scope["method"], _route(scope), status, time.perf_counter() - began)
+        method, path = scope["method"], str(scope["path"])
+        attributes = {"http.request.method": method, "url.path": path, "jobmonitor.request_id": rid}
+        with span(f"{method} {path}", kind="server", **attributes) as current:
+            try:
+                await self.app(scope, self._limited(receive), send_with_id)
+            except Exception:
+                log.exception("request %s (%s %s) failed", rid, method, path)
+                if not started:
+                    message = "internal error; the request id identifies it in the server log"
+                    await _send_error(send_with_id, 500, "internal", message, rid)
+            finally:
+                route = _route(scope)
+                observe_request(method, route, status, time.perf_counter() - began)
+                current.update_name(f"{method} {route}")
+                current.set_attribute("http.route", route)
+                current.set_attribute("http.response.status_code", status)
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body // 1024} KiB"
