@@ -15,6 +15,7 @@ restarts; clear the directory when every process of the host is stopped.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -60,6 +61,12 @@ def metrics_dir() -> Path:
     return path
 
 
+def _process_identifier() -> str:
+    """Names this process's files: host and pid, so that containers sharing the directory
+    (whose pids repeat) never write to each other's files."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 @dataclass(frozen=True)
 class _Metrics:
     step_duration: Histogram
@@ -72,7 +79,7 @@ def _metrics() -> _Metrics:
     """Created on first use, in multiprocess mode whatever imported prometheus_client first
     (it picks its value class at import from the environment; this sets it explicitly)."""
     metrics_dir()
-    values.ValueClass = values.MultiProcessValue()
+    values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
     return _Metrics(
         step_duration=Histogram(
             "jobmonitor_step_duration_seconds",

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from backend.auth.service import Role, bootstrap_token
 from cli.services.system import free_port
 from tests.integration.conftest import Engine, chain
 
@@ -53,11 +52,7 @@ def test_a_worker_logs_json_with_job_step_and_attempt(engine: Engine, tmp_path: 
 
 
 def test_the_api_logs_json_with_the_request_id(engine: Engine, tmp_path: Path) -> None:
-    slug = engine.conn.execute(
-        "SELECT slug FROM workspaces WHERE id = %s", (engine.workspace_id,)
-    ).fetchone()["slug"]
-    with engine.conn.transaction():
-        token = bootstrap_token(engine.conn, slug, Role.VIEWER, "logs")[0]
+    token = engine.token("viewer", "logs")
     port = free_port(48100)
     log = tmp_path / "api.log"
     api = _spawn(log, "api", "--port", str(port))

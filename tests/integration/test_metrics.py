@@ -16,7 +16,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
-from backend.auth.service import Role, bootstrap_token
 from backend.jobs.states import JOB_TERMINAL
 from cli.services.system import free_port
 from tests.integration.conftest import Engine, chain
@@ -69,12 +68,9 @@ def test_one_scrape_counts_every_process(
     monkeypatch.setenv("JOBMONITOR_METRICS_TOKEN", SCRAPE_TOKEN)
     workflow = f"metered_{os.getpid()}"
     engine.register(chain(workflow, "fetch", "store"))
-    slug = engine.conn.execute(
-        "SELECT slug FROM workspaces WHERE id = %s", (engine.workspace_id,)
-    ).fetchone()["slug"]
-    with engine.conn.transaction():
-        token = bootstrap_token(engine.conn, slug, Role.OPERATOR, "metrics")[0]
-        other = bootstrap_token(engine.conn, f"{slug}-other", Role.VIEWER, "other")[0]
+    slug = engine.slug
+    token = engine.token("operator", "metrics")
+    other = engine.token("viewer", "other", workspace=f"{slug}-other")
 
     port = free_port(48000)
     api_process = _spawn("api", "--port", str(port), "--workers", "2")
@@ -83,6 +79,8 @@ def test_one_scrape_counts_every_process(
         base = f"http://127.0.0.1:{port}/api/v1"
         api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         _wait_until(lambda: api.get("/healthz").status_code == 200, "the API")
+        scraper = httpx.Client(headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}, timeout=30)
+        before = scraper.get(f"{base}/metrics").text  # other tests of this run count too
         ids = []
         for n in range(JOBS):
             created = api.post("/jobs", json={"workflow": workflow, "input_payload": {"n": n}})
@@ -95,7 +93,6 @@ def test_one_scrape_counts_every_process(
             lambda: all(api.get(f"/jobs/{i}").json()["status"] in JOB_TERMINAL for i in ids),
             "the jobs",
         )
-        scraper = httpx.Client(headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}, timeout=30)
         text = scraper.get(f"{base}/metrics").text
         mine = api.get("/metrics").text
         theirs = httpx.get(
@@ -116,16 +113,14 @@ def test_one_scrape_counts_every_process(
             _total(text, "jobmonitor_step_duration_seconds_sum", workflow=workflow, step=step) > 0
         )
     # request latency, from both API processes: every create counted once
-    creates = _samples(
-        text,
-        "jobmonitor_api_request_duration_seconds_count",
-        method="POST",
-        route="/api/v1/jobs",
-        status="201",
-    )
-    assert sum(s.value for s in creates) == JOBS
+    creates = {"method": "POST", "route": "/api/v1/jobs", "status": "201"}
+    count = "jobmonitor_api_request_duration_seconds_count"
+    assert _total(text, count, **creates) - _total(before, count, **creates) == JOBS
     # the reaper's recoveries, and the values read at scrape time
-    assert _total(text, "jobmonitor_reaper_recoveries_total", kind="requeued") >= JOBS
+    requeued = "jobmonitor_reaper_recoveries_total"
+    assert (
+        _total(text, requeued, kind="requeued") - _total(before, requeued, kind="requeued") >= JOBS
+    )
     assert _total(text, "jobmonitor_jobs", workspace=slug, status="completed") == JOBS
     assert _total(text, "jobmonitor_redis_up") == 1
     assert _samples(text, "jobmonitor_workers") and _samples(text, "jobmonitor_queue_depth")

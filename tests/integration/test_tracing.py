@@ -16,7 +16,6 @@ from opentelemetry.trace import SpanKind
 
 from backend import tracing
 from backend.api.app import create_app
-from backend.auth.service import Role, bootstrap_token
 from backend.db import close_api_pool
 from backend.queue import redis_client, step_queue
 from backend.settings import reset_settings
@@ -103,11 +102,7 @@ def test_the_forking_worker_traces_in_its_own_process(
 
 
 def test_a_span_per_api_request(engine: Engine, exporter: InMemorySpanExporter) -> None:
-    slug = engine.conn.execute(
-        "SELECT slug FROM workspaces WHERE id = %s", (engine.workspace_id,)
-    ).fetchone()["slug"]
-    with engine.conn.transaction():
-        token = bootstrap_token(engine.conn, slug, Role.VIEWER, "tracing")[0]
+    token = engine.token("viewer", "tracing")
     engine.register(chain("traced_api", "a"))
     job = engine.create("traced_api")
     try:
