@@ -14,6 +14,7 @@ restarts; clear the directory when every process of the host is stopped.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -22,12 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, values
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, values
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from backend.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 BUCKETS = (
@@ -69,6 +72,7 @@ def _process_identifier() -> str:
 
 @dataclass(frozen=True)
 class _Metrics:
+    directory: Path | None  # None: the directory is unusable, this process counts alone
     step_duration: Histogram
     reaper_recoveries: Counter
     request_duration: Histogram
@@ -78,9 +82,14 @@ class _Metrics:
 def _metrics() -> _Metrics:
     """Created on first use, in multiprocess mode whatever imported prometheus_client first
     (it picks its value class at import from the environment; this sets it explicitly)."""
-    metrics_dir()
-    values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
+    try:
+        directory: Path | None = metrics_dir()
+        values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
+    except OSError as exc:  # metrics must never stop a request or a step
+        log.warning("metrics: no shared directory (%s); this process counts alone", exc)
+        directory = None
     return _Metrics(
+        directory=directory,
         step_duration=Histogram(
             "jobmonitor_step_duration_seconds",
             "Duration of step attempts as their workers saw them, by outcome.",
@@ -122,7 +131,10 @@ class _Scoped(Collector):
 
     def __init__(self, workspaces: set[str] | None) -> None:
         self.workspaces = workspaces
-        self.source = MultiProcessCollector(None, path=str(metrics_dir()))
+        directory = _metrics().directory
+        self.source: Collector = (
+            MultiProcessCollector(None, path=str(directory)) if directory else REGISTRY
+        )
 
     def collect(self) -> Iterator[Metric]:
         for family in self.source.collect():
@@ -145,7 +157,6 @@ class _Snapshot(Collector):
 
 def registry(workspaces: set[str] | None, snapshot: Iterable[Metric]) -> CollectorRegistry:
     """What one scrape shows: the recorded metrics (scoped) and the values read just now."""
-    _metrics()
     result = CollectorRegistry(auto_describe=False)
     result.register(_Scoped(workspaces))
     result.register(_Snapshot(snapshot))

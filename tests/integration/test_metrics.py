@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -132,3 +133,29 @@ def test_one_scrape_counts_every_process(
     assert not _samples(theirs, "jobmonitor_step_duration_seconds_count", workspace=slug)
     assert _total(theirs, "jobmonitor_jobs", workspace=f"{slug}-other") == 0
     assert wrong.status_code == 401
+
+
+def test_an_unusable_directory_never_stops_a_request(engine: Engine, tmp_path: Path) -> None:
+    token = engine.token("viewer", "alone")
+    (tmp_path / "a-file").write_text("not a directory")
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["JOBMONITOR_METRICS_DIR"] = str(tmp_path / "a-file" / "metrics")
+    port = free_port(48200)
+    api = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "api", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api"
+        _wait_until(lambda: httpx.get(f"{base}/healthz", timeout=2).status_code == 200, "the API")
+        scrape = httpx.get(
+            f"{base}/v1/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+    finally:
+        _stop(api)
+    assert scrape.status_code == 200
+    count = "jobmonitor_api_request_duration_seconds_count"
+    assert _total(scrape.text, count, route="/api/healthz", status="200") >= 1
+    assert api.stderr is not None and b"this process counts alone" in api.stderr.read()
