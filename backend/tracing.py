@@ -22,6 +22,7 @@ SERVICE = "jobmonitor"
 class Span(Protocol):
     def set_attribute(self, key: str, value: Any) -> Any: ...
     def update_name(self, name: str) -> Any: ...
+    def set_status(self, status: Any, description: str | None = None) -> Any: ...
 
 
 class _NoSpan:
@@ -29,6 +30,9 @@ class _NoSpan:
         return None
 
     def update_name(self, name: str) -> None:
+        return None
+
+    def set_status(self, status: Any, description: str | None = None) -> None:
         return None
 
 
@@ -68,6 +72,15 @@ def _configured_exporter() -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()
+
+
+def mark_error(current: Span, description: str) -> None:
+    """Give the span the error status (a failed attempt, a 5xx answer)."""
+    if isinstance(current, _NoSpan):
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    current.set_status(Status(StatusCode.ERROR, description))
 
 
 def reset() -> None:

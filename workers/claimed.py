@@ -35,7 +35,7 @@ from backend.jobs.outbox import Outbox
 from backend.logs import log_context
 from backend.queue import AttemptRef
 from backend.settings import get_settings
-from backend.tracing import Span, span
+from backend.tracing import Span, mark_error, span
 from workers import step_metrics
 
 if TYPE_CHECKING:
@@ -98,6 +98,13 @@ class ClaimedAttempt:
         attempt's status, or "dropped" (cancelled, or its lease lost)."""
         with self.log_context():
             return self._record(outcome)
+
+    def record_traced(self, outcome: Outcome, span: Span) -> None:
+        """`record`, with what was recorded on the attempt's span (a failure as its error)."""
+        status = self.record(outcome)
+        span.set_attribute("jobmonitor.status", status)
+        if status not in ("completed", "dropped"):
+            mark_error(span, f"attempt {status}")
 
     def describe(self, span: Span) -> None:
         """Name the attempt's trace span after its step, with the job, step and attempt."""

@@ -38,7 +38,7 @@ def run_attempt(
         claimed = ClaimedAttempt.claim_attempt(ref, _worker_name())
         if claimed is not None:
             claimed.describe(span)
-            span.set_attribute("jobmonitor.status", claimed.record(execute(claimed)))
+            claimed.record_traced(execute(claimed), span)
 
 
 def to_ref(

@@ -42,8 +42,7 @@ class Worker(RqWorker):
                 result = super().execute_job(job, queue)
             if claimed is not None:
                 claimed.describe(span)
-                status = claimed.record(outcome_file.read(path) or _horse_died())
-                span.set_attribute("jobmonitor.status", status)
+                claimed.record_traced(outcome_file.read(path) or _horse_died(), span)
         return result
 
 

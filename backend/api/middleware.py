@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api.errors import error_body
 from backend.logs import log_context
 from backend.metrics import observe_request
-from backend.tracing import span
+from backend.tracing import mark_error, span
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -75,6 +75,8 @@ class RequestContext:
                 current.update_name(f"{method} {route}")
                 current.set_attribute("http.route", route)
                 current.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    mark_error(current, f"answered {status}")
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body // 1024} KiB"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from backend import tracing
 from backend.api.app import create_app
@@ -74,12 +74,9 @@ def test_a_span_per_step_attempt(engine: Engine, exporter: InMemorySpanExporter)
         "jobmonitor.status": "completed",
     }
     tries = _attempt_spans(exporter, flaky)
-    assert [
-        (s.attributes["jobmonitor.attempt"], s.attributes["jobmonitor.status"]) for s in tries
-    ] == [
-        (1, "failed"),
-        (2, "completed"),
-    ]
+    seen = [(s.attributes["jobmonitor.attempt"], s.attributes["jobmonitor.status"]) for s in tries]
+    assert seen == [(1, "failed"), (2, "completed")]
+    assert [s.status.status_code for s in tries] == [StatusCode.ERROR, StatusCode.UNSET]
 
 
 def test_the_forking_worker_traces_in_its_own_process(
@@ -121,6 +118,7 @@ def test_a_span_per_api_request(engine: Engine, exporter: InMemorySpanExporter) 
     assert request.attributes["http.response.status_code"] == 200
     assert request.attributes["url.path"] == f"/api/v1/jobs/{job}"
     assert request.attributes["jobmonitor.request_id"] == answer.headers["x-request-id"]
+    assert request.status.status_code is StatusCode.UNSET
 
 
 def test_off_by_default(engine: Engine) -> None:
