@@ -22,7 +22,8 @@ RUN pip wheel --no-deps --wheel-dir /dist . \
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 jobmonitor \
  && useradd --system --uid 10001 --gid jobmonitor --home-dir /var/lib/jobmonitor \
-      --create-home --shell /usr/sbin/nologin jobmonitor
+      --create-home --shell /usr/sbin/nologin jobmonitor \
+ && install -d -o jobmonitor -g jobmonitor /var/lib/jobmonitor/metrics
 COPY --from=build /opt/jobmonitor /opt/jobmonitor
 ENV PATH=/opt/jobmonitor/bin:$PATH \
     PYTHONUNBUFFERED=1 \

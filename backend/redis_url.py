@@ -100,13 +100,7 @@ def redis_from_url(url: str, **kwargs: Any) -> Redis:
     if target is None:
         return Redis.from_url(url, **kwargs)
     sentinel = Sentinel(target.sentinels, sentinel_kwargs=_sentinel_kwargs(), **kwargs)
-    return sentinel.master_for(
-        target.master,
-        db=target.db,
-        username=target.username,
-        password=target.password,
-        connection_class=_MasterConnection,
-    )
+    return _master(sentinel, target, connection_class=_MasterConnection)
 
 
 def async_redis_from_url(url: str, **kwargs: Any) -> AsyncRedis:
@@ -115,8 +109,13 @@ def async_redis_from_url(url: str, **kwargs: Any) -> AsyncRedis:
     if target is None:
         return AsyncRedis.from_url(url, **kwargs)
     sentinel = AsyncSentinel(target.sentinels, sentinel_kwargs=_sentinel_kwargs(), **kwargs)
+    return _master(sentinel, target)
+
+
+def _master(sentinel: Sentinel | AsyncSentinel, target: SentinelTarget, **kwargs: Any) -> Any:
+    """The client of the master the sentinels name (asked again after a failover)."""
     return sentinel.master_for(
-        target.master, db=target.db, username=target.username, password=target.password
+        target.master, db=target.db, username=target.username, password=target.password, **kwargs
     )
 
 

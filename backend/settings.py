@@ -113,6 +113,27 @@ class Settings(BaseSettings):
     events_channel_prefix: str = Field(default="jobmonitor:events", description="Pub/sub prefix.")
     port: int = Field(default=3000, ge=1, le=65535, description="Web app port for `up`.")
     url: str | None = Field(default=None, description="API base URL used by clients.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines on stderr: text, or one JSON object per line with request_id, "
+        "job_id, step and attempt as fields.",
+    )
+    tracing: Literal["off", "otlp", "console"] = Field(
+        default="off",
+        description="OpenTelemetry spans per API request and step attempt (the `tracing` "
+        "extra): otlp (OTEL_EXPORTER_OTLP_* configure it) or console.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Where every process of this host writes its Prometheus metrics "
+        "(prometheus_client's multiprocess mode; PROMETHEUS_MULTIPROC_DIR wins). Default: "
+        "<data_dir>/metrics.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The instance's scrape token for /api/v1/metrics: every workspace's series "
+        "(an API token still sees its own workspace's).",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="Extra browser origins allowed to open the API's WebSockets (same-origin always is).",

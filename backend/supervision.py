@@ -42,19 +42,13 @@ def read_state(path: Path | None = None) -> dict[str, Any] | None:
     return state
 
 
-def metrics_lines(path: Path | None = None) -> list[str]:
-    """Prometheus lines: restarts per supervised process and service (none without `up`)."""
+def restarts(path: Path | None = None) -> list[tuple[str, int]] | None:
+    """Restarts per supervised process and service, None when `up` does not run here."""
     state = read_state(path)
     if state is None:
-        return []
-    lines = [
-        "# HELP jobmonitor_process_restarts_total Restarts by `jobmonitor up` since it started.",
-        "# TYPE jobmonitor_process_restarts_total counter",
+        return None
+    return [
+        (str(name), int(entry.get("restarts", 0)))
+        for kind in ("children", "services")
+        for name, entry in sorted(state.get(kind, {}).items())
     ]
-    for kind in ("children", "services"):
-        for name, entry in sorted(state.get(kind, {}).items()):
-            label = str(name).replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(
-                f'jobmonitor_process_restarts_total{{process="{label}"}} {entry.get("restarts", 0)}'
-            )
-    return lines

@@ -219,6 +219,6 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    from backend.logs import configure
+
+    configure()

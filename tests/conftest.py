@@ -8,6 +8,7 @@ databases) and JOBMONITOR_TEST_REDIS_URL; `scripts/test` sets both, finding or s
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,8 @@ ADMIN_URL = os.environ.get(
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 TEST_STEP_MODULES = "examples.steps,tests.stepdefs"
 RUN_ID = uuid.uuid4().hex[:8]
+# Prometheus metrics of this run's processes (the test process, its workers, APIs, reapers)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"jm-metrics-{RUN_ID}-")
 
 
 def _db_url(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import Any
@@ -286,3 +287,10 @@ ITEMS_WORKFLOW: dict[str, Any] = {
         },
     ],
 }
+
+
+@step("test.warn")
+def warn(ctx: StepContext) -> dict[str, Any]:
+    """Logs a warning through Python's logging (the worker's own log shows it too)."""
+    logging.getLogger("tests.steps").warning("careful with %s", ctx.step_key)
+    return {"warned": True}

@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,8 +36,11 @@ from backend.jobs import attempts
 from backend.jobs.attempts import Claim, Failure, NotRunnable, Records
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
+from backend.logs import log_context
 from backend.queue import AttemptRef
 from backend.settings import get_settings
+from backend.tracing import Span, mark_error, span
+from workers import step_metrics
 
 if TYPE_CHECKING:
     from workers.runner import Outcome
@@ -51,6 +55,7 @@ class ClaimedAttempt:
         self.claim = claim
         self._claim_events: Outbox | None = claim_events
         self._lock = threading.Lock()
+        self._claimed_at = time.monotonic()
 
     @classmethod
     def claim_attempt(cls, ref: AttemptRef, worker: str) -> ClaimedAttempt | None:
@@ -74,6 +79,13 @@ class ClaimedAttempt:
             log.info("attempt %s is not queued any more; nothing to do", ref.attempt_id)
             return None
 
+    def log_context(self) -> AbstractContextManager[None]:
+        """Log lines about this attempt carry its job, step and attempt (JSON fields)."""
+        c = self.claim
+        return log_context(
+            job_id=c.job_id, step=c.step_key, attempt=c.attempt_number, attempt_id=c.attempt_id
+        )
+
     @property
     def holds_claim_events(self) -> bool:
         return self._claim_events is not None
@@ -90,9 +102,27 @@ class ClaimedAttempt:
             events, self._claim_events = self._claim_events, None
         return events
 
-    def record(self, outcome: Outcome) -> None:
+    def record(self, outcome: Outcome) -> str:
         """Write the outcome (fenced by the lease) and publish/enqueue what follows, with the
-        claim's events if still held: one Redis round trip."""
+        claim's events if still held: one Redis round trip. Returns what was recorded: the
+        attempt's status, or "dropped" (cancelled, or its lease lost)."""
+        with self.log_context():
+            return self._record(outcome)
+
+    def record_traced(self, outcome: Outcome, span: Span) -> None:
+        """`record`, with what was recorded on the attempt's span (a failure as its error)."""
+        status = self.record(outcome)
+        span.set_attribute("jobmonitor.status", status)
+        if status not in ("completed", "dropped"):
+            mark_error(span, f"attempt {status}")
+
+    def describe(self, span: Span) -> None:
+        """Name the attempt's trace span after its step, with the job, step and attempt."""
+        span.update_name(f"step {self.claim.step_key}")
+        span.set_attribute("jobmonitor.step", self.claim.step_key)
+        span.set_attribute("jobmonitor.attempt", self.claim.attempt_number)
+
+    def _record(self, outcome: Outcome) -> str:
         if outcome.claim_events_sent:  # by the work horse, from its copy of this object
             self._take_claim_events()
         if outcome.interrupted:
@@ -101,11 +131,17 @@ class ClaimedAttempt:
                 self.claim.attempt_id,
             )
             self._send(Outbox())
-            return
-        self._send(outages.retry(lambda: retry_conflicts(lambda: self._write(outcome))))
+            return "dropped"
+        status, outbox = outages.retry(lambda: retry_conflicts(lambda: self._write(outcome)))
+        if status is not None:
+            elapsed = time.monotonic() - self._claimed_at
+            step_metrics.observe(self.claim, status, elapsed, outbox.events)
+        self._send(outbox)
+        return status or "dropped"
 
-    def _write(self, outcome: Outcome) -> Outbox:
-        """The outcome's transaction; what to send after it (nothing when the lease is gone)."""
+    def _write(self, outcome: Outcome) -> tuple[str | None, Outbox]:
+        """The outcome's transaction: the status recorded and what to send after it (None and
+        nothing when the lease is gone)."""
         conn = worker_connection()
         outbox = Outbox()
         try:
@@ -123,12 +159,12 @@ class ClaimedAttempt:
                 "attempt %s lost its lease before it finished; its result is dropped",
                 self.claim.attempt_id,
             )
-            return Outbox()
+            return None, Outbox()
         except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
             if outcome.failure is not None and outcome.records == Records():
                 raise
             return self._write(_refused(outcome, exc))  # at most twice: then no records
-        return outbox
+        return ("completed" if outcome.failure is None else str(outcome.failure.status)), outbox
 
     def _send(self, outbox: Outbox) -> None:
         outbox.absorb(self._take_claim_events())
@@ -148,6 +184,18 @@ def _refused(outcome: Outcome, exc: psycopg.Error) -> Outcome:
         )
         return Outcome(failure=failure, records=outcome.records)
     return Outcome(failure=outcome.failure, records=Records())
+
+
+@contextmanager
+def attempt_span(ref: AttemptRef) -> Iterator[Span]:
+    """The trace span of one attempt, from its claim to its recorded outcome (in the worker
+    process: a forking worker's horse exits without flushing spans)."""
+    attributes = {
+        "jobmonitor.job_id": str(ref.job_id),
+        "jobmonitor.attempt_id": str(ref.attempt_id),
+    }
+    with span("step attempt", kind="consumer", **attributes) as current:
+        yield current
 
 
 # --- the forking worker's hand-off to its work horse ----------------------------------------

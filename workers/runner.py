@@ -49,7 +49,8 @@ def execute(claimed: ClaimedAttempt) -> Outcome:
     heartbeat = process_heartbeat()
     heartbeat.watch(claimed, ctx)
     try:
-        outcome = _run(claimed.claim, ctx)
+        with claimed.log_context():
+            outcome = _run(claimed.claim, ctx)
     finally:
         heartbeat.unwatch()
     outcome.records = ctx.records.take()

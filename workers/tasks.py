@@ -19,7 +19,7 @@ from backend.db import worker_connection
 from backend.jobs import attempts
 from backend.queue import AttemptRef
 from workers import outcome_file
-from workers.claimed import ClaimedAttempt, handed
+from workers.claimed import ClaimedAttempt, attempt_span, handed
 from workers.runner import execute
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,12 @@ def run_attempt(
         if handoff.claimed is not None:
             outcome_file.write(handoff.outcome_path, execute(handoff.claimed))
         return
-    claimed = ClaimedAttempt.claim_attempt(
-        to_ref(attempt_id, step_id, job_id, starts_job), _worker_name()
-    )
-    if claimed is not None:
-        claimed.record(execute(claimed))
+    ref = to_ref(attempt_id, step_id, job_id, starts_job)
+    with attempt_span(ref) as span:
+        claimed = ClaimedAttempt.claim_attempt(ref, _worker_name())
+        if claimed is not None:
+            claimed.describe(span)
+            claimed.record_traced(execute(claimed), span)
 
 
 def to_ref(

@@ -33,7 +33,7 @@ from backend.jobs.attempts import Failure
 from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
 from workers import outcome_file, tasks
-from workers.claimed import ClaimedAttempt, Handoff, handed_to_horse
+from workers.claimed import ClaimedAttempt, Handoff, attempt_span, handed_to_horse
 from workers.context import ColdShutdown
 from workers.runner import Outcome
 
@@ -117,13 +117,15 @@ class Worker(Resilient, RqWorker):
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         ref = tasks.to_ref(*job.args)
-        claimed = ClaimedAttempt.claim_attempt(ref, self.name)
-        path = outcome_file.path_for(ref.attempt_id)
-        gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
-        with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
-            result = super().execute_job(job, queue)
-        if claimed is not None:
-            claimed.record(outcome_file.read(path) or _horse_died())
+        with attempt_span(ref) as span:
+            claimed = ClaimedAttempt.claim_attempt(ref, self.name)
+            path = outcome_file.path_for(ref.attempt_id)
+            gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
+            with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
+                result = super().execute_job(job, queue)
+            if claimed is not None:
+                claimed.describe(span)
+                claimed.record_traced(outcome_file.read(path) or _horse_died(), span)
         return result
 
 

@@ -22,6 +22,8 @@ from backend.continuous.api import router as continuous_router
 from backend.failures.api import router as failures_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.logs import configure as configure_logging
+from backend.logs import json_lines
 from backend.notify.api import router as channels_router
 from backend.reviews.api import router as human_steps_router
 from backend.runs.api import router as runs_router
@@ -51,6 +53,8 @@ ERROR_SCHEMA = {
 
 
 def create_app() -> FastAPI:
+    if json_lines():  # every API process: `jobmonitor api` (each uvicorn worker), the web app
+        configure_logging()
     app = FastAPI(
         title="Jobmonitor API",
         version="1",

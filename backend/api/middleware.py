@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +18,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.errors import error_body
+from backend.logs import log_context
+from backend.metrics import observe_request
+from backend.tracing import mark_error, span
 
 log = logging.getLogger("jobmonitor.api")
 
@@ -40,15 +44,19 @@ class RequestContext:
             return
         rid = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
+        with log_context(request_id=rid):
+            await self._serve(scope, receive, send, rid)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        started = False
+        started, status, began = False, 500, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, int(message["status"])
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", rid.encode()),
@@ -60,13 +68,24 @@ class RequestContext:
         if declared is not None and declared > self.max_body:
             await _send_error(send_with_id, 413, "payload_too_large", self._too_large(), rid)
             return
-        try:
-            await self.app(scope, self._limited(receive), send_with_id)
-        except Exception:
-            log.exception("request %s (%s %s) failed", rid, scope.get("method"), scope.get("path"))
-            if not started:
-                message = "internal error; the request id identifies it in the server log"
-                await _send_error(send_with_id, 500, "internal", message, rid)
+        method, path = scope["method"], str(scope["path"])
+        attributes = {"http.request.method": method, "url.path": path, "jobmonitor.request_id": rid}
+        with span(f"{method} {path}", kind="server", **attributes) as current:
+            try:
+                await self.app(scope, self._limited(receive), send_with_id)
+            except Exception:
+                log.exception("request %s (%s %s) failed", rid, method, path)
+                if not started:
+                    message = "internal error; the request id identifies it in the server log"
+                    await _send_error(send_with_id, 500, "internal", message, rid)
+            finally:
+                route = _route(scope)
+                observe_request(method, route, status, time.perf_counter() - began)
+                current.update_name(f"{method} {route}")
+                current.set_attribute("http.route", route)
+                current.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    mark_error(current, f"answered {status}")
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body // 1024} KiB"
@@ -93,6 +112,20 @@ def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
         await send(message)
 
     return wrapped
+
+
+def _route(scope: Scope) -> str:
+    """The matched route's template with its prefixes ("/api/v1/jobs/{job_id}"), for metric
+    labels: the path with each parameter's value put back as its name (a route of an included
+    router knows only its own part). The catch-all's parameter spans segments: its own path."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    if any("/" in value for value in params):
+        return str(route.path)
+    segments = str(scope["path"]).split("/")
+    return "/".join(f"{{{params[s]}}}" if s in params else s for s in segments)
 
 
 def _request_id(scope: Scope) -> str:

@@ -3,15 +3,16 @@ audit log of operator actions."""
 
 from __future__ import annotations
 
-import threading
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 import psycopg
 import psycopg_pool
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from rq import Worker
@@ -19,18 +20,17 @@ from rq import Worker
 from backend import outages, supervision
 from backend.api.errors import RETRY_AFTER_SECONDS, error_body, request_id
 from backend.audit import list_audit
+from backend.auth.service import list_workspaces
 from backend.budgets import service as budgets
 from backend.db import api_pool, ping
-from backend.http.deps import Admin, Viewer, api_redis, transaction
+from backend.http.deps import Admin, MetricsScope, api_redis, transaction
 from backend.jobs import queries
 from backend.jobs.listing import count_by_status
+from backend.metrics import gauge, registry
 from backend.queue import step_queue
 from backend.settings import get_settings
 
 router = APIRouter(tags=["ops"])
-
-BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
-HISTOGRAM_LOOKBACK = 50_000  # events a process reads back on its first scrape of a workspace
 
 
 class Health(BaseModel):
@@ -91,96 +91,85 @@ def _check_redis() -> dict[str, Any]:
 # --- Prometheus --------------------------------------------------------------------------
 
 
-class _StepHistogram:
-    """Cumulative durations of completed steps per workspace, fed incrementally from
-    `job_events` (a range read of the new events at each scrape, never a table scan)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.state: dict[uuid.UUID, dict[str, Any]] = {}
-
-    def update(self, conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> dict[str, Any]:
-        with self.lock:
-            st = self.state.get(workspace_id)
-            if st is None:
-                st = {
-                    "cursor": queries.event_id_back(conn, workspace_id, HISTOGRAM_LOOKBACK),
-                    "counts": [0] * len(BUCKETS),
-                    "sum": 0.0,
-                    "count": 0,
-                }
-                self.state[workspace_id] = st
-            for r in queries.step_durations(conn, workspace_id, st["cursor"], 100_000):
-                st["cursor"] = r.event_id
-                if r.duration_seconds is None:
-                    continue
-                st["sum"] += r.duration_seconds
-                st["count"] += 1
-                for i, bound in enumerate(BUCKETS):
-                    if r.duration_seconds <= bound:
-                        st["counts"][i] += 1
-            return {"counts": list(st["counts"]), "sum": st["sum"], "count": st["count"]}
-
-
-HISTOGRAM = _StepHistogram()
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 @router.get(
     "/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {}}}}
 )
-def metrics(principal: Viewer) -> PlainTextResponse:
-    """Prometheus text: jobs by status, step duration histogram, queue depth, live workers."""
-    ws = _label(principal.workspace_slug)
+def metrics(scope: MetricsScope) -> Response:
+    """Prometheus text. Recorded by every process of the host (step durations, reaper
+    recoveries, request latency) and read now (jobs by status, running attempts, queue depth,
+    live workers). The instance's scrape token sees every workspace; an API token its own."""
     with transaction() as conn:
-        counts = count_by_status(conn, principal.workspace_id)
-        hist = HISTOGRAM.update(conn, principal.workspace_id)
-        running = queries.count_running_attempts(conn, principal.workspace_id)
-        spend = budgets.metric_lines(conn, principal.workspace_id, ws)
-    lines = ["# HELP jobmonitor_jobs Jobs by status.", "# TYPE jobmonitor_jobs gauge"]
-    lines += [f'jobmonitor_jobs{{workspace="{ws}",status="{s}"}} {n}' for s, n in counts.items()]
-    lines += [
-        "# HELP jobmonitor_step_duration_seconds Duration of completed steps (counted by this API process).",
-        "# TYPE jobmonitor_step_duration_seconds histogram",
+        spaces = (
+            [(w["id"], w["slug"]) for w in list_workspaces(conn)]
+            if scope is None
+            else [(scope.workspace_id, scope.workspace_slug)]
+        )
+        jobs = [
+            (slug, status, n)
+            for ws, slug in spaces
+            for status, n in count_by_status(conn, ws).items()
+        ]
+        running = [(slug, queries.count_running_attempts(conn, ws)) for ws, slug in spaces]
+        budget_rows = [row for ws, slug in spaces for row in budgets.metric_rows(conn, ws, slug)]
+    snapshot = [
+        gauge("jobmonitor_jobs", "Jobs by status.", ["workspace", "status"], jobs),
+        gauge("jobmonitor_attempts_running", "Step attempts running now.", ["workspace"], running),
+        *_budget_gauges(budget_rows),
+        *_redis_gauges(),
+        *_restarts(),
     ]
-    lines += [
-        f'jobmonitor_step_duration_seconds_bucket{{workspace="{ws}",le="{b:g}"}} {c}'
-        for b, c in zip(BUCKETS, hist["counts"], strict=True)
-    ]
-    lines += [
-        f'jobmonitor_step_duration_seconds_bucket{{workspace="{ws}",le="+Inf"}} {hist["count"]}',
-        f'jobmonitor_step_duration_seconds_sum{{workspace="{ws}"}} {hist["sum"]:.6f}',
-        f'jobmonitor_step_duration_seconds_count{{workspace="{ws}"}} {hist["count"]}',
-        "# HELP jobmonitor_attempts_running Step attempts running now.",
-        "# TYPE jobmonitor_attempts_running gauge",
-        f'jobmonitor_attempts_running{{workspace="{ws}"}} {running}',
-    ]
-    lines += spend
-    lines += _redis_metrics()
-    lines += supervision.metrics_lines()  # under `jobmonitor up`: restarts of what it runs
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    shown = registry(None if scope is None else {scope.workspace_slug}, snapshot)
+    return Response(generate_latest(shown), media_type=CONTENT_TYPE_LATEST)
 
 
-def _redis_metrics() -> list[str]:
-    queue = _label(get_settings().queue)
+def _budget_gauges(rows: list[tuple[str, str, str, float, float]]) -> list[Metric]:
+    labels = ["workspace", "workflow", "period"]
+    return [
+        gauge(
+            "jobmonitor_budget_spend_usd",
+            "Recorded step costs in the budget's current period.",
+            labels,
+            [(ws, wf, period, spent) for ws, wf, period, spent, _ in rows],
+        ),
+        gauge(
+            "jobmonitor_budget_limit_usd",
+            "The budget's limit.",
+            labels,
+            [(ws, wf, period, limit) for ws, wf, period, _, limit in rows],
+        ),
+    ]
+
+
+def _restarts() -> list[Metric]:
+    """Under `jobmonitor up`: restarts of each process and service it supervises."""
+    rows = supervision.restarts()
+    if rows is None:
+        return []
+    family = CounterMetricFamily(
+        "jobmonitor_process_restarts",
+        "Restarts by `jobmonitor up` since it started.",
+        labels=["process"],
+    )
+    for name, count in rows:
+        family.add_metric([name], count)
+    return [family]
+
+
+def _redis_gauges() -> list[Metric]:
     try:
         redis = api_redis()
         depth, workers, up = step_queue(redis).count, Worker.count(connection=redis), 1
     except (RedisError, OSError):
         depth, workers, up = 0, 0, 0
     return [
-        "# HELP jobmonitor_queue_depth Messages waiting on the rq queue.",
-        "# TYPE jobmonitor_queue_depth gauge",
-        f'jobmonitor_queue_depth{{queue="{queue}"}} {depth}',
-        "# HELP jobmonitor_workers Live rq workers.",
-        "# TYPE jobmonitor_workers gauge",
-        f"jobmonitor_workers {workers}",
-        "# HELP jobmonitor_redis_up Whether Redis answered this scrape.",
-        "# TYPE jobmonitor_redis_up gauge",
-        f"jobmonitor_redis_up {up}",
+        gauge(
+            "jobmonitor_queue_depth",
+            "Messages waiting on the rq queue.",
+            ["queue"],
+            [(get_settings().queue, depth)],
+        ),
+        gauge("jobmonitor_workers", "Live rq workers.", [], [(workers,)]),
+        gauge("jobmonitor_redis_up", "Whether Redis answered this scrape.", [], [(up,)]),
     ]
 
 

@@ -97,20 +97,15 @@ def thresholds(conn: psycopg.Connection[Any]) -> int:
     return sent
 
 
-def metric_lines(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, label: str) -> list[str]:
-    """Prometheus gauges of each budget's spend and limit in its current period."""
-    lines = [
-        "# HELP jobmonitor_budget_spend_usd Recorded step costs in the budget's current period.",
-        "# TYPE jobmonitor_budget_spend_usd gauge",
-        "# HELP jobmonitor_budget_limit_usd The budget's limit.",
-        "# TYPE jobmonitor_budget_limit_usd gauge",
+def metric_rows(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, label: str
+) -> list[tuple[str, str, str, float, float]]:
+    """(workspace, workflow, period, spend, limit) of each budget in its current period, for
+    the Prometheus gauges (an empty workflow: the workspace's budget)."""
+    return [
+        (label, b.workflow_name or "", b.period, float(b.spent_usd), float(b.limit_usd))
+        for b in queries.list_budgets(conn, workspace_id)
     ]
-    for b in queries.list_budgets(conn, workspace_id):
-        name = (b.workflow_name or "").replace("\\", "\\\\").replace('"', '\\"')
-        labels = f'workspace="{label}",workflow="{name}",period="{b.period}"'
-        lines.append(f"jobmonitor_budget_spend_usd{{{labels}}} {b.spent_usd:f}")
-        lines.append(f"jobmonitor_budget_limit_usd{{{labels}}} {b.limit_usd:f}")
-    return lines
 
 
 def _levels(budget: BudgetRow) -> list[str]:

@@ -6,6 +6,7 @@ Routes are sync functions (FastAPI runs them in its thread pool) that open
 
 from __future__ import annotations
 
+import hmac
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -170,6 +171,24 @@ def get_principal(
         principal = resolve(conn, token, x_workspace_id, x_workspace_slug)
     request.state.principal = principal
     return principal
+
+
+def metrics_scope(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_workspace_id: Annotated[str | None, Header()] = None,
+    x_workspace_slug: Annotated[str | None, Header()] = None,
+) -> Principal | None:
+    """Who scrapes the metrics: None for the instance's scrape token (JOBMONITOR_METRICS_TOKEN,
+    every workspace), else any API token's principal (its workspace)."""
+    expected = get_settings().metrics_token
+    given = credentials.credentials if credentials else ""
+    if expected and given and hmac.compare_digest(given, expected.get_secret_value()):
+        return None
+    return get_principal(request, credentials, x_workspace_id, x_workspace_slug)
+
+
+MetricsScope = Annotated[Principal | None, Depends(metrics_scope)]
 
 
 def require_role(needed: Role) -> Callable[..., Principal]:

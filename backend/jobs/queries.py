@@ -28,7 +28,6 @@ from backend.jobs.rows import (
     LogLineRow,
     MetricRow,
     ResumableStep,
-    StepDuration,
     StepOutput,
     StepProgress,
     StepRef,
@@ -609,34 +608,6 @@ def latest_event_id(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> i
         (workspace_id,),
     ).fetchone()
     return int(row["id"]) if row else 0
-
-
-def event_id_back(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, back: int) -> int:
-    """The id of the workspace's event `back` events before the newest (0 when fewer)."""
-    row = conn.execute(
-        "SELECT id FROM job_events WHERE workspace_id = %s ORDER BY id DESC OFFSET %s LIMIT 1",
-        (workspace_id, back),
-    ).fetchone()
-    return int(row["id"]) if row else 0
-
-
-def step_durations(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, after_id: int, limit: int
-) -> list[StepDuration]:
-    """Completed steps after event `after_id`, in event order, with their durations."""
-    return (
-        conn.cursor(row_factory=class_row(StepDuration))
-        .execute(
-            """
-            SELECT e.id AS event_id, s.duration_seconds FROM job_events e
-            JOIN job_steps s ON s.job_id = e.job_id AND s.step_key = e.step_key
-            WHERE e.workspace_id = %s AND e.id > %s AND e.type = 'step_completed'
-            ORDER BY e.id LIMIT %s
-            """,
-            (workspace_id, after_id, limit),
-        )
-        .fetchall()
-    )
 
 
 def count_running_attempts(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> int:

@@ -36,6 +36,7 @@ from backend.jobs.attempts import Failure, NotRunnable, Records, claim_from_row,
 from backend.jobs.outbox import Outbox
 from backend.jobs.rows import DueRetry, ExpiredAttempt, QueuedAttempt, StepToRetry
 from backend.jobs.states import A, AttemptStatus, S, StepStatus, sql_literal
+from backend.metrics import count_recoveries
 from backend.queue import AttemptRef, Dispatch, is_waiting, step_queue
 from backend.settings import get_settings
 
@@ -71,6 +72,7 @@ def reap(
     for due in _retries_due(conn):
         if _run(conn, _start_retry, due):
             report.retried.append(due.id)
+    count_recoveries(len(report.lost), len(report.requeued), len(report.retried))
     return report
 
 

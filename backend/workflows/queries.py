@@ -85,6 +85,16 @@ def find_step_key(conn: psycopg.Connection[Any], workflow: WorkflowRow, ref: str
     return key
 
 
+def metric_labels(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> tuple[str, str] | None:
+    """(workspace slug, workflow name) of a workflow: the labels of its step metrics."""
+    row = conn.execute(
+        "SELECT s.slug, w.name FROM workflows w JOIN workspaces s ON s.id = w.workspace_id"
+        " WHERE w.id = %s",
+        (workflow_id,),
+    ).fetchone()
+    return None if row is None else (row["slug"], row["name"])
+
+
 def _close_names(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str) -> list[str]:
     names = [
         r["name"]

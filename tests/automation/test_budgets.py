@@ -85,7 +85,7 @@ def test_blocking_budget_and_threshold_alerts(world: World, hooks: Receiver) -> 
         in metrics
     )
     assert (
-        'jobmonitor_budget_limit_usd{workspace="alpha",workflow="",period="month"} 100' in metrics
+        'jobmonitor_budget_limit_usd{workspace="alpha",workflow="",period="month"} 100.0' in metrics
     )
 
 

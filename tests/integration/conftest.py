@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from rq import SimpleWorker
 
+from backend.auth.service import bootstrap_token
 from backend.db import connect
 from backend.jobs import reaper, service
 from backend.jobs.outbox import Outbox
@@ -62,6 +63,20 @@ class Engine:
     ) -> uuid.UUID:
         created: service.Created = self.act(service.create_job, workflow, payload, **kwargs)
         return created.job_id
+
+    def token(self, role: str, name: str, workspace: str | None = None) -> str:
+        """A new API token of `role` for this workspace, or for `workspace` (a slug; created)."""
+        slug = workspace or self.slug
+        with self.conn.transaction():
+            return bootstrap_token(self.conn, slug, role, name)[0]
+
+    @property
+    def slug(self) -> str:
+        row = self.conn.execute(
+            "SELECT slug FROM workspaces WHERE id = %s", (self.workspace_id,)
+        ).fetchone()
+        assert row is not None
+        return str(row["slug"])
 
     def work(self) -> None:
         """Run every queued message once (burst), in this process, on the main thread."""

@@ -135,9 +135,7 @@ def test_jobs_run_through_pgbouncer_in_transaction_mode(
     reset_settings()
     close_api_pool()
 
-    slug = engine.conn.execute(
-        "SELECT slug FROM workspaces WHERE id = %s", (engine.workspace_id,)
-    ).fetchone()["slug"]
+    slug = engine.slug
     created = subprocess.run(
         [
             sys.executable,

@@ -17,7 +17,6 @@ import pytest
 from redis import Redis
 
 from backend.api.app import create_app
-from backend.auth.service import Role, bootstrap_token
 from backend.db import close_api_pool
 from backend.queue import reset_redis
 from backend.redis_url import SentinelTarget, describe, sentinel_target
@@ -108,11 +107,7 @@ def test_jobs_and_events_through_sentinel(
     reset_settings()
     reset_redis()
     engine.register(chain("via_sentinel", "a", "b"))
-    slug = engine.conn.execute(
-        "SELECT slug FROM workspaces WHERE id = %s", (engine.workspace_id,)
-    ).fetchone()["slug"]
-    with engine.conn.transaction():
-        token = bootstrap_token(engine.conn, slug, Role.OPERATOR, "sentinel")[0]
+    token = engine.token("operator", "sentinel")
     master = Redis(port=master_port, db=DB)
     listener = master.pubsub()
     listener.psubscribe(f"{get_settings().events_channel_prefix}:*")
