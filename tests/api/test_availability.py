@@ -30,7 +30,7 @@ from backend.http import deps
 from backend.settings import reset_settings
 from backend.workflows.service import register_workflow
 from cli.services.postgres import PG_USER, PostgresHandle, ensure_postgres
-from cli.services.system import run_command
+from cli.services.system import ServiceError, run_command
 from tests.api.conftest import API, TestClient, error_of
 from tests.integration.conftest import chain
 
@@ -64,7 +64,7 @@ def private_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivatePostgres]:
     # not under pytest's 0700 temp dirs: the postgres system user must reach the cluster
     root = Path(tempfile.mkdtemp(prefix="jm-outage-", dir="/tmp"))
     root.chmod(0o755)
-    handle = ensure_postgres(root / "pg", None)
+    handle = _start_cluster(root / "pg")
     pg = PrivatePostgres(handle, int(urlsplit(handle.url).port or 0))
     # off the preferred port other runs' private clusters take (54329...): while ours is down,
     # another cluster on the same port would answer in its place
@@ -82,6 +82,18 @@ def private_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivatePostgres]:
         close_api_pool()
         handle.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_cluster(data_dir: Path) -> PostgresHandle:
+    """ensure_postgres, again when another run's server took the free port it picked first
+    (seen: "could not bind 127.0.0.1: Address already in use" with several runs at once)."""
+    for attempt in range(3):
+        try:
+            return ensure_postgres(data_dir, None)
+        except ServiceError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ephemeral_port() -> int:
