@@ -98,8 +98,12 @@ def clip(value: Any, levels: int = READ_DEPTH) -> Any:
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """The API connections' JSON loader: documents cut at READ_DEPTH levels."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
     try:
-        value = json.loads(bytes(data) if isinstance(data, memoryview) else data)
+        value = json.loads(raw)
     except RecursionError:
         return UNREADABLE_MARKER
+    opened = raw.count(b"{") + raw.count(b"[")
+    if opened <= READ_DEPTH:  # too few containers to be too deep: no walk (most documents)
+        return value
     return clip(value) if too_deep(value, READ_DEPTH) is not None else value

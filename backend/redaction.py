@@ -23,6 +23,7 @@ _SECRET_WORDS = (
     r"private[_-]?key|client[_-]?secret|auth|authorization|dsn|credentials?|cookie|"
     r"session[_-]?id|signature|bearer|connection[_-]?string|conn[_-]?str"
 )
+_ANY_WORD = re.compile(_SECRET_WORDS, re.I)
 _SECRET_KEY = re.compile(rf"(^|_)({_SECRET_WORDS})(_|$)")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@")
 _URL_QUERY_SECRET = re.compile(rf"(?i)([?&;](?:[a-z0-9_\-]*?)(?:{_SECRET_WORDS})=)[^&\s#\"']+")
@@ -97,7 +98,8 @@ def redact_text(text: str) -> str:
     text = _BEARER.sub(rf"\1 {REDACTED}", text)
     text = _OUR_TOKEN.sub(REDACTED, text)
     text = _SK_KEY.sub(REDACTED, text)
-    text = _PAIR.sub(_hide_pair, text)
+    if _ANY_WORD.search(text):  # the pair rule is the slow one: only where a word could key it
+        text = _PAIR.sub(_hide_pair, text)
     if len(text) < _DETECT_MIN_LENGTH:
         return text
     return "\n".join(

@@ -112,10 +112,10 @@ def resolve(
         raise Unauthenticated("invalid or revoked token")
     ws_id, ws_slug, see = who.workspace_id, who.workspace_slug, who.operators_see_secrets
     if workspace_id is not None or workspace_slug is not None:
-        target = _pick_workspace(conn, workspace_id, workspace_slug)
-        if target["id"] != who.workspace_id and not who.instance_admin:
+        if not who.instance_admin and not _names_home(who, workspace_id, workspace_slug):
             # the same answer as for a workspace that does not exist: existence is not revealed
             raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
+        target = _pick_workspace(conn, workspace_id, workspace_slug)
         ws_id, ws_slug, see = target["id"], target["slug"], target["operators_see_secrets"]
     return Principal(
         token_id=who.token_id,
@@ -128,6 +128,16 @@ def resolve(
         instance_admin=who.instance_admin,
         operators_see_secrets=see,
     )
+
+
+def _names_home(who: auth.Authenticated, workspace_id: str | None, slug: str | None) -> bool:
+    """Whether the headers name the token's own workspace (a malformed id is left to the
+    422 of `_pick_workspace`)."""
+    try:
+        same_id = workspace_id is None or uuid.UUID(workspace_id) == who.workspace_id
+    except ValueError:
+        return True
+    return same_id and (slug is None or slug == who.workspace_slug)
 
 
 def _pick_workspace(

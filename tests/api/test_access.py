@@ -63,6 +63,12 @@ def test_workspace_existence_is_not_revealed(world: World) -> None:
             assert error_of(existing)["code"] == error_of(missing)["code"] == "not_found"
             shape = error_of(existing)["message"].replace(headers.popitem()[1], "X")
             assert shape == error_of(missing)["message"].replace(missing_headers.popitem()[1], "X")
+    # naming its own workspace's id with another's slug tells nothing either
+    mixed = world.a.operator.get(
+        "/jobs", headers={"X-Workspace-Id": str(world.a.id), "X-Workspace-Slug": "beta"}
+    )
+    assert mixed.status_code == 404
+    assert world.a.operator.get("/jobs", headers={"X-Workspace-Id": "x"}).status_code == 422
 
 
 # --- the instance-admin role --------------------------------------------------------------

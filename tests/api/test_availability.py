@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -29,7 +30,7 @@ from backend.http import deps
 from backend.settings import reset_settings
 from backend.workflows.service import register_workflow
 from cli.services.postgres import PG_USER, PostgresHandle, ensure_postgres
-from cli.services.system import free_port, run_command
+from cli.services.system import ServiceError, run_command
 from tests.api.conftest import API, TestClient, error_of
 from tests.integration.conftest import chain
 
@@ -63,8 +64,14 @@ def private_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivatePostgres]:
     # not under pytest's 0700 temp dirs: the postgres system user must reach the cluster
     root = Path(tempfile.mkdtemp(prefix="jm-outage-", dir="/tmp"))
     root.chmod(0o755)
-    handle = ensure_postgres(root / "pg", None)
+    handle = _start_cluster(root / "pg")
     pg = PrivatePostgres(handle, int(urlsplit(handle.url).port or 0))
+    # off the preferred port other runs' private clusters take (54329...): while ours is down,
+    # another cluster on the same port would answer in its place
+    pg.stop()
+    pg.port = _ephemeral_port()
+    pg.start()
+    handle.url = handle.url.replace(f":{urlsplit(handle.url).port}/", f":{pg.port}/")
     migrations.upgrade(handle.url)
     monkeypatch.setenv("JOBMONITOR_DATABASE_URL", handle.url)
     reset_settings()
@@ -75,6 +82,24 @@ def private_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivatePostgres]:
         close_api_pool()
         handle.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_cluster(data_dir: Path) -> PostgresHandle:
+    """ensure_postgres, again when another run's server took the free port it picked first
+    (seen: "could not bind 127.0.0.1: Address already in use" with several runs at once)."""
+    for attempt in range(3):
+        try:
+            return ensure_postgres(data_dir, None)
+        except ServiceError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ephemeral_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _client(token: str) -> TestClient:
@@ -140,7 +165,7 @@ def private_redis(tmp_path: Path) -> Iterator[Callable[[bool], str]]:
     """A redis-server of the test's own; call it with True to (re)start, False to stop."""
     binary = shutil.which("redis-server", path=f"{os.environ.get('PATH', '')}:/usr/bin")
     assert binary, "redis-server is needed"
-    port, procs = free_port(6390), []
+    port, procs = _ephemeral_port(), []
     url = f"redis://127.0.0.1:{port}/0"
 
     def switch(up: bool) -> str:
