@@ -11,11 +11,11 @@ import socket
 import sys
 from pathlib import Path
 
-from redis import Redis
 from rich.console import Console
 
 from backend import migrations
 from backend.queue import announce_start
+from backend.redis_url import redis_from_url
 from backend.settings import get_settings, reset_settings
 from backend.supervision import state_path
 from cli.services.postgres import ensure_postgres
@@ -76,7 +76,7 @@ def _run(
     token = first_admin_token("default")
     me = [sys.executable, "-m", "cli.main"]
     start_id = f"up.{socket.gethostname()}.{os.getpid()}"
-    with Redis.from_url(redis_url) as redis:  # before they can register: doctor says starting
+    with redis_from_url(redis_url) as redis:  # before they can register: doctor says starting
         announce_start(redis, start_id, worker_count)
     env = {**env, "JOBMONITOR_WORKER_START_ID": start_id}
     supervisor.start("worker", [*me, "worker", "--count", str(worker_count)], env=env)

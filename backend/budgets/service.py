@@ -103,7 +103,7 @@ def metric_rows(
     """(workspace, workflow, period, spend, limit) of each budget in its current period, for
     the Prometheus gauges (an empty workflow: the workspace's budget)."""
     return [
-        (label, b.workflow_name or "", b.period, float(b.spent_usd), float(b.limit_usd))
+        (label, b.workflow_name or "", b.period, round(float(b.spent_usd), 6), float(b.limit_usd))
         for b in queries.list_budgets(conn, workspace_id)
     ]
 

@@ -193,6 +193,7 @@ class _Step:
     index: int
     key: str
     action: str | None  # the effective action (a review gate's default when it has none)
+    action_missing: bool  # no action at all (a wrong type is the schema check's to report)
     depends_on: tuple[str, ...]
     condition: str | None
 
@@ -212,6 +213,7 @@ def _steps_of(document: Any) -> list[_Step]:
                 index=i,
                 key=step["key"],
                 action=_text(step.get("action")) or (REVIEW_ACTION if review else None),
+                action_missing=step.get("action") is None and not review,
                 depends_on=tuple(d for d in deps if isinstance(d, str))
                 if isinstance(deps, list)
                 else (),
@@ -240,6 +242,8 @@ def _graph(steps: list[_Step], actions: set[str] | None) -> list[Problem]:
         at = ["steps", s.index]
         if first[s.key] != s.index:
             problems.append({"loc": [*at, "key"], "msg": f"duplicate step key {s.key!r}"})
+        if s.action_missing:
+            problems.append({"loc": [*at, "action"], "msg": "a step needs an action"})
         if actions is not None and s.action is not None and s.action not in actions:
             problems.append({"loc": [*at, "action"], "msg": f"unknown action {s.action!r}"})
         for j, dep in enumerate(s.depends_on):
@@ -256,8 +260,6 @@ def _human_step(steps: list[_Step], i: int, s: StepDefinition) -> list[Problem]:
     """The fields of manual steps and review gates, each only where it means something."""
     at: list[Any] = ["steps", i]
     problems: list[Problem] = []
-    if not s.effective_action:
-        problems.append({"loc": [*at, "action"], "msg": "a step needs an action"})
     only = {"input_schema": "manual", "repeatable": "manual", "items_from": "review"}
     only["editable"] = "review"
     for name, kind in only.items():

@@ -24,7 +24,7 @@ def test_restarts_are_in_metrics(
         {"postgres": {"restarts": 1}},
     )
     text = world.a.viewer.get("/metrics").text
-    assert "# TYPE jobmonitor_process_restarts counter" in text
+    assert "# TYPE jobmonitor_process_restarts_total counter" in text
     assert 'jobmonitor_process_restarts_total{process="worker"} 2.0' in text
     assert 'jobmonitor_process_restarts_total{process="reaper"} 0.0' in text
     assert 'jobmonitor_process_restarts_total{process="postgres"} 1.0' in text

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from backend.settings import reset_settings
 from tests.api.conftest import World, error_of
@@ -80,13 +81,14 @@ def test_blocking_budget_and_threshold_alerts(world: World, hooks: Receiver) -> 
     mine = next(b for b in shown if b["id"] == budget.json()["id"])
     assert mine["spent_usd"] == pytest.approx(1.2) and mine["percent"] == pytest.approx(120)
     metrics = world.a.viewer.get("/metrics").text
-    assert (
-        'jobmonitor_budget_spend_usd{workspace="alpha",workflow="costly",period="day"} 1.2'
-        in metrics
-    )
-    assert (
-        'jobmonitor_budget_limit_usd{workspace="alpha",workflow="",period="month"} 100.0' in metrics
-    )
+    samples = {
+        (s.name, s.labels["workflow"], s.labels["period"]): s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name.startswith("jobmonitor_budget_") and s.labels.get("workspace") == "alpha"
+    }
+    assert samples[("jobmonitor_budget_spend_usd", "costly", "day")] == pytest.approx(1.2)
+    assert samples[("jobmonitor_budget_limit_usd", "", "month")] == 100
 
 
 def test_budget_validation(world: World) -> None:
