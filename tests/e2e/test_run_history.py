@@ -22,7 +22,7 @@ def test_workflow_page_shows_the_run_history(
         "/jobs",
         json={
             "workflow": "memory_first_v2",
-            "input_payload": {"records": 20, "limit": 5, "seed": seed},
+            "input_payload": {"records": 20, "limit": 5, "seed": seed, "auto_review": True},
             "mode": "single_item",
             "item_id": "e2e-1",
         },
