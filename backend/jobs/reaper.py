@@ -3,7 +3,9 @@
 1. attempts whose lease expired become `lost` and are retried (or fail their job);
 2. queued attempts whose message is missing from Redis are enqueued again (Redis restarted
    or was flushed; Postgres is the record);
-3. steps waiting for a retry whose backoff has elapsed get their next attempt.
+3. steps waiting for a retry whose backoff has elapsed get their next attempt (normally the
+   retry timer of the process that recorded the failure has started it at its due time,
+   backend.jobs.retry_timer: the pass catches up a timer that was lost).
 
 Each item is its own short transaction, so one bad row never blocks the rest.
 
@@ -180,6 +182,11 @@ def _retries_due(conn: psycopg.Connection[Any]) -> list[DueRetry]:
         )
         .fetchall()
     )
+
+
+def start_retry(conn: psycopg.Connection[Any], step_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """Start a step's next attempt if it is due (the retry timer, at its due time)."""
+    return _run(conn, _start_retry, DueRetry(id=step_id, job_id=job_id))
 
 
 def _start_retry(conn: psycopg.Connection[Any], due: DueRetry) -> Outbox | None:
