@@ -60,16 +60,16 @@ def worker(
         bool, typer.Option(help="SimpleWorker: run steps in the worker process (no fork).")
     ] = False,
     burst: Annotated[
-        bool, typer.Option(help="Stop when the queue is empty (one process only).")
+        bool, typer.Option(help="Stop when the queue is empty (one process, in this one).")
     ] = False,
 ) -> None:
     """Run rq workers for the step queue (forking Worker by default). SIGTERM: warm shutdown."""
     from workers.process import run_many, run_one
 
     _configure_logging()
-    if count == 1:
-        run_one(simple=simple, burst=burst)
-    else:
+    if burst:
+        run_one(simple=simple, burst=True)
+    else:  # each worker in a child process, replaced if it dies
         run_many(count, simple=simple)
 
 

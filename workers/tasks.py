@@ -18,7 +18,7 @@ from rq import get_current_job
 from backend.db import worker_connection
 from backend.jobs import attempts
 from backend.queue import AttemptRef
-from workers import outcome_file
+from workers import outcome_file, watchdog
 from workers.claimed import ClaimedAttempt, handed
 from workers.runner import execute
 
@@ -36,8 +36,17 @@ def run_attempt(
     claimed = ClaimedAttempt.claim_attempt(
         to_ref(attempt_id, step_id, job_id, starts_job), _worker_name()
     )
-    if claimed is not None:
-        claimed.record(execute(claimed))
+    if claimed is None:
+        return
+    dog = watchdog.sidecar()  # `jobmonitor worker --simple`: beats and kills from outside
+    if dog is not None:
+        dog.watch(claimed.claim)
+    try:
+        outcome = execute(claimed)
+    finally:
+        if dog is not None:
+            dog.unwatch()
+    claimed.record(outcome)
 
 
 def to_ref(

@@ -4,6 +4,8 @@ that recorded the failure, not the reaper's next pass: no reaper runs here)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -29,7 +31,7 @@ def test_retries_start_at_their_due_time(engine: Engine, simple: bool) -> None:
             assert time.monotonic() < deadline, engine.attempts(job_id)
             time.sleep(0.05)
     finally:
-        worker.kill()
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     attempts = sorted(engine.attempts(job_id), key=lambda a: a["attempt_number"])
     assert [a["status"] for a in attempts] == ["failed", "failed", "completed"]
