@@ -184,6 +184,7 @@ class SidecarWatchdog:
     def __init__(self) -> None:
         read, self._write = os.pipe()
         self.worker_pid = os.getpid()
+        self.lost = False
         self.pid = os.fork()
         if self.pid == 0:  # the sidecar
             os.close(self._write)
@@ -198,7 +199,13 @@ class SidecarWatchdog:
         self._send({"unwatch": True})
 
     def _send(self, message: dict[str, Any]) -> None:
-        os.write(self._write, (json.dumps(message) + "\n").encode())
+        """Tell the sidecar; if it is gone, the step runs without it (its own heartbeat)."""
+        try:
+            os.write(self._write, (json.dumps(message) + "\n").encode())
+        except OSError as exc:
+            if not self.lost:
+                log.warning("the watchdog process is gone (%s): no hard timeout here", exc)
+            self.lost = True
 
 
 def _serve(read: int, worker_pid: int) -> None:

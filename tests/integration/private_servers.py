@@ -32,12 +32,6 @@ class Servers:
     postgres: PostgresHandle
     redis: RedisHandle
 
-    def stop_postgres(self) -> None:
-        self.postgres.stop()
-
-    def stop_redis(self) -> None:
-        self.redis.stop()
-
     def start_again(self) -> None:
         self.postgres.start_again()
         self.redis.start_again()

@@ -17,6 +17,7 @@ import pytest
 
 from backend.settings import reset_settings
 from tests.integration.conftest import Engine, chain
+from tests.unit.test_supervisor import alive
 
 GRACE = 1.0
 
@@ -28,14 +29,6 @@ def _wait_terminal(engine: Engine, jobs: list[uuid.UUID], timeout: float = 60) -
             return
         time.sleep(0.1)
     raise AssertionError([engine.attempts(j) for j in jobs])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.mark.slow
@@ -74,7 +67,7 @@ def test_a_step_that_swallows_its_timeout_is_killed(
     assert engine.steps(stubborn)["a"]["status"] == "timed_out"
     assert engine.job(plain)["status"] == "completed"
     killed_pid = int(next(tmp_path.iterdir()).read_text())  # the process that ran the step
-    assert not _alive(killed_pid)
+    assert not alive(killed_pid)
     if simple:  # the SimpleWorker itself was killed: another process ran the next job
         assert {a["pid"] for a in engine.attempts(plain)} != {attempt["pid"]}
     print(f"swallowed timeout of 1 s, grace {GRACE:g} s: recorded after {ran:.1f} s")
