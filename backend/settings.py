@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between heartbeats (default: lease_ttl / 3, at most 1).",
     )
+    timeout_grace: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a step may run past its timeout_seconds when it does not stop on "
+        "the interrupt; then its process is killed and the attempt recorded as timed out.",
+    )
     reaper_interval: float = Field(default=2.0, gt=0, description="Seconds between reaper passes.")
     nan_as_null: bool = Field(
         default=False,

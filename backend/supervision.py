@@ -5,6 +5,7 @@ state file (`<data dir>/up-state.json`), written by the supervisor, read for `/m
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from backend.settings import get_settings
 
 STATE_FILE = "up-state.json"
+log = logging.getLogger(__name__)
 
 
 def state_path(data_dir: Path | None = None) -> Path:
@@ -22,7 +24,7 @@ def state_path(data_dir: Path | None = None) -> Path:
 def write_state(
     path: Path, children: dict[str, dict[str, Any]], services: dict[str, dict[str, Any]]
 ) -> None:
-    """Replace the state file atomically."""
+    """Replace the state file atomically (best effort: a supervisor never stops for it)."""
     document = {
         "supervisor_pid": os.getpid(),
         "updated_at": time.time(),
@@ -30,8 +32,12 @@ def write_state(
         "services": services,
     }
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(document, indent=1))
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(document, indent=1))
+        os.replace(partial, path)
+    except OSError as exc:
+        log.warning("could not write %s: %s", path, exc)
 
 
 def read_state(path: Path | None = None) -> dict[str, Any] | None:

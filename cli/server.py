@@ -66,7 +66,7 @@ def worker(
         bool, typer.Option(help="SimpleWorker: run steps in the worker process (no fork).")
     ] = False,
     burst: Annotated[
-        bool, typer.Option(help="Stop when the queue is empty (one process only).")
+        bool, typer.Option(help="Stop when the queue is empty (one process, in this one).")
     ] = False,
 ) -> None:
     """Run rq workers for the step queue (forking Worker by default). SIGTERM: warm shutdown."""
@@ -74,9 +74,9 @@ def worker(
 
     _configure_logging()
     with servers(redis=True):
-        if count == 1:
-            run_one(simple=simple, burst=burst)
-        else:
+        if burst:
+            run_one(simple=simple, burst=True)
+        else:  # each worker in a child process, replaced if it dies
             run_many(count, simple=simple)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -294,3 +295,43 @@ def warn(ctx: StepContext) -> dict[str, Any]:
     """Logs a warning through Python's logging (the worker's own log shows it too)."""
     logging.getLogger("tests.steps").warning("careful with %s", ctx.step_key)
     return {"warned": True}
+
+
+# --- steps that defy the limits (tests/integration/test_hard_limits.py) -------------------
+
+
+def _marker(ctx: StepContext) -> None:
+    marker = ctx.input.get("marker_dir")
+    if marker:
+        name = f"{ctx.step_key}.{ctx.attempt}.{os.getpid()}.{time.monotonic_ns()}"
+        with open(os.path.join(marker, name), "w") as f:
+            f.write(str(os.getpid()))
+
+
+@step("test.swallow_interrupts")
+def swallow_interrupts(ctx: StepContext) -> dict[str, Any]:
+    """Runs params.seconds whatever is raised into it (timeouts, cancellation)."""
+    _marker(ctx)
+    end = time.monotonic() + float(ctx.params.get("seconds", 60))
+    while time.monotonic() < end:
+        with contextlib.suppress(BaseException):  # the point of this step
+            time.sleep(0.05)
+    return {"finished": True}
+
+
+@step("test.hold_gil")
+def hold_gil(ctx: StepContext) -> dict[str, Any]:
+    """Holds the GIL about params.seconds in one C call (a backtracking regex): no other
+    thread of this process runs meanwhile."""
+    import math
+    import re
+
+    _marker(ctx)
+    pattern = re.compile(r"(x+x+)+y")
+    started = time.monotonic()
+    pattern.match("x" * 20)
+    unit = max(time.monotonic() - started, 1e-4)  # each further x doubles the time
+    n = 20 + max(0, math.ceil(math.log2(float(ctx.params.get("seconds", 6)) / unit)))
+    started = time.monotonic()
+    pattern.match("x" * n)
+    return {"held_seconds": round(time.monotonic() - started, 2)}

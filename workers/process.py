@@ -4,6 +4,8 @@ process, forking `Worker` by default (a work horse per step) or `SimpleWorker` (
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -24,10 +26,11 @@ from backend.queue import STARTING_TTL, announce_start, redis_client, step_queue
 from backend.redis_url import redis_from_url
 from backend.settings import get_settings
 from backend.steps import load_step_modules
-from workers import outcome_file
+from workers import outcome_file, watchdog
 from workers.worker import ResilientQueue, SimpleWorker, Worker
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
 
 
 def worker_name() -> str:
@@ -52,6 +55,8 @@ def run_one(simple: bool = False, burst: bool = False, announce: bool = True) ->
     load_step_modules(get_settings().step_modules)
     for path in outcome_file.remove_leftovers():
         log.warning("removed %s, left by a worker that is gone", path)
+    if simple:
+        watchdog.start_sidecar()
     backoff = outages.Backoff()
     if key:
         _clear_when_registered(key, {os.getpid()})
@@ -102,26 +107,58 @@ def _forget(key: str) -> None:
         redis_client().delete(key)
 
 
+def _run_child(simple: bool) -> None:
+    """A worker of run_many's: it goes when its parent goes (killed too), never an orphan."""
+    _die_with_parent()
+    run_one(simple, announce=False)  # run_many announced it
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: an orphan finishes its step and idles
+        return
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(1)
+
+
 def run_many(count: int, simple: bool = False) -> None:
-    """`count` workers in child processes; SIGTERM/SIGINT are passed on (warm shutdown)."""
+    """`count` workers in child processes, each replaced when it exits (a SimpleWorker its
+    watchdog killed for a step past its hard timeout, a crash); SIGTERM/SIGINT are passed on
+    (warm shutdown) and end it once they have stopped."""
     key = _announce(count)
     load_step_modules(get_settings().step_modules)
     context = multiprocessing.get_context("fork")
-    children = [
-        context.Process(target=run_one, args=(simple, False, False), name=f"worker-{i}")
-        for i in range(count)
-    ]
-    for child in children:
+    stopping = threading.Event()
+
+    def start(i: int) -> tuple[multiprocessing.process.BaseProcess, float]:
+        child = context.Process(target=_run_child, args=(simple,), name=f"worker-{i}")
         child.start()
-    _clear_when_registered(key, {c.pid for c in children if c.pid})
+        return child, time.monotonic()
+
+    children = [start(i) for i in range(count)]
+    _clear_when_registered(key, {c.pid for c, _ in children if c.pid})
 
     def forward(signum: int, frame: FrameType | None) -> None:
-        for child in children:
+        stopping.set()
+        for child, _ in children:
             if child.pid and child.is_alive():
                 os.kill(child.pid, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for child in children:
+    while not stopping.wait(0.2):
+        for i, (child, started) in enumerate(children):
+            if child.is_alive() or stopping.is_set():
+                continue
+            child.join()
+            log.warning(
+                "worker-%d (pid %s) exited (%s); starting another", i, child.pid, child.exitcode
+            )
+            if time.monotonic() - started < 5:  # no busy loop if it cannot start
+                time.sleep(1.0)
+            children[i] = start(i)
+    for child, _ in children:
         child.join()
     _forget(key)

@@ -18,7 +18,7 @@ from rq import get_current_job
 from backend.db import worker_connection
 from backend.jobs import attempts
 from backend.queue import AttemptRef
-from workers import outcome_file
+from workers import outcome_file, watchdog
 from workers.claimed import ClaimedAttempt, attempt_span, handed
 from workers.runner import execute
 
@@ -36,9 +36,18 @@ def run_attempt(
     ref = to_ref(attempt_id, step_id, job_id, starts_job)
     with attempt_span(ref) as span:
         claimed = ClaimedAttempt.claim_attempt(ref, _worker_name())
-        if claimed is not None:
-            claimed.describe(span)
-            claimed.record_traced(execute(claimed), span)
+        if claimed is None:
+            return
+        claimed.describe(span)
+        dog = watchdog.sidecar()  # `jobmonitor worker --simple`: beats and kills from outside
+        if dog is not None:
+            dog.watch(claimed.claim)
+        try:
+            outcome = execute(claimed)
+        finally:
+            if dog is not None:
+                dog.unwatch()
+        claimed.record_traced(outcome, span)
 
 
 def to_ref(

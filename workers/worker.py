@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import time
 from typing import Any
 
@@ -36,6 +37,7 @@ from workers import outcome_file, tasks
 from workers.claimed import ClaimedAttempt, Handoff, attempt_span, handed_to_horse
 from workers.context import ColdShutdown
 from workers.runner import Outcome
+from workers.watchdog import ThreadWatchdog, Watched, timeout_failure
 
 
 class ResilientQueue(Queue):
@@ -113,6 +115,9 @@ class SimpleWorker(Resilient, RqSimpleWorker):
 
 
 class Worker(Resilient, RqWorker):
+    _watchdog: ThreadWatchdog | None = None
+    _killed: str | None = None  # the attempt whose horse the watchdog killed
+
     def execute_job(self, job: Job, queue: Queue) -> Any:
         if job.func_name != TASK:
             return super().execute_job(job, queue)
@@ -121,17 +126,35 @@ class Worker(Resilient, RqWorker):
             claimed = ClaimedAttempt.claim_attempt(ref, self.name)
             path = outcome_file.path_for(ref.attempt_id)
             gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
-            with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
-                result = super().execute_job(job, queue)
             if claimed is not None:
+                self._dog().watch(Watched.of(claimed.claim))
+            try:
+                with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
+                    result = super().execute_job(job, queue)
+            finally:
+                self._dog().unwatch()
+            if claimed is not None:
+                killed = self._killed == str(ref.attempt_id)
                 claimed.describe(span)
-                claimed.record_traced(outcome_file.read(path) or _horse_died(), span)
+                claimed.record_traced(outcome_file.read(path) or _horse_died(claimed, killed), span)
         return result
 
+    def _dog(self) -> ThreadWatchdog:
+        if self._watchdog is None:
+            self._watchdog = ThreadWatchdog(self._kill_for_timeout)
+        return self._watchdog
 
-def _horse_died() -> Outcome:
+    def _kill_for_timeout(self, watched: Watched) -> None:
+        self._killed = watched.attempt_id
+        if self.horse_pid:
+            self.kill_horse(signal.SIGKILL)
+
+
+def _horse_died(claimed: ClaimedAttempt, killed_for_timeout: bool) -> Outcome:
     """A dead horse cannot tell whether it published the claim's events: they are sent
     (again); subscribers skip event ids they already have."""
+    if killed_for_timeout:
+        return Outcome(failure=timeout_failure(claimed.claim.timeout_seconds or 0))
     return Outcome(
         failure=Failure(
             AttemptStatus.LOST,

@@ -435,6 +435,8 @@ def _after_failure(
         outbox.add_event(waiting.event if waiting else None)
         if waiting is not None and delay == 0:
             scheduler.new_attempt(conn, job, step, outbox, from_status=StepStatus.RETRYING).result()
+        elif waiting is not None:  # started at its due time (backend.jobs.retry_timer)
+            outbox.retries.append((c.step_id, c.job_id, delay))
         scheduler.settle_job(conn, c.job_id, outbox)
         return
     final = StepStatus.TIMED_OUT if failure.status == AttemptStatus.TIMED_OUT else StepStatus.FAILED

@@ -15,7 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from backend import events, outages
-from backend.jobs import snapshots
+from backend.jobs import retry_timer, snapshots
 from backend.queue import Dispatch, enqueue, redis_client, step_queue
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ class Outbox:
     dispatches: list[Dispatch] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     ended_jobs: list[uuid.UUID] = field(default_factory=list)  # for their after-snapshots
+    retries: list[tuple[uuid.UUID, uuid.UUID, float]] = field(default_factory=list)
+    # (step, job, seconds): steps waiting for a retry, for this process's retry timer
 
     def add_event(self, event: dict[str, Any] | None) -> None:
         if event is not None:
@@ -38,6 +40,7 @@ class Outbox:
         self.dispatches[:0] = earlier.dispatches
         self.events[:0] = earlier.events
         self.ended_jobs[:0] = earlier.ended_jobs
+        self.retries[:0] = earlier.retries
 
     def flush(self, conn: psycopg.Connection[Any] | None, redis: Redis | None = None) -> None:
         """After the commit: save the after-snapshots of the jobs that ended over `conn` (the
@@ -53,6 +56,11 @@ class Outbox:
                 for job_id in self.ended_jobs:
                     snapshots.save_after(conn, job_id)
             self.ended_jobs.clear()
+        if self.retries:
+            timer = retry_timer.process_timer()
+            for step_id, job_id, delay in self.retries:
+                timer.schedule(step_id, job_id, delay)
+            self.retries.clear()
         if not self.dispatches and not self.events:
             return
         connection = redis or redis_client()

@@ -3,14 +3,17 @@
 1. attempts whose lease expired become `lost` and are retried (or fail their job);
 2. queued attempts whose message is missing from Redis are enqueued again (Redis restarted
    or was flushed; Postgres is the record);
-3. steps waiting for a retry whose backoff has elapsed get their next attempt.
+3. steps waiting for a retry whose backoff has elapsed get their next attempt (normally the
+   retry timer of the process that recorded the failure has started it at its due time,
+   backend.jobs.retry_timer: the pass catches up a timer that was lost).
 
 Each item is its own short transaction, so one bad row never blocks the rest.
 
 `serve` runs the passes for `jobmonitor reaper` and rides out outages of PostgreSQL and
-Redis (backend.outages). When it had to reconnect to the database, it declares no lease
-expired for one lease TTL: the server's clock ran on while it was away, and the workers'
-heartbeats, reconnecting too, renew their leases first. A step is not run twice because the
+Redis (backend.outages). Once it has reconnected to the database, it declares no lease
+expired for one lease TTL (plus a heartbeat and the longest reconnect backoff): the server's
+clock ran on while it was away, and the workers, reconnecting too, renew their leases or
+record their outcomes first. A step is not run twice because the
 database restarted.
 """
 
@@ -83,20 +86,24 @@ def serve(
     ends on an outage."""
     conn: psycopg.Connection[Any] | None = None
     backoff = outages.Backoff()
+    lost_database = False
     leases_from = 0.0  # monotonic time from which expired leases are declared lost
     while not stop.is_set():
         try:
             if conn is None or conn.closed:
                 conn = connect(autocommit=True)
+            if lost_database:  # back: the workers get the time to renew, and to reconnect
+                settings = get_settings()
+                grace = settings.lease_ttl + settings.heartbeat_every + outages.MAX_DELAY
+                leases_from, lost_database = time.monotonic() + grace, False
             report = reap_and_record(conn, name, expire_leases=time.monotonic() >= leases_from)
         except Exception as exc:
             if not outages.noted(exc):
                 log.exception("reaper pass failed; trying again")
             if outages.dependency_of(exc) == "PostgreSQL" or (conn is not None and conn.closed):
+                lost_database = True
                 if conn is not None:
                     conn.close()
-                settings = get_settings()
-                leases_from = time.monotonic() + settings.lease_ttl + settings.heartbeat_every
             stop.wait(backoff.next())
             continue
         for outage in outages.OUTAGES.values():
@@ -186,6 +193,11 @@ def _retries_due(conn: psycopg.Connection[Any]) -> list[DueRetry]:
         )
         .fetchall()
     )
+
+
+def start_retry(conn: psycopg.Connection[Any], step_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """Start a step's next attempt if it is due (the retry timer, at its due time)."""
+    return _run(conn, _start_retry, DueRetry(id=step_id, job_id=job_id))
 
 
 def _start_retry(conn: psycopg.Connection[Any], due: DueRetry) -> Outbox | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +17,8 @@ from typing import IO, Any
 import psycopg
 import pytest
 
+import cli.services.postgres
+import cli.services.redis
 from backend import migrations
 from backend.db import connect
 from cli.services.postgres import PostgresHandle, ensure_postgres
@@ -29,15 +32,15 @@ class Servers:
     postgres: PostgresHandle
     redis: RedisHandle
 
-    def stop_postgres(self) -> None:
-        self.postgres.stop()
-
-    def stop_redis(self) -> None:
-        self.redis.stop()
-
     def start_again(self) -> None:
         self.postgres.start_again()
         self.redis.start_again()
+
+
+def _any_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +49,13 @@ def servers() -> Iterator[Servers]:
     # and the cluster belongs to the postgres user when we are root
     data_dir = Path(".jobmonitor/test").resolve() / f"private-{uuid.uuid4().hex[:8]}"
     data_dir.mkdir(parents=True)
-    postgres = ensure_postgres(data_dir, None)
-    redis = ensure_redis(data_dir, None)
+    with pytest.MonkeyPatch.context() as patch:
+        # not the preferred ports: while a test has stopped a server, another private server
+        # of this machine (another checkout's `up` or tests) could take a well-known port
+        patch.setattr(cli.services.postgres, "PG_PREFERRED_PORT", _any_free_port())
+        patch.setattr(cli.services.redis, "REDIS_PREFERRED_PORT", _any_free_port())
+        postgres = ensure_postgres(data_dir, None)
+        redis = ensure_redis(data_dir, None)
     try:
         migrations.upgrade(postgres.url)
         yield Servers(postgres, redis)

@@ -4,6 +4,8 @@ order (backend.jobs.states), so claims racing them never kill a worker."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
@@ -131,5 +133,5 @@ def test_forced_starts_racing_claims(engine: Engine) -> None:
             assert len(done) == len({a["step_id"] for a in done})
     finally:
         for w in workers:
-            w.kill()
+            os.killpg(w.pid, signal.SIGKILL)
             w.wait()

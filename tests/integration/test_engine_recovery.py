@@ -76,7 +76,8 @@ def test_sigkill_simple_worker(engine: Engine, tmp_path: Path) -> None:
     job_id = engine.create("crashy2", {"marker_dir": str(tmp_path), "sleep": 60})
     worker = engine.spawn_worker(simple=True, burst=False)
     try:
-        assert _wait_for_marker(tmp_path, "a.1.") == worker.pid
+        # in a worker process of `jobmonitor worker`'s group (no horse: not a group of its own)
+        assert os.getpgid(_wait_for_marker(tmp_path, "a.1.")) == worker.pid
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
         job = _finish_with_fresh_worker(engine, job_id)

@@ -98,35 +98,38 @@ def _check_logs(processes: list[Process], dependency: str) -> None:
         assert f"{dependency} is back" in text, text
 
 
+def _outage(servers: Servers, engine: Engine, fleet: list[Process], dependency: str) -> float:
+    """Stop `dependency` for OUTAGE seconds under running steps, start it again, and return
+    how long the jobs took to finish after it came back."""
+    jobs = _jobs(engine, 4, 1.5)
+    _wait_running(engine, 2)
+    server = servers.postgres if dependency == "PostgreSQL" else servers.redis
+    server.stop()
+    time.sleep(OUTAGE)
+    assert all(p.alive for p in fleet), [p.output() for p in fleet if not p.alive]
+    server.start_again()
+    recovery = _check_all_done_once(servers.postgres.url, jobs)
+    print(
+        f"{dependency} down {OUTAGE:.0f} s: all jobs completed {recovery:.1f} s after it came back"
+    )
+    return recovery
+
+
 @pytest.mark.slow
 def test_postgres_restart_under_running_steps(
     servers: Servers, private_engine: Engine, fleet: list[Process]
 ) -> None:
-    jobs = _jobs(private_engine, 4, 1.5)
-    _wait_running(private_engine, 2)
-    servers.stop_postgres()
-    time.sleep(OUTAGE)
-    assert all(p.alive for p in fleet), [p.output() for p in fleet if not p.alive]
-    servers.postgres.start_again()
-    recovery = _check_all_done_once(servers.postgres.url, jobs)
+    _outage(servers, private_engine, fleet, "PostgreSQL")
     _check_logs(fleet, "PostgreSQL")
-    print(f"PostgreSQL down {OUTAGE:.0f} s: all jobs completed {recovery:.1f} s after it came back")
 
 
 @pytest.mark.slow
 def test_redis_outage_under_running_steps(
     servers: Servers, private_engine: Engine, fleet: list[Process]
 ) -> None:
-    jobs = _jobs(private_engine, 4, 1.5)
-    _wait_running(private_engine, 2)
-    servers.stop_redis()
-    time.sleep(OUTAGE)
-    assert all(p.alive for p in fleet), [p.output() for p in fleet if not p.alive]
-    servers.redis.start_again()
-    recovery = _check_all_done_once(servers.postgres.url, jobs)
+    _outage(servers, private_engine, fleet, "Redis")
     _check_logs(fleet[:2], "Redis")  # the reaper touches Redis only when it has work
     assert fleet[2].alive and "Traceback" not in fleet[2].output()
-    print(f"Redis down {OUTAGE:.0f} s: all jobs completed {recovery:.1f} s after it came back")
 
 
 @pytest.mark.slow
