@@ -56,17 +56,22 @@ def get(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, budget_id: uuid.
 
 
 def list_budgets(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID | None = None
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    workflow_id: uuid.UUID | None = None,
+    blocking: bool = False,
 ) -> list[BudgetRow]:
     """The workspace's budgets; with a workflow, those that cover it (its own and the
-    workspace-wide ones)."""
+    workspace-wide ones); `blocking`: only those that block (the spend of the others is
+    not summed: this runs at every job creation)."""
     return (
         conn.cursor(row_factory=class_row(BudgetRow))
         .execute(
             f"""{_WITH_SPEND} WHERE b.workspace_id = %s
                 AND (%s::uuid IS NULL OR b.workflow_id IS NULL OR b.workflow_id = %s)
+                AND (b.block OR NOT %s)
                 ORDER BY w.name NULLS FIRST, b.period""",
-            (workspace_id, workflow_id, workflow_id),
+            (workspace_id, workflow_id, workflow_id, blocking),
         )
         .fetchall()
     )
