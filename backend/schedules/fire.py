@@ -46,10 +46,10 @@ def fire_due(conn: psycopg.Connection[Any], grace_seconds: float = 60.0) -> Fire
             outbox = Outbox()
             with conn.transaction():
                 schedule = queries.claim(conn, schedule_id)
-                if schedule is not None:
+                if schedule is not None and schedule.enabled:
                     _release_queued(conn, schedule, outbox, report)
                     now = queries.db_now(conn)
-                    if schedule.enabled and schedule.next_fire_at <= now:
+                    if schedule.next_fire_at <= now:
                         _fire(conn, schedule, now, grace_seconds, outbox, report)
             outbox.flush(conn)
     return report

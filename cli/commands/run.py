@@ -31,6 +31,7 @@ SET_FORM = (
 RUN_HINTS = {
     "concurrency_limited": "see them with `jobmonitor jobs --status running`; --force cancels them and starts this job",
     "rate_limited": "wait, or pass --force to start now",
+    "budget_exhausted": "wait for the budget to reset, or pass --force to start anyway (operator)",
     "idempotency_conflict": "use a new --idempotency-key, or send the same input as the first request",
     "invalid_input": "the input must match the workflow's input schema: `jobmonitor workflows show NAME`",
 }

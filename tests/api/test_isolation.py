@@ -41,7 +41,32 @@ def foreign(world: World) -> dict[str, str]:
         "workflow_id": str(world.b.workflows["echo3"]),
         "step": "a",
         "token_id": token["id"],
+        **_automation(world.b.admin),
     }
+
+
+def _automation(admin: TestClient) -> dict[str, str]:
+    """A schedule, trigger, continuous workflow, channel, alert rule and budget of a workspace."""
+    channel = admin.post("/channels", json={"name": "c", "url": "https://example.com/hook"}).json()
+    made = {
+        "schedule_id": admin.post(
+            "/schedules", json={"workflow": "echo3", "name": "s", "interval_seconds": 3600}
+        ),
+        "trigger_id": admin.post(
+            "/triggers", json={"name": "t", "source_workflow": "echo3", "target_workflow": "echo3"}
+        ),
+        "continuous_id": admin.post(
+            "/continuous",
+            json={"workflow": "echo3", "expected_work": "test.pending_rows", "channel": "c"},
+        ),
+        "rule_id": admin.post(
+            "/alert-rules", json={"name": "r", "kind": "job_failed", "channels": [channel["id"]]}
+        ),
+        "budget_id": admin.post("/budgets", json={"period": "day", "limit_usd": 1}),
+    }
+    for key, response in made.items():
+        assert response.status_code == 201, (key, response.text)
+    return {"channel_id": channel["id"], **{k: r.json()["id"] for k, r in made.items()}}
 
 
 def _call(client: TestClient, method: str, path: str, body: Any = None) -> Any:
@@ -129,6 +154,7 @@ def test_viewers_get_403_on_every_mutation(world: World, foreign: dict[str, str]
         "workflow_id": str(world.a.workflows["echo3"]),
         "step": "a",
         "token_id": foreign["token_id"],
+        **_automation(world.a.admin),
     }
     checked = 0
     for path, method in _operations(world):
