@@ -266,6 +266,9 @@ class ApiClient(Connection):
     async def budgets(self, workflow_id: str) -> list[t.Budget]:
         return (await self._get(t.BudgetList, "/budgets", workflow=workflow_id)).items
 
+    async def budget_daily(self, budget_id: str, days: int = 14) -> list[t.DaySpend]:
+        return (await self._get(t.DailySpend, f"/budgets/{budget_id}/daily", days=days)).items
+
     # live
     async def events(
         self,

@@ -6,7 +6,7 @@ without breaking the UI. Names follow the API's schemas (`backend/*/schemas.py`)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -432,3 +432,12 @@ class Budget(_Model):
 
 class BudgetList(_Model):
     items: list[Budget]
+
+
+class DaySpend(_Model):
+    day: date
+    spent_usd: float
+
+
+class DailySpend(_Model):
+    items: list[DaySpend]

@@ -11,6 +11,7 @@ import psycopg
 from backend.alerts import queries
 from backend.alerts.rows import Kind, Match, RuleRow
 from backend.alerts.service import emit, notify
+from backend.automation.contain import contained
 from backend.automation.feed import FeedEvent
 from backend.jobs import queries as jobs
 from backend.jobs.outbox import Outbox
@@ -66,7 +67,7 @@ def scan(conn: psycopg.Connection[Any]) -> int:
     a transaction: each rule commits on its own."""
     sent = 0
     for listed in queries.enabled_rules(conn, [k.value for k in SCANNED]):
-        with conn.transaction():
+        with contained(f"alert rule {listed.id}"), conn.transaction():
             rule = queries.lock_rule(conn, listed.id)
             if rule is None:
                 continue

@@ -21,6 +21,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from backend.automation.contain import contained
 from backend.jobs.outbox import Outbox
 
 NAME = "events"
@@ -60,10 +61,20 @@ def consume(conn: psycopg.Connection[Any], consumers: list[Consumer]) -> int:
         for event in events:
             if event.type in TYPES:
                 for consumer in consumers:
-                    consumer(conn, event, outbox)
+                    _handle(conn, consumer, event, outbox)
         _save(conn, *advance(last_id, gaps, [e.id for e in events], time.time()))
     outbox.flush(conn)
     return len(events)
+
+
+def _handle(
+    conn: psycopg.Connection[Any], consumer: Consumer, event: FeedEvent, outbox: Outbox
+) -> None:
+    """One consumer, one event, in a savepoint: a bug skips only this (logged)."""
+    mine = Outbox()
+    with contained(f"{consumer.__module__} on event {event.id}"), conn.transaction():
+        consumer(conn, event, mine)
+        outbox.absorb(mine)
 
 
 def advance(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from contextlib import closing
 from typing import Any
@@ -21,6 +22,7 @@ import psycopg
 
 from backend.alerts import watch as alerts
 from backend.automation import feed
+from backend.automation.contain import contained
 from backend.budgets.service import thresholds
 from backend.continuous import check
 from backend.continuous import queries as continuous
@@ -70,13 +72,14 @@ def deliveries_pass(conn: psycopg.Connection[Any], woken: set[str]) -> str | Non
     return f"notifications: {sent} attempt(s)" if sent else None
 
 
-PASSES: list[Pass] = [
-    schedules_pass,
-    feed_pass,
-    continuous_pass,
-    alerts_pass,
-    budgets_pass,
-    deliveries_pass,
+# each pass with the least time between two of its runs (0: every round)
+PASSES: list[tuple[Pass, float]] = [
+    (schedules_pass, 0.0),
+    (feed_pass, 0.0),
+    (continuous_pass, 0.0),
+    (alerts_pass, 2.0),
+    (budgets_pass, 10.0),  # sums a period of step costs per budget
+    (deliveries_pass, 0.0),
 ]
 
 
@@ -90,8 +93,9 @@ def run(stop: threading.Event, interval: float, once: bool = False) -> None:
                     log.warning("scheduler: connected again after %d failed attempt(s)", failures)
                 failures = 0
                 woken: set[str] = set()
+                last_run: dict[str, float] = {}
                 while not stop.is_set():
-                    run_passes(conn, woken)
+                    run_passes(conn, woken, last_run)
                     if once:
                         return
                     listener.sync(continuous.channels(conn))
@@ -105,19 +109,20 @@ def run(stop: threading.Event, interval: float, once: bool = False) -> None:
             stop.wait(_backoff(failures))
 
 
-def run_passes(conn: psycopg.Connection[Any], woken: set[str]) -> None:
-    """Each pass on its own: a bug in one is logged and the others still run; a lost
-    connection ends the round (the caller reconnects)."""
-    for one_pass in PASSES:
-        try:
-            summary = one_pass(conn, woken)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise
-        except Exception:
-            log.exception("scheduler: %s failed", one_pass.__name__)
-            if conn.closed:
-                raise
+def run_passes(
+    conn: psycopg.Connection[Any], woken: set[str], last_run: dict[str, float] | None = None
+) -> None:
+    """Each pass that is due, on its own: a bug in one is logged and the others still run;
+    a lost connection ends the round (the caller reconnects)."""
+    last_run = {} if last_run is None else last_run
+    for one_pass, every in PASSES:
+        name = one_pass.__name__
+        if time.monotonic() - last_run.get(name, -every) < every:
             continue
+        last_run[name] = time.monotonic()
+        summary = None
+        with contained(name):
+            summary = one_pass(conn, woken)
         if summary:
             log.info("%s", summary)
 

@@ -12,7 +12,7 @@ from fastapi import status as http
 from backend.audit import record_audit
 from backend.budgets import queries, service
 from backend.budgets.rows import BudgetRow
-from backend.budgets.schemas import Budget, BudgetCreate, BudgetList
+from backend.budgets.schemas import Budget, BudgetCreate, BudgetList, DailySpend
 from backend.http.deps import Admin, Viewer, transaction
 from backend.http.responses import errors
 from backend.workflows import queries as workflows
@@ -75,3 +75,13 @@ def delete_budget(budget_id: uuid.UUID, principal: Admin) -> Response:
             conn, principal, "budget.delete", "budget", row.id, None, None, {"period": row.period}
         )
     return Response(status_code=http.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{budget_id}/daily", response_model=DailySpend, responses=ERRORS)
+def daily_spend(
+    budget_id: uuid.UUID, principal: Viewer, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> dict[str, Any]:
+    """The spend of the budget's scope per UTC day (for a chart against the limit)."""
+    with transaction() as conn:
+        budget = queries.get(conn, principal.workspace_id, budget_id)
+        return {"budget_id": budget.id, "items": queries.daily_spend(conn, budget, days)}

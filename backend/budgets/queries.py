@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from backend.budgets.rows import BudgetRow
+from backend.budgets.rows import BudgetRow, DaySpend
 from backend.errors import NotFound
 
 _WITH_SPEND = """
@@ -56,17 +56,22 @@ def get(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, budget_id: uuid.
 
 
 def list_budgets(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID | None = None
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    workflow_id: uuid.UUID | None = None,
+    blocking: bool = False,
 ) -> list[BudgetRow]:
     """The workspace's budgets; with a workflow, those that cover it (its own and the
-    workspace-wide ones)."""
+    workspace-wide ones); `blocking`: only those that block (the spend of the others is
+    not summed: this runs at every job creation)."""
     return (
         conn.cursor(row_factory=class_row(BudgetRow))
         .execute(
             f"""{_WITH_SPEND} WHERE b.workspace_id = %s
                 AND (%s::uuid IS NULL OR b.workflow_id IS NULL OR b.workflow_id = %s)
+                AND (b.block OR NOT %s)
                 ORDER BY w.name NULLS FIRST, b.period""",
-            (workspace_id, workflow_id, workflow_id),
+            (workspace_id, workflow_id, workflow_id, blocking),
         )
         .fetchall()
     )
@@ -78,3 +83,23 @@ def all_budgets(conn: psycopg.Connection[Any]) -> list[BudgetRow]:
 
 def delete(conn: psycopg.Connection[Any], budget_id: uuid.UUID) -> None:
     conn.execute("DELETE FROM budgets WHERE id = %s", (budget_id,))
+
+
+def daily_spend(conn: psycopg.Connection[Any], budget: BudgetRow, days: int) -> list[DaySpend]:
+    """The budget's scope's spend per UTC day, the last `days` days, oldest first."""
+    return (
+        conn.cursor(row_factory=class_row(DaySpend))
+        .execute(
+            """
+            SELECT (d.day AT TIME ZONE 'UTC')::date AS day, coalesce(sum(c.amount_usd), 0) AS spent_usd
+            FROM generate_series(date_trunc('day', now(), 'UTC') - make_interval(days => %(days)s - 1),
+                                 date_trunc('day', now(), 'UTC'), interval '1 day') AS d(day)
+            LEFT JOIN (step_costs c JOIN jobs j ON j.id = c.job_id AND j.workspace_id = %(ws)s
+                       AND (%(wf)s::uuid IS NULL OR j.workflow_id = %(wf)s))
+                   ON c.created_at >= d.day AND c.created_at < d.day + interval '1 day'
+            GROUP BY d.day ORDER BY d.day
+            """,
+            {"days": days, "ws": budget.workspace_id, "wf": budget.workflow_id},
+        )
+        .fetchall()
+    )

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpend:
+    day: date
+    spent_usd: Decimal
 
 
 class Period(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,3 +40,13 @@ class Budget(BaseModel):
 
 class BudgetList(BaseModel):
     items: list[Budget]
+
+
+class DaySpend(BaseModel):
+    day: date
+    spent_usd: float
+
+
+class DailySpend(BaseModel):
+    budget_id: uuid.UUID
+    items: list[DaySpend] = Field(description="Spend per UTC day, oldest first.")

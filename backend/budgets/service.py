@@ -12,6 +12,7 @@ import psycopg
 
 from backend.alerts.rows import Kind
 from backend.alerts.service import emit
+from backend.automation.contain import contained
 from backend.budgets import queries
 from backend.budgets.rows import BudgetRow
 from backend.budgets.schemas import BudgetCreate
@@ -53,8 +54,8 @@ def check_start(
     """Refuse a new job while a blocking budget covering the workflow is spent."""
     if force:
         return
-    for budget in queries.list_budgets(conn, workspace_id, workflow_id):
-        if budget.block and budget.spent_usd >= budget.limit_usd:
+    for budget in queries.list_budgets(conn, workspace_id, workflow_id, blocking=True):
+        if budget.spent_usd >= budget.limit_usd:
             wait = (budget.resets_at - _now(conn)).total_seconds()
             scope = f"workflow {budget.workflow_name}" if budget.workflow_name else "the workspace"
             raise BudgetExhausted(
@@ -84,7 +85,7 @@ def thresholds(conn: psycopg.Connection[Any]) -> int:
                 f"${budget.limit_usd:.2f} ({budget.percent:.0f}%, {level})"
             )
             data = {"budget_id": str(budget.id), "level": level, "percent": budget.percent}
-            with conn.transaction():
+            with contained(f"budget {budget.id}"), conn.transaction():
                 sent += emit(
                     conn,
                     budget.workspace_id,

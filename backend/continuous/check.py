@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from backend.automation.contain import contained
 from backend.automation.start import start_job
 from backend.continuous import queries
 from backend.continuous.rows import ContinuousRow
@@ -63,12 +64,13 @@ def check_due(conn: psycopg.Connection[Any], woken: set[str]) -> int:
     """Check what is due; the number of jobs started. `conn` is not inside a transaction."""
     started = 0
     for ident in queries.due_ids(conn, sorted(woken)):
-        outbox = Outbox()
-        with conn.transaction():
-            row = queries.claim(conn, ident)
-            if row is not None and _check(conn, row, outbox):
-                started += 1
-        outbox.flush(conn)
+        with contained(f"continuous workflow {ident}"):
+            outbox = Outbox()
+            with conn.transaction():
+                row = queries.claim(conn, ident)
+                if row is not None and _check(conn, row, outbox):
+                    started += 1
+            outbox.flush(conn)
     return started
 
 

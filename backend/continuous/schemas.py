@@ -37,7 +37,7 @@ class ContinuousCreate(BaseModel):
 class ContinuousUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool
+    enabled: bool | None = Field(default=None, description="Omitted: unchanged.")
 
 
 class Continuous(BaseModel):

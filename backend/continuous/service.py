@@ -50,9 +50,11 @@ def create(
 
 
 def set_enabled(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ident: uuid.UUID, enabled: bool
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ident: uuid.UUID, enabled: bool | None
 ) -> ContinuousRow:
-    queries.set_enabled(conn, queries.get(conn, workspace_id, ident).id, enabled)
+    row = queries.get(conn, workspace_id, ident)
+    if enabled is not None:
+        queries.set_enabled(conn, row.id, enabled)
     return queries.get(conn, workspace_id, ident)
 
 

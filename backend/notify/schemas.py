@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ChannelKind(StrEnum):
@@ -28,6 +29,17 @@ class ChannelCreate(BaseModel):
         description="Webhooks: the signing secret (default: generated, shown once).",
     )
     enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            host = httpx.URL(value).host
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise ValueError(f"not a valid URL: {exc}") from None
+        if not host:
+            raise ValueError("the URL has no host")
+        return value
 
 
 class Channel(BaseModel):

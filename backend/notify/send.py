@@ -69,11 +69,14 @@ def deliver(
     try:
         with httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                guard.check(target, settings.webhook_allowed_hosts)
-                response = client.post(target, content=body, headers=headers)
+                address = guard.check(target, settings.webhook_allowed_hosts)
+                url, host, extensions = guard.pinned(target, address)
+                response = client.post(
+                    url, content=body, headers=headers | host, extensions=extensions
+                )
                 if not response.is_redirect:
                     return _answered(response, started, target)
-                target = str(response.url.join(response.headers["location"]))
+                target = str(httpx.URL(target).join(response.headers["location"]))
             return _failed(f"more than {MAX_REDIRECTS} redirects", started, target, retry=False)
     except guard.Denied as exc:
         return _failed(f"denied: {exc}", started, target, retry=False)

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from backend.automation.contain import contained
 from backend.errors import Conflict
 from backend.notify import queries, send
 from backend.notify.rows import ChannelRow, DeliveryRow, DueDelivery
@@ -60,7 +61,8 @@ def send_due(conn: psycopg.Connection[Any], budget_seconds: float = 3.0) -> int:
             due = queries.claim_due(conn, 1, LEASE_SECONDS)
         if not due:
             break
-        attempt(conn, due[0], retries=True)
+        with contained(f"delivery {due[0].id}"):
+            attempt(conn, due[0], retries=True)
         sent += 1
     return sent
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from backend.automation.contain import contained
 from backend.automation.start import start_job
 from backend.errors import Conflict
 from backend.jobs import service as jobs
@@ -41,15 +42,16 @@ def fire_due(conn: psycopg.Connection[Any], grace_seconds: float = 60.0) -> Fire
     """One pass. `conn` must not be inside a transaction: each schedule commits on its own."""
     report = FireReport()
     for schedule_id in queries.due_schedule_ids(conn, BATCH):
-        outbox = Outbox()
-        with conn.transaction():
-            schedule = queries.claim(conn, schedule_id)
-            if schedule is not None:
-                _release_queued(conn, schedule, outbox, report)
-                now = queries.db_now(conn)
-                if schedule.enabled and schedule.next_fire_at <= now:
-                    _fire(conn, schedule, now, grace_seconds, outbox, report)
-        outbox.flush(conn)
+        with contained(f"schedule {schedule_id}"):
+            outbox = Outbox()
+            with conn.transaction():
+                schedule = queries.claim(conn, schedule_id)
+                if schedule is not None and schedule.enabled:
+                    _release_queued(conn, schedule, outbox, report)
+                    now = queries.db_now(conn)
+                    if schedule.next_fire_at <= now:
+                        _fire(conn, schedule, now, grace_seconds, outbox, report)
+            outbox.flush(conn)
     return report
 
 

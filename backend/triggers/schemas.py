@@ -28,7 +28,7 @@ class TriggerCreate(BaseModel):
 class TriggerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool
+    enabled: bool | None = Field(default=None, description="Omitted: unchanged.")
 
 
 class Trigger(BaseModel):

@@ -63,9 +63,14 @@ def create_trigger(
 
 
 def set_enabled(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, trigger_id: uuid.UUID, enabled: bool
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    trigger_id: uuid.UUID,
+    enabled: bool | None,
 ) -> TriggerRow:
-    queries.set_enabled(conn, queries.get_trigger(conn, workspace_id, trigger_id).id, enabled)
+    row = queries.get_trigger(conn, workspace_id, trigger_id)
+    if enabled is not None:
+        queries.set_enabled(conn, row.id, enabled)
     return queries.get_trigger(conn, workspace_id, trigger_id)
 
 

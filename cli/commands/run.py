@@ -32,6 +32,7 @@ RUN_HINTS = {
     "concurrency_limited": "see them with `jobmonitor run --list-running`; stop one with "
     "`jobmonitor run --stop --workflow-run-id RUN`; --force cancels them and starts this job",
     "rate_limited": "wait, or pass --force to start now",
+    "budget_exhausted": "wait for the budget to reset, or pass --force to start anyway (operator)",
     "idempotency_conflict": "use a new --idempotency-key, or send the same input as the first request",
     "invalid_input": "the input must match the workflow's input schema: `jobmonitor workflows show NAME`",
 }

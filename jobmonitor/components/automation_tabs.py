@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobmonitor.automation_view import BudgetView, ScheduleView
+from jobmonitor.automation_view import BudgetView, DayBar, ScheduleView
 
 BUDGET_COLORS = {"ok": "green", "warn": "amber", "spent": "red"}
 
@@ -32,6 +32,45 @@ def _schedule(s: rx.Var[ScheduleView]) -> rx.Component:
         role="group",
         aria_label="Schedule " + s.name,
         width="100%",
+    )
+
+
+def _day(d: rx.Var[DayBar]) -> rx.Component:
+    return rx.box(
+        rx.box(
+            class_name="jm-chart-bar",
+            style={
+                "height": d.height.to_string() + "%",
+                "background": rx.cond(d.over, "var(--red-9)", "var(--accent-9)"),
+            },
+        ),
+        title=d.label,
+        aria_label=d.label,
+        role="img",
+        class_name="jm-chart-slot",
+    )
+
+
+def _daily_chart(b: rx.Var[BudgetView]) -> rx.Component:
+    return rx.box(
+        rx.foreach(b.days, _day),
+        rx.cond(
+            b.limit_line >= 0,
+            rx.box(
+                style={
+                    "position": "absolute",
+                    "left": 0,
+                    "right": 0,
+                    "bottom": b.limit_line.to_string() + "%",
+                    "borderTop": "2px dashed var(--red-9)",
+                },
+                title="daily limit",
+            ),
+        ),
+        class_name="jm-chart",
+        style={"position": "relative", "height": "90px"},
+        role="figure",
+        aria_label="Daily spend of " + b.label,
     )
 
 
@@ -76,6 +115,8 @@ def _budget(b: rx.Var[BudgetView]) -> rx.Component:
             aria_valuemax=100,
         ),
         rx.text(b.spent, size="1", color_scheme="gray"),
+        rx.text("Spend per day, last 14 days", size="1", weight="medium"),
+        _daily_chart(b),
         spacing="1",
         width="100%",
     )

@@ -140,9 +140,12 @@ class WorkflowState(rx.State):
         schedules, budgets = await asyncio.gather(
             client.schedules(workflow_id), client.budgets(workflow_id)
         )
-        times = await asyncio.gather(*(client.schedule_next(s.id, 5) for s in schedules))
+        times, daily = await asyncio.gather(
+            asyncio.gather(*(client.schedule_next(s.id, 5) for s in schedules)),
+            asyncio.gather(*(client.budget_daily(b.id, 14) for b in budgets)),
+        )
         self.schedules = [schedule_view(s, x) for s, x in zip(schedules, times, strict=True)]
-        self.budgets = [budget_view(b) for b in budgets]
+        self.budgets = [budget_view(b, d) for b, d in zip(budgets, daily, strict=True)]
 
 
 def _metric(m: rx.Var[Metric]) -> rx.Component:

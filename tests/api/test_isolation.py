@@ -60,7 +60,32 @@ def foreign(world: World) -> dict[str, str]:
         **HUMAN_IDS,
         "fingerprint": world.b.viewer.get("/failures").json()["items"][0]["fingerprint"],
         "view_id": view.json()["id"],
+        **_automation(world.b.admin),
     }
+
+
+def _automation(admin: TestClient) -> dict[str, str]:
+    """A schedule, trigger, continuous workflow, channel, alert rule and budget of a workspace."""
+    channel = admin.post("/channels", json={"name": "c", "url": "https://example.com/hook"}).json()
+    made = {
+        "schedule_id": admin.post(
+            "/schedules", json={"workflow": "echo3", "name": "s", "interval_seconds": 3600}
+        ),
+        "trigger_id": admin.post(
+            "/triggers", json={"name": "t", "source_workflow": "echo3", "target_workflow": "echo3"}
+        ),
+        "continuous_id": admin.post(
+            "/continuous",
+            json={"workflow": "echo3", "expected_work": "test.pending_rows", "channel": "c"},
+        ),
+        "rule_id": admin.post(
+            "/alert-rules", json={"name": "r", "kind": "job_failed", "channels": [channel["id"]]}
+        ),
+        "budget_id": admin.post("/budgets", json={"period": "day", "limit_usd": 1}),
+    }
+    for key, response in made.items():
+        assert response.status_code == 201, (key, response.text)
+    return {"channel_id": channel["id"], **{k: r.json()["id"] for k, r in made.items()}}
 
 
 def _call(client: TestClient, method: str, path: str, body: Any = None) -> Any:
@@ -153,6 +178,7 @@ def test_viewers_get_403_on_every_mutation(world: World, foreign: dict[str, str]
         **HUMAN_IDS,
         "other_id": own["id"],
         "fingerprint": "0" * 32,
+        **_automation(world.a.admin),
     }
     checked = 0
     for path, method in _operations(world):

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 from backend.db import connect
 from backend.schedules import service as schedules
@@ -17,11 +17,14 @@ from backend.schedules.schemas import ScheduleCreate
 from tests.integration.conftest import Engine
 
 
-def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    *args: str, env: dict[str, str] | None = None, stderr: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
     """`jobmonitor ARGS` as a real process with this test's environment."""
     return subprocess.Popen(
         [sys.executable, "-m", "cli.main", *args],
         env={**os.environ, **(env or {})},
+        stderr=stderr,
         start_new_session=True,
     )
 

@@ -80,6 +80,9 @@ def test_blocking_budget_and_threshold_alerts(world: World, hooks: Receiver) -> 
     assert {b["id"] for b in shown} == {budget.json()["id"], month["id"]}
     mine = next(b for b in shown if b["id"] == budget.json()["id"])
     assert mine["spent_usd"] == pytest.approx(1.2) and mine["percent"] == pytest.approx(120)
+    daily = world.a.viewer.get(f"/budgets/{budget.json()['id']}/daily", params={"days": 3}).json()
+    assert [d["spent_usd"] for d in daily["items"]] == [0, 0, pytest.approx(1.2)]
+    assert daily["items"][-1]["day"] == datetime.now(UTC).date().isoformat()
     metrics = world.a.viewer.get("/metrics").text
     samples = {
         (s.name, s.labels["workflow"], s.labels["period"]): s.value

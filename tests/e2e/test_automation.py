@@ -49,6 +49,10 @@ def test_schedules_and_budget_tabs(page: Page, api: httpx.Client, artifacts_dir:
         bar = section.get_by_role("progressbar", name="Spend of workflow basic_sequence, per month")
         expect(bar).to_be_visible()
         expect(section).to_contain_text("of $50.00")
+        chart = section.get_by_role(
+            "figure", name="Daily spend of workflow basic_sequence, per month"
+        )
+        expect(chart.get_by_role("img")).to_have_count(14)
         page.screenshot(path=str(artifacts_dir / "workflow-budget.png"), full_page=True)
     finally:
         api.delete(f"/schedules/{schedule.json()['id']}")

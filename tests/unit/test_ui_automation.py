@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from apiclient import models as t
 from jobmonitor.automation_view import budget_view, fire_time, schedule_view
@@ -46,9 +46,17 @@ def test_budget_view_states() -> None:
             **{**fields, **extra, "spent_usd": spent, "percent": spent * 100, "resets_at": resets}
         )
 
-    assert budget_view(budget(0.5)).state == "ok"
-    warn = budget_view(budget(0.85, workflow_name="costly"))
+    assert budget_view(budget(0.5), []).state == "ok"
+    warn = budget_view(budget(0.85, workflow_name="costly"), [])
     assert warn.state == "warn" and warn.label == "workflow costly, per day, blocks new jobs"
-    over = budget_view(budget(1.2))
+    days = [
+        t.DaySpend(day=date(2026, 11, 30), spent_usd=0.5),
+        t.DaySpend(day=date(2026, 12, 1), spent_usd=2.0),
+    ]
+    over = budget_view(budget(1.2), days)
     assert over.state == "spent" and over.percent == 100 and "(120%)" in over.spent
     assert over.spent.endswith("resets 2026-12-02 00:00 UTC") and over.warn_at == 80
+    assert [(d.height, d.over) for d in over.days] == [(25, False), (100, True)]
+    assert over.limit_line == 50 and over.days[1].label == "2026-12-01: $2.00"
+    monthly = budget_view(budget(0.5, period="month"), days)
+    assert monthly.limit_line == -1 and not any(d.over for d in monthly.days)
