@@ -28,7 +28,7 @@ from cli.main import app
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "deploy" / "systemd"
 VENV_BIN = Path(sys.executable).parent
-SERVICES = {"postgres", "redis", "migrate", "app", "worker", "reaper"}
+SERVICES = {"postgres", "redis", "migrate", "app", "worker", "reaper", "scheduler"}
 OURS = SERVICES - {"postgres", "redis"}
 HEALTHCHECKED = {"postgres", "redis", "app", "worker"}
 
@@ -124,6 +124,7 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert {u.name for u in units} >= {
         "jobmonitor-worker@.service",
         "jobmonitor-reaper.service",
+        "jobmonitor-scheduler.service",
         "jobmonitor-web.service",
         "jobmonitor.target",
     }
