@@ -19,7 +19,6 @@ from apiclient.errors import ApiError, Unauthorized, ValidationFailed
 from jobmonitor import forms
 from jobmonitor.live import DETAIL_POLL_SECONDS, Batch, LiveFeed, follow
 from jobmonitor.review_view import (
-    DRAFT_LABELS,
     ReviewInfo,
     ReviewRow,
     WaitingStep,
@@ -32,6 +31,7 @@ from jobmonitor.review_view import (
     waiting_steps,
 )
 from jobmonitor.state import action_error_toast, assign, client_of, requires_sign_in
+from jobmonitor.statuses import DRAFT_LABELS
 from jobmonitor.viewmodels import is_terminal
 
 PAGE_SIZE = 10
