@@ -10,14 +10,6 @@ from typing import Any
 from apiclient import models as t
 
 WAITING = "waiting"
-DRAFT_LABELS = {
-    "none": "",
-    "proposed": "Proposed",
-    "in_review": "In review",
-    "approved": "Approved",
-    "rejected": "Rejected",
-    "applied": "Applied",
-}
 
 
 @dataclass

@@ -53,6 +53,15 @@ TABS: tuple[tuple[str, str], ...] = (
     *((s.value, STATUS_STYLES[s].label) for s in JobStatus),
     (WAITING_TAB, "Waiting for review"),
 )
+# a job's draft_state as the monitor shows it ("" for none)
+DRAFT_LABELS = {
+    "none": "",
+    "proposed": "Proposed",
+    "in_review": "In review",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "applied": "Applied",
+}
 # the list's chip for a job waiting for a person, by what it waits for
 WAITING_LABELS = {"review": "Waiting for review", "manual": "Waiting for input"}
 

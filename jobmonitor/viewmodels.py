@@ -16,7 +16,13 @@ from apiclient.format import cost_text, duration_text
 from backend.jobs.statuses import JOB_TERMINAL, JobStatus, success_rate
 from jobmonitor import gantt
 from jobmonitor.format import elapsed, iso, job_duration, pretty_json, progress_text, short_id
-from jobmonitor.statuses import STEP_ACTIVE, WAITING_LABELS, JobAction, job_actions
+from jobmonitor.statuses import (
+    DRAFT_LABELS,
+    STEP_ACTIVE,
+    WAITING_LABELS,
+    JobAction,
+    job_actions,
+)
 
 
 @dataclass
@@ -55,6 +61,7 @@ class JobInfo:
     error: str = ""
     rerun_of: str = ""
     actions: list[JobAction] = field(default_factory=list)  # the panel's buttons (no View)
+    draft: str = ""  # the draft state of a job with a review gate ("" for none)
 
 
 @dataclass
@@ -160,6 +167,7 @@ def job_info(job: t.Job, now: datetime | None = None) -> JobInfo:
         error=(job.error_message or "Failed") if job.status == "failed" else "",
         rerun_of=job.rerun_of or "",
         actions=detail_actions(job.status),
+        draft=DRAFT_LABELS.get(job.draft_state, job.draft_state),
     )
 
 

@@ -13,6 +13,7 @@ import psycopg
 from fastapi import APIRouter, Path, Query, Response
 from fastapi import status as http
 
+from backend.errors import NotFound
 from backend.http.deps import Operator, Principal, Viewer, disclose, flush, transaction
 from backend.http.responses import errors
 from backend.jobs import manual, queries
@@ -111,7 +112,9 @@ def _wait_for(job_id: uuid.UUID, step: str, wait: float) -> HumanStep:
     deadline, delay = time.monotonic() + wait, 0.05
     while True:
         with transaction() as conn:
-            state = next(s for s in queries.human_steps(conn, job_id) if s.step_key == step)
+            state = next((s for s in queries.human_steps(conn, job_id) if s.step_key == step), None)
+        if state is None:  # the job was deleted meanwhile
+            raise NotFound(f"job {job_id} not found")
         left = deadline - time.monotonic()
         if state.status not in manual.RUNNING or left <= 0:
             return state

@@ -19,7 +19,6 @@ from apiclient.errors import ApiError, Unauthorized, ValidationFailed
 from jobmonitor import forms
 from jobmonitor.live import DETAIL_POLL_SECONDS, Batch, LiveFeed, follow
 from jobmonitor.review_view import (
-    DRAFT_LABELS,
     ReviewInfo,
     ReviewRow,
     WaitingStep,
@@ -32,6 +31,7 @@ from jobmonitor.review_view import (
     waiting_steps,
 )
 from jobmonitor.state import action_error_toast, assign, client_of, requires_sign_in
+from jobmonitor.statuses import DRAFT_LABELS
 from jobmonitor.viewmodels import is_terminal
 
 PAGE_SIZE = 10
@@ -93,7 +93,8 @@ class HumanState(rx.State):
     @rx.event
     @requires_sign_in
     async def load(self) -> AsyncIterator[Any]:
-        """on_load of the job page: what waits for a person, then follow the job."""
+        """on_load of the job page: the watcher fetches what waits for a person (without
+        holding the page's state: the job panel's own live updates must not wait for it)."""
         self.job_id, self.query, self.offset, self.selected, self.editing = (
             self._route_job(),
             "",
@@ -102,19 +103,17 @@ class HumanState(rx.State):
             "",
         )
         self.waiting, self.review, self.rows = [], ReviewInfo(), []
-        try:
-            active = await self._fetch(await client_of(self))
-        except ApiError:
-            return  # the job panel shows the error
-        if active:
-            yield HumanState.watch
+        yield HumanState.watch
 
     @rx.event(background=True)
-    async def watch(self) -> AsyncIterator[Any]:
-        """Refresh on the job's events (decisions of other reviewers included)."""
+    async def watch(self) -> None:
+        """Show what waits, then refresh on the job's events (other reviewers' decisions
+        included) until the job is finished or the page is left."""
         async with self:
             me = self._watcher = uuid.uuid4().hex
             job_id, client = self.job_id, await client_of(self)
+        if not await self._refresh(me, client, job_id):
+            return
         async with LiveFeed(client, job_id=job_id) as feed:
             async for _ in follow(
                 feed,

@@ -70,6 +70,7 @@ class JobState(rx.State):
     job: JobInfo = JobInfo()
     job_input: str = ""
     job_output: str = ""
+    job_metadata: str = ""  # the creator's notes, "" when none
     steps: list[StepRow] = []
     detail: StepDetail = StepDetail()
     ticks: list[str] = []
@@ -106,6 +107,7 @@ class JobState(rx.State):
         assign(self, "job", job_info(job, now))
         assign(self, "job_input", payload_json(job.input_payload))
         assign(self, "job_output", payload_json(job.output_payload))
+        assign(self, "job_metadata", payload_json(job.metadata) if job.metadata else "")
         assign(self, "steps", step_rows(steps, now))
         frame = gantt.axis([gantt.Span(s.started_at, s.completed_at) for s in steps], now)
         assign(self, "ticks", gantt.ticks(frame[1]) if frame else [])
@@ -402,6 +404,7 @@ def _job_info() -> rx.Component:
             labelled("Duration", job.duration),
             labelled("Total cost", job.cost),
             labelled("Progress", job.progress_label),
+            rx.cond(job.draft != "", labelled("Draft", job.draft)),
             columns="2",
             spacing="3",
             width="100%",
@@ -431,6 +434,7 @@ def _job_info() -> rx.Component:
             gap="2",
         ),
         json_section("Input", JobState.job_input, open_=True),
+        rx.cond(JobState.job_metadata != "", json_section("Metadata", JobState.job_metadata)),
         rx.cond(JobState.job_output != "", json_section("Output", JobState.job_output, open_=True)),
         spacing="3",
         width="100%",

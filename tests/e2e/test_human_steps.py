@@ -94,5 +94,6 @@ def test_a_person_executes_reviews_and_submits(
     assert [i for i, r in reviewed.items() if r["decision"] == "approved"] == ids[:3]
     info = page.get_by_role("region", name="Job info")
     expect(info.get_by_text("Completed", exact=True).first).to_be_visible(timeout=20_000)
+    expect(info.get_by_text("Applied", exact=True)).to_be_visible(timeout=10_000)  # draft state
     expect(panel.get_by_text("Submitted", exact=True)).to_be_visible()
     other.close()

@@ -73,8 +73,6 @@ def test_review_rows_show_decisions_edits_and_only_editable_fields() -> None:
     info = review_info(review())
     assert info.gate_waiting and info.undecided == 1 and info.editable == ["ontology"]
     assert not review_info(review(status="submitted")).gate_waiting
-    stamp = datetime(2026, 1, 1, tzinfo=UTC)
-    assert stamp  # rows carry no times: nothing to format
 
 
 def test_the_inline_editor_accepts_only_editable_fields() -> None:
@@ -94,3 +92,18 @@ def test_execute_errors_map_onto_the_form_fields() -> None:
     details = [{"loc": ["payload", "limit"], "msg": "0 is less than 1"}, {"loc": [], "msg": "x"}]
     by_field, other = forms.field_errors(payload_errors(details), fields)
     assert by_field == {"limit": "0 is less than 1"} and other == ["x"]
+
+
+def test_the_list_chip_and_the_draft_label() -> None:
+    from jobmonitor.viewmodels import job_info, job_row
+
+    base = {"id": "j1", "workflow_id": "w", "created_at": datetime(2026, 1, 1, tzinfo=UTC)}
+    waiting = t.Job.model_validate(
+        {**base, "status": "running", "waiting_for": "review", "draft_state": "in_review"}
+    )
+    assert job_row(waiting).waiting == "Waiting for review"
+    assert job_info(waiting).draft == "In review"
+    manual = t.Job.model_validate({**base, "status": "pending", "waiting_for": "manual"})
+    assert job_row(manual).waiting == "Waiting for input" and job_info(manual).draft == ""
+    ended = t.Job.model_validate({**base, "status": "cancelled", "waiting_for": "review"})
+    assert job_row(ended).waiting == ""
