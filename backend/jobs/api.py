@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import status as http
 
 from backend.audit import record_audit
@@ -165,6 +166,7 @@ def _workflow(
 
 @router.get("", response_model=JobList, responses=ERRORS)
 def list_jobs(
+    request: Request,
     principal: Viewer,
     status: Annotated[
         list[JobStatus] | None, Query(description="Repeat for several statuses.")
@@ -196,8 +198,10 @@ def list_jobs(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    """Jobs newest first, without payloads. `total` is exact for status/workflow filters."""
-    found = search.parse(search_query or "")
+    """Jobs newest first, without payloads. `total` is exact for status/workflow filters.
+    Payload filters also work as plain parameters: `?metadata.operator=cli` is the same as
+    `?search=metadata.operator=cli`."""
+    found = search.parse(" ".join([search_query or "", *_payload_params(request)]))
     _one_of("status", status, found.statuses)
     _one_of("q", q, found.text)
     with transaction() as conn:
@@ -227,6 +231,18 @@ def list_jobs(
         "limit": limit,
         "next_cursor": page.next_cursor,
     }
+
+
+PAYLOAD_PARAMS = ("metadata.", "input.", "output.")
+
+
+def _payload_params(request: Request) -> list[str]:
+    """`metadata.<path>=value` (and `input.`/`output.`) query parameters as search terms."""
+    return [
+        shlex.quote(f"{key}={value}")
+        for key, value in request.query_params.multi_items()
+        if key.startswith(PAYLOAD_PARAMS)
+    ]
 
 
 def _one_of(name: str, param: Any, from_search: Any) -> None:

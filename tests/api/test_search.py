@@ -29,6 +29,11 @@ def test_search_on_payloads_and_metadata(world: World) -> None:
     assert _ids(world, "input.records<=50") == {shallow["id"]}
     assert _ids(world, "input.mode!=fast") == {shallow["id"]}
     assert _ids(world, "metadata.operator=cli") == {deep["id"]}
+    # the same filters as plain query parameters
+    plain = world.a.viewer.get("/jobs", params={"metadata.operator": "cli"}).json()["items"]
+    assert {j["id"] for j in plain} == {deep["id"]}
+    fast = world.a.viewer.get("/jobs", params={"input.mode": "fast"}).json()["items"]
+    assert {j["id"] for j in fast} == {deep["id"], pending["id"]}
     assert _ids(world, "output.c exists") == {deep["id"], shallow["id"]}
     assert _ids(world, "output.c missing") == {pending["id"]}
     assert _ids(world, "input.opts.level~EE") == {deep["id"]}
