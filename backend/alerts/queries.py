@@ -1,5 +1,6 @@
 """The SQL of alerts: rules (scoped to a workspace), the notices that make a subject alert
-once, and the scans of running jobs (long, slower than usual, stuck)."""
+once, the failure groups a failed job opened, and the scans of running jobs (long, slower
+than usual, stuck)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from backend.alerts.rows import Match, RuleRow
+from backend.alerts.rows import Match, OpenedGroup, RuleRow
 from backend.errors import NotFound
+from backend.jobs.models import FAILED_STEP
 from backend.jobs.states import J, sql_literal
 
 _RUNNING = sql_literal(J.RUNNING)
@@ -154,6 +156,40 @@ def step_failures(
         (job_id, step_key, until),
     ).fetchone()
     return int(row["n"]) if row else 0
+
+
+def groups_opened(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[OpenedGroup]:
+    """The failure groups (migration 0007's trigger keeps them) that a failed step of this job
+    opened: the group's first failure (never resolved), or its first failure after it was
+    resolved. An acknowledged group, or one reopened by hand, is not opened by a failure."""
+    return (
+        conn.cursor(row_factory=class_row(OpenedGroup))
+        .execute(
+            f"""
+            SELECT g.fingerprint, w.name AS workflow_name, g.step_key, g.error_type, g.message,
+                   g.count, g.resolved_at IS NOT NULL AS reopened,
+                   coalesce(g.resolved_at, g.first_seen) AS opening
+            FROM job_steps s
+            JOIN failure_groups g
+              ON g.workspace_id = s.workspace_id AND g.fingerprint = s.error_fingerprint
+            JOIN workflows w ON w.id = g.workflow_id
+            WHERE s.job_id = %(job)s AND s.{FAILED_STEP}
+              AND CASE WHEN g.state = 'resolved' THEN
+                    s.completed_at > g.resolved_at AND NOT EXISTS (
+                        SELECT 1 FROM job_steps o
+                        WHERE o.workspace_id = g.workspace_id
+                          AND o.error_fingerprint = g.fingerprint AND o.{FAILED_STEP}
+                          AND o.completed_at > g.resolved_at
+                          AND (o.completed_at, o.id) < (s.completed_at, s.id))
+                  ELSE g.state = 'open' AND g.resolved_at IS NULL
+                       AND s.completed_at = g.first_seen
+                  END
+            ORDER BY g.fingerprint
+            """,
+            {"job": job_id},
+        )
+        .fetchall()
+    )
 
 
 def running_longer(conn: psycopg.Connection[Any], rule: RuleRow, seconds: float) -> list[Match]:

@@ -17,6 +17,7 @@ class Kind(StrEnum):
     RUN_LONGER_THAN_P95 = "run_longer_than_p95"  # params.factor (x p95), params.min_samples
     STUCK = "stuck"  # params.seconds: a running job with no event for this long
     BUDGET_THRESHOLD = "budget_threshold"  # a budget's warn threshold or limit crossed
+    FAILURE_GROUP_OPENED = "failure_group_opened"  # a failure group created, or reopened
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +45,17 @@ class Match:
     workflow_name: str
     seconds: float  # running for, or silent for
     p95: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedGroup:
+    """A failure group a job's failure opened: created it, or reopened it after a resolve."""
+
+    fingerprint: str
+    workflow_name: str
+    step_key: str
+    error_type: str | None
+    message: str
+    count: int
+    reopened: bool
+    opening: datetime  # the group's first failure, or its resolve: one opening, one subject

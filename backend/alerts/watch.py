@@ -1,6 +1,7 @@
 """The scheduler's sources of alerts: the feed of job events (a job failed, a job completed
-after its workflow's previous job failed, a step failed more than N times) and the scan of
-running jobs (longer than X, longer than k x the workflow's p95, no event for X)."""
+after its workflow's previous job failed, a step failed more than N times, a failed job
+opened a failure group) and the scan of running jobs (longer than X, longer than k x the
+workflow's p95, no event for X)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def on_event(conn: psycopg.Connection[Any], event: FeedEvent, outbox: Outbox) ->
         emit(
             conn, event.workspace_id, Kind.JOB_FAILED, event.workflow_id, str(job.id), message, data
         )
+        _groups_opened(conn, event)
     elif event.type == "workflow_completed":
         if queries.previous_outcome(conn, event.workflow_id, event.job_id) == "failed":
             job = jobs.get_job(conn, event.job_id, payloads=False)
@@ -60,6 +62,37 @@ def _retried(conn: psycopg.Connection[Any], event: FeedEvent) -> None:
         data,
         applies=lambda rule: failures > int(rule.params.get("retries", 0)),
     )
+
+
+def _groups_opened(conn: psycopg.Connection[Any], event: FeedEvent) -> None:
+    for group in queries.groups_opened(conn, event.job_id):
+        how = "reopened" if group.reopened else "opened"
+        error = f"{group.error_type}: {group.message}" if group.error_type else group.message
+        message = (
+            f"failure group {group.fingerprint} {how} by job {event.job_id}: step"
+            f" {group.step_key} of {group.workflow_name} failed with {error}"
+            f" ({group.count} failures)"
+        )
+        data = {
+            "fingerprint": group.fingerprint,
+            "job_id": str(event.job_id),
+            "workflow": group.workflow_name,
+            "step": group.step_key,
+            "error_type": group.error_type,
+            "message": group.message,
+            "count": group.count,
+            "reopened": group.reopened,
+        }
+        subject = f"{group.fingerprint}:{group.opening.isoformat()}"
+        emit(
+            conn,
+            event.workspace_id,
+            Kind.FAILURE_GROUP_OPENED,
+            event.workflow_id,
+            subject,
+            message,
+            data,
+        )
 
 
 def scan(conn: psycopg.Connection[Any]) -> int:

@@ -1,7 +1,8 @@
 """Every alert rule with a real scheduler process and a receiver on loopback: job failed (and
 the quiet period: a storm sends one message, the next says how many were suppressed), job
 succeeded after failing, step retried more than N times, run longer than X, longer than k x
-its p95, stuck; and the rules API's validation."""
+its p95, stuck, failure group opened (once per opening of the group); and the rules API's
+validation."""
 
 from __future__ import annotations
 
@@ -91,6 +92,84 @@ def test_every_rule(world: World, hooks: Receiver) -> None:
     assert all(r.signed_by(_secret(r.path)) for r in hooks.received)
 
 
+def test_failure_group_opened(world: World, hooks: Receiver) -> None:
+    """A group alerts when a failure creates it and when a failure reopens it after a
+    resolve, not for the failures in between (no quiet period hides them here)."""
+    _rule(world, hooks, "opened", "failure_group_opened", "broken", quiet_seconds=0)
+    with schedulers(1, interval="0.2"):
+        first = world.create("broken")
+        world.run(first)
+        (created,) = wait_until(lambda: hooks.at("/opened"), 60, "the group's first message")
+        fingerprint = created.json["data"]["fingerprint"]
+        assert created.json["data"] == {
+            "fingerprint": fingerprint,
+            "job_id": first["id"],
+            "workflow": "broken",
+            "step": "boom",
+            "error_type": created.json["data"]["error_type"],
+            "message": created.json["data"]["message"],
+            "count": 1,
+            "reopened": False,
+        }
+        group = world.a.viewer.get(f"/failures/{fingerprint}").json()
+        assert (created.json["data"]["error_type"], created.json["data"]["message"]) == (
+            group["error_type"],
+            group["message"],
+        )
+        assert created.json["event"] == "alert.failure_group_opened"
+        # a rule made while the group is open waits for the group's next opening
+        _rule(world, hooks, "late", "failure_group_opened", "broken", quiet_seconds=0)
+        second = world.create("broken")
+        world.run(second)
+        _wait_handled(second["id"])
+        assert _notices("opened") == 1  # the open group's second failure: no message
+        assert _notices("late") == 0
+        resolve = world.a.operator.patch(f"/failures/{fingerprint}", json={"state": "resolved"})
+        assert resolve.status_code == 200, resolve.text
+        third = world.create("broken")
+        world.run(third)
+        wait_until(lambda: len(hooks.at("/opened")) == 2, 60, "the reopened group's message")
+        wait_until(lambda: hooks.at("/late"), 60, "the late rule's message")
+        _wait_handled(third["id"])
+    reopened = hooks.at("/opened")[1].json
+    assert reopened["data"]["job_id"] == third["id"] and reopened["data"]["reopened"] is True
+    assert reopened["data"]["fingerprint"] == fingerprint and reopened["data"]["count"] == 3
+    assert len(hooks.at("/opened")) == 2 and _notices("opened") == 2
+    assert [r.json["data"]["job_id"] for r in hooks.at("/late")] == [third["id"]]
+    assert all(r.signed_by(_secret(r.path)) for r in hooks.received)
+
+
+def _wait_handled(job_id: str) -> None:
+    """Until the scheduler's feed has passed the job's failure event."""
+    from backend.db import connect
+
+    with connect(autocommit=True) as conn:
+        wait_until(
+            lambda: conn.execute(
+                "SELECT 1 FROM job_events e, automation_cursors c WHERE e.job_id = %s"
+                " AND e.type = 'workflow_failed' AND e.id <= c.last_id"
+                " AND NOT c.gaps @> jsonb_build_array(jsonb_build_array(e.id))",
+                (job_id,),
+            ).fetchone(),
+            60,
+            f"the scheduler to handle job {job_id}'s failure",
+        )
+
+
+def _notices(rule: str) -> int:
+    """The subjects a rule has matched (sent or suppressed)."""
+    from backend.db import connect
+
+    with connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM alert_notices n JOIN alert_rules r ON r.id = n.rule_id"
+            " WHERE r.name = %s",
+            (rule,),
+        ).fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
 def _secret(path: str) -> str:
     """Channel secrets are shown once; the tests read them where they are kept."""
     from backend.db import connect
@@ -116,10 +195,7 @@ def test_rule_validation(world: World, hooks: Receiver) -> None:
         0,
     ]
     assert (
-        world.a.admin.post(
-            "/alert-rules", json={**base, "kind": "failure_group_opened"}
-        ).status_code
-        == 422
+        world.a.admin.post("/alert-rules", json={**base, "kind": "no_such_kind"}).status_code == 422
     )
     assert (
         world.a.admin.post(
