@@ -17,11 +17,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 from backend import tracing
 from backend.api.app import create_app
 from backend.db import close_api_pool
-from backend.queue import redis_client, step_queue
 from backend.settings import reset_settings
 from tests.api.conftest import serve_in_thread
 from tests.integration.conftest import Engine, chain
-from workers.worker import Worker
+from workers.process import build_worker
 
 FLAKY = {
     "name": "traced_flaky",
@@ -86,10 +85,7 @@ def test_the_forking_worker_traces_in_its_own_process(
     job = engine.create("traced_fork")
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        queue = step_queue()
-        Worker([queue], connection=redis_client(), serializer=queue.serializer).work(
-            burst=True, logging_level="WARNING"
-        )
+        build_worker(simple=False).work(burst=True, logging_level="WARNING")
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

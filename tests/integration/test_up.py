@@ -51,7 +51,7 @@ def test_up_runs_jobs_and_leaves_no_orphans(engine: Engine, tmp_path: Path) -> N
                 break
         assert any("admin token (shown once)" in line for line in lines), "".join(lines)
         supervised = _children(up.pid)
-        assert len(supervised) == 2  # the worker group and the reaper
+        assert len(supervised) == 3  # the worker group, the reaper and the scheduler
         workspace = engine.conn.execute(
             "SELECT id FROM workspaces WHERE slug = 'default'"
         ).fetchone()
