@@ -63,9 +63,20 @@ def upgrade() -> None:
         "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS metadata jsonb NOT NULL DEFAULT '{}'::jsonb"
     )
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.create_index("ix_jobs_input_payload", "jobs", ["input_payload"], postgresql_using="gin")
-    op.create_index("ix_jobs_output_payload", "jobs", ["output_payload"], postgresql_using="gin")
-    op.create_index("ix_jobs_metadata", "jobs", ["metadata"], postgresql_using="gin")
+    # jsonb_path_ops: one entry per path and value, so `input.records=7` reads the postings of
+    # exactly that pair (jsonb_ops would intersect "records" with every 7 anywhere)
+    for name, column in (
+        ("ix_jobs_input_payload", "input_payload"),
+        ("ix_jobs_output_payload", "output_payload"),
+        ("ix_jobs_metadata", "metadata"),
+    ):
+        op.create_index(
+            name,
+            "jobs",
+            [column],
+            postgresql_using="gin",
+            postgresql_ops={column: "jsonb_path_ops"},
+        )
     op.create_index(
         "ix_jobs_error_trgm",
         "jobs",
@@ -126,15 +137,16 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("workspace_id", "fingerprint"),
     )
-    op.create_index(
-        "ix_failure_groups_last_seen", "failure_groups", ["workspace_id", "last_seen"]
-    )
+    op.create_index("ix_failure_groups_last_seen", "failure_groups", ["workspace_id", "last_seen"])
     op.create_table(
         "failure_days",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -162,7 +174,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("query", sa.Text(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

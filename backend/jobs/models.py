@@ -54,9 +54,24 @@ class Job(SQLModel, table=True):
         ),
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_jobs_input_payload", "input_payload", postgresql_using="gin"),
-        Index("ix_jobs_output_payload", "output_payload", postgresql_using="gin"),
-        Index("ix_jobs_metadata", "metadata", postgresql_using="gin"),
+        Index(
+            "ix_jobs_input_payload",
+            "input_payload",
+            postgresql_using="gin",
+            postgresql_ops={"input_payload": "jsonb_path_ops"},
+        ),
+        Index(
+            "ix_jobs_output_payload",
+            "output_payload",
+            postgresql_using="gin",
+            postgresql_ops={"output_payload": "jsonb_path_ops"},
+        ),
+        Index(
+            "ix_jobs_metadata",
+            "metadata",
+            postgresql_using="gin",
+            postgresql_ops={"metadata": "jsonb_path_ops"},
+        ),
         Index(
             "ix_jobs_error_trgm",
             "error_message",
