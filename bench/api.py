@@ -287,6 +287,9 @@ def main() -> None:
         "--skip-load", action="store_true", help="reuse the database of an earlier run"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--only", help="measure only the request kinds whose name contains this text"
+    )
     args = parser.parse_args()
     if args.requests < 2:
         parser.error("--requests must be at least 2")
@@ -324,6 +327,8 @@ def main() -> None:
         "GET /failures": lambda i: ["/failures"],
         "GET /failures/counts": lambda i: ["/failures/counts"],
     }
+    if args.only:
+        kinds = {name: paths for name, paths in kinds.items() if args.only in name}
     api = start_api(args.port)
     try:
         headers = {"Authorization": f"Bearer {token}"}

@@ -25,7 +25,8 @@ $$;
 
 # A step that fails is one occurrence of its failure group (workflow, step, error type,
 # normalised message): the step gets the group's fingerprint, the group its count, first and
-# last seen, and the day its count (the trend). Counted once per failure, like job_counts.
+# last seen, and the day its count (the trend); the job gets the failed step and error type
+# (what `failed_step=` and `error_type=` search). Counted once per failure, like job_counts.
 FAILURE_FUNCTION = """
 CREATE FUNCTION jm_failure_seen() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,6 +43,7 @@ BEGIN
     fp := md5(wf::text || '|' || NEW.step_key || '|' || coalesce(NEW.error_type, '') || '|' || msg);
     seen := coalesce(NEW.completed_at, now());
     NEW.error_fingerprint := fp;
+    UPDATE jobs SET failed_step = NEW.step_key, error_type = NEW.error_type WHERE id = NEW.job_id;
     INSERT INTO failure_groups AS g (workspace_id, fingerprint, workflow_id, step_key, error_type,
                                      message, count, first_seen, last_seen)
     VALUES (NEW.workspace_id, fp, wf, NEW.step_key, NEW.error_type, msg, 1, seen, seen)
@@ -63,9 +65,20 @@ def upgrade() -> None:
         "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS metadata jsonb NOT NULL DEFAULT '{}'::jsonb"
     )
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.create_index("ix_jobs_input_payload", "jobs", ["input_payload"], postgresql_using="gin")
-    op.create_index("ix_jobs_output_payload", "jobs", ["output_payload"], postgresql_using="gin")
-    op.create_index("ix_jobs_metadata", "jobs", ["metadata"], postgresql_using="gin")
+    # jsonb_path_ops: one entry per path and value, so `input.records=7` reads the postings of
+    # exactly that pair (jsonb_ops would intersect "records" with every 7 anywhere)
+    for name, column in (
+        ("ix_jobs_input_payload", "input_payload"),
+        ("ix_jobs_output_payload", "output_payload"),
+        ("ix_jobs_metadata", "metadata"),
+    ):
+        op.create_index(
+            name,
+            "jobs",
+            [column],
+            postgresql_using="gin",
+            postgresql_ops={column: "jsonb_path_ops"},
+        )
     op.create_index(
         "ix_jobs_error_trgm",
         "jobs",
@@ -77,13 +90,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_jobs_ws_duration", "jobs", ["workspace_id", sa.text("(completed_at - started_at)")]
     )
-    for name, column in (("key", "step_key"), ("type", "error_type")):
-        op.create_index(
-            f"ix_job_steps_failed_{name}",
-            "job_steps",
-            ["workspace_id", column],
-            postgresql_where=sa.text(FAILED),
-        )
     op.add_column("job_steps", sa.Column("reused_from_job_id", sa.Uuid(), nullable=True))
     op.add_column("job_steps", sa.Column("reused_from_step_id", sa.Uuid(), nullable=True))
     op.create_foreign_key(
@@ -101,6 +107,19 @@ def upgrade() -> None:
         ["reused_from_step_id"],
         ["id"],
         ondelete="SET NULL",
+    )
+    op.add_column("jobs", sa.Column("failed_step", sa.String(length=100), nullable=True))
+    op.add_column("jobs", sa.Column("error_type", sa.String(length=200), nullable=True))
+    for column in ("failed_step", "error_type"):
+        op.create_index(
+            f"ix_jobs_ws_{column}",
+            "jobs",
+            ["workspace_id", column, sa.text("created_at DESC"), sa.text("id DESC")],
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+        )
+    op.execute(
+        "UPDATE jobs j SET failed_step = s.step_key, error_type = s.error_type"
+        f" FROM job_steps s WHERE s.job_id = j.id AND s.{FAILED}"
     )
     op.add_column("job_steps", sa.Column("error_fingerprint", sa.String(length=32), nullable=True))
     op.create_index(
@@ -126,15 +145,16 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("workspace_id", "fingerprint"),
     )
-    op.create_index(
-        "ix_failure_groups_last_seen", "failure_groups", ["workspace_id", "last_seen"]
-    )
+    op.create_index("ix_failure_groups_last_seen", "failure_groups", ["workspace_id", "last_seen"])
     op.create_table(
         "failure_days",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -162,7 +182,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("query", sa.Text(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -185,14 +208,16 @@ def downgrade() -> None:
     op.drop_index("ix_failure_groups_last_seen", table_name="failure_groups")
     op.drop_table("failure_groups")
     op.drop_index("ix_job_steps_fingerprint", table_name="job_steps")
+    op.drop_index("ix_jobs_ws_error_type", table_name="jobs")
+    op.drop_index("ix_jobs_ws_failed_step", table_name="jobs")
+    op.drop_column("jobs", "error_type")
+    op.drop_column("jobs", "failed_step")
     op.drop_column("job_steps", "error_fingerprint")
     op.drop_constraint("job_steps_reused_from_step_id_fkey", "job_steps", type_="foreignkey")
     op.drop_constraint("job_steps_reused_from_job_id_fkey", "job_steps", type_="foreignkey")
     op.drop_column("job_steps", "reused_from_step_id")
     op.drop_column("job_steps", "reused_from_job_id")
     for name, table in (
-        ("ix_job_steps_failed_type", "job_steps"),
-        ("ix_job_steps_failed_key", "job_steps"),
         ("ix_jobs_ws_duration", "jobs"),
         ("ix_jobs_ws_cost", "jobs"),
         ("ix_jobs_error_trgm", "jobs"),

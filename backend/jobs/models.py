@@ -26,7 +26,7 @@ from sqlmodel import Field, SQLModel
 from backend.columns import fk, jsonb, pk, server_now, ts
 from backend.jobs.states import A, S, sql_list, sql_literal
 
-# a step that ended the job's run (the failure inbox and the failed-step search read these)
+# a step that ended the job's run (the failure inbox reads these)
 FAILED_STEP = f"status IN {sql_list(S.FAILED, S.TIMED_OUT)}"
 
 
@@ -54,9 +54,24 @@ class Job(SQLModel, table=True):
         ),
         Index("ix_jobs_ws_created", "workspace_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_workflow_created", "workflow_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_jobs_input_payload", "input_payload", postgresql_using="gin"),
-        Index("ix_jobs_output_payload", "output_payload", postgresql_using="gin"),
-        Index("ix_jobs_metadata", "metadata", postgresql_using="gin"),
+        Index(
+            "ix_jobs_input_payload",
+            "input_payload",
+            postgresql_using="gin",
+            postgresql_ops={"input_payload": "jsonb_path_ops"},
+        ),
+        Index(
+            "ix_jobs_output_payload",
+            "output_payload",
+            postgresql_using="gin",
+            postgresql_ops={"output_payload": "jsonb_path_ops"},
+        ),
+        Index(
+            "ix_jobs_metadata",
+            "metadata",
+            postgresql_using="gin",
+            postgresql_ops={"metadata": "jsonb_path_ops"},
+        ),
         Index(
             "ix_jobs_error_trgm",
             "error_message",
@@ -64,6 +79,17 @@ class Job(SQLModel, table=True):
             postgresql_ops={"error_message": "gin_trgm_ops"},
         ),
         Index("ix_jobs_ws_cost", "workspace_id", "total_cost"),
+        *(
+            Index(
+                f"ix_jobs_ws_{column}",
+                "workspace_id",
+                column,
+                text("created_at DESC"),
+                text("id DESC"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("failed_step", "error_type")
+        ),
         Index("ix_jobs_ws_duration", "workspace_id", text("(completed_at - started_at)")),
         Index(
             "ix_jobs_waiting",
@@ -101,6 +127,9 @@ class Job(SQLModel, table=True):
     state_before: dict[str, Any] | None = jsonb()
     state_after: dict[str, Any] | None = jsonb()
     delta: dict[str, Any] | None = jsonb()
+    # the step that failed the job and its error type (set by the failure trigger, 0007)
+    failed_step: str | None = Field(default=None, max_length=100)
+    error_type: str | None = Field(default=None, max_length=200)
     # the run audit (backend/runs): who asked, in which mode, for which item; the pending-work
     # estimate at the first start; one segment per start (the first run and each resume)
     requested_by: str | None = Field(default=None, max_length=200)
@@ -142,18 +171,6 @@ class JobStep(SQLModel, table=True):
             "ix_job_steps_timed_out",
             "job_id",
             postgresql_where=text(f"status = {sql_literal(S.TIMED_OUT)}"),
-        ),
-        Index(
-            "ix_job_steps_failed_key",
-            "workspace_id",
-            "step_key",
-            postgresql_where=text(FAILED_STEP),
-        ),
-        Index(
-            "ix_job_steps_failed_type",
-            "workspace_id",
-            "error_type",
-            postgresql_where=text(FAILED_STEP),
         ),
         Index(
             "ix_job_steps_fingerprint",

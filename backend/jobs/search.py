@@ -6,10 +6,11 @@ conditions on `jobs j` (each value a bound parameter).
     error~"connection refused"  error_type=ValueError  failed_step=transform_data
     cost>=0.5  duration>90s  status=failed,cancelled  nightly        (free text: workflow / id)
 
-Indexed forms: `=` on a payload path (GIN containment), `exists`/`missing`, payload ranges
-(GIN jsonpath), `error~` (trigram), `error_type=` and `failed_step=` (partial indexes on the
-failed steps), `cost` and `duration` ranges (btree). Not indexed: `!=`, `~` on a payload path,
-`error_type~`.
+Indexed forms: `=` on a payload path (GIN jsonb_path_ops containment), `error~` (trigram),
+`error_type=` and `failed_step=` (partial btrees on the failed job's step and error type,
+which the failure trigger sets), `cost` and `duration` ranges (btree). Not indexed: `!=`,
+`exists`/`missing`, payload ranges (`input.records>100`), `~` on a payload path,
+`error_type~`: they filter the newest-first scan.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from backend.errors import InvalidInput
-from backend.jobs.models import FAILED_STEP
-from backend.jobs.states import JobStatus
+from backend.jobs.states import J, JobStatus, sql_literal
 
 PAYLOADS = {"input": "input_payload", "output": "output_payload", "metadata": "metadata"}
 SCALARS = ("error", "error_type", "failed_step", "cost", "duration", "status")
 COMPARE = ("=", "!=", ">=", "<=", ">", "<", "~")
 PRESENCE = ("exists", "missing")
 MAX_TERMS = 20
+FAILED_JOB = sql_literal(J.FAILED)
 _TERM = re.compile(r"^(?P<field>[A-Za-z_][\w.\-]*?)(?P<op>!=|>=|<=|=|>|<|~)(?P<value>.*)$", re.S)
 _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -191,11 +192,9 @@ def _condition(term: Term, p: str) -> tuple[str, dict[str, Any]]:
     if term.field == "error":
         return f"j.error_message ILIKE %({p})s", {p: _contains(term.value)}
     if term.field in ("error_type", "failed_step"):
-        column = "s.error_type" if term.field == "error_type" else "s.step_key"
         like = term.op == "~"
         return (
-            "j.id IN (SELECT s.job_id FROM job_steps s WHERE s.workspace_id = %(ws)s"
-            f" AND s.{FAILED_STEP} AND {column} {'ILIKE' if like else '='} %({p})s)",
+            f"j.{term.field} {'ILIKE' if like else '='} %({p})s AND j.status = {FAILED_JOB}",
             {p: _contains(term.value) if like else term.value},
         )
     sql_op = "<>" if term.op == "!=" else term.op
