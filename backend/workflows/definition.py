@@ -240,7 +240,9 @@ def _graph(steps: list[_Step], actions: set[str] | None) -> list[Problem]:
         at = ["steps", s.index]
         if first[s.key] != s.index:
             problems.append({"loc": [*at, "key"], "msg": f"duplicate step key {s.key!r}"})
-        if actions is not None and s.action is not None and s.action not in actions:
+        if s.action is None:
+            problems.append({"loc": [*at, "action"], "msg": "a step needs an action"})
+        elif actions is not None and s.action not in actions:
             problems.append({"loc": [*at, "action"], "msg": f"unknown action {s.action!r}"})
         for j, dep in enumerate(s.depends_on):
             if dep not in first:
@@ -256,8 +258,6 @@ def _human_step(steps: list[_Step], i: int, s: StepDefinition) -> list[Problem]:
     """The fields of manual steps and review gates, each only where it means something."""
     at: list[Any] = ["steps", i]
     problems: list[Problem] = []
-    if not s.effective_action:
-        problems.append({"loc": [*at, "action"], "msg": "a step needs an action"})
     only = {"input_schema": "manual", "repeatable": "manual", "items_from": "review"}
     only["editable"] = "review"
     for name, kind in only.items():
