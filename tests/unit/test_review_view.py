@@ -21,7 +21,14 @@ from jobmonitor.review_view import (
 
 def step(key: str, status: str, run: str = "auto") -> t.Step:
     return t.Step(
-        id=key, job_id="j", step_id=key, step_index=1, name=key.title(), status=status, run=run
+        id=key,
+        job_id="j",
+        step_id=key,
+        step_key=key,
+        step_index=1,
+        name=key.title(),
+        status=status,
+        run=run,
     )
 
 
