@@ -3,6 +3,10 @@ its own (flushed) for every test, and helpers to run steps on real rq workers.
 
 The servers come from JOBMONITOR_TEST_DATABASE_URL (a maintenance URL where tests may create
 databases) and JOBMONITOR_TEST_REDIS_URL; `scripts/test` sets both, finding or starting them.
+
+`scripts/test` runs the suite on pytest-xdist workers (`-n 2 --dist loadfile`): each worker
+process has its own RUN_ID (template database), Redis database, and preferred ports for the
+private servers that fault tests start; see pytest_xdist_make_scheduler for the units of work.
 """
 
 from __future__ import annotations
@@ -31,6 +35,56 @@ RUN_ID = uuid.uuid4().hex[:8]
 # Prometheus metrics of this run's processes (the test process, its workers, APIs, reapers)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"jm-metrics-{RUN_ID}-")
 
+# Redis databases the test runs claim; 14 and 15 belong to the browser tests (tests/e2e)
+CLAIMABLE_REDIS_DBS = range(1, 14)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Units of work for pytest-xdist's `--dist loadfile` (scripts/test): every test module is
+    one (its module fixtures, private servers or a built wheel, are made once), and all browser
+    tests together are one, so a single worker builds and serves the web app. (xdist's own
+    `loadgroup` marks do not group under pytest 9.2, which ignores its renamed node ids.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/e2e/"):
+                return "tests/e2e"
+            return str(super()._split_scope(nodeid))
+
+    return Scheduling(config, log)
+
+
+def _xdist_worker_number(config: pytest.Config) -> int | None:
+    """0 for xdist worker gw0, 1 for gw1, ...; None when not running under xdist."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    return int(worker[2:]) if worker else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_server_ports(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under xdist, each worker prefers its own ports for the private PostgreSQL and Redis
+    that fault tests start (cli/services picks the preferred port when it is free at that
+    moment): two workers starting one at the same time, or a test restarting its stopped
+    server on its old port, never race the other worker for it."""
+    number = _xdist_worker_number(request.config)
+    if number is None:
+        yield
+        return
+    from cli.services import postgres as pg_service
+    from cli.services import redis as redis_service
+
+    offset = 10 * (number + 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pg_service, "PG_PREFERRED_PORT", pg_service.PG_PREFERRED_PORT + offset)
+        patch.setattr(
+            redis_service, "REDIS_PREFERRED_PORT", redis_service.REDIS_PREFERRED_PORT + offset
+        )
+        yield
+
 
 def _db_url(name: str) -> str:
     base, _, _ = ADMIN_URL.rpartition("/")
@@ -56,11 +110,11 @@ def redis_db() -> Iterator[int]:
     """A Redis database number claimed by this test run (db 0 holds the claims), so runs
     side by side never flush each other's queues."""
     claims = Redis.from_url(f"{REDIS_BASE.rstrip('/')}/0")
-    for number in range(1, 16):
+    for number in CLAIMABLE_REDIS_DBS:
         if claims.set(f"jobmonitor-tests:db:{number}", RUN_ID, nx=True, ex=3600):
             break
     else:
-        raise RuntimeError("all Redis databases 1-15 are claimed by other test runs")
+        raise RuntimeError("all Redis databases 1-13 are claimed by other test runs")
     yield number
     claims.delete(f"jobmonitor-tests:db:{number}")
 

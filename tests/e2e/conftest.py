@@ -226,14 +226,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def storage_state(browser: Any, web_app: str, token: str, artifacts_dir: Path) -> Path:
+def storage_state(
+    browser: Any, web_app: str, token: str, artifacts_dir: Path, request: pytest.FixtureRequest
+) -> Path:
     """Sign in once through the sign-in page (the link `jobmonitor up` prints) and keep the
     browser storage (the token in localStorage) for every test's context."""
     context = browser.new_context(base_url=web_app)
     page = context.new_page()
     page.goto(f"/signin?token={token}")
     page.wait_for_url("**/jobs", timeout=30_000)
-    path = artifacts_dir / "e2e-storage-state.json"
+    path = artifacts_dir / f"e2e-storage-state-{_worker_id(request)}.json"
     context.storage_state(path=str(path))
     context.close()
     return path

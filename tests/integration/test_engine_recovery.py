@@ -22,7 +22,7 @@ def _wait_for_marker(directory: Path, prefix: str, timeout: float = 20) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for f in directory.glob(prefix + "*"):
-            return int(f.read_text())
+            return int(f.name.rsplit(".", 1)[1])  # the step's pid (the file may be empty yet)
         time.sleep(0.02)
     raise AssertionError(f"no marker {prefix} in {directory}")
 
