@@ -102,7 +102,7 @@ def setup_workspace(conn: psycopg.Connection[Any]) -> tuple[str, uuid.UUID, list
             steps = BIG_STEPS if i == WORKFLOWS else SMALL_STEPS
             done = register_workflow(
                 conn,
-                row["workspace_id"],
+                row.workspace_id,
                 _chain(f"wf-{i:02d}" if i < WORKFLOWS else "wide", steps),
                 False,
             )

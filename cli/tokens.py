@@ -8,7 +8,7 @@ import getpass
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated
 
 import typer
@@ -67,10 +67,10 @@ def create(
         )
         record_audit(
             conn,
-            OperatorActor(row["workspace_id"]),
+            OperatorActor(row.workspace_id),
             "token.create",
             "token",
-            row["id"],
+            row.id,
             data={"name": name, "role": role, "instance_admin": instance_admin},
         )
     if as_json:
@@ -78,10 +78,10 @@ def create(
             json.dumps(
                 {
                     "token": plaintext,
-                    "id": str(row["id"]),
+                    "id": str(row.id),
                     "name": name,
-                    "role": row["role"],
-                    "instance_admin": row["instance_admin"],
+                    "role": row.role,
+                    "instance_admin": row.instance_admin,
                     "workspace": workspace,
                     "workspace_created": created,
                 }
@@ -90,7 +90,7 @@ def create(
         return
     if created:
         err.print(f"created workspace {workspace!r}")
-    kind = "instance admin" if row["instance_admin"] else row["role"]
+    kind = "instance admin" if row.instance_admin else row.role
     err.print(f"token {name!r} ({kind}) for workspace {workspace!r}; shown once:")
     print(plaintext)
 
@@ -102,22 +102,22 @@ def list_tokens(
     """List the workspace's tokens (never their values)."""
     with _errors(), connect() as conn:
         ws = service.find_workspace(conn, slug=workspace)
-        rows = service.list_tokens(conn, ws["id"])
+        rows = service.list_tokens(conn, ws.id)
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        out.print_json(json.dumps([asdict(r) for r in rows], default=str))
         return
     table = Table(
         "id", "name", "role", "prefix", "created", "last used", "revoked", box=output.table_box()
     )
     for r in rows:
         table.add_row(
-            str(r["id"]),
-            r["name"],
-            "instance admin" if r["instance_admin"] else r["role"],
-            r["prefix"],
-            _when(r["created_at"]),
-            _when(r["last_used_at"]),
-            _when(r["revoked_at"]),
+            str(r.id),
+            r.name,
+            "instance admin" if r.instance_admin else r.role,
+            r.prefix,
+            _when(r.created_at),
+            _when(r.last_used_at),
+            _when(r.revoked_at),
         )
     out.print(table)
 
@@ -137,16 +137,16 @@ def revoke(
         raise typer.Exit(2) from None
     with _errors(), connect() as conn, conn.transaction():
         ws = service.find_workspace(conn, slug=workspace)
-        row = service.revoke_token(conn, ws["id"], parsed)
+        row = service.revoke_token(conn, ws.id, parsed)
         record_audit(
             conn,
-            OperatorActor(ws["id"]),
+            OperatorActor(ws.id),
             "token.revoke",
             "token",
             parsed,
-            data={"name": row["name"]},
+            data={"name": row.name},
         )
-    err.print(f"revoked token {row['name']!r}")
+    err.print(f"revoked token {row.name!r}")
 
 
 def first_admin_token(workspace: str) -> str | None:

@@ -100,7 +100,7 @@ def metrics(scope: MetricsScope) -> Response:
     live workers). The instance's scrape token sees every workspace; an API token its own."""
     with transaction() as conn:
         spaces = (
-            [(w["id"], w["slug"]) for w in list_workspaces(conn)]
+            [(w.id, w.slug) for w in list_workspaces(conn)]
             if scope is None
             else [(scope.workspace_id, scope.workspace_slug)]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi import status as http
 
 from backend.audit import record_audit
 from backend.auth import service
+from backend.auth.rows import TokenRow, WorkspaceRow
 from backend.auth.schemas import (
     CreatedToken,
     CreateTokenRequest,
@@ -68,12 +70,12 @@ def create_token(body: CreateTokenRequest, principal: Admin) -> dict[str, Any]:
             principal,
             "token.create",
             "token",
-            row["id"],
+            row.id,
             None,
             "active",
             {"name": body.name, "role": body.role.value},
         )
-    return {**row, "token": plaintext}
+    return {**dataclasses.asdict(row), "token": plaintext}
 
 
 @router.delete(
@@ -82,7 +84,7 @@ def create_token(body: CreateTokenRequest, principal: Admin) -> dict[str, Any]:
     responses=errors(not_found="No such token in this workspace"),
     tags=["tokens"],
 )
-def revoke_token(token_id: uuid.UUID, principal: Admin) -> dict[str, Any]:
+def revoke_token(token_id: uuid.UUID, principal: Admin) -> TokenRow:
     """Revoke a token: it stops working at once. Revoking twice is harmless."""
     with transaction() as conn:
         row = service.revoke_token(conn, principal.workspace_id, token_id)
@@ -94,7 +96,7 @@ def revoke_token(token_id: uuid.UUID, principal: Admin) -> dict[str, Any]:
             token_id,
             "active",
             "revoked",
-            {"name": row["name"]},
+            {"name": row.name},
         )
     return row
 
@@ -115,18 +117,18 @@ def list_workspaces(principal: Viewer) -> dict[str, Any]:
     responses=errors(conflict="The slug is taken"),
     tags=["workspaces"],
 )
-def create_workspace(body: CreateWorkspaceRequest, principal: InstanceAdmin) -> dict[str, Any]:
+def create_workspace(body: CreateWorkspaceRequest, principal: InstanceAdmin) -> WorkspaceRow:
     """A new workspace (instance admins only: a workspace admin is confined to its own)."""
     with transaction() as conn:
         row, created = service.create_workspace_if_missing(conn, body.slug, body.name)
         if not created:
-            raise Conflict(f"workspace {body.slug!r} exists", {"id": str(row["id"])})
+            raise Conflict(f"workspace {body.slug!r} exists", {"id": str(row.id)})
         record_audit(
             conn,
             principal,
             "workspace.create",
             "workspace",
-            row["id"],
+            row.id,
             None,
             None,
             {"slug": body.slug},
@@ -161,4 +163,4 @@ def change_settings(body: WorkspaceSettings, principal: Admin) -> dict[str, Any]
             None,
             {"operators_see_secrets": {"before": before, "after": body.operators_see_secrets}},
         )
-    return {"operators_see_secrets": row["operators_see_secrets"]}
+    return {"operators_see_secrets": row.operators_see_secrets}

@@ -21,6 +21,7 @@ from redis import Redis
 
 from backend import outages
 from backend.auth import service as auth
+from backend.auth.rows import WorkspaceRow
 from backend.auth.service import Role
 from backend.db import api_pool, begin_api_transaction
 from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -116,7 +117,7 @@ def resolve(
             # the same answer as for a workspace that does not exist: existence is not revealed
             raise NotFound(f"workspace {workspace_id or workspace_slug} not found")
         target = _pick_workspace(conn, workspace_id, workspace_slug)
-        ws_id, ws_slug, see = target["id"], target["slug"], target["operators_see_secrets"]
+        ws_id, ws_slug, see = target.id, target.slug, target.operators_see_secrets
     return Principal(
         token_id=who.token_id,
         token_name=who.token_name,
@@ -142,7 +143,7 @@ def _names_home(who: auth.Authenticated, workspace_id: str | None, slug: str | N
 
 def _pick_workspace(
     conn: psycopg.Connection[Any], workspace_id: str | None, slug: str | None
-) -> dict[str, Any]:
+) -> WorkspaceRow:
     if workspace_id is not None:
         try:
             parsed = uuid.UUID(workspace_id)
@@ -152,7 +153,7 @@ def _pick_workspace(
                 [{"loc": ["header", "x-workspace-id"], "msg": "not a UUID"}],
             ) from None
         row = auth.find_workspace(conn, workspace_id=parsed)
-        if slug is not None and row["slug"] != slug:
+        if slug is not None and row.slug != slug:
             raise InvalidInput(
                 "X-Workspace-Id and X-Workspace-Slug name different workspaces",
                 [{"loc": ["header", "x-workspace-slug"], "msg": "does not match X-Workspace-Id"}],

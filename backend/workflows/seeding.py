@@ -71,14 +71,14 @@ def _workspace_id(
 ) -> uuid.UUID:
     if workspace_id is None:
         row, _ = create_workspace_if_missing(conn, slug or "default")
-        return uuid.UUID(str(row["id"]))
+        return row.id
     try:
         parsed = uuid.UUID(workspace_id)
     except ValueError:
         raise InvalidInput(
             "workspace id is not a UUID", [{"loc": ["workspace_id"], "msg": "not a UUID"}]
         ) from None
-    return uuid.UUID(str(find_workspace(conn, workspace_id=parsed)["id"]))
+    return find_workspace(conn, workspace_id=parsed).id
 
 
 def _exists(conn: psycopg.Connection[Any], workspace_id: uuid.UUID, name: str) -> bool:

@@ -134,7 +134,7 @@ def _workspace(conn: psycopg.Connection[Any], slug: str, roles: list[Role]) -> W
     for role in roles:
         with conn.transaction():
             token, row, _ = bootstrap_token(conn, slug, role, f"{role.value}-token")
-        ws = ws or Workspace(id=row["workspace_id"], slug=slug)
+        ws = ws or Workspace(id=row.workspace_id, slug=slug)
         ws.tokens[role.value] = token
     assert ws is not None
     with conn.transaction():

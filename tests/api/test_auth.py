@@ -133,7 +133,7 @@ def test_bootstrap_and_first_admin(world: World) -> None:
     with connect() as conn:
         _, row, created = service.bootstrap_token(conn, "fresh", Role.VIEWER, "cli")
         conn.commit()
-        assert created and row["role"] == "viewer"
+        assert created and row.role == "viewer"
         assert service.ensure_first_admin(conn) is None  # tokens exist already
         conn.execute("DELETE FROM api_tokens")
         first = service.ensure_first_admin(conn)

@@ -110,7 +110,7 @@ def _seed(url: str) -> str:
     with connect(url) as conn, conn.transaction():
         token, row, _ = bootstrap_token(conn, "default", Role.OPERATOR, "ops")
         register_workflow(
-            conn, row["workspace_id"], chain("echo3", "a", "b", "c"), check_actions=False
+            conn, row.workspace_id, chain("echo3", "a", "b", "c"), check_actions=False
         )
     return token
 

@@ -46,7 +46,7 @@ def test_the_contract_command_and_jobmonitor_seed(
     conn: psycopg.Connection[Any], env: dict[str, str]
 ) -> None:
     with conn.transaction():
-        ws = create_workspace_if_missing(conn, "analytics")[0]["id"]
+        ws = create_workspace_if_missing(conn, "analytics")[0].id
     first = script("--workspace-id", str(ws))
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [f"registered {n}" for n in WORKFLOW_NAMES]
