@@ -54,7 +54,7 @@ class ReviewInfo:
 def waiting_steps(steps: list[t.Step]) -> list[WaitingStep]:
     """The steps waiting for a person, in order."""
     return [
-        WaitingStep(s.step_id, s.name, s.run)
+        WaitingStep(s.step_key, s.name, s.run)
         for s in steps
         if s.status == WAITING and s.run != "auto"
     ]
