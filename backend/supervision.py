@@ -30,6 +30,7 @@ def write_state(
         "services": services,
     }
     partial = path.with_suffix(".partial")
+    path.parent.mkdir(parents=True, exist_ok=True)  # JOBMONITOR_DATA_DIR may not exist yet
     partial.write_text(json.dumps(document, indent=1))
     os.replace(partial, path)
 
