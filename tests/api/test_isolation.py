@@ -25,12 +25,34 @@ BODIES = {
     "/api/workflow/jobs": {"workflow": "echo3"},
     "/api/workflow/jobs/{job_id}/proposals/bulk": {"ids": ["p1"], "action": "approve"},
     "/api/workflow/jobs/{job_id}/proposals/{proposal_id}/ontology": {"tags": ["x"]},
+    "/api/v1/schedules": {"workflow": "echo3", "name": "x", "cron": "0 * * * *"},
+    "/api/v1/triggers": {"name": "x", "source_workflow": "echo3", "target_workflow": "echo3"},
+    "/api/v1/continuous": {
+        "workflow": "echo3",
+        "expected_work": "test.pending_rows",
+        "channel": "x",
+    },
+    "/api/v1/channels": {"name": "x", "url": "http://192.0.2.1/hook"},
+    "/api/v1/budgets": {"period": "day", "limit_usd": 1},
+    "/api/v1/triggers/{trigger_id}": {"enabled": False},
+    "/api/v1/schedules/{schedule_id}": {"enabled": False},
+    "/api/v1/continuous/{continuous_id}": {"enabled": False},
 }
 # routes whose contract answers another workspace's id without a 404 (seed 000's synthetic
 # failed job; tests/api/test_workflow_runbook.py checks it)
 SYNTHETIC = {"/api/workflow/jobs/{job_id}/status"}
 # path parameters of the human-step routes, the same in both matrices
 HUMAN_IDS = {"step_name": "a", "item_id": "i1", "proposal_id": "p1"}
+
+# path parameters of the automation routes (a viewer is refused before the id is looked up)
+AUTOMATION_IDS = (
+    "schedule_id",
+    "trigger_id",
+    "continuous_id",
+    "channel_id",
+    "rule_id",
+    "budget_id",
+)
 
 # a viewer's own saved views are preferences, not changes to jobs (test_views.py covers them)
 VIEWER_MAY = {("/api/v1/views", "post"), ("/api/v1/views/{view_id}", "delete")}
@@ -60,7 +82,32 @@ def foreign(world: World) -> dict[str, str]:
         **HUMAN_IDS,
         "fingerprint": world.b.viewer.get("/failures").json()["items"][0]["fingerprint"],
         "view_id": view.json()["id"],
+        **_automation(world.b.admin),
     }
+
+
+def _automation(admin: TestClient) -> dict[str, str]:
+    """A schedule, trigger, continuous workflow, channel, alert rule and budget."""
+    ids = {}
+    for key, path in [
+        ("schedule_id", "/api/v1/schedules"),
+        ("trigger_id", "/api/v1/triggers"),
+        ("continuous_id", "/api/v1/continuous"),
+        ("channel_id", "/api/v1/channels"),
+        ("budget_id", "/api/v1/budgets"),
+    ]:
+        response = admin.post("http://testserver" + path, json=BODIES[path])
+        assert response.status_code == 201, (path, response.text)
+        ids[key] = response.json()["id"]
+    rule = {
+        "name": "r",
+        "kind": "job_failed",
+        "workflows": ["echo3"],
+        "channels": [ids["channel_id"]],
+    }
+    response = admin.post("/alert-rules", json=rule)
+    assert response.status_code == 201, response.text
+    return {**ids, "rule_id": response.json()["id"]}
 
 
 def _call(client: TestClient, method: str, path: str, body: Any = None) -> Any:
@@ -131,6 +178,12 @@ def test_lists_never_show_foreign_objects(world: World, foreign: dict[str, str])
         "/tokens",
         "/me",
         "/metrics",
+        "/schedules",
+        "/triggers",
+        "/continuous",
+        "/channels",
+        "/alert-rules",
+        "/budgets",
     ]
     for url in lists:
         response = world.a.admin.get(url)
@@ -153,6 +206,7 @@ def test_viewers_get_403_on_every_mutation(world: World, foreign: dict[str, str]
         **HUMAN_IDS,
         "other_id": own["id"],
         "fingerprint": "0" * 32,
+        **{k: v for k, v in foreign.items() if k.endswith(AUTOMATION_IDS)},
     }
     checked = 0
     for path, method in _operations(world):
