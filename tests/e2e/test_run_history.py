@@ -22,14 +22,15 @@ def test_workflow_page_shows_the_run_history(
         "/jobs",
         json={
             "workflow": "memory_first_v2",
-            "input_payload": {"records": 20, "limit": 5, "seed": seed},
+            # hands-free: its manual step and review gate run by themselves
+            "input_payload": {"records": 20, "limit": 5, "seed": seed, "auto_review": True},
             "mode": "single_item",
             "item_id": "e2e-1",
         },
     )
     assert response.status_code == 201, response.text
     job = response.json()
-    wait_status(api, job["id"], "completed")
+    wait_status(api, job["id"], "completed", timeout=90)
     run = api.get("/runs", params={"workflow": "memory_first_v2"}).json()["items"][0]
     assert run["id"] == job["id"] and run["delta"]["documents_total"] == 20
 
