@@ -14,7 +14,6 @@ import time
 import uuid
 from types import FrameType
 
-from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker as RqWorker
 from rq.worker.base import BaseWorker
@@ -22,6 +21,7 @@ from rq.worker.base import BaseWorker
 from backend import outages
 from backend.db import close_worker_connection
 from backend.queue import STARTING_TTL, announce_start, redis_client, step_queue
+from backend.redis_url import redis_from_url
 from backend.settings import get_settings
 from backend.steps import load_step_modules
 from workers import outcome_file
@@ -81,7 +81,7 @@ def _announce(count: int) -> str:
 def _clear_when_registered(key: str, pids: set[int]) -> None:
     """Delete the start announcement once rq lists a worker of each pid (a thread with its own
     Redis connection, so a work horse forked meanwhile inherits no lock of it)."""
-    redis = Redis.from_url(get_settings().require_redis_url(), socket_connect_timeout=3)
+    redis = redis_from_url(get_settings().require_redis_url(), socket_connect_timeout=3)
     host = socket.gethostname()
 
     def wait() -> None:
