@@ -86,7 +86,7 @@ def test_a_person_executes_reviews_and_submits(
     done = wait_status(api, job_id, "completed", "failed", timeout=60)
     assert done["status"] == "completed", done["error_message"]
     assert done["draft_state"] == "applied"
-    steps = {s["step_id"]: s for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]}
+    steps = {s["step_key"]: s for s in api.get(f"/jobs/{job_id}/steps").json()["steps"]}
     applied = steps["apply"]["output_data"]
     assert applied["applied_ids"] == ids[:3] and applied["applied"] == 3
     reviewed = {i["id"]: i for i in steps["review"]["output_data"]["items"]}

@@ -29,7 +29,7 @@ def test_workflow_page_shows_the_run_history(
     )
     assert response.status_code == 201, response.text
     job = response.json()
-    wait_status(api, job["id"], "completed")
+    wait_status(api, job["id"], "completed", timeout=90)
     run = api.get("/runs", params={"workflow": "memory_first_v2"}).json()["items"][0]
     assert run["id"] == job["id"] and run["delta"]["documents_total"] == 20
 

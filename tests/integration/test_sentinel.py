@@ -41,7 +41,7 @@ def test_sentinel_urls_are_read_or_refused_with_the_reason() -> None:
             Settings(redis_url=bad)
 
 
-def _wait(check: object, what: str, timeout: float = 30) -> None:
+def _wait(check: object, what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -23,7 +23,7 @@ def step(key: str, status: str, run: str = "auto") -> t.Step:
     return t.Step(
         id=key,
         job_id="j",
-        step_id=key,
+        step_id=f"id-of-{key}",  # the workflow step's id, not its key
         step_key=key,
         step_index=1,
         name=key.title(),
