@@ -251,10 +251,14 @@ def _apply_policy(
                     "or use force to cancel it and start",
                     {"active_job_ids": [str(j) for j in active]},
                 )
-            for job_id in sorted(active):  # the lock order: jobs by id, then their counters
+            locked = [  # the lock order: jobs by id, then their counters
                 queries.get_job(conn, job_id, lock=True, payloads=False, names=False)
+                for job_id in sorted(active)
+            ]
             queries.lock_job_counts(conn, workflow.workspace_id, workflow.id)
-            replaced = active  # cancelled once the new job exists (its id is the reason)
+            # cancelled once the new job exists (its id is the reason); a job that ended
+            # between the read and its lock is left as it ended
+            replaced = [j.id for j in locked if j.status not in JOB_TERMINAL]
     if policy.min_seconds_between_starts is not None and not force:
         last = queries.seconds_until_start(
             conn, workflow.id, policy.min_seconds_between_starts, mode
