@@ -109,7 +109,7 @@ def setup_workspace(conn: psycopg.Connection[Any]) -> tuple[str, uuid.UUID, list
             workflows.append(
                 {"id": done.workflow_id, "version_id": done.version_id, "steps": steps}
             )
-    return token, row["workspace_id"], workflows
+    return token, row.workspace_id, workflows
 
 
 def load(n: int) -> tuple[str, uuid.UUID, list[dict[str, Any]]]:
