@@ -20,7 +20,10 @@ def check(url: str, allowed_hosts: list[str]) -> str | None:
     """Refuse the URL (Denied), or return the address to connect to: the request then goes
     to that address (with the original Host header and TLS server name), so a DNS answer that
     changes after the check cannot redirect it. None for an allowed host (no pinning)."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError is a ValueError
+        raise Denied(f"not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https"):
         raise Denied(f"scheme {parsed.scheme!r} is not allowed (http or https)")
     host = parsed.host
@@ -52,7 +55,7 @@ def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str
 def _addresses(host: str, port: int) -> set[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a label IDNA refuses
         raise Denied(f"{host} does not resolve: {exc}") from None
     return {str(info[4][0]).split("%")[0] for info in infos}
 

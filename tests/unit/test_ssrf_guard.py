@@ -20,6 +20,10 @@ from backend.notify import guard
         "http://0.0.0.0/x",
         "http://224.0.0.1/x",
         "ftp://93.184.216.34/x",
+        "http://" + "a" * 70 + ".example.com/x",  # a label IDNA refuses: not a 500
+        "http://a..b/x",
+        "http://[::1/x",
+        "http://x\x00y.example.com/",
     ],
 )
 def test_denied(url: str) -> None:
