@@ -5,7 +5,7 @@ reaper, the heartbeat and the publisher.
   for any other error (a bug, bad data, a deadlock: those are not waited out here);
 - `Backoff`: capped exponential delays with jitter, so that many processes coming back at
   once do not reconnect in step;
-- `OUTAGES`: per process and dependency, one log line when an outage starts and one when it
+- `DATABASE`, `REDIS` (`OUTAGES` by name): per process and dependency, one log line when an outage starts and one when it
   ends, however many threads and retries see it;
 - `retry(fn)`: call `fn` until it stops failing because a server is away.
 """
@@ -93,7 +93,9 @@ class Outage:
         return self.since is not None
 
 
-OUTAGES = {name: Outage(name) for name in ("PostgreSQL", "Redis")}
+DATABASE = Outage("PostgreSQL")
+REDIS = Outage("Redis")
+OUTAGES = {o.dependency: o for o in (DATABASE, REDIS)}
 
 
 def noted(exc: BaseException) -> bool:
@@ -128,7 +130,3 @@ def retry(
         for dependency in failed:
             OUTAGES[dependency].recovered()
         return result
-
-
-DATABASE = OUTAGES["PostgreSQL"]  # the API's names for the same two records
-REDIS = OUTAGES["Redis"]

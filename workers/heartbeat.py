@@ -76,7 +76,7 @@ class Heartbeat:
                         )
                     self._drop_connection()
                 else:
-                    outages.OUTAGES["PostgreSQL"].recovered()
+                    outages.DATABASE.recovered()
 
     def _timeout(self, interval: float) -> float:
         """Idle or waiting to publish: look again soon (waking it from watch() would cost a

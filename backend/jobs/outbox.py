@@ -73,6 +73,6 @@ class Outbox:
             if not outages.noted(exc):
                 log.warning("outbox flush failed (the reaper will recover): %s", exc)
         else:
-            outages.OUTAGES["Redis"].recovered()
+            outages.REDIS.recovered()
         self.dispatches.clear()
         self.events.clear()
