@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,3 +55,22 @@ def wait_step_status(
 
 def attempts(api: httpx.Client, job_id: str, step: str) -> list[dict[str, Any]]:
     return list(api.get(f"/jobs/{job_id}/steps/{step}/attempts").json()["attempts"])
+
+
+VIEWPORTS = {"1440x900": (1440, 900), "1024x768": (1024, 768)}
+
+
+def snap(page: Any, artifacts: Path, name: str) -> list[Path]:
+    """Save `name` screenshots of the current page at each review viewport (1440x900 and
+    1024x768) under `artifacts` and restore the page's own viewport. Returns the paths."""
+    original = page.viewport_size
+    paths = []
+    for label, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        path = artifacts / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    if original:
+        page.set_viewport_size(original)
+    return paths
