@@ -21,6 +21,7 @@ from cli.commands import (
     workflows,
 )
 from cli.commands import schedules as schedule_commands
+from cli.services import recorded
 
 CLIENT_PANEL = "Client commands (REST API)"
 SERVER_PANEL = "Server-side commands (database and Redis)"
@@ -38,9 +39,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def _read_env_file() -> None:
-    """Runs before any command parses its options: `.env` as the settings read it."""
+def _read_env_file(ctx: typer.Context) -> None:
+    """Runs before any command parses its options: `.env` as the settings read it, then the
+    private servers a running `jobmonitor up` recorded (not for `up` itself: it finds its own)."""
     envfile.load()
+    if ctx.invoked_subcommand != "up":
+        recorded.apply()
 
 
 def _panel(name: str) -> None:

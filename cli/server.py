@@ -21,6 +21,13 @@ from cli.preflight import servers
 console = Console(stderr=True, soft_wrap=True)
 Interval = Annotated[float, typer.Option(help="Seconds between passes (default from settings).")]
 Once = Annotated[bool, typer.Option(help="One pass, then exit.")]
+Host = Annotated[
+    str,
+    typer.Option(
+        envvar="JOBMONITOR_HOST",
+        help="Interface the web app listens on (0.0.0.0: every interface; put a TLS proxy in front).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -51,13 +58,30 @@ def up(
         typer.Option(help="rq worker processes (default JOBMONITOR_WORKERS, 2).", min=1, max=64),
     ] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Run without the web app.")] = False,
+    host: Host = "127.0.0.1",
+    link_cli: Annotated[
+        bool,
+        typer.Option(
+            "--link-cli",
+            help="Link `jobmonitor` into ~/.local/bin so it is on PATH (also JOBMONITOR_LINK_CLI=1; "
+            "in a terminal up asks once).",
+        ),
+    ] = False,
 ) -> None:
     """Start everything: PostgreSQL and Redis (found, or started privately), migrations, the
     example workflows, workers, the reaper and the web app. Ctrl-C stops all of it."""
     from cli.up import run_up
 
     settings = get_settings()
-    raise typer.Exit(run_up(port or settings.port, workers or settings.workers, web=not no_web))
+    raise typer.Exit(
+        run_up(
+            port or settings.port,
+            workers or settings.workers,
+            web=not no_web,
+            host=host,
+            link_cli=link_cli,
+        )
+    )
 
 
 def worker(
@@ -184,7 +208,7 @@ def api(
 
 
 def web(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Host = "127.0.0.1",
     port: Annotated[
         int | None,
         typer.Option(help="Port (default JOBMONITOR_PORT, 3000).", min=1, max=65535),

@@ -22,6 +22,7 @@ build scripts bun starts. Reflex is never told to use npm (`REFLEX_USE_NPM`): on
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -158,6 +159,9 @@ def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> 
     except ToolchainError as exc:
         print(f"jobmonitor web: {exc}", file=sys.stderr)
         return 1
+    warning = exposure_warning(host)
+    if warning and not build_only:
+        print(f"jobmonitor web: warning: {warning}", file=sys.stderr)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     local = f"[{local}]" if ":" in local else local
     env = {**os.environ, "JOBMONITOR_URL": f"http://{local}:{port}"}
@@ -167,6 +171,21 @@ def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> 
         return subprocess.run([*export, "--env", "prod"], cwd=root, env=env, check=False).returncode
     os.chdir(root)
     os.execve(argv[0], argv, env)
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to tell the user when the web app listens beyond loopback; None on loopback."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"listening on {host}: the web monitor and the REST API are reachable from other "
+        "machines over plain HTTP, tokens included. Put a TLS proxy in front (README: "
+        "Deploying > TLS proxy in front) and keep this port closed to the outside."
+    )
 
 
 def _link_node(tools: Path) -> Path:

@@ -13,7 +13,6 @@ import os
 import pwd
 import shlex
 import shutil
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from cli.services.system import (
     Log,
     ServiceError,
     free_port,
+    grant_traverse,
     host_port,
     install_packages,
     log_tail,
@@ -133,21 +133,11 @@ def _pg_system_user(log: Log) -> str | None:
     return PG_USER
 
 
-def _grant_traverse(path: Path, log: Log) -> None:
-    """Let other users traverse (not list) every ancestor of `path`, so the postgres
-    user can reach its cluster (e.g. under /root or pytest's 0700 temp dirs)."""
-    for parent in reversed(path.parents):
-        mode = parent.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            log(f"adding o+x to {parent} so the {PG_USER} user can reach {path}")
-            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-
-
 def _prepare_cluster_paths(data_dir: Path, user: str | None, log: Log) -> None:
     """Create the cluster dir, socket dir and log file, owned by PostgreSQL's user."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if user:
-        _grant_traverse(data_dir / "postgres", log)
+        grant_traverse(data_dir / "postgres", user, log)
     (data_dir / "postgres").mkdir(mode=0o700, exist_ok=True)
     (data_dir / "postgres-run").mkdir(mode=0o755, exist_ok=True)
     (data_dir / "postgres.log").touch()

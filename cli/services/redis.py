@@ -9,6 +9,7 @@ Debian/Ubuntu.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -22,14 +23,17 @@ from cli.services.system import (
     Log,
     ServiceError,
     free_port,
+    grant_traverse,
     install_packages,
     log_tail,
     pid_alive,
     quiet,
+    run_command,
     terminate_group,
 )
 
 REDIS_PREFERRED_PORT = 63799
+REDIS_USER = "redis"
 
 
 @dataclass
@@ -79,13 +83,30 @@ def check_redis(url: str, timeout: float = 3) -> None:
         client.close()
 
 
+def find_redis_server() -> str | None:
+    """Path of redis-server on PATH (or in /usr/bin, /usr/sbin), else None."""
+    return shutil.which("redis-server", path=f"{os.environ.get('PATH', '')}:/usr/bin:/usr/sbin")
+
+
+def redis_user(log: Log = quiet) -> str | None:
+    """The user a private redis-server runs as: None (ourselves) unless we are root; as root
+    the `redis` system user the Debian package creates (created here if missing): never root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(REDIS_USER)
+    except KeyError:
+        log(f"creating system user {REDIS_USER}")
+        run_command(["useradd", "--system", "--user-group", "--no-create-home", REDIS_USER])
+    return REDIS_USER
+
+
 def _find_or_install_redis(log: Log) -> str:
     """Path of redis-server, installing the `redis-server` package if needed."""
-    search = f"{os.environ.get('PATH', '')}:/usr/bin:/usr/sbin"
-    found = shutil.which("redis-server", path=search)
+    found = find_redis_server()
     if found is None:
         install_packages(["redis-server"], log)
-        found = shutil.which("redis-server", path=search)
+        found = find_redis_server()
     if found is None:
         raise ServiceError("redis-server was installed but was not found")
     return found
@@ -104,9 +125,16 @@ def _running_private_redis(redis_dir: Path) -> tuple[int, int] | None:
     return None
 
 
-def _start_redis(binary: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    """Start redis-server as a child in its own process group, logging to a file."""
+def _start_redis(
+    binary: str, data_dir: Path, port: int, log: Log = quiet
+) -> subprocess.Popen[bytes]:
+    """Start redis-server as a child in its own process group, logging to a file; as root, as
+    the `redis` user (subprocess switches user before exec: the child is redis-server itself,
+    so its pid is the one in redis.pid and leads its process group)."""
     redis_dir = data_dir / "redis"
+    user = redis_user(log)
+    if user:
+        _own(data_dir, user, log)
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(redis_dir)]
     argv += ["--appendonly", "yes", "--daemonize", "no", "--pidfile", str(redis_dir / "redis.pid")]
     with open(data_dir / "redis.log", "ab") as log_file:
@@ -116,7 +144,22 @@ def _start_redis(binary: str, data_dir: Path, port: int) -> subprocess.Popen[byt
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd="/",
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
         )
+
+
+def _own(data_dir: Path, user: str, log: Log) -> None:
+    """Give `user` the redis dir (and what an earlier root-run server left in it) and the log."""
+    redis_dir = data_dir / "redis"
+    grant_traverse(redis_dir, user, log)
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "redis.log").touch()
+    entry = pwd.getpwnam(user)
+    for path in [data_dir / "redis.log", redis_dir, *redis_dir.rglob("*")]:
+        os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
 def _wait_for_redis(handle: RedisHandle, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -150,7 +193,7 @@ def ensure_redis(data_dir: Path, url: str | None, log: Log = quiet) -> RedisHand
     redis_dir.mkdir(parents=True, exist_ok=True)
     port = free_port(REDIS_PREFERRED_PORT)
     log(f"starting private Redis on 127.0.0.1:{port} (data in {redis_dir})")
-    process = _start_redis(binary, data_dir, port)
+    process = _start_redis(binary, data_dir, port, log)
     (redis_dir / "port").write_text(f"{port}\n")
     url = f"redis://127.0.0.1:{port}"
     handle = RedisHandle(

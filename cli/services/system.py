@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import socket
+import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 Log = Callable[[str], None]
-
-INSTALL_COMMAND = "sudo apt-get install -y postgresql redis-server"
 
 
 class ServiceError(RuntimeError):
@@ -99,14 +100,73 @@ def run_command(
     return result.stdout
 
 
+# The Debian packages' own services: installing a package must not start or enable them (up
+# runs private servers), so apt runs under a policy-rc.d that refuses starts, and the units
+# are disabled afterwards.
+SERVICES = {"postgresql": "postgresql", "redis-server": "redis-server"}
+_INSTALL_SCRIPT = """set -e
+created=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+  created=1
+fi
+trap 'if [ "$created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get -q update
+apt-get -q install -y "$@"
+for unit in $JOBMONITOR_DISABLE; do
+  if [ -d /run/systemd/system ]; then systemctl disable --now "$unit" || true
+  elif command -v update-rc.d >/dev/null; then update-rc.d "$unit" disable || true; fi
+done
+"""
+
+
+def missing_packages_message(packages: list[str], why: str = "") -> str:
+    """One message for an administrator: every missing package, one command."""
+    names = sorted(dict.fromkeys(packages))
+    return (
+        f"missing system packages: {', '.join(names)}{f' ({why})' if why else ''}. "
+        "Root is needed to install them; ask an administrator to run, once:\n"
+        f"    sudo apt-get install -y {' '.join(names)}\n"
+        "then run this again (or point JOBMONITOR_DATABASE_URL / JOBMONITOR_REDIS_URL at "
+        "running servers)"
+    )
+
+
+def root_command() -> list[str] | None:
+    """[] when root, ["sudo"] (["sudo", "-n"] without a terminal) when sudo exists, else None."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") is None:
+        return None
+    return ["sudo"] if sys.stdin.isatty() else ["sudo", "-n"]
+
+
 def install_packages(packages: list[str], log: Log) -> None:
-    """apt-get install `packages` when root on Debian/Ubuntu; otherwise explain how."""
-    if os.geteuid() != 0 or not Path("/etc/debian_version").exists():
-        raise ServiceError(
-            f"{' and '.join(packages)} not found. Install it, then retry:\n    {INSTALL_COMMAND}\n"
-            "(or point JOBMONITOR_DATABASE_URL / JOBMONITOR_REDIS_URL at running servers)"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log(f"installing {' '.join(packages)} with apt-get (once; may take a minute)")
-    run_command(["apt-get", "-q", "update"], env=env)
-    run_command(["apt-get", "-q", "install", "-y", *packages], env=env)
+    """apt-get install `packages` (as root, or through sudo) on Debian/Ubuntu, without
+    starting or enabling their services; otherwise one message that lists all of them."""
+    as_root = root_command()
+    if as_root is None or not Path("/etc/debian_version").exists():
+        raise ServiceError(missing_packages_message(packages))
+    disable = " ".join(SERVICES[p] for p in packages if p in SERVICES)
+    log(
+        f"installing {' '.join(packages)} with apt-get (once; may take a minute); "
+        f"their system services stay stopped and disabled: up runs its own servers"
+    )
+    argv = [*as_root, "env", f"JOBMONITOR_DISABLE={disable}", "sh", "-c", _INSTALL_SCRIPT, "sh"]
+    try:
+        run_command([*argv, *packages])
+    except ServiceError as exc:
+        if as_root:  # sudo refused (no terminal for its password, or not allowed)
+            raise ServiceError(f"{missing_packages_message(packages)}\n({exc})") from exc
+        raise
+
+
+def grant_traverse(path: Path, user: str, log: Log) -> None:
+    """Let other users traverse (not list) every ancestor of `path`, so `user` can reach it
+    (e.g. under /root or pytest's 0700 temp dirs)."""
+    for parent in reversed(path.parents):
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            log(f"adding o+x to {parent} so the {user} user can reach {path}")
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)

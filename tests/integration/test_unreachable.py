@@ -93,3 +93,29 @@ def test_the_env_file_is_read_like_the_environment(db_url: str, tmp_path: Path) 
     done = _run(["token", "create", "--name", "from-dotenv"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("jm_")
+
+
+def test_the_servers_up_recorded_are_used(db_url: str, tmp_path: Path) -> None:
+    """No URL configured: the `servers.env` a running `up` wrote in the data dir is read."""
+    (tmp_path / ".jobmonitor").mkdir()
+    (tmp_path / ".jobmonitor" / "servers.env").write_text(f"JOBMONITOR_DATABASE_URL={db_url}\n")
+    done = _run(["token", "create", "--role", "admin", "--name", "me"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("jm_")
+    dead = free_port(45432)  # a configured URL wins over the recorded one
+    done = _run(["migrate"], tmp_path, JOBMONITOR_DATABASE_URL=f"postgresql://u@127.0.0.1:{dead}/x")
+    assert done.returncode == 3
+    assert f"PostgreSQL at 127.0.0.1:{dead} is not reachable" in _one_line(done)
+
+
+def test_recorded_servers_that_are_gone(tmp_path: Path) -> None:
+    dead_pg, dead_redis = free_port(45432), free_port(46379)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "servers.env").write_text(
+        f"JOBMONITOR_DATABASE_URL=postgresql://postgres@127.0.0.1:{dead_pg}/jobmonitor\n"
+        f"JOBMONITOR_REDIS_URL=redis://127.0.0.1:{dead_redis}\n"
+    )
+    for args in (["token", "create", "--role", "admin", "--name", "me"], ["worker", "--burst"]):
+        done = _run(args, tmp_path, JOBMONITOR_DATA_DIR=str(tmp_path / "data"))
+        assert done.returncode == 3
+        assert f"PostgreSQL at 127.0.0.1:{dead_pg} is not reachable" in _one_line(done)
