@@ -219,6 +219,14 @@ def web(
             "--build-only", help="Fetch the front-end packages and build once, then exit."
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Server processes on the port (default 1; above 1 needs REFLEX_REDIS_URL).",
+            min=1,
+            max=64,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web monitor and the REST API on one port, without workers or a reaper: the
     web tier of a deployment on several hosts (put a TLS proxy in front)."""
@@ -226,7 +234,13 @@ def web(
 
     settings = get_settings()
     raise typer.Exit(
-        serve(port or settings.port, host, Path(settings.data_dir), build_only=build_only)
+        serve(
+            port or settings.port,
+            host,
+            Path(settings.data_dir),
+            build_only=build_only,
+            workers=workers,
+        )
     )
 
 

@@ -181,7 +181,7 @@ def _announce(
             "  sign in with your token; make another with: jobmonitor token create --role admin --name me"
         )
     if listen.cli_hint:
-        console.print(f"  {listen.cli_hint}")
+        console.print(Text(f"  {listen.cli_hint}"))
     console.print("  Ctrl-C stops everything")
 
 

@@ -101,8 +101,14 @@ def ensure_frontend_toolchain(root: Path = PROJECT_ROOT) -> bool:
     return True
 
 
-def web_env(port: int, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> dict[str, str]:
+def web_env(
+    port: int, env: Mapping[str, str], root: Path = PROJECT_ROOT, workers: int | None = None
+) -> dict[str, str]:
     """The environment for `reflex run`: `env` plus the toolchain and one-port settings.
+
+    Server processes: `workers`, else `GRANIAN_WORKERS` from `env`, else 1. (With
+    `REFLEX_REDIS_URL` set Reflex itself would start 2 x os.cpu_count() + 1, counting the
+    host's CPUs rather than the ones this process may use.)
 
     `REFLEX_API_URL` stays on `localhost` on purpose: the browser rewrites a `localhost`
     backend URL to the host it loaded the page from, so the app works whichever name or
@@ -115,6 +121,9 @@ def web_env(port: int, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> dic
     out.setdefault("BUN_INSTALL_CACHE_DIR", str(tools / "bun-cache"))
     # Skips Reflex's latency probe of registry.npmmirror.com (unreachable here).
     out.setdefault("NPM_CONFIG_REGISTRY", NPM_REGISTRY)
+    if workers is not None:
+        out["GRANIAN_WORKERS"] = str(workers)
+    out.setdefault("GRANIAN_WORKERS", "1")
     out.update(
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="0",
@@ -135,6 +144,7 @@ def web_command(
     host: str = "127.0.0.1",
     mode: Literal["prod", "preview"] = "prod",
     root: Path = PROJECT_ROOT,
+    workers: int | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The argv and environment that serve the whole web app on `host:port`; run it with
     `cwd=root` after `ensure_frontend_toolchain(root)`."""
@@ -142,10 +152,12 @@ def web_command(
     if mode == "prod":
         argv.append("--single-port")  # only validates: prod already uses one port
     argv += ["--frontend-port", str(port), "--backend-port", str(port), "--backend-host", host]
-    return argv, web_env(port, env, root)
+    return argv, web_env(port, env, root, workers)
 
 
-def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> int:
+def serve(
+    port: int, host: str, data_dir: Path, *, build_only: bool = False, workers: int | None = None
+) -> int:
     """`jobmonitor web`: the web app and API alone on `host:port` (no workers, no reaper).
 
     Replaces this process with Reflex (so SIGTERM from systemd or docker reaches it). The
@@ -153,6 +165,13 @@ def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> 
     `build_only` installs the front-end packages and builds once, then returns Reflex's exit
     status: an image built that way starts without fetching anything.
     """
+    if (workers or 1) > 1 and not os.environ.get("REFLEX_REDIS_URL"):
+        print(
+            "jobmonitor web: --workers above 1 needs REFLEX_REDIS_URL (the pages' state, shared "
+            "by the processes)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         root = web_root(data_dir)
         ensure_frontend_toolchain(root)
@@ -165,7 +184,7 @@ def serve(port: int, host: str, data_dir: Path, *, build_only: bool = False) -> 
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     local = f"[{local}]" if ":" in local else local
     env = {**os.environ, "JOBMONITOR_URL": f"http://{local}:{port}"}
-    argv, env = web_command(port, env, host=host, root=root)
+    argv, env = web_command(port, env, host=host, root=root, workers=workers)
     if build_only:
         export = [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip"]
         return subprocess.run([*export, "--env", "prod"], cwd=root, env=env, check=False).returncode

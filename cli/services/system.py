@@ -104,13 +104,14 @@ def run_command(
 # runs private servers), so apt runs under a policy-rc.d that refuses starts, and the units
 # are disabled afterwards.
 SERVICES = {"postgresql": "postgresql", "redis-server": "redis-server"}
+POLICY_RC_D = "/usr/sbin/policy-rc.d"  # invoke-rc.d and deb-systemd-invoke ask it first
 _INSTALL_SCRIPT = """set -e
 created=0
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+if [ ! -e "$POLICY_RC_D" ]; then
+  printf '#!/bin/sh\\nexit 101\\n' >"$POLICY_RC_D" && chmod 755 "$POLICY_RC_D"
   created=1
 fi
-trap 'if [ "$created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
+trap 'if [ "$created" = 1 ]; then rm -f "$POLICY_RC_D"; fi' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get -q update
 apt-get -q install -y "$@"
@@ -153,7 +154,8 @@ def install_packages(packages: list[str], log: Log) -> None:
         f"installing {' '.join(packages)} with apt-get (once; may take a minute); "
         f"their system services stay stopped and disabled: up runs its own servers"
     )
-    argv = [*as_root, "env", f"JOBMONITOR_DISABLE={disable}", "sh", "-c", _INSTALL_SCRIPT, "sh"]
+    settings = [f"JOBMONITOR_DISABLE={disable}", f"POLICY_RC_D={POLICY_RC_D}"]
+    argv = [*as_root, "env", *settings, "sh", "-c", _INSTALL_SCRIPT, "sh"]
     try:
         run_command([*argv, *packages])
     except ServiceError as exc:

@@ -176,12 +176,24 @@ def test_ensure_postgres_private_cluster_lifecycle(data_dir: Path) -> None:
     assert wait_closed(restarted.url)
 
 
-def test_missing_binaries_without_root_explain_the_install_command(
+def test_missing_binaries_without_root_are_listed_in_one_message(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Not root and no sudo: `up` names every server package it needs in one message (one
+    administrator round), and each service alone names its own."""
+    from cli.up import install_missing
+
+    monkeypatch.setattr("cli.up.find_pg_bin", lambda _cluster=None: None)
     monkeypatch.setattr("cli.services.postgres.find_pg_bin", lambda _cluster=None: None)
-    monkeypatch.setattr("cli.services.redis.shutil.which", lambda *_args, **_kw: None)
+    monkeypatch.setattr("cli.services.system.shutil.which", lambda *_args, **_kw: None)  # no sudo
     monkeypatch.setattr("cli.services.system.os.geteuid", lambda: 1000)
-    for ensure in (ensure_postgres, ensure_redis):
-        with pytest.raises(ServiceError, match="sudo apt-get install -y postgresql redis-server"):
+    with pytest.raises(ServiceError) as both:
+        install_missing(data_dir, None, None)
+    assert str(both.value).startswith("missing system packages: postgresql, redis-server.")
+    assert "\n    sudo apt-get install -y postgresql redis-server\n" in str(both.value)
+    with pytest.raises(ServiceError, match="sudo apt-get install -y redis-server\n"):
+        install_missing(data_dir, "postgresql://u@db/x", None)
+    install_missing(data_dir, "postgresql://u@db/x", "redis://r:6379")  # nothing needed
+    for ensure, package in ((ensure_postgres, "postgresql"), (ensure_redis, "redis-server")):
+        with pytest.raises(ServiceError, match=f"sudo apt-get install -y {package}\n"):
             ensure(data_dir, None)
