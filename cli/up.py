@@ -26,7 +26,7 @@ from cli.services.postgres import ensure_postgres, find_pg_bin
 from cli.services.redis import ensure_redis, find_redis_server
 from cli.services.system import ServiceError, install_packages
 from cli.supervisor import Supervisor
-from cli.webapp import exposure_warning
+from cli.webapp import exposure_warning, local_url
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -144,7 +144,10 @@ def _run(
         root = web_root(Path(get_settings().data_dir))  # the checkout, or a dir for a wheel
         ensure_frontend_toolchain(root)
         argv, web_env = web_command(
-            port, {**env, "JOBMONITOR_URL": f"http://127.0.0.1:{port}"}, host=listen.host, root=root
+            port,
+            {**env, "JOBMONITOR_URL": local_url(listen.host, port)},
+            host=listen.host,
+            root=root,
         )
         supervisor.start("web", argv, env=web_env, cwd=str(root))
     _announce(listen, web, worker_count, db_url, redis_url, len(seeded), token)
@@ -160,7 +163,7 @@ def _announce(
     seeded: int,
     token: str | None,
 ) -> None:
-    base = f"http://127.0.0.1:{listen.port}"
+    base = local_url(listen.host, listen.port)
     console.print(f"[bold]Jobmonitor[/bold]: PostgreSQL {db_url}  Redis {redis_url}")
     warning = exposure_warning(listen.host) if web else None
     if warning:

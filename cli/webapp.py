@@ -181,15 +181,21 @@ def serve(
     warning = exposure_warning(host)
     if warning and not build_only:
         print(f"jobmonitor web: warning: {warning}", file=sys.stderr)
-    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    local = f"[{local}]" if ":" in local else local
-    env = {**os.environ, "JOBMONITOR_URL": f"http://{local}:{port}"}
+    env = {**os.environ, "JOBMONITOR_URL": local_url(host, port)}
     argv, env = web_command(port, env, host=host, root=root, workers=workers)
     if build_only:
         export = [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip"]
         return subprocess.run([*export, "--env", "prod"], cwd=root, env=env, check=False).returncode
     os.chdir(root)
     os.execve(argv[0], argv, env)
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server listening on `host:port` at (loopback for the
+    wildcard addresses)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    local = f"[{local}]" if ":" in local else local
+    return f"http://{local}:{port}"
 
 
 def exposure_warning(host: str) -> str | None:

@@ -141,10 +141,14 @@ def test_installed_wheel_up_and_web_serve_the_web_app(
         "BUN_INSTALL_CACHE_DIR": str(ROOT / ".tools" / "bun-cache"),
     }
     jobmonitor = str(venv / "bin" / "jobmonitor")
-    for argv in ([jobmonitor, "up", "--workers", "1"], [jobmonitor, "web", "--host", "0.0.0.0"]):
+    commands = (  # every interface: by the setting (up), by the option (web)
+        ([jobmonitor, "up", "--workers", "1"], {**env, "JOBMONITOR_HOST": "0.0.0.0"}),
+        ([jobmonitor, "web", "--host", "0.0.0.0"], env),
+    )
+    for argv, argv_env in commands:
         base = f"http://127.0.0.1:{_free_port()}"
         log = tmp_path / f"{argv[1]}.log"
-        server = _spawn([*argv, "--port", base.rsplit(":", 1)[1]], env, log)
+        server = _spawn([*argv, "--port", base.rsplit(":", 1)[1]], argv_env, log)
         try:
             _wait_until_up(server, f"{base}/ping", timeout=240, log=log)
             signin = httpx.get(f"{base}/signin", timeout=10, follow_redirects=True)
@@ -154,6 +158,10 @@ def test_installed_wheel_up_and_web_serve_the_web_app(
         assert signin.status_code == 200 and "<script" in signin.text, argv
         assert ready.json()["status"] == "ok", argv
         assert stopped == 0, (argv, log.read_text()[-2000:])
+        said = " ".join(log.read_text().split())  # rich wraps long lines
+        assert "warning: listening on 0.0.0.0" in said and "TLS proxy in front" in said, argv
+    # up's banner: the venv's bin is not on this PATH, so it says how to put it there
+    assert f"source {venv}/bin/activate" in " ".join((tmp_path / "up.log").read_text().split())
     web_root = Path(user_env["JOBMONITOR_DATA_DIR"]) / "web"
     assert (web_root / "rxconfig.py").is_file() and (web_root / ".web").is_dir()
 

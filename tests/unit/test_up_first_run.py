@@ -15,7 +15,7 @@ import pytest
 from cli import pathlink
 from cli.services import recorded
 from cli.services.system import missing_packages_message
-from cli.webapp import exposure_warning
+from cli.webapp import exposure_warning, local_url
 
 VENV_BIN = str(Path(sys.executable).parent)
 
@@ -118,3 +118,18 @@ def test_loopback_is_not_warned_about(host: str) -> None:
 def test_other_interfaces_are_warned_about(host: str) -> None:
     warning = exposure_warning(host) or ""
     assert f"listening on {host}" in warning and "TLS proxy in front" in warning
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:3000"),
+        ("0.0.0.0", "http://127.0.0.1:3000"),
+        ("::", "http://127.0.0.1:3000"),
+        ("10.1.2.3", "http://10.1.2.3:3000"),
+        ("::1", "http://[::1]:3000"),
+    ],
+)
+def test_the_local_url_of_a_listening_address(host: str, url: str) -> None:
+    """What up's banner links to and the web app's own API client uses."""
+    assert local_url(host, 3000) == url
