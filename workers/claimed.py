@@ -7,7 +7,9 @@ Life cycle, one object per attempt:
      the held events once the step has run `PUBLISH_DELAY`;
   3. `record(outcome)`: the outcome's transaction; then one Redis pipeline enqueues and
      publishes what follows, with the claim's events if they are still held. A step shorter
-     than the delay so costs one Redis round trip instead of two.
+     than the delay so costs one Redis round trip instead of two. With a `Successor` (our
+     SimpleWorker, see workers.continuation), a completion that makes exactly one step ready
+     claims it in the same transaction: `successor` is then the next ClaimedAttempt to run.
 Whoever sends the held events takes them under a lock, so they go out once.
 
 With the forking Worker, steps 1 and 3 run in the parent over its long-lived connection and
@@ -34,6 +36,7 @@ from backend import outages
 from backend.db import pipelined_transaction, retry_conflicts, worker_connection
 from backend.jobs import attempts
 from backend.jobs.attempts import Claim, Failure, NotRunnable, Records
+from backend.jobs.continuation import Successor, claim_successor
 from backend.jobs.outbox import Outbox
 from backend.jobs.states import AttemptStatus
 from backend.logs import log_context
@@ -51,8 +54,10 @@ PUBLISH_DELAY = 0.05  # seconds a claim's events may wait to travel with the ste
 
 
 class ClaimedAttempt:
-    def __init__(self, claim: Claim, claim_events: Outbox) -> None:
+    def __init__(self, claim: Claim, claim_events: Outbox, worker: str = "") -> None:
         self.claim = claim
+        self.worker = worker
+        self.successor: ClaimedAttempt | None = None  # claimed with this one's completion
         self._claim_events: Outbox | None = claim_events
         self._lock = threading.Lock()
         self._claimed_at = time.monotonic()
@@ -71,7 +76,7 @@ class ClaimedAttempt:
                 claimed = attempts.claim(
                     conn, ref, worker, os.getpid(), get_settings().lease_ttl, events
                 )
-            return cls(claimed, events)
+            return cls(claimed, events, worker)
 
         try:
             return outages.retry(lambda: retry_conflicts(claim))
@@ -102,16 +107,19 @@ class ClaimedAttempt:
             events, self._claim_events = self._claim_events, None
         return events
 
-    def record(self, outcome: Outcome) -> str:
+    def record(self, outcome: Outcome, successor: Successor | None = None) -> str:
         """Write the outcome (fenced by the lease) and publish/enqueue what follows, with the
         claim's events if still held: one Redis round trip. Returns what was recorded: the
-        attempt's status, or "dropped" (cancelled, or its lease lost)."""
+        attempt's status, or "dropped" (cancelled, or its lease lost). With `successor`, a
+        single step made ready is claimed for it (`self.successor`) instead of enqueued."""
         with self.log_context():
-            return self._record(outcome)
+            return self._record(outcome, successor)
 
-    def record_traced(self, outcome: Outcome, span: Span) -> None:
+    def record_traced(
+        self, outcome: Outcome, span: Span, successor: Successor | None = None
+    ) -> None:
         """`record`, with what was recorded on the attempt's span (a failure as its error)."""
-        status = self.record(outcome)
+        status = self.record(outcome, successor)
         span.set_attribute("jobmonitor.status", status)
         if status not in ("completed", "dropped"):
             mark_error(span, f"attempt {status}")
@@ -122,7 +130,7 @@ class ClaimedAttempt:
         span.set_attribute("jobmonitor.step", self.claim.step_key)
         span.set_attribute("jobmonitor.attempt", self.claim.attempt_number)
 
-    def _record(self, outcome: Outcome) -> str:
+    def _record(self, outcome: Outcome, successor: Successor | None) -> str:
         if outcome.claim_events_sent:  # by the work horse, from its copy of this object
             self._take_claim_events()
         if outcome.interrupted:
@@ -132,28 +140,35 @@ class ClaimedAttempt:
             )
             self._send(Outbox())
             return "dropped"
-        status, outbox = outages.retry(lambda: retry_conflicts(lambda: self._write(outcome)))
+        status, outbox = outages.retry(
+            lambda: retry_conflicts(lambda: self._write(outcome, successor))
+        )
         if status is not None:
             elapsed = time.monotonic() - self._claimed_at
             step_metrics.observe(self.claim, status, elapsed, outbox.events)
         self._send(outbox)
         return status or "dropped"
 
-    def _write(self, outcome: Outcome) -> tuple[str | None, Outbox]:
+    def _write(
+        self, outcome: Outcome, successor: Successor | None = None
+    ) -> tuple[str | None, Outbox]:
         """The outcome's transaction: the status recorded and what to send after it (None and
-        nothing when the lease is gone)."""
+        nothing when the lease is gone); with `successor`, perhaps the next step's claim."""
         conn = worker_connection()
         outbox = Outbox()
+        self.successor = None
         try:
             with pipelined_transaction(conn):
                 if outcome.failure is None:
                     attempts.finish_success(
                         conn, self.claim, outcome.output, outcome.records, outbox
                     )
+                    next_claim = claim_successor(conn, outbox, successor) if successor else None
                 else:
                     attempts.finish_failure(
                         conn, self.claim, outcome.failure, outcome.records, outbox
                     )
+                    next_claim = None
         except NotRunnable:
             log.warning(
                 "attempt %s lost its lease before it finished; its result is dropped",
@@ -164,6 +179,9 @@ class ClaimedAttempt:
             if outcome.failure is not None and outcome.records == Records():
                 raise
             return self._write(_refused(outcome, exc))  # at most twice: then no records
+        if next_claim is not None:
+            assert successor is not None
+            self.successor = ClaimedAttempt(next_claim[0], next_claim[1], successor.worker)
         return ("completed" if outcome.failure is None else str(outcome.failure.status)), outbox
 
     def _send(self, outbox: Outbox) -> None:

@@ -18,7 +18,8 @@ from rq import get_current_job
 from backend.db import worker_connection
 from backend.jobs import attempts
 from backend.queue import AttemptRef
-from workers import outcome_file, watchdog
+from backend.tracing import Span
+from workers import continuation, outcome_file, watchdog
 from workers.claimed import ClaimedAttempt, attempt_span, handed
 from workers.runner import execute
 
@@ -36,18 +37,31 @@ def run_attempt(
     ref = to_ref(attempt_id, step_id, job_id, starts_job)
     with attempt_span(ref) as span:
         claimed = ClaimedAttempt.claim_attempt(ref, _worker_name())
-        if claimed is None:
-            return
-        claimed.describe(span)
-        dog = watchdog.sidecar()  # `jobmonitor worker --simple`: beats and kills from outside
+        if claimed is not None:
+            _run_claimed(claimed, span)
+            continuation.hand_over(claimed.successor)
+
+
+def run_successor(claimed: ClaimedAttempt) -> ClaimedAttempt | None:
+    """Run an attempt claimed with its parent's completion (workers.continuation); returns
+    the attempt its own completion claimed, if any."""
+    ref = AttemptRef(claimed.claim.attempt_id, claimed.claim.step_id, claimed.claim.job_id)
+    with attempt_span(ref) as span:
+        _run_claimed(claimed, span)
+    return claimed.successor
+
+
+def _run_claimed(claimed: ClaimedAttempt, span: Span) -> None:
+    claimed.describe(span)
+    dog = watchdog.sidecar()  # `jobmonitor worker --simple`: beats and kills from outside
+    if dog is not None:
+        dog.watch(claimed.claim)
+    try:
+        outcome = execute(claimed)
+    finally:
         if dog is not None:
-            dog.watch(claimed.claim)
-        try:
-            outcome = execute(claimed)
-        finally:
-            if dog is not None:
-                dog.unwatch()
-        claimed.record_traced(outcome, span)
+            dog.unwatch()
+    claimed.record_traced(outcome, span, continuation.wanted())
 
 
 def to_ref(

@@ -33,7 +33,7 @@ from backend import outages
 from backend.jobs.attempts import Failure
 from backend.jobs.states import AttemptStatus
 from backend.queue import TASK
-from workers import outcome_file, tasks
+from workers import continuation, outcome_file, tasks
 from workers.claimed import ClaimedAttempt, Handoff, attempt_span, handed_to_horse
 from workers.context import ColdShutdown
 from workers.runner import Outcome
@@ -111,7 +111,20 @@ class Resilient:
 
 
 class SimpleWorker(Resilient, RqSimpleWorker):
-    """Steps run in the worker process."""
+    """Steps run in the worker process. A step whose completion makes exactly one step of its
+    job ready claims it and runs it next, without a trip through rq (workers.continuation)."""
+
+    def execute_job(self, job: Job, queue: Queue) -> Any:
+        if job.func_name != TASK:
+            return super().execute_job(job, queue)
+        offer = continuation.Offer(self.name, lambda: bool(self._stop_requested))
+        with continuation.offered(offer):
+            result = super().execute_job(job, queue)
+        continuation.run_successors(offer.next, tasks.run_successor, offer, self._keep_registered)
+        return result
+
+    def _keep_registered(self, ttl: int) -> None:
+        self.heartbeat(ttl)
 
 
 class Worker(Resilient, RqWorker):

@@ -99,6 +99,7 @@ def claim(
     pid: int,
     lease_ttl: float,
     outbox: Outbox,
+    durable: bool = False,
 ) -> Claim:
     """queued -> running with a fresh lease; raises NotRunnable.
 
@@ -109,6 +110,8 @@ def claim(
     cancelled. The commit does not wait for its WAL flush: if PostgreSQL itself crashed and
     lost this claim, the attempt would be queued again and run again, which is what a worker
     crash does too (at-least-once). Completions are always durable before anything follows.
+    `durable`: the claim shares a transaction with a completion (backend.jobs.continuation),
+    whose commit keeps waiting for its WAL flush.
     """
     token = uuid.uuid4()
     with batch(conn):
@@ -146,7 +149,7 @@ def claim(
                 "started_at": Now(),
             },
         )
-        context = conn.execute(_CONTEXT_SQL, (ref.step_id,))
+        context = conn.execute(_DURABLE_CONTEXT_SQL if durable else _CONTEXT_SQL, (ref.step_id,))
         started = job_p.result() if job_p else None
         step, attempt, row = step_p.result(), attempt_p.result(), context.fetchone()
     if attempt is None or step is None or row is None or row["job_status"] != JobStatus.RUNNING:
@@ -187,8 +190,8 @@ _UPSTREAM = f"""FROM job_steps d WHERE d.job_id = s.job_id AND s.depends_on ? d.
 # The step's context, recording what it is given (`input_data`: its params and upstream
 # outputs, a large output as a reference, and a person's payload, which a manual step's
 # execution put there), and the claim's `SET LOCAL synchronous_commit =
-# off`, all in one statement.
-_CONTEXT_SQL = f"""
+# off` (not when the claim shares its transaction with a completion), all in one statement.
+_CONTEXT_TEMPLATE = f"""
     WITH ctx AS (
         SELECT s.id, s.params, j.input_payload, j.status AS job_status, j.run_mode, j.item_id,
                s.input_data->'payload' AS payload,
@@ -212,11 +215,16 @@ _CONTEXT_SQL = f"""
                     ELSE jsonb_build_object('payload', ctx.payload) END
         FROM ctx WHERE t.id = ctx.id
     )
-    SELECT set_config('synchronous_commit', 'off', true) AS commit_mode,
+    SELECT <commit_mode> AS commit_mode,
            input_payload, job_status, run_mode, item_id, payload, snapshot, expected_work,
            upstream
     FROM ctx
 """
+
+_CONTEXT_SQL = _CONTEXT_TEMPLATE.replace(
+    "<commit_mode>", "set_config('synchronous_commit', 'off', true)"
+)
+_DURABLE_CONTEXT_SQL = _CONTEXT_TEMPLATE.replace("<commit_mode>", "NULL")
 
 _HEARTBEAT_SQL = f"""
     UPDATE step_attempts SET lease_expires_at = now() + make_interval(secs => %s), heartbeat_at = now()
