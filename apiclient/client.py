@@ -74,8 +74,12 @@ class ApiClient(Connection):
         limit: int = 25,
         waiting: bool = False,
         search: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        sort: str | None = None,
     ) -> t.JobPage:
-        """A page of jobs; `search` takes the search syntax (input.mode=fast ...)."""
+        """A page of jobs; `search` takes the search syntax (input.mode=fast ...); the created
+        bounds are ISO 8601 datetimes; `sort` is `-created_at` (the default) or `created_at`."""
         return await self._get(
             t.JobPage,
             "/jobs",
@@ -86,6 +90,9 @@ class ApiClient(Connection):
             limit=limit,
             waiting="true" if waiting else None,
             search=search,
+            created_after=created_after,
+            created_before=created_before,
+            sort=sort,
         )
 
     async def job_counts(self, *, workflow_id: str | None = None) -> dict[str, int]:
@@ -96,6 +103,10 @@ class ApiClient(Connection):
         if isinstance(body, dict) and isinstance(body.get("waiting"), int):
             counts["waiting"] = body["waiting"]
         return counts
+
+    async def me(self) -> t.Me:
+        """The calling token: its name, role and workspace."""
+        return await self._get(t.Me, "/me")
 
     async def get_job(self, job_id: str) -> t.Job:
         return await self._get(t.Job, f"/jobs/{job_id}")

@@ -52,6 +52,15 @@ class Job(JobSummary):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class Me(_Model):
+    """The calling token (`GET /me`): what the monitor may offer it."""
+
+    token_id: str
+    token_name: str = ""
+    role: str  # viewer | operator | admin
+    instance_admin: bool = False
+
+
 class JobPage(_Model):
     items: list[JobSummary]
     total: int

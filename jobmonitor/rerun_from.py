@@ -11,8 +11,9 @@ import reflex as rx
 
 from apiclient.errors import ApiError, ValidationFailed
 from jobmonitor import forms, routes
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.schema_form import schema_form
-from jobmonitor.state import action_error_toast, client_of
+from jobmonitor.state import AccessState, action_error_toast, client_of
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -115,12 +116,14 @@ def rerun_from_button(
     finished = (status == FINISHED[0]) | (status == FINISHED[1]) | (status == FINISHED[2])
     return rx.cond(
         finished & (step_key != ""),
-        rx.button(
+        guarded_button(
             rx.icon("rotate-ccw", size=14),
             "Re-run from here",
             size="2",
             variant="soft",
             on_click=RerunFromState.open_dialog(job_id, step_key),
+            allowed=AccessState.can_operate,
+            reason=AccessState.operate_denied,
         ),
     )
 

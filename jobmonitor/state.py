@@ -14,6 +14,7 @@ from reflex.event import EventSpec
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Forbidden, Unauthorized, Unavailable
 from jobmonitor import routes
+from jobmonitor.keyboard import install_shortcuts
 
 
 class AuthState(rx.State):
@@ -43,6 +44,48 @@ async def client_of(state: rx.State) -> ApiClient:
     return ApiClient(auth.token)
 
 
+OPERATOR_ROLES = ("operator", "admin")  # backend.auth.service.Role: who may change jobs
+
+
+class AccessState(rx.State):
+    """What the signed-in token may do, from `GET /me` (asked once per token). Pages disable
+    or hide what it may not do (`jobmonitor.components.guard`); the API refuses it anyway."""
+
+    role: str = ""  # viewer | operator | admin; "" until the API has answered
+    _role_of: str = ""  # the token `role` belongs to
+
+    @rx.var
+    def can_operate(self) -> bool:
+        """Start, cancel, resume, re-run and delete jobs, decide reviews, run human steps."""
+        return self.role in OPERATOR_ROLES
+
+    @rx.var
+    def can_administer(self) -> bool:
+        """Also tokens, workspaces and workflow definitions."""
+        return self.role == "admin"
+
+    @rx.var
+    def operate_denied(self) -> str:
+        """Why an operator's action is off (the tooltip of its disabled control)."""
+        if self.role in OPERATOR_ROLES:
+            return ""
+        if not self.role:
+            return "Checking what your token may do…"
+        return f"Your token's role is {self.role}: this needs an operator or admin token."
+
+    @rx.event
+    async def load(self) -> None:
+        """Learn the role of the signed-in token (again only when the token changed)."""
+        token = (await self.get_state(AuthState)).token
+        if not token or token == self._role_of:
+            return
+        try:
+            me = await ApiClient(token).me()
+        except ApiError:
+            return  # the page's own load shows what is wrong; the API still refuses
+        self.role, self._role_of = me.role, token
+
+
 S = TypeVar("S", bound=rx.State)
 Load = Callable[[S], AsyncIterator[Any]]
 
@@ -59,6 +102,11 @@ def requires_sign_in(load: Load[S]) -> Load[S]:
             return
         if auth.session != auth.token:  # signed in before the cookie existed
             auth.session = auth.token
+        yield install_shortcuts()
+        access = await state.get_state(AccessState)
+        if access._role_of != auth.token:  # first page of this tab, or another token
+            access.role = ""
+            yield AccessState.load
         async for update in load(state):
             yield update
 

@@ -16,12 +16,12 @@ from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import gantt, routes
 from jobmonitor.components.copy import copy_button
-from jobmonitor.components.job_action import action_label
 from jobmonitor.components.json_view import json_section, labelled
 from jobmonitor.components.status_badge import status_badge
 from jobmonitor.components.step_details import step_details
 from jobmonitor.components.time import timestamp
 from jobmonitor.components.timeline import step_timeline
+from jobmonitor.job_actions import job_action_button
 from jobmonitor.live import (
     DETAIL_POLL_SECONDS,
     OVERTAKEN_TRIES,
@@ -362,17 +362,7 @@ def scroll_to_step(key: str) -> rx.event.EventSpec | None:
 
 
 def _action_button(action: rx.Var[str]) -> rx.Component:
-    return rx.button(
-        action_label(action),
-        size="2",
-        variant="soft",
-        color_scheme=rx.match(
-            action, (JobAction.CANCEL.value, "orange"), (JobAction.RESUME.value, "green"), "indigo"
-        ),
-        loading=JobState.busy == action,
-        disabled=JobState.busy != "",
-        on_click=JobState.act(action),
-    )
+    return job_action_button(action, JobState.busy, JobState.job.id, JobState.act)
 
 
 def _job_info() -> rx.Component:

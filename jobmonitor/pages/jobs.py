@@ -1,308 +1,31 @@
-"""JobListView (`/jobs` and `/`): filter tabs with counts, search, pagination, the job table
-with row and bulk actions, kept live by the event stream (polling when it is down)."""
+"""JobListView (`/jobs` and `/`): filter tabs with counts, search, created-date range, a
+sortable Created column, pagination, the job table with row and bulk actions. Its state (the
+query, kept in the URL; the live watcher; the actions) is `jobs_state.JobsState`."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from typing import Any, NamedTuple
-
 import reflex as rx
 
-from apiclient.client import ApiClient
-from apiclient.errors import ApiError, Unauthorized
-from jobmonitor import routes
+from jobmonitor.components.cancel_confirm import cancel_dialog
 from jobmonitor.components.compare_link import compare_selected
 from jobmonitor.components.copy import copy_button
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.job_action import action_label
 from jobmonitor.components.search_help import search_help
 from jobmonitor.components.status_badge import status_badge, waiting_chip
 from jobmonitor.components.time import relative_time
 from jobmonitor.create_job import CreateJobState, create_job_dialog
-from jobmonitor.live import LIST_POLL_SECONDS, OVERTAKEN_TRIES, Batch, Generation, LiveFeed, follow
+from jobmonitor.jobs_filters import PAGE_SIZES, date_range, sort_header
+from jobmonitor.keyboard import ROW, SEARCH
+from jobmonitor.live import LIST_POLL_SECONDS
+from jobmonitor.pages.jobs_state import JobsState
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.saved_views import save_view_button, save_view_dialog
-from jobmonitor.state import (
-    action_error_toast,
-    assign,
-    client_of,
-    requires_sign_in,
-    signin_redirect,
-)
-from jobmonitor.statuses import JOB_ACTIVE, TABS, WAITING_TAB, JobAction, tab_counts
-from jobmonitor.viewmodels import JobRow, apply_to_rows, bulk_summary, job_row, keep_positions
+from jobmonitor.state import AccessState
+from jobmonitor.statuses import TABS, JobAction
+from jobmonitor.viewmodels import JobRow
 
-PAGE_SIZES = ("10", "25", "50", "100")
-IDLE_POLL_SECONDS = 10.0  # polling with nothing running still notices jobs started elsewhere
-LIVE_ROW_REFRESH_SECONDS = 5.0
-
-
-class Query(NamedTuple):
-    status: str | None
-    q: str | None
-    skip: int
-    limit: int
-
-
-class JobsState(rx.State):
-    rows: list[JobRow] = []
-    counts: dict[str, int] = {}
-    total: int = 0
-    tab: str = "all"
-    search: str = ""
-    page: int = 0
-    page_size: int = 25
-    selected: list[str] = []
-    loading: bool = True
-    error: str = ""
-    live: bool = False
-    confirm_action: str = ""  # the bulk JobAction (cancel or delete) while the dialog is open
-    summary: str = ""  # what the last bulk action did
-    pointer_in: bool = False  # over the table: live refreshes keep the rows where they are
-    held: int = 0  # new jobs not shown yet because the pointer is over the table
-    _watcher: str = ""
-    _generation: Generation = Generation()  # every reload for the user starts a new one
-
-    @rx.var
-    def range_label(self) -> str:
-        if not self.total:
-            return "0 jobs"
-        first = self.page * self.page_size + 1
-        last = min(first + len(self.rows) - 1, self.total)
-        return f"{first}-{last} of {self.total:,}"
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * self.page_size < self.total
-
-    @rx.var
-    def all_selected(self) -> bool:
-        return bool(self.rows) and all(r.id in self.selected for r in self.rows)
-
-    def _query(self) -> Query:
-        """What the table asks the API for (the watcher reads it under the state lock)."""
-        status = None if self.tab in ("all", WAITING_TAB) else self.tab
-        return Query(
-            status, self.search.strip() or None, self.page * self.page_size, self.page_size
-        )
-
-    async def _fetch(
-        self, client: ApiClient, query: Query
-    ) -> tuple[list[JobRow], int, dict[str, int]]:
-        page, counts = await asyncio.gather(
-            client.list_jobs(
-                status=query.status,
-                search=query.q,
-                skip=query.skip,
-                limit=query.limit,
-                waiting=self.tab == WAITING_TAB,
-            ),
-            client.job_counts(),
-        )
-        return [job_row(j) for j in page.items], page.total, tab_counts(counts)
-
-    def _show(self, result: tuple[list[JobRow], int, dict[str, int]], live: bool = False) -> None:
-        rows, total, counts = result
-        held = 0
-        if live and self.pointer_in and self.rows:
-            rows, held = keep_positions(self.rows, rows)
-        assign(self, "held", held)
-        assign(self, "rows", rows)
-        assign(self, "total", total)
-        assign(self, "counts", counts)
-        ids = {r.id for r in rows}
-        assign(self, "selected", [i for i in self.selected if i in ids])
-        if self.loading or self.error:
-            self.loading, self.error = False, ""
-
-    async def _reload(self) -> rx.event.EventSpec | None:
-        """Fetch the current page (holding the state: for user actions). A new query or an
-        action's result: the watcher's fetch in flight, if any, is out of date."""
-        self._generation = self._generation.next()
-        try:
-            self._show(await self._fetch(await client_of(self), self._query()))
-        except Unauthorized:
-            return signin_redirect(self.router.url.path)
-        except ApiError as exc:
-            self.loading, self.error = False, exc.message
-        return None
-
-    @rx.event
-    @requires_sign_in
-    async def load(self) -> AsyncIterator[Any]:
-        """on_load: first page, then the live watcher."""
-        status = self.router.url.query_parameters.get("status", "all")
-        self.tab = status if status in {key for key, _ in self._tabs()} else "all"
-        self.search = str(self.router.url.query_parameters.get("q", self.search))
-        self.loading, self.summary = True, ""
-        yield
-        redirect = await self._reload()
-        if redirect:
-            yield redirect
-            return
-        yield JobsState.watch
-
-    @staticmethod
-    def _tabs() -> list[tuple[str, str]]:
-        return [(key or "all", label) for key, label in TABS]
-
-    @rx.event
-    async def refresh(self) -> AsyncIterator[Any]:
-        self.loading = True
-        yield
-        yield await self._reload()
-
-    @rx.event
-    async def set_tab(self, tab: str) -> AsyncIterator[Any]:
-        self.tab, self.page, self.selected = tab, 0, []
-        yield await self._reload()
-
-    @rx.event
-    async def set_search(self, text: str) -> AsyncIterator[Any]:
-        self.search, self.page, self.selected = text, 0, []
-        yield await self._reload()
-
-    @rx.event
-    async def set_page_size(self, size: str) -> AsyncIterator[Any]:
-        self.page_size, self.page = int(size), 0
-        yield await self._reload()
-
-    @rx.event
-    async def go_page(self, delta: int) -> AsyncIterator[Any]:
-        self.page = max(self.page + delta, 0)
-        yield await self._reload()
-
-    @rx.event
-    def toggle(self, job_id: str, checked: bool) -> None:
-        if checked and job_id not in self.selected:
-            self.selected.append(job_id)
-        elif not checked and job_id in self.selected:
-            self.selected.remove(job_id)
-
-    @rx.event
-    def toggle_all(self, checked: bool) -> None:
-        self.selected = [r.id for r in self.rows] if checked else []
-
-    @rx.event
-    async def row_action(self, job_id: str, command: str) -> AsyncIterator[Any]:
-        """A row's actions menu: `command` is a JobAction's value."""
-        action = JobAction(command)
-        if action is JobAction.VIEW:
-            yield rx.redirect(routes.job(job_id))
-            return
-        client = await client_of(self)
-        try:
-            if action is JobAction.CANCEL:
-                await client.cancel_job(job_id)
-            elif action is JobAction.RESUME:
-                await client.resume_job(job_id)
-            elif action is JobAction.RERUN:
-                job = await client.rerun_job(job_id)
-                yield rx.redirect(routes.job(job.id))
-                return
-        except ApiError as exc:
-            yield action_error_toast(exc)
-            return
-        done = "Cancelled" if action is JobAction.CANCEL else "Resumed"
-        yield rx.toast.success(f"{done} job {job_id[:8]}")
-        yield await self._reload()
-
-    @rx.event
-    def ask_bulk(self, command: str) -> None:
-        self.confirm_action = JobAction(command)
-
-    @rx.event
-    def set_confirm_open(self, value: bool) -> None:
-        if not value:
-            self.confirm_action = ""
-
-    @rx.event
-    def dismiss_summary(self) -> None:
-        self.summary = ""
-
-    @rx.event
-    async def run_bulk(self) -> AsyncIterator[Any]:
-        action, ids = JobAction(self.confirm_action), list(self.selected)
-        self.confirm_action = ""
-        yield
-        try:
-            result = await (await client_of(self)).bulk(action, ids)
-        except ApiError as exc:
-            yield action_error_toast(exc)
-            return
-        self.summary = bulk_summary(action, result.results)
-        self.selected = []
-        yield await self._reload()
-
-    @rx.event(background=True)
-    async def watch(self) -> None:
-        """Apply the event stream to the rows while this page is open (see jobmonitor.live)."""
-        async with self:
-            me = self._watcher = uuid.uuid4().hex
-            client = await client_of(self)
-        async with LiveFeed(client) as feed:
-            async for _ in follow(
-                feed,
-                apply=lambda batch: self._apply(me, batch),
-                refresh=lambda: self._refresh(me, client),
-                poll_interval=self._poll_interval,
-                live_interval=self._live_interval,
-            ):
-                pass
-
-    def _poll_interval(self) -> float:
-        return LIST_POLL_SECONDS if self._active() else IDLE_POLL_SECONDS
-
-    def _live_interval(self) -> float | None:
-        """Durations and progress of running rows carry no event: refresh them now and then."""
-        return LIVE_ROW_REFRESH_SECONDS if any(r.status in JOB_ACTIVE for r in self.rows) else None
-
-    def _active(self) -> bool:
-        return any(r.status in JOB_ACTIVE for r in self.rows) or any(
-            self.counts.get(s, 0) for s in JOB_ACTIVE
-        )
-
-    async def _apply(self, me: str, batch: Batch) -> bool:
-        async with self:
-            if self._watcher != me or self.router.url.path.rstrip("/") not in ("", routes.JOBS):
-                return False
-            self.live = batch.live
-            for event in batch.events:
-                rows = apply_to_rows(self.rows, event)
-                if rows is not None:
-                    self.rows = rows
-        return True
-
-    async def _refresh(self, me: str, client: ApiClient) -> bool:
-        """Fetch the current page; a fetch that a search, tab change or action overtook is
-        dropped and made again (see `Generation`)."""
-        for _ in range(OVERTAKEN_TRIES):
-            async with self:
-                ticket, query = self._generation, self._query()
-            try:
-                result = await self._fetch(client, query)
-            except Unauthorized:
-                return False
-            except ApiError:
-                return True  # keep the last rows; the next tick tries again
-            async with self:
-                if self._watcher != me:
-                    return False
-                if self._generation.current(ticket):
-                    self._show(result, live=True)
-                    return True
-        return True
-
-    @rx.event
-    async def pointer(self, inside: bool) -> None:
-        """The pointer entered or left the table; leaving shows the jobs held back."""
-        self.pointer_in = inside
-        if not inside and self.held:
-            await self._reload()
-
-
-# view
+__all__ = ["JobsState", "jobs_page"]
 
 
 def _tab(key: str, label: str) -> rx.Component:
@@ -320,26 +43,40 @@ def _tab(key: str, label: str) -> rx.Component:
 
 
 def _toolbar() -> rx.Component:
-    return rx.hstack(
+    return rx.vstack(
         rx.tabs.root(
             rx.tabs.list(*[_tab(key or "all", label) for key, label in TABS]),
             value=JobsState.tab,
             on_change=JobsState.set_tab,
+            width="100%",
         ),
-        rx.spacer(),
-        rx.input(
-            rx.input.slot(rx.icon("search", size=14)),
-            placeholder="Search: workflow, job ID, input.mode=fast, error~timeout…",
-            aria_label="Search jobs",
-            value=JobsState.search,
-            on_change=JobsState.set_search,
-            width="360px",
+        rx.hstack(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search: workflow, job ID, input.mode=fast, error~timeout…",
+                aria_label="Search jobs",
+                title="Search jobs (press / to come here)",
+                value=JobsState.search,
+                on_change=JobsState.set_search,
+                width="360px",
+                custom_attrs={SEARCH: ""},
+            ),
+            search_help(),
+            date_range(
+                JobsState.date_from,
+                JobsState.date_to,
+                JobsState.set_date_from,
+                JobsState.set_date_to,
+                JobsState.clear_dates,
+            ),
+            rx.spacer(),
+            save_view_button(JobsState.search),
+            width="100%",
+            align="center",
+            wrap="wrap",
+            spacing="3",
         ),
-        search_help(),
-        save_view_button(JobsState.search),
         width="100%",
-        align="center",
-        wrap="wrap",
         spacing="3",
     )
 
@@ -357,7 +94,10 @@ def _actions_menu(row: rx.Var[JobRow]) -> rx.Component:
         rx.menu.content(
             rx.foreach(
                 row.actions,
-                lambda a: rx.menu.item(action_label(a), on_click=JobsState.row_action(row.id, a)),
+                lambda a: rx.cond(
+                    AccessState.can_operate | (a == JobAction.VIEW.value),
+                    rx.menu.item(action_label(a), on_click=JobsState.row_action(row.id, a)),
+                ),
             )
         ),
     )
@@ -386,11 +126,12 @@ def _row(row: rx.Var[JobRow]) -> rx.Component:
         ),
         rx.table.cell(rx.link(row.workflow_name, href="/workflows/" + row.workflow_id)),
         rx.table.cell(rx.hstack(status_badge(row.status), waiting_chip(row.waiting), wrap="wrap")),
+        rx.table.cell(relative_time(row.created_at)),
         rx.table.cell(relative_time(row.started_at)),
         rx.table.cell(row.duration),
         rx.table.cell(row.progress),
         rx.table.cell(_actions_menu(row)),
-        custom_attrs={"data-job-id": row.id, "data-status": row.status},
+        custom_attrs={"data-job-id": row.id, "data-status": row.status, ROW: ""},
         align="center",
         key=row.id,  # not the index: a new row must not re-render the others' contents
     )
@@ -407,10 +148,9 @@ def _header() -> rx.Component:
                 ),
                 width="36px",
             ),
-            *[
-                rx.table.column_header_cell(h)
-                for h in ("Job ID", "Workflow", "Status", "Started", "Duration", "Progress")
-            ],
+            *[rx.table.column_header_cell(h) for h in ("Job ID", "Workflow", "Status")],
+            sort_header("Created", JobsState.sort, JobsState.toggle_sort),
+            *[rx.table.column_header_cell(h) for h in ("Started", "Duration", "Progress")],
             rx.table.column_header_cell(rx.text("Actions", class_name="jm-sr-only"), width="48px"),
         )
     )
@@ -474,19 +214,23 @@ def _bulk_bar() -> rx.Component:
         JobsState.selected.length() > 0,
         rx.hstack(
             rx.text(JobsState.selected.length().to_string() + " selected", size="2"),
-            rx.button(
+            guarded_button(
                 "Cancel selected",
                 size="1",
                 variant="soft",
                 color_scheme="orange",
                 on_click=JobsState.ask_bulk(JobAction.CANCEL),
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             ),
-            rx.button(
+            guarded_button(
                 "Delete selected",
                 size="1",
                 variant="soft",
                 color_scheme="red",
                 on_click=JobsState.ask_bulk(JobAction.DELETE),
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             ),
             compare_selected(JobsState.selected),
             align="center",
@@ -569,17 +313,19 @@ def _body() -> rx.Component:
                     rx.vstack(
                         rx.text(
                             rx.cond(
-                                (JobsState.search != "") | (JobsState.tab != "all"),
+                                JobsState.filtered,
                                 "No jobs match.",
                                 "No jobs yet.",
                             ),
                             size="3",
                         ),
-                        rx.button(
+                        guarded_button(
                             rx.icon("plus", size=14),
                             "Start a job",
                             variant="soft",
                             on_click=CreateJobState.open_dialog(""),
+                            allowed=AccessState.can_operate,
+                            reason=AccessState.operate_denied,
                         ),
                         align="center",
                     ),
@@ -605,7 +351,13 @@ def jobs_page() -> rx.Component:
                 on_click=JobsState.refresh,
                 loading=JobsState.loading,
             ),
-            rx.button(rx.icon("plus", size=14), "New job", on_click=CreateJobState.open_dialog("")),
+            guarded_button(
+                rx.icon("plus", size=14),
+                "New job",
+                on_click=CreateJobState.open_dialog(""),
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
+            ),
             width="100%",
             align="center",
         ),
@@ -614,6 +366,12 @@ def jobs_page() -> rx.Component:
         _summary(),
         _body(),
         _confirm_dialog(),
+        cancel_dialog(
+            JobsState.confirm_job != "",
+            JobsState.set_cancel_open,
+            "Cancel job " + JobsState.confirm_job.to(str)[:8] + "?",
+            JobsState.cancel_confirmed,
+        ),
         create_job_dialog(),
         save_view_dialog(),
     )

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.schema_form import schema_form
 from jobmonitor.pages.human_steps import PAGE_SIZE, HumanState
 from jobmonitor.review_view import ReviewRow, WaitingStep
+from jobmonitor.state import AccessState
 
 
 def _execute_button(step: rx.Var[WaitingStep]) -> rx.Component:
     return rx.cond(
         step.run == "manual",
-        rx.button(
+        guarded_button(
             rx.icon("play", size=14),
             "Execute " + step.name,
             on_click=HumanState.open_execute(step.key),
             color_scheme="violet",
+            allowed=AccessState.can_operate,
+            reason=AccessState.operate_denied,
         ),
     )
 
@@ -129,13 +133,15 @@ def _review_row(row: rx.Var[ReviewRow]) -> rx.Component:
         ),
         rx.table.cell(_decision_badge(row.decision)),
         rx.table.cell(
-            rx.button(
+            guarded_button(
                 "Edit",
                 size="1",
                 variant="soft",
                 aria_label="Edit " + row.id,
                 on_click=HumanState.start_edit(row.id),
                 disabled=~HumanState.review.gate_waiting,
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             )
         ),
         data_item=row.id,
@@ -159,36 +165,44 @@ def _review_actions() -> rx.Component:
     none_selected = HumanState.selected.length() == 0
     closed = ~HumanState.review.gate_waiting
     return rx.flex(
-        rx.button(
+        guarded_button(
             "Approve selected",
             color_scheme="green",
             on_click=HumanState.decide("approve"),
             disabled=none_selected | closed,
             loading=HumanState.busy == "approve",
+            allowed=AccessState.can_operate,
+            reason=AccessState.operate_denied,
         ),
-        rx.button(
+        guarded_button(
             "Reject selected",
             color_scheme="red",
             variant="soft",
             on_click=HumanState.decide("reject"),
             disabled=none_selected | closed,
             loading=HumanState.busy == "reject",
+            allowed=AccessState.can_operate,
+            reason=AccessState.operate_denied,
         ),
         rx.spacer(),
         rx.cond(
             HumanState.review.undecided > 0,
-            rx.button(
+            guarded_button(
                 "Submit, rejecting undecided",
                 variant="soft",
                 on_click=HumanState.submit("reject"),
                 disabled=closed,
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             ),
         ),
-        rx.button(
+        guarded_button(
             "Submit review",
             on_click=HumanState.submit("refuse"),
             disabled=closed | (HumanState.review.undecided > 0),
             loading=HumanState.busy == "submit",
+            allowed=AccessState.can_operate,
+            reason=AccessState.operate_denied,
         ),
         gap="2",
         wrap="wrap",

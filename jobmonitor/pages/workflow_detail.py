@@ -19,12 +19,13 @@ from jobmonitor.automation_view import BudgetView, ScheduleView, budget_view, sc
 from jobmonitor.components.automation_tabs import automation_tabs
 from jobmonitor.components.dag_view import dag_view
 from jobmonitor.components.duration_chart import duration_chart
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.json_view import json_section
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
 from jobmonitor.run_history import RunHistoryRow, run_history_table, run_rows
-from jobmonitor.state import client_of, error_kind, requires_sign_in, signin_redirect
+from jobmonitor.state import AccessState, client_of, error_kind, requires_sign_in, signin_redirect
 from jobmonitor.viewmodels import ChartBar, duration_bars
 
 RECENT_JOBS = 50
@@ -185,10 +186,12 @@ def _loaded() -> rx.Component:
             ),
             rx.spacer(),
             rx.link(rx.button("Jobs", variant="soft"), href="/jobs?q=" + WorkflowState.name),
-            rx.button(
+            guarded_button(
                 rx.icon("plus", size=14),
                 "New job",
                 on_click=CreateJobState.open_dialog(WorkflowState.wf_id),
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             ),
             width="100%",
             align="start",

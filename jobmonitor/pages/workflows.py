@@ -8,9 +8,11 @@ from typing import Any
 import reflex as rx
 
 from apiclient.errors import ApiError, Unauthorized
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.create_job import CreateJobState, create_job_dialog
+from jobmonitor.keyboard import ROW
 from jobmonitor.pages.shell import error_state, page
-from jobmonitor.state import client_of, requires_sign_in, signin_redirect
+from jobmonitor.state import AccessState, client_of, requires_sign_in, signin_redirect
 from jobmonitor.viewmodels import WorkflowRow, workflow_row
 
 
@@ -50,11 +52,16 @@ def _row(w: rx.Var[WorkflowRow]) -> rx.Component:
         rx.table.cell(w.failed),
         rx.table.cell(w.success_rate),
         rx.table.cell(
-            rx.button(
-                "New job", size="1", variant="soft", on_click=CreateJobState.open_dialog(w.id)
+            guarded_button(
+                "New job",
+                size="1",
+                variant="soft",
+                on_click=CreateJobState.open_dialog(w.id),
+                allowed=AccessState.can_operate,
+                reason=AccessState.operate_denied,
             )
         ),
-        custom_attrs={"data-workflow": w.name},
+        custom_attrs={"data-workflow": w.name, ROW: ""},
     )
 
 

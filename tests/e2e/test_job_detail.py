@@ -29,6 +29,7 @@ def test_cancel_a_running_job(page: Page, api: httpx.Client) -> None:
     expect(info(page).get_by_text("Running", exact=True)).to_be_visible()
     expect(step(page, 1, "Initialize")).to_have_attribute("data-status", "running")
     info(page).get_by_role("button", name="Cancel").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Yes, cancel job").click()
     expect(info(page).get_by_text("Cancelled", exact=True)).to_be_visible(timeout=10_000)
     expect(step(page, 1, "Initialize")).to_have_attribute("data-status", "cancelled")
     expect(info(page).get_by_role("button", name="Resume")).to_be_visible()

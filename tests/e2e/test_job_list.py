@@ -84,6 +84,7 @@ def test_row_actions_menu(page: Page, api: httpx.Client) -> None:
     page.goto("/jobs")
     menu.click()
     page.get_by_role("menuitem", name="Cancel").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Yes, cancel job").click()
     expect(page.get_by_text(f"Cancelled job {job['id'][:8]}")).to_be_visible()
     expect(row(page, job["id"])).to_have_attribute("data-status", "cancelled")
     menu.click()
