@@ -86,6 +86,7 @@ class Step(_Model):
     error_type: str | None = None
     attempt_number: int = 0
     max_attempts: int | None = None
+    next_attempt_at: datetime | None = None  # a retrying step's next try (database clock)
     started_at: datetime | None = None
     completed_at: datetime | None = None
     duration_seconds: float | None = None

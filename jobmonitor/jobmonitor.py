@@ -14,7 +14,7 @@ from jobmonitor.pages.signin import SignInState, signin_page
 from jobmonitor.pages.workflow_detail import WorkflowState, workflow_detail_page
 from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 
-app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css"])
+app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css", "/job_page.css"])
 app.add_page(
     jobs_page, route=routes.HOME, title="Jobs · Jobmonitor", on_load=[JobsState.load, NavState.load]
 )

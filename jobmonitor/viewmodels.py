@@ -76,6 +76,7 @@ class StepRow:
     duration: str = ""
     cost: str = ""
     error: str = ""
+    error_long: bool = False  # more than the two lines the timeline shows at first
     progress: int = 0
     bar_left: float = 0.0
     bar_width: float = 0.0
@@ -97,6 +98,7 @@ class StepDetail:
     input_json: str = ""
     output_json: str = ""
     reused_from: str = ""  # the job whose output a from-step re-run reused
+    next_attempt_at: str = ""  # a retrying step's next try (ISO, UTC)
 
 
 @dataclass
@@ -111,6 +113,7 @@ class AttemptRow:
     traceback: str = ""
     cost: str = ""
     metrics: str = ""
+    latest: bool = False  # the step's current attempt (its output is the step's)
 
 
 @dataclass
@@ -119,6 +122,9 @@ class LogRow:
     time: str = ""
     level: str = ""
     message: str = ""
+
+
+ERROR_LINES_CHARS = 80  # about two lines of the timeline's error at 1440 px
 
 
 def _now() -> datetime:
@@ -185,6 +191,7 @@ def step_rows(steps: list[t.Step], now: datetime | None = None) -> list[StepRow]
 
 
 def _step_row(s: t.Step, bar: gantt.Bar, now: datetime) -> StepRow:
+    error = shown_error(s.status, s.error_message or "")
     seconds = s.duration_seconds
     if seconds is None and s.status in STEP_ACTIVE:
         seconds = elapsed(s.started_at, None, now)
@@ -196,7 +203,8 @@ def _step_row(s: t.Step, bar: gantt.Bar, now: datetime) -> StepRow:
         attempts=s.attempt_number,
         duration=duration_text(seconds),
         cost=cost_text(s.cost_usd),
-        error=s.error_message or "",
+        error=error,
+        error_long=len(error) > ERROR_LINES_CHARS or "\n" in error,
         progress=round(s.progress * 100),
         bar_left=bar.left,
         bar_width=bar.width,
@@ -214,9 +222,10 @@ def step_detail(s: t.Step) -> StepDetail:
         error_type=s.error_type or "",
         depends_on=", ".join(s.depends_on),
         params_json=pretty_json(s.params),
-        input_json=pretty_json(s.input_data),
+        input_json=payload_json(s.input_data),  # "" until the step is claimed
         output_json=pretty_json(s.output_data),
         reused_from=s.reused_from_job_id or "",
+        next_attempt_at=iso(s.next_attempt_at),
     )
 
 
@@ -241,17 +250,37 @@ def attempt_row(a: t.Attempt) -> AttemptRow:
         worker=a.worker_name or "",
         started_at=iso(a.started_at),
         duration=duration_text(a.duration_seconds),
-        error=": ".join(p for p in (a.error_type, a.error_message) if p),
+        error=": ".join(
+            p for p in (a.error_type, shown_error(a.status, a.error_message or "")) if p
+        ),
         traceback=a.traceback or "",
         cost=cost_text(a.cost_usd),
         metrics=metrics,
     )
 
 
+def attempt_rows(attempts: list[t.Attempt]) -> list[AttemptRow]:
+    """A step's attempts, oldest first, the current (highest) one marked `latest`."""
+    rows = sorted((attempt_row(a) for a in attempts), key=lambda r: r.number)
+    return [replace(r, latest=True) if i == len(rows) - 1 else r for i, r in enumerate(rows)]
+
+
 def _metric(m: dict[str, object]) -> str:
     value = m.get("value")
     shown = f"{value:g}" if isinstance(value, int | float) else str(value)
     return f"{m.get('name')} = {shown}" + (f" {m['unit']}" if m.get("unit") else "")
+
+
+def shown_error(status: str, error: str) -> str:
+    """A step's or attempt's error as the panel shows it: "" when it only repeats the status
+    (a cancelled step's "cancelled"), the reason alone for "cancelled: <reason>"."""
+    text = error.strip()
+    if status != "cancelled":
+        return text
+    head, _, reason = text.partition(":")
+    if head.strip().lower() in ("cancelled", "canceled"):
+        return reason.strip()
+    return text
 
 
 def log_row(line: t.LogLine) -> LogRow:

@@ -340,3 +340,34 @@ def hold_gil(ctx: StepContext) -> dict[str, Any]:
         if held >= seconds * 0.75:
             return {"held_seconds": round(held, 2)}
         n += 1
+
+
+# --- steps the web monitor's step panel is tested with (tests/e2e/test_step_panel.py) -----
+
+
+@step("test.retry_story")
+def retry_story(ctx: StepContext) -> dict[str, Any]:
+    """Logs one line per level naming its attempt, runs params.seconds, and fails while
+    attempt <= params.fail_times with "attempt N failed: <params.reason>"."""
+    n = ctx.attempt
+    ctx.log(f"attempt {n}: connecting", level="debug")
+    ctx.log(f"attempt {n}: fetched 20 rows")
+    ctx.log(f"attempt {n}: slow source", level="warning")
+    time.sleep(float(ctx.params.get("seconds", 0)))
+    if n <= int(ctx.params.get("fail_times", 0)):
+        reason = str(ctx.params.get("reason", "source unavailable"))
+        ctx.log(f"attempt {n} failed: {reason}", level="error")
+        raise RuntimeError(f"attempt {n} failed: {reason}")
+    return {"attempt": n, "rows": 20}
+
+
+@step("test.chatty")
+def chatty(ctx: StepContext) -> dict[str, Any]:
+    """Logs "line N" every params.every seconds for params.seconds."""
+    every, end, n = float(ctx.params.get("every", 0.2)), float(ctx.params.get("seconds", 10)), 0
+    started = time.monotonic()
+    while time.monotonic() - started < end:
+        n += 1
+        ctx.log(f"line {n}")
+        time.sleep(every)
+    return {"lines": n}

@@ -1,6 +1,8 @@
 """The step timeline: every step in order with index, name, status icon and colour, duration,
 attempts and cost, and its Gantt bar on the job's shared time axis (`jobmonitor.gantt`).
-The step being worked on is highlighted with its live progress."""
+The step being worked on is highlighted with its live progress. A step's error shows two
+lines under its row; "Show full error" opens the rest in place (a `<details>` outside the
+row's button, so no state round trip and no button inside a button)."""
 
 from __future__ import annotations
 
@@ -51,10 +53,45 @@ def _meta(step: rx.Var[StepRow]) -> rx.Component:
     )
 
 
+def _error(step: rx.Var[StepRow]) -> rx.Component:
+    """Two lines of the error; the summary toggles the whole text."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.text(step.error, size="1", color_scheme="red", class_name="jm-step-error"),
+            rx.cond(
+                step.error_long,
+                rx.text(
+                    rx.el.span("Show full error", class_name="jm-more"),
+                    rx.el.span("Show less", class_name="jm-less"),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="jm-error-toggle",
+                ),
+            ),
+            aria_label="Error of " + step.name,
+        ),
+        class_name="jm-step-error-box",
+    )
+
+
 def step_item(
     step: rx.Var[StepRow], selected_key: rx.Var[str], on_select: Callable[[Any], Any]
 ) -> rx.Component:
     selected = selected_key == step.key
+    return rx.box(
+        _button(step, selected, on_select),
+        rx.cond(step.error != "", _error(step)),
+        class_name=rx.cond(
+            selected,
+            "jm-step-item jm-step-selected",
+            rx.cond(step.status == "running", "jm-step-item jm-step-running", "jm-step-item"),
+        ),
+    )
+
+
+def _button(
+    step: rx.Var[StepRow], selected: rx.Var[bool], on_select: Callable[[Any], Any]
+) -> rx.Component:
     return rx.el.button(
         rx.hstack(
             rx.text(step.index, size="1", color_scheme="gray", class_name="jm-step-index"),
@@ -82,12 +119,6 @@ def step_item(
                         width="100%",
                     ),
                 ),
-                rx.cond(
-                    step.error != "",
-                    rx.text(
-                        step.error, size="1", color_scheme="red", trim="end", class_name="jm-clamp"
-                    ),
-                ),
                 spacing="1",
                 align="start",
                 min_width="0",
@@ -104,11 +135,7 @@ def step_item(
         aria_label="Step " + step.index.to_string() + " " + step.name,
         on_click=on_select(step.key),
         custom_attrs={"data-step-key": step.key, "data-status": step.status},
-        class_name=rx.cond(
-            selected,
-            "jm-step jm-step-selected",
-            rx.cond(step.status == "running", "jm-step jm-step-running", "jm-step"),
-        ),
+        class_name="jm-step",
     )
 
 

@@ -17,8 +17,9 @@ from apiclient.errors import ApiError, Unauthorized
 from jobmonitor import gantt, routes
 from jobmonitor.components.copy import copy_button
 from jobmonitor.components.json_view import json_section, labelled
+from jobmonitor.components.log_view import LogControls
 from jobmonitor.components.status_badge import status_badge
-from jobmonitor.components.step_details import step_details
+from jobmonitor.components.step_details import AttemptControls, step_details
 from jobmonitor.components.time import timestamp
 from jobmonitor.components.timeline import step_timeline
 from jobmonitor.job_actions import job_action_button
@@ -42,6 +43,7 @@ from jobmonitor.state import (
     signin_redirect,
 )
 from jobmonitor.statuses import JobAction
+from jobmonitor.step_panel import LogView, attempt_to_show, countdown_text
 from jobmonitor.viewmodels import (
     AttemptRow,
     JobInfo,
@@ -50,7 +52,7 @@ from jobmonitor.viewmodels import (
     StepRow,
     apply_to_job,
     apply_to_steps,
-    attempt_row,
+    attempt_rows,
     is_terminal,
     job_info,
     log_row,
@@ -66,7 +68,7 @@ DOWNLOAD_LOGS = "download_logs"  # `busy` while the export downloads
 Snapshot = tuple[t.Job, list[t.Step]]
 
 
-class JobState(rx.State):
+class JobState(LogView, rx.State):
     job: JobInfo = JobInfo()
     job_input: str = ""
     job_output: str = ""
@@ -77,7 +79,8 @@ class JobState(rx.State):
     selected_key: str = ""
     attempts: list[AttemptRow] = []
     attempt_number: int = 0  # the attempt whose logs show (0: none yet)
-    logs: list[LogRow] = []
+    attempt_pinned: bool = False  # the user picked an attempt: stop following the current one
+    retry_countdown: str = ""  # "in 4 s" until a retrying step's next attempt
     load_error: str = ""  # "", not_found, forbidden, network, error
     load_message: str = ""
     loading: bool = True
@@ -118,32 +121,32 @@ class JobState(rx.State):
         ):
             self._select(running or default_step(self.steps))
         assign(self, "detail", self._details.get(self.selected_key, StepDetail()))
+        self._update_countdown()
         if self.loading or self.load_error:
             self.loading, self.load_error, self.load_message = False, "", ""
 
     def _select(self, key: str) -> None:
         """Follow another step: details fetched for the previous one are out of date."""
         if key != self.selected_key:
-            self.selected_key = key
+            self.selected_key, self.attempt_pinned = key, False
             self._generation = self._generation.next()
 
     async def _attempts_and_logs(
-        self, client: ApiClient, job_id: str, step_key: str, number: int
+        self, client: ApiClient, job_id: str, step_key: str, number: int, pinned: bool = False
     ) -> tuple[list[AttemptRow], int, list[LogRow]]:
-        """The step's attempts, and the log lines of attempt `number` (0: the latest)."""
+        """The step's attempts, and the log lines of attempt `number` if the user picked it
+        (`pinned`), else of the current attempt (followed live)."""
         if not step_key:
             return [], 0, []
-        attempts = [attempt_row(a) for a in await client.attempts(job_id, step_key)]
-        number = (
-            number
-            if any(a.number == number for a in attempts)
-            else max((a.number for a in attempts), default=0)
-        )
+        attempts = attempt_rows(await client.attempts(job_id, step_key))
+        number = attempt_to_show(attempts, number, pinned)
         lines = (await client.logs(job_id, step=step_key, attempt=number)).items if number else []
         return attempts, number, [log_row(line) for line in lines]
 
     def _show_details(self, details: tuple[list[AttemptRow], int, list[LogRow]]) -> None:
         attempts, number, logs = details
+        if number != self.attempt_number:
+            self.reset_log_view()
         assign(self, "attempts", attempts)
         assign(self, "attempt_number", number)
         assign(self, "logs", logs)
@@ -167,7 +170,7 @@ class JobState(rx.State):
                 [],
             )
             self.job_input, self.job_output, self.detail = "", "", StepDetail()
-            self._pinned = False
+            self._pinned = self.attempt_pinned = False
             self.loading = True
             yield
         client = await client_of(self)
@@ -193,13 +196,33 @@ class JobState(rx.State):
     @rx.event
     async def select_step(self, key: str) -> AsyncIterator[Any]:
         self.selected_key, self.attempt_number, self._pinned = key, 0, True
+        self.attempt_pinned = False
         self.detail = self._details.get(key, StepDetail())
+        self._update_countdown()
         yield
         await self._reload_details(0)
 
     @rx.event
     async def select_attempt(self, number: int) -> None:
+        """Show attempt `number` and stay on it while later attempts run."""
+        self.attempt_pinned = True
         await self._reload_details(number)
+
+    @rx.event
+    async def follow_current_attempt(self) -> None:
+        self.attempt_pinned = False
+        await self._reload_details(0)
+
+    @rx.event
+    def tick_retry_clock(self, _now: str = "") -> None:
+        """Every second while the selected step waits for its next attempt (a clock in the
+        page calls it)."""
+        self._update_countdown()
+
+    def _update_countdown(self) -> None:
+        assign(
+            self, "retry_countdown", countdown_text(self.detail.next_attempt_at, datetime.now(UTC))
+        )
 
     async def _reload_details(self, number: int) -> None:
         """The user picked a step or an attempt: show its attempts and logs."""
@@ -207,7 +230,9 @@ class JobState(rx.State):
         try:
             client = await client_of(self)
             self._show_details(
-                await self._attempts_and_logs(client, self.job.id, self.selected_key, number)
+                await self._attempts_and_logs(
+                    client, self.job.id, self.selected_key, number, self.attempt_pinned
+                )
             )
         except ApiError:
             self.attempts, self.logs = [], []
@@ -234,7 +259,11 @@ class JobState(rx.State):
             if self.selected_key:  # the job may have finished already: no watcher would refresh it
                 self._show_details(
                     await self._attempts_and_logs(
-                        client, self.job.id, self.selected_key, self.attempt_number
+                        client,
+                        self.job.id,
+                        self.selected_key,
+                        self.attempt_number,
+                        self.attempt_pinned,
                     )
                 )
         except ApiError as exc:
@@ -309,7 +338,8 @@ class JobState(rx.State):
         dropped and made again (see `Generation`)."""
         for _ in range(OVERTAKEN_TRIES):
             async with self:
-                ticket, selection = self._generation, (self.selected_key, self.attempt_number)
+                ticket = self._generation
+                selection = (self.selected_key, self.attempt_number, self.attempt_pinned)
             try:
                 snapshot = await fetch_snapshot(client, job_id)
                 details = await self._attempts_and_logs(client, job_id, *selection)
@@ -386,7 +416,12 @@ def _job_info() -> rx.Component:
             ),
         ),
         rx.grid(
-            labelled("Workflow", rx.link(job.workflow_name, href="/workflows/" + job.workflow_id)),
+            labelled(
+                "Workflow",
+                rx.link(
+                    job.workflow_name, href="/workflows/" + job.workflow_id, class_name="jm-wrap"
+                ),
+            ),
             labelled("Execution", "#" + job.execution_number.to_string()),
             labelled("Created", timestamp(job.created_at)),
             labelled("Started", timestamp(job.started_at)),
@@ -398,6 +433,7 @@ def _job_info() -> rx.Component:
             columns="2",
             spacing="3",
             width="100%",
+            class_name="jm-info-grid",
         ),
         rx.cond(
             job.rerun_of != "",
@@ -421,7 +457,7 @@ def _job_info() -> rx.Component:
                 href="/compare?a=" + job.id,
             ),
             wrap="wrap",
-            gap="2",
+            spacing="2",  # Radix Flex's gap (a bare `gap` prop became CSS `gap: 2`, i.e. none)
         ),
         json_section("Input", JobState.job_input, open_=True),
         rx.cond(JobState.job_metadata != "", json_section("Metadata", JobState.job_metadata)),
@@ -480,18 +516,39 @@ def _loaded() -> rx.Component:
         _panel(
             "Step details",
             rerun_from_button(JobState.job.id, JobState.selected_key, JobState.job.status),
-            step_details(
-                JobState.selected,
-                JobState.detail,
-                JobState.attempts,
-                JobState.selected_attempt,
-                JobState.attempt_number,
-                JobState.logs,
-                JobState.select_attempt,
-            ),
+            step_details(JobState.selected, JobState.detail, _attempt_controls(), _log_controls()),
         ),
         class_name="jm-three-panels",
         width="100%",
+    )
+
+
+def _attempt_controls() -> AttemptControls:
+    return AttemptControls(
+        attempts=JobState.attempts,
+        shown=JobState.selected_attempt,
+        number=JobState.attempt_number,
+        pinned=JobState.attempt_pinned,
+        countdown=JobState.retry_countdown,
+        on_select=JobState.select_attempt,
+        on_follow=JobState.follow_current_attempt,
+        on_tick=JobState.tick_retry_clock,
+    )
+
+
+def _log_controls() -> LogControls:
+    return LogControls(
+        lines=JobState.shown_logs,
+        total=JobState.logs.length(),
+        level_label=JobState.log_level_label,
+        query=JobState.log_query,
+        paused=JobState.log_paused_at != 0,
+        held=JobState.held_log_lines,
+        live=(JobState.selected.status == "running") | (JobState.selected.status == "queued"),
+        on_level=JobState.set_log_level_label,
+        on_query=JobState.set_log_query,
+        on_pause=JobState.pause_logs,
+        on_follow=JobState.follow_logs,
     )
 
 

@@ -58,3 +58,17 @@ def test_dag_ignores_unknown_dependencies_and_cycles() -> None:
     layout = dag.layout(steps)
     assert len(layout.nodes) == 2
     assert len(layout.edges) == 2
+
+
+def test_a_deep_dag_wraps_into_bands_that_fit_the_page() -> None:
+    """The 7-step data_pipeline chain is two bands (4 + 3), not 1,600 px of one row."""
+    keys = ["validate", "extract", "transform", "check", "load", "verify", "cleanup"]
+    steps = [dag.StepRef(k, k.title(), (keys[i - 1],) if i else ()) for i, k in enumerate(keys)]
+    layout = dag.layout(steps)
+    nodes = {n.key: n for n in layout.nodes}
+    assert layout.width <= 860
+    assert all(n.x + dag.NODE_W <= layout.width for n in layout.nodes)
+    assert all(n.y + dag.NODE_H <= layout.height for n in layout.nodes)
+    assert nodes["load"].x == nodes["validate"].x and nodes["load"].y > nodes["check"].y
+    assert nodes["cleanup"].y == nodes["load"].y and nodes["cleanup"].x > nodes["load"].x
+    assert len(layout.edges) == 6
