@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from backend.errors import NotFound
 from backend.jobs.listing import count_by_status
@@ -195,7 +195,7 @@ def add_version(
             workflow_id,
             number,
             Jsonb(definition.model_dump(mode="json")),
-            Jsonb(definition.input_schema),
+            Json(definition.input_schema),  # a `json` column: the author's key order
             Jsonb(definition.concurrency.model_dump(mode="json")),
             definition.content_hash(),
         ),
@@ -205,6 +205,18 @@ def add_version(
         (number, definition.description, workflow_id),
     )
     return version_id
+
+
+def restore_schema_order(
+    conn: psycopg.Connection[Any], version_id: uuid.UUID, input_schema: dict[str, Any]
+) -> None:
+    """Store a version's input schema again in the author's key order: for versions stored
+    while the column was `jsonb` (which reorders keys). The content is the same (the caller
+    checked the definition's hash), so the version does not change, only its order."""
+    conn.execute(
+        "UPDATE workflow_versions SET input_schema = %s WHERE id = %s",
+        (Json(input_schema), version_id),
+    )
 
 
 def lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
@@ -278,6 +290,8 @@ def get_workflow(
         )
         .fetchall()
     )
+    # the definition column is jsonb (its keys reordered): show the input schema as written
+    row["definition"] = {**row["definition"], "input_schema": row["input_schema"]}
     return WorkflowDetailRow(**_counted(row), versions=tuple(versions))
 
 
