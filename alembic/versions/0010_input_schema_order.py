@@ -1,10 +1,12 @@
-"""input schema order: workflow_versions.input_schema becomes `json` (the document as written)
+"""input schema order: workflow_versions.input_schema becomes `json`, and a `document` column
+(`json`) holds the definition as the API shows it
 
 jsonb stores an object's keys in its own order (shorter keys first), so a schema's properties
-came back reordered and the new-job form listed its fields in that order. `json` keeps the
-text as written. Versions stored before keep jsonb's order until their definition is
-registered again (seeding does that): `register_workflow` then stores the schema in the
-author's order (same content, same hash, same version).
+came back reordered and the new-job and Execute forms listed their fields in that order.
+`json` keeps the text as written. `definition` stays jsonb: the engine's queries read it.
+Versions stored before keep jsonb's order (`document` starts as a copy of `definition`) until
+their definition is registered again (seeding does that): `register_workflow` then stores
+both in the author's order (same content, same hash, same version).
 
 Revision ID: 0010
 Revises: 0009
@@ -30,9 +32,12 @@ def upgrade() -> None:
         existing_nullable=False,
         postgresql_using="input_schema::json",
     )
+    op.add_column("workflow_versions", sa.Column("document", postgresql.JSON(), nullable=True))
+    op.execute("UPDATE workflow_versions SET document = definition::json")
 
 
 def downgrade() -> None:
+    op.drop_column("workflow_versions", "document")
     op.alter_column(
         "workflow_versions",
         "input_schema",

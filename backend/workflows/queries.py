@@ -187,17 +187,19 @@ def add_version(
     conn.execute(
         """
         INSERT INTO workflow_versions
-            (id, workflow_id, version, definition, input_schema, concurrency, definition_hash)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
+            (id, workflow_id, version, definition, input_schema, concurrency, definition_hash,
+             document)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             version_id,
             workflow_id,
             number,
             Jsonb(definition.model_dump(mode="json")),
-            Json(definition.input_schema),  # a `json` column: the author's key order
+            Json(definition.input_schema),  # `json` columns: the author's key order
             Jsonb(definition.concurrency.model_dump(mode="json")),
             definition.content_hash(),
+            Json(definition.model_dump(mode="json")),
         ),
     )
     conn.execute(
@@ -207,15 +209,16 @@ def add_version(
     return version_id
 
 
-def restore_schema_order(
-    conn: psycopg.Connection[Any], version_id: uuid.UUID, input_schema: dict[str, Any]
+def restore_written_order(
+    conn: psycopg.Connection[Any], version_id: uuid.UUID, definition: WorkflowDefinition
 ) -> None:
-    """Store a version's input schema again in the author's key order: for versions stored
-    while the column was `jsonb` (which reorders keys). The content is the same (the caller
-    checked the definition's hash), so the version does not change, only its order."""
+    """Store a version's input schema and document again in the author's key order: for
+    versions stored before they were `json` (jsonb reorders keys). The content is the same
+    (the caller checked the definition's hash), so the version does not change, only its
+    order."""
     conn.execute(
-        "UPDATE workflow_versions SET input_schema = %s WHERE id = %s",
-        (Json(input_schema), version_id),
+        "UPDATE workflow_versions SET input_schema = %s, document = %s WHERE id = %s",
+        (Json(definition.input_schema), Json(definition.model_dump(mode="json")), version_id),
     )
 
 
@@ -268,7 +271,8 @@ def get_workflow(
     row = conn.execute(
         f"""
         SELECT {_SUMMARY.replace("v.definition", "lv.definition")},
-               v.version, v.id AS version_id, v.definition, v.input_schema, v.concurrency
+               v.version, v.id AS version_id, v.definition, v.input_schema, v.concurrency,
+               v.document
         FROM workflows w
         JOIN workflow_versions lv ON lv.workflow_id = w.id AND lv.version = w.latest_version
         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = %s
@@ -290,8 +294,9 @@ def get_workflow(
         )
         .fetchall()
     )
-    # the definition column is jsonb (its keys reordered): show the input schema as written
-    row["definition"] = {**row["definition"], "input_schema": row["input_schema"]}
+    # the definition column is jsonb (its keys reordered): show the document as written
+    document = row.pop("document")
+    row["definition"] = document or {**row["definition"], "input_schema": row["input_schema"]}
     return WorkflowDetailRow(**_counted(row), versions=tuple(versions))
 
 

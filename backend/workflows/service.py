@@ -43,8 +43,9 @@ def register_workflow(
     latest = workflow.latest_version
     current = queries.version(conn, workflow.id, latest) if latest else None
     if current is not None and current.definition_hash == definition.content_hash():
-        if _key_order(current.input_schema) != _key_order(definition.input_schema):
-            queries.restore_schema_order(conn, current.id, definition.input_schema)
+        written = (definition.input_schema, definition.model_dump(mode="json"))
+        if _key_order((current.input_schema, current.document)) != _key_order(written):
+            queries.restore_written_order(conn, current.id, definition)
         return Registered(workflow.id, current.id, latest, created=False)
     version_id = queries.add_version(conn, workflow.id, latest + 1, definition)
     return Registered(workflow.id, version_id, latest + 1, created=True)

@@ -76,3 +76,37 @@ def test_jobs_validate_against_the_ordered_schema(world: World) -> None:
     assert ok.status_code == 201, ok.text
     missing = world.a.operator.post("/jobs", json={"workflow": "ordered", "input_payload": {}})
     assert missing.status_code == 422
+
+
+STEP_SCHEMA = {"type": "object", "properties": {n: {"type": "integer"} for n in reversed(ORDER)}}
+HUMAN = {
+    "name": "ordered-human",
+    "steps": [
+        {"key": "first", "action": "test.noop"},
+        {
+            "key": "ask",
+            "action": "test.payload",
+            "run": "manual",
+            "depends_on": ["first"],
+            "input_schema": STEP_SCHEMA,
+        },
+    ],
+}
+
+
+def test_a_manual_steps_schema_keeps_its_order_in_the_definition(world: World) -> None:
+    """The Execute form of a manual step reads the definition the API returns."""
+    assert world.a.admin.post("/workflows", json=HUMAN).status_code == 201
+    read = world.a.viewer.get("/workflows/ordered-human").json()
+    ask = next(s for s in read["definition"]["steps"] if s["key"] == "ask")
+    assert list(ask["input_schema"]["properties"]) == list(reversed(ORDER))
+    with connect(autocommit=True) as conn:  # a version stored before 0010
+        conn.execute(
+            "UPDATE workflow_versions SET document = definition::json WHERE id = %s",
+            (read["version_id"],),
+        )
+    stale = world.a.viewer.get("/workflows/ordered-human").json()["definition"]["steps"][1]
+    assert list(stale["input_schema"]["properties"]) != list(reversed(ORDER))
+    assert world.a.admin.post("/workflows", json=HUMAN).status_code == 200
+    again = world.a.viewer.get("/workflows/ordered-human").json()["definition"]["steps"][1]
+    assert list(again["input_schema"]["properties"]) == list(reversed(ORDER))
