@@ -19,6 +19,11 @@ from jobmonitor.format import short_id
 from jobmonitor.state import action_error_toast, client_of
 
 FORM, JSON = "form", "json"
+# the picked workflow stays in sight in the list (preselected from a workflow's page)
+SCROLL_TO_CHOSEN = (
+    "setTimeout(() => document.querySelector('[role=option][aria-selected=true]')"
+    "?.scrollIntoView({block: 'nearest'}), 50)"
+)
 
 
 @dataclass
@@ -41,6 +46,9 @@ class CreateJobState(rx.State):
     mode: str = FORM
     json_text: str = "{}"
     json_error: str = ""
+    json_notice: str = ""  # values the JSON tab carries as typed because they do not parse
+    extra_keys: list[str] = []  # keys of the JSON tab the form has no field for
+    _extra: dict[str, Any] = {}  # their values: sent with the form's payload
     idempotency_key: str = ""
     loading: bool = False
     submitting: bool = False
@@ -100,10 +108,12 @@ class CreateJobState(rx.State):
         self.fields = forms.form_fields(workflow.input_schema)
         self.values = forms.initial_values(self.fields)
         self.errors = {f.name: "" for f in self.fields}
-        self.other_errors, self.json_error = [], ""
+        self.other_errors, self.json_error, self.json_notice = [], "", ""
+        self._extra, self.extra_keys = {}, []
         self.json_text = forms.json_text(forms.build_payload(self.fields, self.values)[0])
         self.mode = FORM if self.fields else JSON
         self.loading = False
+        yield rx.call_script(SCROLL_TO_CHOSEN)
 
     @rx.event
     def set_value(self, name: str, value: str) -> None:
@@ -135,16 +145,23 @@ class CreateJobState(rx.State):
         if mode == self.mode:
             return
         if mode == JSON:
-            payload, _ = forms.build_payload(self.fields, self.values)
-            self.json_text, self.json_error = forms.json_text(payload), ""
+            # a value that does not parse goes across as typed, flagged, never dropped
+            payload, invalid = forms.draft_payload(self.fields, self.values)
+            self.json_text = forms.json_text({**payload, **self._extra})
+            self.json_error = ""
+            self.json_notice = forms.kept_as_typed(invalid, self.fields)
+            self.errors = {f.name: invalid.get(f.name, "") for f in self.fields}
         else:
             try:
                 payload = forms.parse_json_payload(self.json_text)
             except ValueError as exc:
                 self.json_error = str(exc)
                 return
+            names = {f.name for f in self.fields}
             self.values = forms.initial_values(self.fields, payload)
             self.errors = {f.name: "" for f in self.fields}
+            self._extra = {k: v for k, v in payload.items() if k not in names}
+            self.extra_keys, self.json_notice = list(self._extra), ""
         self.mode = mode
 
     def _payload(self) -> dict[str, Any] | None:
@@ -157,7 +174,7 @@ class CreateJobState(rx.State):
                 return None
         payload, errors = forms.build_payload(self.fields, self.values)
         self.errors = {f.name: errors.get(f.name, "") for f in self.fields}
-        return None if errors else payload
+        return None if errors else {**payload, **self._extra}
 
     @rx.event
     async def submit(self) -> AsyncIterator[Any]:
@@ -199,26 +216,22 @@ class CreateJobState(rx.State):
 
 
 def _workflow_option(w: rx.Var[WorkflowOption]) -> rx.Component:
+    """One row: the name, and the description cut to the rest of the line (full on hover)."""
     selected = CreateJobState.chosen_id == w.id
     return rx.el.button(
-        rx.vstack(
-            rx.text(w.name, weight="medium", size="2"),
-            rx.cond(
-                w.description != "",
-                rx.text(w.description, size="1", color_scheme="gray", trim="end"),
-            ),
-            spacing="0",
-            align="start",
-        ),
+        rx.text(w.name, weight="medium", size="2", class_name="jm-option-name"),
+        rx.text(w.description, size="1", color_scheme="gray", class_name="jm-option-desc"),
         role="option",
         aria_selected=rx.cond(selected, "true", "false"),
         type="button",
+        title=w.description,
         on_click=CreateJobState.choose(w.id),
         class_name=rx.cond(selected, "jm-option jm-option-selected", "jm-option"),
     )
 
 
 def _workflow_picker() -> rx.Component:
+    """Search and a list of one-line rows (about six in sight, the rest scroll)."""
     return rx.vstack(
         rx.el.label("Workflow", html_for="workflow-search", class_name="jm-label"),
         rx.input(
@@ -228,20 +241,15 @@ def _workflow_picker() -> rx.Component:
             on_change=CreateJobState.set_query,
             width="100%",
         ),
-        rx.scroll_area(
-            rx.vstack(
-                rx.foreach(CreateJobState.matching, _workflow_option),
-                rx.cond(
-                    CreateJobState.matching.length() == 0,
-                    rx.text("No workflow matches.", size="2", color_scheme="gray"),
-                ),
-                role="listbox",
-                aria_label="Workflows",
-                spacing="1",
-                width="100%",
+        rx.el.div(
+            rx.foreach(CreateJobState.matching, _workflow_option),
+            rx.cond(
+                CreateJobState.matching.length() == 0,
+                rx.text("No workflow matches.", size="2", color_scheme="gray", padding="6px 10px"),
             ),
-            max_height="150px",
-            type="auto",
+            role="listbox",
+            aria_label="Workflows",
+            class_name="jm-option-list",
         ),
         width="100%",
         spacing="2",
@@ -263,6 +271,17 @@ def _json_editor() -> rx.Component:
         rx.cond(
             CreateJobState.json_error != "",
             rx.text(CreateJobState.json_error, size="1", color_scheme="red", role="alert"),
+        ),
+        rx.cond(
+            CreateJobState.json_notice != "",
+            rx.callout(
+                CreateJobState.json_notice,
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                role="status",
+                width="100%",
+            ),
         ),
         width="100%",
         spacing="1",
@@ -287,6 +306,16 @@ def _input_tabs() -> rx.Component:
                         "This workflow takes no input fields; use the JSON tab.",
                         size="2",
                         color_scheme="gray",
+                    ),
+                ),
+                rx.cond(
+                    CreateJobState.extra_keys.length() > 0,
+                    rx.text(
+                        "Also sent, from the JSON tab (edit them there): ",
+                        CreateJobState.extra_keys.join(", "),
+                        size="1",
+                        color_scheme="gray",
+                        margin_top="8px",
                     ),
                 ),
                 padding_top="12px",
@@ -326,47 +355,56 @@ def _idempotency() -> rx.Component:
     )
 
 
+def _rejections() -> rx.Component:
+    return rx.foreach(
+        CreateJobState.other_errors,
+        lambda e: rx.callout(
+            e, icon="circle-alert", color_scheme="red", size="1", role="alert", width="100%"
+        ),
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.hstack(
+        rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", type="button")),
+        rx.button(
+            "Start job",
+            on_click=CreateJobState.submit,
+            loading=CreateJobState.submitting,
+            disabled=(CreateJobState.chosen_id == "") | CreateJobState.loading,
+        ),
+        justify="end",
+        width="100%",
+    )
+
+
 def create_job_dialog() -> rx.Component:
+    """Title on top, the picker and form in a body that scrolls, and the API's refusals and
+    Start job in a footer that stays in sight however long the form is."""
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("New job"),
-            rx.dialog.description(
-                "Start a workflow with an input payload.", size="2", color_scheme="gray"
+            rx.box(
+                rx.dialog.title("New job", margin_bottom="4px"),
+                rx.dialog.description(
+                    "Start a workflow with an input payload.", size="2", color_scheme="gray"
+                ),
+                class_name="jm-dialog-head",
             ),
-            rx.vstack(
-                _workflow_picker(),
-                rx.cond(
-                    CreateJobState.chosen_id != "",
-                    rx.vstack(_input_tabs(), _idempotency(), width="100%", spacing="3"),
-                ),
-                rx.foreach(
-                    CreateJobState.other_errors,
-                    lambda e: rx.callout(
-                        e,
-                        icon="circle-alert",
-                        color_scheme="red",
-                        size="1",
-                        role="alert",
-                        width="100%",
+            rx.box(
+                rx.vstack(
+                    _workflow_picker(),
+                    rx.cond(
+                        CreateJobState.chosen_id != "",
+                        rx.vstack(_input_tabs(), _idempotency(), width="100%", spacing="3"),
                     ),
-                ),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Close", variant="soft", color_scheme="gray", type="button")
-                    ),
-                    rx.button(
-                        "Start job",
-                        on_click=CreateJobState.submit,
-                        loading=CreateJobState.submitting,
-                        disabled=(CreateJobState.chosen_id == "") | CreateJobState.loading,
-                    ),
-                    justify="end",
+                    spacing="4",
                     width="100%",
                 ),
-                spacing="4",
-                margin_top="12px",
+                class_name="jm-dialog-body",
             ),
+            rx.vstack(_rejections(), _actions(), spacing="2", class_name="jm-dialog-foot"),
             max_width="560px",
+            class_name="jm-dialog",
         ),
         open=CreateJobState.is_open,
         on_open_change=CreateJobState.set_open,

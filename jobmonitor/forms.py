@@ -108,8 +108,8 @@ def to_text(kind: str, value: Any) -> str:
         return "true" if value is True else "false"
     if kind == STRING_LIST and isinstance(value, list):
         return "\n".join(str(v) for v in value)
-    if kind in (STRING, ENUM) and isinstance(value, str):
-        return value
+    if isinstance(value, str) and kind != JSON:
+        return value  # a string where the field wants another type: the text as typed
     if kind in (NUMBER, INTEGER) and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return json.dumps(value)
@@ -147,6 +147,34 @@ def build_payload(
         except ValueError as exc:
             errors[f.name] = str(exc)
     return payload, errors
+
+
+def draft_payload(
+    fields: list[FormField], values: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The payload for the JSON tab: like `build_payload`, but a value that does not parse
+    is kept as the text typed (a JSON string) rather than dropped, so switching tabs never
+    loses input; the errors say which values those are. Empty fields are left out."""
+    payload: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        text = values.get(f.name, "")
+        if f.kind != BOOLEAN and not text.strip():
+            continue
+        try:
+            payload[f.name] = parse_value(f, text)
+        except ValueError as exc:
+            payload[f.name], errors[f.name] = text, str(exc)
+    return payload, errors
+
+
+def kept_as_typed(errors: dict[str, str], fields: list[FormField]) -> str:
+    """The JSON tab's note on values carried over as typed ("" when none)."""
+    labels = {f.name: f.label for f in fields}
+    if not errors:
+        return ""
+    listed = "; ".join(f"{labels.get(n, n)}: {msg}" for n, msg in errors.items())
+    return f"Not valid, kept as typed (the API will refuse them): {listed}"
 
 
 def parse_value(f: FormField, text: str) -> Any:

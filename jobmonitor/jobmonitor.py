@@ -10,11 +10,17 @@ from jobmonitor.pages.failures import FailuresState, failures_page
 from jobmonitor.pages.human_steps import HumanState
 from jobmonitor.pages.job_detail import JobState, job_detail_page
 from jobmonitor.pages.jobs import JobsState, jobs_page
+from jobmonitor.pages.not_found import not_found_page
 from jobmonitor.pages.signin import SignInState, signin_page
 from jobmonitor.pages.workflow_detail import WorkflowState, workflow_detail_page
 from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 
-app = rx.App(api_transformer=create_app(), stylesheets=["/styles.css", "/job_page.css"])
+app = rx.App(
+    api_transformer=create_app(), stylesheets=["/styles.css", "/job_page.css", "/shell.css"]
+)
+# the pages show a banner while the connection is lost (pages/shell.py), in place of Reflex's
+# 20 px pulsing icon and its toast
+app.app_wraps[(5, "Overlay")] = lambda _stateful: None
 app.add_page(
     jobs_page, route=routes.HOME, title="Jobs · Jobmonitor", on_load=[JobsState.load, NavState.load]
 )
@@ -53,4 +59,7 @@ app.add_page(
     route=routes.FAILURES,
     title="Failures · Jobmonitor",
     on_load=[FailuresState.load, NavState.load],
+)
+app.add_page(
+    not_found_page, route="404", title="Page not found · Jobmonitor", on_load=NavState.load
 )

@@ -12,7 +12,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from apiclient.client import ApiClient
-from apiclient.errors import ApiError, Forbidden, Unauthorized, Unavailable
+from apiclient.errors import ApiError, Forbidden, Unauthorized, Unavailable, ValidationFailed
 from jobmonitor import routes
 from jobmonitor.keyboard import install_shortcuts
 
@@ -128,7 +128,17 @@ def error_kind(exc: ApiError) -> str:
         return "forbidden"
     if isinstance(exc, Unavailable):
         return "network"
-    return "not_found" if exc.status == 404 else "error"
+    return "not_found" if exc.status == 404 or malformed_id(exc) else "error"
+
+
+def malformed_id(exc: ApiError) -> bool:
+    """The API refused the id in its path (`/jobs/not-a-uuid`: 422 on `path.job_id`): for a
+    page named by that id it simply does not exist, and retrying cannot help."""
+    details = exc.details if isinstance(exc, ValidationFailed) else None
+    locs = (
+        [d.get("loc") for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    )
+    return bool(locs) and all(isinstance(loc, list) and loc[:1] == ["path"] for loc in locs)
 
 
 def action_error_toast(exc: ApiError) -> EventSpec:

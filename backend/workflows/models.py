@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSON
 from sqlmodel import Field, SQLModel
 
 from backend.columns import fk, jsonb, pk, server_now
@@ -41,7 +42,12 @@ class WorkflowVersion(SQLModel, table=True):
     workflow_id: uuid.UUID = fk("workflows.id")
     version: int
     definition: dict[str, Any] = jsonb(nullable=False)
-    input_schema: dict[str, Any] = jsonb(nullable=False)
+    # `json`, not `jsonb`: the document as written, so its properties keep the author's order
+    # (jsonb reorders an object's keys; the new-job form lists the fields in this order)
+    input_schema: dict[str, Any] = Field(default=None, sa_column=Column(JSON, nullable=False))
+    # the definition as the API shows it, in `json` for the same reason (the step forms'
+    # schemas, params); `definition` (jsonb) is what the engine's queries read
+    document: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     concurrency: dict[str, Any] = jsonb(nullable=False)
     definition_hash: str = Field(max_length=64)
     created_at: datetime = server_now()

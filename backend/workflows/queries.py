@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from backend.errors import NotFound
 from backend.jobs.listing import count_by_status
@@ -187,17 +187,19 @@ def add_version(
     conn.execute(
         """
         INSERT INTO workflow_versions
-            (id, workflow_id, version, definition, input_schema, concurrency, definition_hash)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
+            (id, workflow_id, version, definition, input_schema, concurrency, definition_hash,
+             document)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             version_id,
             workflow_id,
             number,
             Jsonb(definition.model_dump(mode="json")),
-            Jsonb(definition.input_schema),
+            Json(definition.input_schema),  # `json` columns: the author's key order
             Jsonb(definition.concurrency.model_dump(mode="json")),
             definition.content_hash(),
+            Json(definition.model_dump(mode="json")),
         ),
     )
     conn.execute(
@@ -205,6 +207,19 @@ def add_version(
         (number, definition.description, workflow_id),
     )
     return version_id
+
+
+def restore_written_order(
+    conn: psycopg.Connection[Any], version_id: uuid.UUID, definition: WorkflowDefinition
+) -> None:
+    """Store a version's input schema and document again in the author's key order: for
+    versions stored before they were `json` (jsonb reorders keys). The content is the same
+    (the caller checked the definition's hash), so the version does not change, only its
+    order."""
+    conn.execute(
+        "UPDATE workflow_versions SET input_schema = %s, document = %s WHERE id = %s",
+        (Json(definition.input_schema), Json(definition.model_dump(mode="json")), version_id),
+    )
 
 
 def lock_workflow(conn: psycopg.Connection[Any], workflow_id: uuid.UUID) -> None:
@@ -256,7 +271,8 @@ def get_workflow(
     row = conn.execute(
         f"""
         SELECT {_SUMMARY.replace("v.definition", "lv.definition")},
-               v.version, v.id AS version_id, v.definition, v.input_schema, v.concurrency
+               v.version, v.id AS version_id, v.definition, v.input_schema, v.concurrency,
+               v.document
         FROM workflows w
         JOIN workflow_versions lv ON lv.workflow_id = w.id AND lv.version = w.latest_version
         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = %s
@@ -278,6 +294,9 @@ def get_workflow(
         )
         .fetchall()
     )
+    # the definition column is jsonb (its keys reordered): show the document as written
+    document = row.pop("document")
+    row["definition"] = document or {**row["definition"], "input_schema": row["input_schema"]}
     return WorkflowDetailRow(**_counted(row), versions=tuple(versions))
 
 

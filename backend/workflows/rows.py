@@ -33,6 +33,7 @@ class VersionRow:
     concurrency: dict[str, Any]
     definition_hash: str
     created_at: datetime
+    document: dict[str, Any] | None = None  # the definition in the author's key order
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ is in backend/workflows/queries.py."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,15 @@ def register_workflow(
     latest = workflow.latest_version
     current = queries.version(conn, workflow.id, latest) if latest else None
     if current is not None and current.definition_hash == definition.content_hash():
+        written = (definition.input_schema, definition.model_dump(mode="json"))
+        if _key_order((current.input_schema, current.document)) != _key_order(written):
+            queries.restore_written_order(conn, current.id, definition)
         return Registered(workflow.id, current.id, latest, created=False)
     version_id = queries.add_version(conn, workflow.id, latest + 1, definition)
     return Registered(workflow.id, version_id, latest + 1, created=True)
+
+
+def _key_order(document: Any) -> str:
+    """The document's text with its keys in their order (two equal documents whose texts
+    differ differ only in key order)."""
+    return json.dumps(document, separators=(",", ":"))

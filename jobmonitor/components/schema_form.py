@@ -49,7 +49,9 @@ def _text_area(
     )
 
 
-def _select(field: rx.Var[Any], value: rx.Var[str], on_change: SetValue) -> rx.Component:
+def _select(
+    field: rx.Var[Any], value: rx.Var[str], error: rx.Var[str], on_change: SetValue
+) -> rx.Component:
     return rx.el.select(
         rx.el.option(
             rx.cond(field.required, "Choose…", "(none)"), value="", disabled=field.required.to(bool)
@@ -59,6 +61,8 @@ def _select(field: rx.Var[Any], value: rx.Var[str], on_change: SetValue) -> rx.C
         value=value,
         on_change=lambda v: on_change(field.name, v),
         aria_required=rx.cond(field.required, "true", "false"),
+        aria_invalid=rx.cond(error != "", "true", "false"),
+        aria_describedby="error-" + field.name.to(str),
         class_name="jm-native-select",
     )
 
@@ -81,7 +85,7 @@ def _control(
     return rx.match(
         field.kind.to(str),
         (forms.BOOLEAN, _switch(field, value, on_toggle)),
-        (forms.ENUM, _select(field, value, on_change)),
+        (forms.ENUM, _select(field, value, error, on_change)),
         (forms.STRING_LIST, _text_area(field, value, error, on_change)),
         (forms.JSON, _text_area(field, value, error, on_change)),
         (forms.NUMBER, _text_input(field, value, error, on_change, input_mode="decimal")),

@@ -18,7 +18,7 @@ from apiclient.format import duration_text as format_duration
 from jobmonitor import routes
 from jobmonitor.format import short_id
 from jobmonitor.pages.shell import page
-from jobmonitor.state import client_of, requires_sign_in, signin_redirect
+from jobmonitor.state import client_of, malformed_id, requires_sign_in, signin_redirect
 
 
 @dataclass
@@ -86,7 +86,7 @@ class CompareState(rx.State):
         except Unauthorized:
             yield signin_redirect(self.router.url.path)
         except ApiError as exc:
-            self.error = exc.message
+            self.error = "No run with this ID exists." if malformed_id(exc) else exc.message
         self.loading = False
 
     async def _candidates(self, client: Any) -> None:

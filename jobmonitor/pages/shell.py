@@ -1,15 +1,42 @@
-"""The frame around every signed-in page: navigation, sign out, and the live/polling chip."""
+"""The frame around every signed-in page: navigation (marking the current page), sign out,
+the live/polling chip, and the banner shown while the app's connection is lost. A signed-out
+browser gets none of it: pages render their frame only once a token is known, so the
+redirect to the sign-in page never shows the app first."""
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
 
 from jobmonitor import routes
 from jobmonitor.navstate import NavState, ViewLink
 from jobmonitor.state import AuthState
 
+CONNECTION_LOST = "Connection lost, reconnecting; data may be stale"
 
-def _nav_link(label: str, href: str) -> rx.Component:
+
+def _path() -> rx.Var[str]:
+    return rx.State.router.url.path
+
+
+def _current(*paths: str, under: str = "") -> rx.Var[bool]:
+    """True on any of `paths`, or on any page under `under` (`/jobs/` for a job's page)."""
+    path = _path()
+    result: rx.Var[bool] = path.startswith(under) if under else rx.Var.create(False)
+    for exact in paths:
+        result = result | (path == exact)
+    return result
+
+
+def _nav_props(current: rx.Var[bool]) -> dict[str, object]:
+    """What marks the current page's link: aria-current (screen readers) and its style."""
+    return {
+        "aria_current": rx.cond(current, "page", "false"),
+        "class_name": rx.cond(current, "jm-nav-link jm-nav-current", "jm-nav-link"),
+    }
+
+
+def _nav_link(label: str, href: str, current: rx.Var[bool]) -> rx.Component:
     return rx.link(
         label,
         href=href,
@@ -18,6 +45,7 @@ def _nav_link(label: str, href: str) -> rx.Component:
         underline="none",
         color_scheme="gray",
         high_contrast=True,
+        **_nav_props(current),
     )
 
 
@@ -41,6 +69,7 @@ def _failures_link() -> rx.Component:
         color_scheme="gray",
         high_contrast=True,
         aria_label="Failures, " + count.to_string() + " open",
+        **_nav_props(_current(routes.FAILURES, under=routes.FAILURES + "/")),
     )
 
 
@@ -85,11 +114,19 @@ def navbar() -> rx.Component:
                 ),
                 rx.el.nav(
                     rx.hstack(
-                        _nav_link("Jobs", routes.JOBS),
-                        _nav_link("Workflows", routes.WORKFLOWS),
+                        _nav_link(
+                            "Jobs",
+                            routes.JOBS,
+                            _current(routes.HOME, routes.JOBS, under=routes.JOBS + "/"),
+                        ),
+                        _nav_link(
+                            "Workflows",
+                            routes.WORKFLOWS,
+                            _current(routes.WORKFLOWS, under=routes.WORKFLOWS + "/"),
+                        ),
                         _failures_link(),
                         _views_menu(),
-                        spacing="4",
+                        spacing="1",
                         align="center",
                     ),
                     aria_label="Main",
@@ -97,18 +134,41 @@ def navbar() -> rx.Component:
                 spacing="6",
                 align="center",
             ),
-            rx.button(
-                rx.icon("log-out", size=14),
-                "Sign out",
-                variant="ghost",
-                size="1",
-                on_click=AuthState.sign_out,
+            rx.cond(
+                AuthState.token != "",
+                rx.button(
+                    rx.icon("log-out", size=14),
+                    "Sign out",
+                    variant="ghost",
+                    size="1",
+                    on_click=AuthState.sign_out,
+                ),
+                rx.link("Sign in", href=routes.SIGNIN, size="2"),
             ),
             justify="between",
             align="center",
             width="100%",
+            class_name="jm-header-bar",
         ),
+        connection_banner(),
         class_name="jm-header",
+    )
+
+
+def connection_banner() -> rx.Component:
+    """A full-width bar while the app's connection to its server is lost (the page's data
+    stops updating until it is back); it goes away on reconnect."""
+    return rx.cond(
+        has_connection_errors,
+        rx.hstack(
+            rx.icon("wifi-off", size=16),
+            rx.text(CONNECTION_LOST, size="2", weight="medium"),
+            rx.spinner(size="1"),
+            align="center",
+            spacing="2",
+            role="alert",
+            class_name="jm-offline-banner",
+        ),
     )
 
 
@@ -133,11 +193,22 @@ def live_chip(live: rx.Var[bool], poll_seconds: float) -> rx.Component:
     )
 
 
-def page(*children: rx.Component, **props: object) -> rx.Component:
+def frame(*children: rx.Component, **props: object) -> rx.Component:
+    """The navigation and the page's content."""
     return rx.box(
         navbar(),
         rx.el.main(rx.vstack(*children, spacing="4", width="100%", **props), class_name="jm-main"),
         class_name="jm-app",
+    )
+
+
+def page(*children: rx.Component, **props: object) -> rx.Component:
+    """A signed-in page: the frame once the browser's token is known, an empty backdrop
+    before (a signed-out visit is redirected from there, never seeing the app)."""
+    return rx.cond(
+        AuthState.token != "",
+        frame(*children, **props),
+        rx.box(connection_banner(), class_name="jm-app", aria_busy="true"),
     )
 
 

@@ -11,6 +11,7 @@ import reflex as rx
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Forbidden, Unauthorized
 from jobmonitor import routes
+from jobmonitor.pages.shell import connection_banner
 from jobmonitor.state import AuthState
 
 
@@ -67,6 +68,7 @@ class SignInState(rx.State):
 
 def signin_page() -> rx.Component:
     return rx.center(
+        rx.box(connection_banner(), class_name="jm-signin-banner"),
         rx.card(
             rx.form(
                 rx.vstack(
