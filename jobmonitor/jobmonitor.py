@@ -11,6 +11,7 @@ from jobmonitor.pages.human_steps import HumanState
 from jobmonitor.pages.job_detail import JobState, job_detail_page
 from jobmonitor.pages.jobs import JobsState, jobs_page
 from jobmonitor.pages.signin import SignInState, signin_page
+from jobmonitor.pages.workers import WorkersState, workers_page
 from jobmonitor.pages.workflow_detail import WorkflowState, workflow_detail_page
 from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 
@@ -53,4 +54,10 @@ app.add_page(
     route=routes.FAILURES,
     title="Failures · Jobmonitor",
     on_load=[FailuresState.load, NavState.load],
+)
+app.add_page(
+    workers_page,
+    route=routes.WORKERS,
+    title="Workers · Jobmonitor",
+    on_load=[WorkersState.load, NavState.load],
 )

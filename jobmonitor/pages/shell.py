@@ -88,6 +88,7 @@ def navbar() -> rx.Component:
                         _nav_link("Jobs", routes.JOBS),
                         _nav_link("Workflows", routes.WORKFLOWS),
                         _failures_link(),
+                        _nav_link("Workers", routes.WORKERS),
                         _views_menu(),
                         spacing="4",
                         align="center",
