@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel
 
 from apiclient import models as t
+from apiclient import ops_models as ops
 from apiclient.base import Connection, check, query, stream_headers
 from apiclient.errors import error_from_response
 from apiclient.sse import SSEParser
@@ -266,6 +267,14 @@ class ApiClient(Connection):
     async def runs(self, workflow_id: str, *, limit: int = 20) -> t.RunPage:
         """`GET /runs?workflow=`: the workflow's run history, newest first."""
         return await self._get(t.RunPage, "/runs", workflow=workflow_id, limit=limit)
+
+    async def runs_grid(self, workflow_id: str, *, runs: int = 25) -> ops.RunsGrid:
+        """`GET /workflows/{id}/runs-grid`: the last `runs` runs x steps, one status a cell."""
+        return await self._get(ops.RunsGrid, f"/workflows/{workflow_id}/runs-grid", runs=runs)
+
+    async def workers(self) -> ops.Workers:
+        """`GET /workers`: live workers, queue depths, reaper recoveries, why jobs wait."""
+        return await self._get(ops.Workers, "/workers")
 
     # schedules and budgets
     async def schedules(self, workflow_id: str) -> list[t.Schedule]:

@@ -12,6 +12,7 @@ from jobmonitor.pages.job_detail import JobState, job_detail_page
 from jobmonitor.pages.jobs import JobsState, jobs_page
 from jobmonitor.pages.not_found import not_found_page
 from jobmonitor.pages.signin import SignInState, signin_page
+from jobmonitor.pages.workers import WorkersState, workers_page
 from jobmonitor.pages.workflow_detail import WorkflowState, workflow_detail_page
 from jobmonitor.pages.workflows import WorkflowsState, workflows_page
 
@@ -59,6 +60,12 @@ app.add_page(
     route=routes.FAILURES,
     title="Failures · Jobmonitor",
     on_load=[FailuresState.load, NavState.load],
+)
+app.add_page(
+    workers_page,
+    route=routes.WORKERS,
+    title="Workers · Jobmonitor",
+    on_load=[WorkersState.load, NavState.load],
 )
 app.add_page(
     not_found_page, route="404", title="Page not found · Jobmonitor", on_load=NavState.load

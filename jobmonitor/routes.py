@@ -12,10 +12,16 @@ WORKFLOW = "/workflows/[workflow_id]"
 SIGNIN = "/signin"
 COMPARE = "/compare"
 FAILURES = "/failures"
+WORKERS = "/workers"
 
 
 def job(job_id: str) -> str:
     return f"{JOBS}/{quote(job_id, safe='')}"
+
+
+def job_step(job_id: str, step_key: str) -> str:
+    """The job page with a step selected (`?step=<key>`: the runs grid's cells link here)."""
+    return f"{job(job_id)}?{urlencode({'step': step_key})}"
 
 
 def workflow(workflow_id: str) -> str:

@@ -27,9 +27,11 @@ from backend.logs import json_lines
 from backend.notify.api import router as channels_router
 from backend.reviews.api import router as human_steps_router
 from backend.runs.api import router as runs_router
+from backend.runs.grid_api import router as runs_grid_router
 from backend.schedules.api import router as schedules_router
 from backend.triggers.api import router as triggers_router
 from backend.views.api import router as views_router
+from backend.workers.api import router as workers_router
 from backend.workflows.api import router as workflows_router
 from backend.workflows.telemetry_api import router as telemetry_router
 
@@ -85,6 +87,8 @@ def create_app() -> FastAPI:
         events.router,
         ops.router,
         runs_router,
+        runs_grid_router,
+        workers_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -1,57 +1,61 @@
-"""Durations of a workflow's recent jobs as bars coloured by status (newest right); a bar
-links to its job."""
+"""Durations of a workflow's recent jobs (newest right) as a recharts bar chart: a run axis,
+a duration axis in seconds, bars coloured by status with a legend, and the run, status and
+duration on hover. (The runs grid below it links every run.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from jobmonitor.components.status_badge import status_color
-from jobmonitor.viewmodels import ChartBar
+from jobmonitor.charts import SERIES
 
 
-def _bar(bar: rx.Var[ChartBar]) -> rx.Component:
-    return rx.link(
-        rx.box(
-            class_name="jm-chart-bar",
-            style={
-                "height": bar.height.to_string() + "%",
-                "background": "var(--" + status_color(bar.status) + "-9)",
-            },
-        ),
-        href="/jobs/" + bar.job_id,
-        title=bar.label,
-        aria_label=bar.label,
-        class_name="jm-chart-slot",
+def _bar(key: str, label: str, colour: str) -> rx.Component:
+    return rx.recharts.bar(
+        data_key=key,
+        name=label,
+        stack_id="duration",
+        fill=f"var(--{colour}-9)",
+        unit=" s",
+        max_bar_size=48,
+        is_animation_active=False,
     )
 
 
-def duration_chart(bars: rx.Var[list[ChartBar]], longest: rx.Var[str]) -> rx.Component:
+def duration_chart(points: rx.Var[list[dict[str, Any]]], longest: rx.Var[str]) -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.text(longest, size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.foreach(
-                rx.Var.create(["completed", "failed", "cancelled", "running"]),
-                lambda s: rx.hstack(
-                    rx.box(
-                        class_name="jm-legend-dot",
-                        style={"background": "var(--" + status_color(s) + "-9)"},
-                    ),
-                    rx.text(s, size="1", color_scheme="gray"),
-                    spacing="1",
-                    align="center",
-                ),
-            ),
-            width="100%",
-            spacing="3",
-        ),
+        rx.text(longest, size="1", color_scheme="gray"),
         rx.cond(
-            bars.length() > 0,
+            points.length() > 0,
             rx.box(
-                rx.foreach(bars, _bar),
-                class_name="jm-chart",
+                rx.recharts.bar_chart(
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
+                    rx.recharts.x_axis(
+                        data_key="run",
+                        label={"value": "Run", "position": "insideBottom", "offset": -4},
+                        height=40,
+                    ),
+                    rx.recharts.y_axis(
+                        label={
+                            "value": "Duration (s)",
+                            "angle": -90,
+                            "position": "insideLeft",
+                            "style": {"textAnchor": "middle"},
+                        },
+                        width=64,
+                    ),
+                    rx.recharts.graphing_tooltip(),
+                    rx.recharts.legend(vertical_align="top", height=28),
+                    *[_bar(key, label, colour) for key, (label, colour) in SERIES.items()],
+                    data=points,
+                    width="100%",
+                    height=240,
+                    margin={"top": 4, "right": 16, "bottom": 8, "left": 4},
+                ),
                 role="figure",
                 aria_label="Durations of recent jobs",
+                width="100%",
             ),
             rx.text("No jobs yet.", size="2", color_scheme="gray"),
         ),

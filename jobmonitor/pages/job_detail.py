@@ -176,6 +176,7 @@ class JobState(LogView, rx.State):
         client = await client_of(self)
         try:
             self._show(await fetch_snapshot(client, job_id))
+            self._select_from_url()
             self._show_details(await self._attempts_and_logs(client, job_id, self.selected_key, 0))
         except ApiError as exc:
             self.loading, self.load_error, self.load_message = False, error_kind(exc), exc.message
@@ -185,6 +186,15 @@ class JobState(LogView, rx.State):
         yield scroll_to_step(running_step(self.steps))
         if not is_terminal(self.job.status):
             yield JobState.watch
+
+    def _select_from_url(self) -> None:
+        """`?step=<key>` (routes.job_step, the runs grid's links): show that step, and stop
+        following the running one, as if the user had picked it."""
+        key = str(self.router.url.query_parameters.get("step", ""))
+        if key and any(s.key == key for s in self.steps):
+            self._select(key)
+            self._pinned = True
+            self.detail = self._details.get(key, StepDetail())
 
     @rx.event
     async def retry(self) -> AsyncIterator[Any]:

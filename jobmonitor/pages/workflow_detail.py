@@ -1,6 +1,7 @@
 """A workflow (`/workflows/[workflow_id]`): its metrics summary (success rate, executions,
-durations, cost), the durations of recent jobs coloured by status, the run history (requester,
-mode, before -> after), the DAG, and "New job" with the workflow preselected."""
+durations, cost), the durations of recent jobs coloured by status, the runs grid (recent runs x
+steps), the run history (requester, mode, before -> after), the DAG, and "New job" with the
+workflow preselected."""
 
 from __future__ import annotations
 
@@ -16,17 +17,33 @@ from apiclient.errors import ApiError, Unauthorized
 from apiclient.format import cost_text, duration_text
 from jobmonitor import dag, routes
 from jobmonitor.automation_view import BudgetView, ScheduleView, budget_view, schedule_view
+from jobmonitor.charts import duration_points
 from jobmonitor.components.automation_tabs import automation_tabs
 from jobmonitor.components.dag_view import dag_view
 from jobmonitor.components.duration_chart import duration_chart
 from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.json_view import json_section
+from jobmonitor.components.runs_grid import runs_grid
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
 from jobmonitor.run_history import RunHistoryRow, run_history_table, run_rows
-from jobmonitor.state import AccessState, client_of, error_kind, requires_sign_in, signin_redirect
-from jobmonitor.viewmodels import ChartBar, duration_bars
+from jobmonitor.runs_grid import (
+    DEFAULT_GRID_RUNS,
+    GRID_SIZES,
+    GridColumn,
+    GridRowView,
+    grid_columns,
+    grid_rows,
+)
+from jobmonitor.state import (
+    AccessState,
+    action_error_toast,
+    client_of,
+    error_kind,
+    requires_sign_in,
+    signin_redirect,
+)
 
 RECENT_JOBS = 50
 RECENT_RUNS = 20
@@ -44,7 +61,10 @@ class WorkflowState(rx.State):
     description: str = ""
     version: int = 0
     metrics: list[Metric] = []
-    bars: list[ChartBar] = []
+    points: list[dict[str, Any]] = []
+    grid_columns: list[GridColumn] = []
+    grid_rows: list[GridRowView] = []
+    grid_size: str = str(DEFAULT_GRID_RUNS)
     longest: str = ""
     nodes: list[dag.Node] = []
     edges: list[dag.Edge] = []
@@ -64,7 +84,7 @@ class WorkflowState(rx.State):
     async def load(self) -> AsyncIterator[Any]:
         ref = str(self.router.url.path).rstrip("/").rpartition("/")[2]
         if ref != self.wf_id:
-            self.wf_id, self.name, self.nodes, self.edges, self.bars, self.metrics = (
+            self.wf_id, self.name, self.nodes, self.edges, self.points, self.metrics = (
                 ref,
                 "",
                 [],
@@ -84,12 +104,14 @@ class WorkflowState(rx.State):
 
     async def _fetch(self, client: ApiClient, ref: str) -> None:
         workflow = await client.workflow(ref)
-        metrics, executions, runs = await asyncio.gather(
+        metrics, executions, runs, grid = await asyncio.gather(
             client.workflow_metrics(workflow.id),
             client.workflow_executions(workflow.id, limit=RECENT_JOBS),
             client.runs(workflow.id, limit=RECENT_RUNS),
+            client.runs_grid(workflow.id, runs=int(self.grid_size)),
         )
         self.runs = run_rows(runs.items)
+        self.grid_columns, self.grid_rows = grid_columns(grid), grid_rows(grid)
         self.wf_id, self.name, self.description = workflow.id, workflow.name, workflow.description
         self.version = workflow.version or workflow.latest_version
         self.metrics = [
@@ -119,7 +141,7 @@ class WorkflowState(rx.State):
             Metric("p95 duration", duration_text(metrics.p95_duration_seconds)),
             Metric("Total cost", cost_text(metrics.total_cost_usd)),
         ]
-        self.bars = duration_bars(executions.items)
+        self.points = duration_points(executions.items)
         self.longest = "longest " + duration_text(
             max((e.duration or 0 for e in executions.items), default=None)
         )
@@ -136,6 +158,19 @@ class WorkflowState(rx.State):
         )
         self.schema_json = pretty_json(workflow.input_schema)
         await self._fetch_automation(client, workflow.id)
+
+    @rx.event
+    async def set_grid_size(self, size: str) -> AsyncIterator[Any]:
+        """The runs grid's "Runs" picker: fetch that many recent runs."""
+        if size not in GRID_SIZES:
+            return
+        self.grid_size = size
+        try:
+            grid = await (await client_of(self)).runs_grid(self.wf_id, runs=int(size))
+        except ApiError as exc:
+            yield action_error_toast(exc)
+            return
+        self.grid_columns, self.grid_rows = grid_columns(grid), grid_rows(grid)
 
     async def _fetch_automation(self, client: ApiClient, workflow_id: str) -> None:
         schedules, budgets = await asyncio.gather(
@@ -203,7 +238,16 @@ def _loaded() -> rx.Component:
             width="100%",
         ),
         _section(
-            "Durations of recent jobs", duration_chart(WorkflowState.bars, WorkflowState.longest)
+            "Durations of recent jobs", duration_chart(WorkflowState.points, WorkflowState.longest)
+        ),
+        _section(
+            "Runs grid",
+            runs_grid(
+                WorkflowState.grid_columns,
+                WorkflowState.grid_rows,
+                WorkflowState.grid_size,
+                WorkflowState.set_grid_size,
+            ),
         ),
         _section("Run history", run_history_table(WorkflowState.runs)),
         _section(
