@@ -125,7 +125,7 @@ def navbar() -> rx.Component:
                             _current(routes.WORKFLOWS, under=routes.WORKFLOWS + "/"),
                         ),
                         _failures_link(),
-                        _nav_link("Workers", routes.WORKERS),
+                        _nav_link("Workers", routes.WORKERS, _current(routes.WORKERS)),
                         _views_menu(),
                         spacing="1",
                         align="center",
