@@ -145,3 +145,10 @@ def test_the_servers_file_is_found_from_outside_the_checkout() -> None:
         checkout / ".jobmonitor" / "servers.env",
     ]
     assert recorded.candidates({"JOBMONITOR_DATA_DIR": "/srv/jm"}) == [Path("/srv/jm/servers.env")]
+
+
+def test_no_servers_file_when_every_server_is_configured(tmp_path: Path) -> None:
+    recorded.write(tmp_path, {"JOBMONITOR_REDIS_URL": "redis://127.0.0.1:63799"})
+    assert recorded.path(tmp_path).is_file()
+    recorded.write(tmp_path, {"JOBMONITOR_DATABASE_URL": "", "JOBMONITOR_REDIS_URL": ""})
+    assert not recorded.path(tmp_path).exists()
