@@ -29,8 +29,12 @@ def path(data_dir: Path) -> Path:
 
 
 def write(data_dir: Path, urls: dict[str, str]) -> Path:
-    """Record the private servers' URLs (`KEYS` only), atomically, mode 0600."""
+    """Record the private servers' URLs (`KEYS` only), atomically, mode 0600; with none
+    (every server configured by the user) there is no file."""
     target = path(data_dir)
+    if not any(urls.get(key) for key in KEYS):
+        target.unlink(missing_ok=True)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# written by `jobmonitor up` (pid {os.getpid()}); removed when it stops\n"]
     lines += [f"{key}={urls[key]}\n" for key in KEYS if urls.get(key)]

@@ -50,6 +50,7 @@ def test_up_runs_jobs_and_leaves_no_orphans(engine: Engine, tmp_path: Path) -> N
             if "Ctrl-C stops everything" in line:
                 break
         assert any("admin token (shown once)" in line for line in lines), "".join(lines)
+        assert not (tmp_path / "servers.env").exists()  # its servers are the configured ones
         supervised = _children(up.pid)
         assert len(supervised) == 3  # the worker group, the reaper and the scheduler
         workspace = engine.conn.execute(

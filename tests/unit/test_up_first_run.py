@@ -133,3 +133,22 @@ def test_other_interfaces_are_warned_about(host: str) -> None:
 def test_the_local_url_of_a_listening_address(host: str, url: str) -> None:
     """What up's banner links to and the web app's own API client uses."""
     assert local_url(host, 3000) == url
+
+
+def test_the_servers_file_is_found_from_outside_the_checkout() -> None:
+    """Through the ~/.local/bin link, from any directory: the checkout of the running venv."""
+    checkout = Path(sys.prefix).parent
+    if not (checkout / "pyproject.toml").is_file():
+        pytest.skip("not run from a checkout's venv")
+    assert recorded.candidates({}) == [
+        Path(".jobmonitor/servers.env"),
+        checkout / ".jobmonitor" / "servers.env",
+    ]
+    assert recorded.candidates({"JOBMONITOR_DATA_DIR": "/srv/jm"}) == [Path("/srv/jm/servers.env")]
+
+
+def test_no_servers_file_when_every_server_is_configured(tmp_path: Path) -> None:
+    recorded.write(tmp_path, {"JOBMONITOR_REDIS_URL": "redis://127.0.0.1:63799"})
+    assert recorded.path(tmp_path).is_file()
+    recorded.write(tmp_path, {"JOBMONITOR_DATABASE_URL": "", "JOBMONITOR_REDIS_URL": ""})
+    assert not recorded.path(tmp_path).exists()
