@@ -28,6 +28,7 @@ from rq import SimpleWorker as RqSimpleWorker
 from rq import Worker as RqWorker
 from rq.job import Job
 from rq.queue import Queue
+from rq.worker import WorkerStatus
 
 from backend import outages
 from backend.jobs.attempts import Failure
@@ -38,6 +39,8 @@ from workers.claimed import ClaimedAttempt, Handoff, attempt_span, handed_to_hor
 from workers.context import ColdShutdown
 from workers.runner import Outcome
 from workers.watchdog import ThreadWatchdog, Watched, timeout_failure
+
+HEARTBEAT_GAP = 1.0  # seconds: rq's own heartbeats closer than this are skipped (see below)
 
 
 class ResilientQueue(Queue):
@@ -80,14 +83,33 @@ class Resilient:
     def prepare_execution(self, job: Job) -> Any:
         return outages.retry(lambda: super(Resilient, self).prepare_execution(job))  # type: ignore[misc]
 
-    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
-        _best_effort(super().heartbeat, *args, **kwargs)  # type: ignore[misc]
+    _beat_at = 0.0  # monotonic time of the last heartbeat sent on its own
+    _alive_until = 0.0  # a lower bound of the worker key's expiry (monotonic)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """rq calls this three or four times per message, each a Redis round trip of its own;
+        one a second is enough for a key that lives minutes. Skipped only when the last one
+        sent on its own is under a second old and already keeps the worker's key at least as
+        long as asked (a beat inside one of rq's pipelines may have shortened it: counted)."""
+        ttl = timeout or self.worker_ttl + 60  # type: ignore[attr-defined]
+        now = time.monotonic()
+        if pipeline is not None:
+            self._alive_until = min(self._alive_until, now + ttl)
+        elif now - self._beat_at < HEARTBEAT_GAP and now + ttl <= self._alive_until:
+            return
+        _best_effort(super().heartbeat, timeout, pipeline)  # type: ignore[misc]
+        if pipeline is None:
+            self._beat_at, self._alive_until = now, now + ttl
 
     def maintain_heartbeats(self, *args: Any) -> None:
         _best_effort(super().maintain_heartbeats, *args)  # type: ignore[misc]
 
-    def set_state(self, *args: Any, **kwargs: Any) -> None:
-        _best_effort(super().set_state, *args, **kwargs)  # type: ignore[misc]
+    def set_state(self, state: Any, pipeline: Any = None) -> None:
+        """rq sets `idle` after each message and again before waiting for the next: the
+        second, a round trip that changes nothing, is skipped."""
+        if pipeline is None and state == WorkerStatus.IDLE and self._state == state:  # type: ignore[attr-defined]
+            return
+        _best_effort(super().set_state, state, pipeline)  # type: ignore[misc]
 
     def run_maintenance_tasks(self) -> None:
         _best_effort(super().run_maintenance_tasks)  # type: ignore[misc]
