@@ -73,12 +73,10 @@ class AccessState(rx.State):
             return "Checking what your token may do…"
         return f"Your token's role is {self.role}: this needs an operator or admin token."
 
-    @rx.event
-    async def load(self) -> None:
-        """Learn the role of the signed-in token (again only when the token changed)."""
-        token = (await self.get_state(AuthState)).token
-        if not token or token == self._role_of:
-            return
+    async def learn_role(self, token: str) -> None:
+        """Ask the API for `token`'s role (once per token: a token's role does not change).
+        Inline, in the page's first load: the first render already knows it."""
+        self.role = ""
         try:
             me = await ApiClient(token).me()
         except ApiError:
@@ -105,8 +103,7 @@ def requires_sign_in(load: Load[S]) -> Load[S]:
         yield install_shortcuts()
         access = await state.get_state(AccessState)
         if access._role_of != auth.token:  # first page of this tab, or another token
-            access.role = ""
-            yield AccessState.load
+            await access.learn_role(auth.token)
         async for update in load(state):
             yield update
 

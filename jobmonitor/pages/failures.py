@@ -14,10 +14,17 @@ import reflex as rx
 
 from apiclient import models as t
 from apiclient.errors import ApiError, Unauthorized
+from jobmonitor.components.guard import guarded_button
 from jobmonitor.format import iso, short_id
 from jobmonitor.navstate import NavState
 from jobmonitor.pages.shell import error_state, page
-from jobmonitor.state import action_error_toast, client_of, requires_sign_in, signin_redirect
+from jobmonitor.state import (
+    AccessState,
+    action_error_toast,
+    client_of,
+    requires_sign_in,
+    signin_redirect,
+)
 
 TABS = (
     ("open", "Open"),
@@ -247,15 +254,32 @@ def _detail() -> rx.Component:
                     size="2",
                 ),
                 rx.hstack(
-                    rx.button("Acknowledge", on_click=FailuresState.update("acknowledged")),
-                    rx.button(
-                        "Resolve", color_scheme="green", on_click=FailuresState.update("resolved")
+                    guarded_button(
+                        "Acknowledge",
+                        on_click=FailuresState.update("acknowledged"),
+                        allowed=AccessState.can_operate,
+                        reason=AccessState.operate_denied,
                     ),
-                    rx.button("Reopen", variant="soft", on_click=FailuresState.update("open")),
-                    rx.button(
+                    guarded_button(
+                        "Resolve",
+                        color_scheme="green",
+                        on_click=FailuresState.update("resolved"),
+                        allowed=AccessState.can_operate,
+                        reason=AccessState.operate_denied,
+                    ),
+                    guarded_button(
+                        "Reopen",
+                        variant="soft",
+                        on_click=FailuresState.update("open"),
+                        allowed=AccessState.can_operate,
+                        reason=AccessState.operate_denied,
+                    ),
+                    guarded_button(
                         "Re-run all " + FailuresState.runs.length().to_string(),
                         color_scheme="orange",
                         on_click=FailuresState.rerun_all,
+                        allowed=AccessState.can_operate,
+                        reason=AccessState.operate_denied,
                     ),
                     wrap="wrap",
                     spacing="2",
@@ -267,7 +291,13 @@ def _detail() -> rx.Component:
                         placeholder="a token name",
                         aria_label="Assignee",
                     ),
-                    rx.button("Assign", variant="soft", on_click=FailuresState.update("assignee")),
+                    guarded_button(
+                        "Assign",
+                        variant="soft",
+                        on_click=FailuresState.update("assignee"),
+                        allowed=AccessState.can_operate,
+                        reason=AccessState.operate_denied,
+                    ),
                 ),
                 rx.text_area(
                     value=FailuresState.note,
@@ -275,7 +305,13 @@ def _detail() -> rx.Component:
                     aria_label="Note",
                     width="100%",
                 ),
-                rx.button("Save note", variant="soft", on_click=FailuresState.update("note")),
+                guarded_button(
+                    "Save note",
+                    variant="soft",
+                    on_click=FailuresState.update("note"),
+                    allowed=AccessState.can_operate,
+                    reason=AccessState.operate_denied,
+                ),
                 rx.heading("Failed runs", as_="h3", size="3"),
                 rx.foreach(FailuresState.runs, _run),
                 spacing="3",

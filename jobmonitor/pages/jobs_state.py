@@ -167,7 +167,10 @@ class JobsState(rx.State):
 
     async def _go(self, view: ListView, typing: bool = False) -> list[EventSpec]:
         """Show `view` and put it in the URL: a new history entry, except while typing a
-        search (each keystroke replaces the entry the first one made)."""
+        search (each keystroke replaces the entry the first one made). No change, no entry: a
+        control may report one choice twice (a tab on pointer-down and on focus)."""
+        if view == self._view():
+            return []
         replace = typing and self._typing
         self._typing = typing
         self._set_view(view)
