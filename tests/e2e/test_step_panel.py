@@ -258,3 +258,25 @@ def test_the_timeline_error_expands(page: Page, api: httpx.Client, artifacts_dir
     rerun = info.get_by_role("button", name="Re-run").bounding_box()
     assert resume and rerun and rerun["x"] - (resume["x"] + resume["width"]) >= 6
     snap(page, artifacts_dir, "step-panel-timeline-error")
+
+
+def test_the_seven_step_dag_fits_the_page(
+    page: Page, api: httpx.Client, artifacts_dir: Path
+) -> None:
+    """data_pipeline's 7-step chain wraps into two bands: every step box lies inside the
+    drawing's frame at 1440 and at 1024 px, so none is cut off on the right."""
+    workflow_id = next(
+        w["id"] for w in api.get("/workflows").json()["items"] if w["name"] == "data_pipeline"
+    )
+    page.goto(f"/workflows/{workflow_id}")
+    steps = page.get_by_role("list", name="Workflow steps").get_by_role("listitem")
+    expect(steps).to_have_count(7, timeout=20_000)
+    frame = page.locator(".jm-dag-scroll")
+    for width, height in ((1440, 900), (1024, 768)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(200)
+        box = frame.bounding_box()
+        for node in steps.all():
+            assert within(node.bounding_box(), box), f"a step is cut off at {width} px"
+        assert frame.evaluate("el => el.scrollWidth - el.clientWidth") <= 1
+    snap(page, artifacts_dir, "workflow-dag-data-pipeline")
