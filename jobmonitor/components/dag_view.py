@@ -12,7 +12,13 @@ def _node(node: rx.Var[dag.Node]) -> rx.Component:
         rx.text(node.name, size="2", weight="medium", class_name="jm-dag-name"),
         rx.code(node.key, size="1", variant="ghost"),
         class_name="jm-dag-node",
-        style={"left": node.x.to_string() + "px", "top": node.y.to_string() + "px"},
+        style={
+            "left": node.x.to_string() + "px",
+            "top": node.y.to_string() + "px",
+            "width": f"{dag.NODE_W}px",
+            "height": f"{dag.NODE_H}px",
+        },
+        title=node.name,
         role="listitem",
         aria_label="Step " + node.name,
     )

@@ -116,7 +116,7 @@ def log_panel(c: LogControls, attempt: rx.Var[int]) -> rx.Component:
             c.lines.length() > 0,
             rx.box(
                 rx.box(rx.foreach(c.lines, _log_line)),
-                class_name=rx.cond(c.paused, "jm-logs", "jm-logs jm-logs-follow"),
+                class_name="jm-logs jm-logs-follow",  # anchored at the newest line, paused or not
                 role="log",
                 aria_label="Log lines",
             ),

@@ -129,6 +129,7 @@ class JobState(LogView, rx.State):
         """Follow another step: details fetched for the previous one are out of date."""
         if key != self.selected_key:
             self.selected_key, self.attempt_pinned = key, False
+            self.reset_log_view()
             self._generation = self._generation.next()
 
     async def _attempts_and_logs(
@@ -207,6 +208,7 @@ class JobState(LogView, rx.State):
     async def select_step(self, key: str) -> AsyncIterator[Any]:
         self.selected_key, self.attempt_number, self._pinned = key, 0, True
         self.attempt_pinned = False
+        self.reset_log_view()
         self.detail = self._details.get(key, StepDetail())
         self._update_countdown()
         yield
