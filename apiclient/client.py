@@ -212,6 +212,18 @@ class ApiClient(Connection):
             limit=limit,
         )
 
+    async def job_events(
+        self, job_id: str, *, step: str | None = None, cursor: str | None = None, limit: int = 500
+    ) -> t.JobEvents:
+        """The job's event history oldest first; pass `next_cursor` back for the ones after."""
+        return await self._get(
+            t.JobEvents, f"/jobs/{job_id}/events", step=step, cursor=cursor, limit=limit
+        )
+
+    async def job_attempts(self, job_id: str) -> t.JobAttempts:
+        """Every step with all its attempts: the Gantt's data."""
+        return await self._get(t.JobAttempts, f"/jobs/{job_id}/attempts")
+
     async def export(self, job_id: str) -> bytes:
         """The job's JSON export (job, steps, attempts, logs) as the API serves it."""
         response = await self._request("GET", f"/jobs/{job_id}/export")

@@ -451,3 +451,55 @@ class DaySpend(_Model):
 
 class DailySpend(_Model):
     items: list[DaySpend]
+
+
+class HistoryEvent(_Model):
+    """One entry of a job's event history (`GET /jobs/{id}/events`)."""
+
+    id: int
+    type: str
+    step_key: str | None = None
+    step_name: str | None = None
+    attempt: int | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    actor: str | None = None
+    created_at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobEvents(_Model):
+    items: list[HistoryEvent]
+    next_cursor: str | None = None
+    has_more: bool = False
+
+
+class GanttAttempt(_Model):
+    attempt_number: int
+    status: str
+    worker_name: str | None = None
+    pid: int | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+class GanttStep(_Model):
+    step_key: str
+    name: str
+    step_index: int
+    status: str
+    next_attempt_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    attempts: list[GanttAttempt] = Field(default_factory=list)
+
+
+class JobAttempts(_Model):
+    """Every step of a job with all its attempts (`GET /jobs/{id}/attempts`)."""
+
+    now: datetime
+    steps: list[GanttStep]

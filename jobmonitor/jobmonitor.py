@@ -9,6 +9,7 @@ from jobmonitor.pages.compare import CompareState, compare_page
 from jobmonitor.pages.failures import FailuresState, failures_page
 from jobmonitor.pages.human_steps import HumanState
 from jobmonitor.pages.job_detail import JobState, job_detail_page
+from jobmonitor.pages.job_history import HistoryState
 from jobmonitor.pages.jobs import JobsState, jobs_page
 from jobmonitor.pages.not_found import not_found_page
 from jobmonitor.pages.signin import SignInState, signin_page
@@ -32,7 +33,7 @@ app.add_page(
     job_detail_page,
     route=routes.JOB,
     title="Job · Jobmonitor",
-    on_load=[JobState.load, HumanState.load, NavState.load],
+    on_load=[HistoryState.load, JobState.load, HumanState.load, NavState.load],
 )
 app.add_page(
     signin_page, route=routes.SIGNIN, title="Sign in · Jobmonitor", on_load=SignInState.load

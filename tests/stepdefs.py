@@ -41,6 +41,16 @@ def flaky(ctx: StepContext) -> dict[str, Any]:
     return {"attempt": ctx.attempt}
 
 
+@step("test.slow_flaky")
+def slow_flaky(ctx: StepContext) -> dict[str, Any]:
+    """Works `params.seconds` (default 0.5), then fails while attempt <= params.fail_times: a
+    retried step whose attempts and backoff gaps are long enough to see on a Gantt."""
+    time.sleep(float(ctx.params.get("seconds", 0.5)))
+    if ctx.attempt <= int(ctx.params.get("fail_times", 0)):
+        raise RuntimeError(f"planned failure {ctx.attempt}/{ctx.params.get('fail_times')}")
+    return {"attempt": ctx.attempt}
+
+
 @step("test.sleep")
 def sleep(ctx: StepContext) -> dict[str, Any]:
     seconds = float(ctx.params.get("seconds", ctx.input.get("sleep", 1.0)))

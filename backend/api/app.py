@@ -22,6 +22,7 @@ from backend.continuous.api import router as continuous_router
 from backend.failures.api import router as failures_router
 from backend.jobs.api import router as jobs_router
 from backend.jobs.detail_api import router as job_detail_router
+from backend.jobs.history_api import router as job_history_router
 from backend.logs import configure as configure_logging
 from backend.logs import json_lines
 from backend.notify.api import router as channels_router
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
     for router in (
         jobs_router,
         job_detail_router,
+        job_history_router,
         human_steps_router,
         workflows_router,
         schedules_router,

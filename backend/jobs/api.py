@@ -31,7 +31,7 @@ from backend.jobs.schemas import (
     JobList,
     RerunRequest,
 )
-from backend.jobs.states import JOB_TERMINAL, JobStatus
+from backend.jobs.states import JOB_TERMINAL, JobStatus, record_event
 from backend.runs.modes import RunMode
 from backend.workflows.queries import find_workflow
 
@@ -274,7 +274,9 @@ def _bulk_one(principal: Principal, action: BulkAction, job_id: uuid.UUID) -> Bu
     try:
         with transaction() as conn:
             if action is BulkAction.CANCEL:
-                before = service.cancel_job(conn, principal.workspace_id, job_id, outbox)
+                before = service.cancel_job(
+                    conn, principal.workspace_id, job_id, outbox, actor=principal.actor
+                )
                 after: str | None = JobStatus.CANCELLED.value
             else:
                 before, after = service.delete_job(conn, principal.workspace_id, job_id), None
@@ -314,7 +316,7 @@ def delete_job(job_id: uuid.UUID, principal: Operator) -> Response:
 def _act(principal: Principal, job_id: uuid.UUID, action: str, fn: Any) -> JobRow:
     outbox = Outbox()
     with transaction() as conn:
-        before = fn(conn, principal.workspace_id, job_id, outbox)
+        before = fn(conn, principal.workspace_id, job_id, outbox, actor=principal.actor)
         job = queries.get_job(conn, job_id, workspace_id=principal.workspace_id)
         record_audit(conn, principal, action, "job", job_id, before, job.status)
     flush(outbox)
@@ -368,6 +370,7 @@ def rerun(principal: Principal, job_id: uuid.UUID, body: RerunRequest) -> JobRow
             latest_version=body.latest_version,
         )
         job = queries.get_job(conn, created.job_id, workspace_id=principal.workspace_id)
+        outbox.add_event(rerun_event(conn, principal, job_id, job.id, body))
         record_audit(
             conn,
             principal,
@@ -380,3 +383,17 @@ def rerun(principal: Principal, job_id: uuid.UUID, body: RerunRequest) -> JobRow
         )
     flush(outbox)
     return disclose(principal, job)
+
+
+def rerun_event(
+    conn: psycopg.Connection[Any],
+    principal: Principal,
+    job_id: uuid.UUID,
+    new_job_id: uuid.UUID,
+    body: RerunRequest,
+) -> dict[str, Any]:
+    """`job_rerun` on the original job: its event history tells who re-ran it, and as what."""
+    data: dict[str, Any] = {"actor": principal.actor[:200], "new_job_id": str(new_job_id)}
+    if body.from_step:
+        data["from_step"] = body.from_step
+    return record_event(conn, job_id, "job_rerun", step_key=None, data=data)

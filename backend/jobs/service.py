@@ -145,9 +145,12 @@ def create_job(
     queries.insert_steps(
         conn, job_id, workspace_id, definition, reuse.keys if reuse else frozenset()
     )
-    outbox.add_event(
-        record_event(conn, job_id, "workflow_created", data={"execution_number": number})
-    )
+    created: dict[str, Any] = {"execution_number": number}
+    if actor is not None:
+        created["actor"] = actor.actor[:200]
+    if rerun_of is not None:
+        created["rerun_of"] = str(rerun_of)
+    outbox.add_event(record_event(conn, job_id, "workflow_created", data=created))
     for old in replaced:
         _replace(conn, actor or System(workspace_id), old, job_id, outbox)
     if reuse is not None:
@@ -281,8 +284,10 @@ def cancel_job(
     job_id: uuid.UUID,
     outbox: Outbox,
     reason: str = "cancelled",
+    actor: str | None = None,
 ) -> str:
-    """Cancel a pending or running job; returns the status it had."""
+    """Cancel a pending or running job; returns the status it had. `actor` (who asked) goes
+    into the `cancelled` event, for the job's event history."""
     job = queries.get_job(
         conn, job_id, workspace_id=workspace_id, lock=True, payloads=False, names=False
     )
@@ -296,7 +301,7 @@ def cancel_job(
             "completed_at": Now(),
             "current_step": None,
         },
-        event_data={"reason": reason},
+        event_data={"reason": reason, **({"actor": actor[:200]} if actor else {})},
     )
     if moved is None:
         raise InvalidTransition(
@@ -315,7 +320,11 @@ def cancel_job(
 
 
 def resume_job(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, job_id: uuid.UUID, outbox: Outbox
+    conn: psycopg.Connection[Any],
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    outbox: Outbox,
+    actor: str | None = None,
 ) -> str:
     """Run a failed or cancelled job again from where it stopped: completed and skipped steps
     keep their output and attempts; failed, timed out, cancelled and never-run steps run."""
@@ -329,6 +338,7 @@ def resume_job(
         JobStatus.PENDING,
         allowed_from=JOB_RESUMABLE,
         sets={"completed_at": None, "error_message": None},
+        event_data={"actor": actor[:200]} if actor else None,
     )
     if moved is None:
         raise InvalidTransition(

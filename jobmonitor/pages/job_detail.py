@@ -31,6 +31,7 @@ from jobmonitor.live import (
     LiveFeed,
     follow,
 )
+from jobmonitor.pages.job_history import job_tabs
 from jobmonitor.pages.review_panel import human_panel
 from jobmonitor.pages.shell import error_state, live_chip, page
 from jobmonitor.rerun_from import rerun_from_button, rerun_from_dialog
@@ -611,7 +612,9 @@ def job_detail_page() -> rx.Component:
             JobState.load_error != "",
             _failed_load(),
             rx.cond(
-                JobState.loading, error_state("Loading job…", "", icon="loader-circle"), _loaded()
+                JobState.loading,
+                error_state("Loading job…", "", icon="loader-circle"),
+                job_tabs(_loaded()),
             ),
         ),
         rerun_from_dialog(),
