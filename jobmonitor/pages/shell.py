@@ -96,22 +96,26 @@ def _views_menu() -> rx.Component:
     )
 
 
+def _brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("activity", size=18),
+            rx.text("Jobmonitor", weight="bold"),
+            spacing="2",
+            align="center",
+        ),
+        href=routes.JOBS,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+    )
+
+
 def navbar() -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.hstack(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("activity", size=18),
-                        rx.text("Jobmonitor", weight="bold"),
-                        spacing="2",
-                        align="center",
-                    ),
-                    href=routes.JOBS,
-                    underline="none",
-                    color_scheme="gray",
-                    high_contrast=True,
-                ),
+                _brand(),
                 rx.el.nav(
                     rx.hstack(
                         _nav_link(
@@ -204,12 +208,21 @@ def frame(*children: rx.Component, **props: object) -> rx.Component:
 
 
 def page(*children: rx.Component, **props: object) -> rx.Component:
-    """A signed-in page: the frame once the browser's token is known, an empty backdrop
-    before (a signed-out visit is redirected from there, never seeing the app)."""
+    """A signed-in page: the frame once the browser's token is known; before, only the bar
+    with the product's name (a signed-out visit is redirected from there, never seeing the
+    navigation, Sign out or a page's chips)."""
     return rx.cond(
         AuthState.token != "",
         frame(*children, **props),
-        rx.box(connection_banner(), class_name="jm-app", aria_busy="true"),
+        rx.box(
+            rx.el.header(
+                rx.hstack(_brand(), align="center", class_name="jm-header-bar"),
+                connection_banner(),
+                class_name="jm-header",
+            ),
+            class_name="jm-app",
+            aria_busy="true",
+        ),
     )
 
 
