@@ -32,6 +32,7 @@ from jobmonitor.live import (
 )
 from jobmonitor.pages.review_panel import human_panel
 from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.pending_why import pending_why
 from jobmonitor.rerun_from import rerun_from_button, rerun_from_dialog
 from jobmonitor.state import (
     action_error_toast,
@@ -395,6 +396,7 @@ def _job_info() -> rx.Component:
             spacing="2",
         ),
         status_badge(job.status),
+        pending_why(job.status),
         rx.cond(
             job.error != "",
             rx.callout.root(

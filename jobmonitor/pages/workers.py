@@ -171,8 +171,7 @@ def _reaper(r: rx.Var[RecoveryRow]) -> rx.Component:
                 wrap="wrap",
             ),
             rx.hstack(
-                rx.text("Last pass", size="1", color_scheme="gray"),
-                relative_time(r.last_pass, size="1"),
+                rx.text("Last pass ", relative_time(r.last_pass), size="1", color_scheme="gray"),
                 rx.text(
                     "· " + r.recovered_total.to_string() + " item(s) recovered in all",
                     size="1",
@@ -185,9 +184,12 @@ def _reaper(r: rx.Var[RecoveryRow]) -> rx.Component:
                 r.last_recovery != "",
                 rx.vstack(
                     rx.hstack(
-                        rx.text("Last recovery", size="1", color_scheme="gray"),
-                        timestamp(r.last_recovery, size="1"),
-                        rx.text(": " + r.counts, size="1"),
+                        rx.text(
+                            "Last recovery ",
+                            timestamp(r.last_recovery),
+                            ": " + r.counts,
+                            size="1",
+                        ),
                         spacing="1",
                         wrap="wrap",
                     ),
