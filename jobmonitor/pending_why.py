@@ -16,14 +16,18 @@ class PendingWhyState(rx.State):
     reason: str = ""
     workers_busy: bool = False  # amber when every worker is busy or none listens
 
-    @rx.event
+    @rx.event(background=True)
     async def refresh(self, _now: str = "") -> None:
+        """In the background: a slow answer never holds up the job page's own events."""
+        async with self:
+            client = await client_of(self)
         try:
-            w = await (await client_of(self)).workers()
+            w = await client.workers()
         except ApiError:
             return  # the job page shows its own connection state
-        self.reason = w.dispatch.reason
-        self.workers_busy = w.dispatch.busy >= w.dispatch.live
+        async with self:
+            self.reason = w.dispatch.reason
+            self.workers_busy = w.dispatch.busy >= w.dispatch.live
 
 
 def pending_why(status: rx.Var[str]) -> rx.Component:
