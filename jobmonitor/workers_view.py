@@ -9,7 +9,7 @@ from apiclient.format import DASH, duration_text
 from jobmonitor import routes
 from jobmonitor.format import iso
 
-HEARTBEAT_LATE = 30.0  # seconds: rq's default heartbeat is every ~10 s; later is amber
+HEARTBEAT_LATE = 60.0  # seconds: a busy rq worker heartbeats about every 30 s; later is amber
 
 
 @dataclass

@@ -56,6 +56,7 @@ def duration_chart(points: rx.Var[list[dict[str, Any]]], longest: rx.Var[str]) -
                 role="figure",
                 aria_label="Durations of recent jobs",
                 width="100%",
+                font_size="12px",  # the legend and ticks inherit it
             ),
             rx.text("No jobs yet.", size="2", color_scheme="gray"),
         ),

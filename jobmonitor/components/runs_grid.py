@@ -8,7 +8,7 @@ import reflex as rx
 from jobmonitor.components.status_badge import status_color
 from jobmonitor.runs_grid import GRID_SIZES, GridCellView, GridColumn, GridRowView
 
-CELL = "18px"
+CELL = "20px"
 
 
 def _swatch(status: rx.Var[str], **style: str) -> rx.Component:
@@ -27,7 +27,12 @@ def _column_head(col: rx.Var[GridColumn]) -> rx.Component:
     return rx.el.th(
         rx.link(
             rx.vstack(
-                rx.text(col.label, size="1", color_scheme="gray", class_name="jm-grid-run"),
+                rx.text(
+                    col.label,
+                    size="1",
+                    color_scheme="gray",
+                    style={"writingMode": "vertical-rl", "transform": "rotate(180deg)"},
+                ),
                 _swatch(col.status, height="6px"),
                 spacing="1",
                 align="center",

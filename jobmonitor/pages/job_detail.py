@@ -34,6 +34,7 @@ from jobmonitor.live import (
 from jobmonitor.pages.job_history import job_tabs
 from jobmonitor.pages.review_panel import human_panel
 from jobmonitor.pages.shell import error_state, live_chip, page
+from jobmonitor.pending_why import pending_why
 from jobmonitor.rerun_from import rerun_from_button, rerun_from_dialog
 from jobmonitor.state import (
     action_error_toast,
@@ -418,6 +419,7 @@ def _job_info() -> rx.Component:
             spacing="2",
         ),
         status_badge(job.status),
+        pending_why(job.status),
         rx.cond(
             job.error != "",
             rx.callout.root(

@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from apiclient import ops_models as ops
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
 from jobmonitor.components.time import relative_time, timestamp
@@ -49,18 +50,27 @@ class WorkersState(rx.State):
                 yield signin_redirect(self.router.url.path)
         self.loading = False
 
-    @rx.event
+    @rx.event(background=True)
     async def refresh(self, _now: str = "") -> None:
-        """The page's 2 s tick (rx.moment): heartbeat ages and queue depths move."""
-        if self.load_error or self.loading:
-            return
+        """The page's 2 s tick (rx.moment): heartbeat ages and queue depths move. In the
+        background, so a slow answer never holds up a click."""
+        async with self:
+            if self.load_error or self.loading:
+                return
+            client = await client_of(self)
         try:
-            await self._fetch(await client_of(self))
+            w = await client.workers()
         except ApiError as exc:
-            self.load_error, self.load_message = error_kind(exc), exc.message
+            async with self:
+                self.load_error, self.load_message = error_kind(exc), exc.message
+            return
+        async with self:
+            self._show(w)
 
     async def _fetch(self, client: ApiClient) -> None:
-        w = await client.workers()
+        self._show(await client.workers())
+
+    def _show(self, w: ops.Workers) -> None:
         self.workers, self.queues, self.reapers = worker_rows(w), queue_rows(w), recovery_rows(w)
         self.queue, self.reason = w.queue, w.dispatch.reason
 
@@ -171,8 +181,7 @@ def _reaper(r: rx.Var[RecoveryRow]) -> rx.Component:
                 wrap="wrap",
             ),
             rx.hstack(
-                rx.text("Last pass", size="1", color_scheme="gray"),
-                relative_time(r.last_pass, size="1"),
+                rx.text("Last pass ", relative_time(r.last_pass), size="1", color_scheme="gray"),
                 rx.text(
                     "· " + r.recovered_total.to_string() + " item(s) recovered in all",
                     size="1",
@@ -185,9 +194,12 @@ def _reaper(r: rx.Var[RecoveryRow]) -> rx.Component:
                 r.last_recovery != "",
                 rx.vstack(
                     rx.hstack(
-                        rx.text("Last recovery", size="1", color_scheme="gray"),
-                        timestamp(r.last_recovery, size="1"),
-                        rx.text(": " + r.counts, size="1"),
+                        rx.text(
+                            "Last recovery ",
+                            timestamp(r.last_recovery),
+                            ": " + r.counts,
+                            size="1",
+                        ),
                         spacing="1",
                         wrap="wrap",
                     ),

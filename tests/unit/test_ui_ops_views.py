@@ -101,7 +101,7 @@ def test_worker_rows_name_the_step_or_only_that_it_is_busy_elsewhere() -> None:
                 pid=7,
                 state="busy",
                 current=current,
-                heartbeat_age_seconds=45.0,
+                heartbeat_age_seconds=75.0,
                 started_at=T0,
             ),
             ops.WorkerInfo(name="w2", state="busy", busy_elsewhere=True),
