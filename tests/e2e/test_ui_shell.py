@@ -81,7 +81,9 @@ def test_start_job_is_in_sight_and_the_picker_shows_several_workflows(
         page.wait_for_timeout(200)
         assert fully_in_view(page, start), f"Start job is out of sight at {label}"
         in_sight = sum(fully_in_view(page, options.nth(i)) for i in range(count))
-        assert in_sight == count, f"{in_sight} of {count} workflows in sight at {label}"
+        # other tests register more workflows in the same database: at least five in sight
+        wanted = min(count, 5)
+        assert in_sight >= wanted, f"{in_sight} of {count} workflows in sight at {label}"
         # the body scrolls to the last field while Start job stays put
         dialog.get_by_label("Auto review").scroll_into_view_if_needed()
         assert fully_in_view(page, dialog.get_by_label("Auto review"))
