@@ -140,10 +140,11 @@ class SimpleWorker(Resilient, RqSimpleWorker):
         if job.func_name != TASK:
             return super().execute_job(job, queue)
         offer = continuation.Offer(self.name, lambda: bool(self._stop_requested))
-        with continuation.offered(offer):
-            result = super().execute_job(job, queue)
+        with continuation.offered(offer):  # rq's SimpleWorker.execute_job, with the worker
+            execution = self.prepare_execution(job)  # busy until its successors have run:
+            self.perform_job(job, queue, execution)  # a SIGTERM meanwhile is a warm shutdown
         continuation.run_successors(offer.next, tasks.run_successor, offer, self._keep_registered)
-        return result
+        self.set_state(WorkerStatus.IDLE)
 
     def _keep_registered(self, ttl: int) -> None:
         self.heartbeat(ttl)

@@ -248,3 +248,57 @@ def test_continued_step_keeps_its_timeout(engine: Engine) -> None:
     b = engine.attempts(job_id, "b")
     assert [x["status"] for x in b] == ["timed_out"] and not had_message(b[0]["id"])
     assert engine.job(job_id)["status"] == "failed"
+
+
+def test_sigterm_during_a_continued_step_is_a_warm_shutdown(engine: Engine) -> None:
+    """The worker stays busy for rq while it runs a continued step: SIGTERM lets that step
+    finish, continues nothing more (the next step goes through rq) and ends the worker."""
+    engine.register(
+        {
+            "name": "warm",
+            "steps": [
+                {"key": "a", "action": "test.noop"},
+                {"key": "b", "action": "test.sleep", "params": {"seconds": 2}, "depends_on": ["a"]},
+                {"key": "c", "action": "test.noop", "depends_on": ["b"]},
+            ],
+        }
+    )
+    job_id = engine.create("warm")
+    worker = engine.spawn_worker(simple=True, burst=False)
+    try:
+        wait_for(lambda: engine.steps(job_id)["b"]["status"] == "running", what="b running")
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    b = engine.attempts(job_id, "b")
+    assert [x["status"] for x in b] == ["completed"] and not had_message(b[0]["id"])
+    c = engine.attempts(job_id, "c")
+    assert [x["status"] for x in c] == ["queued"] and had_message(c[0]["id"])
+    work_continuing()
+    assert engine.job(job_id)["status"] == "completed"
+
+
+def test_rq_heartbeats_are_skipped_only_while_the_worker_key_lives_as_long(
+    engine: Engine,
+) -> None:
+    """workers.worker trims rq's repeated heartbeats, never below what rq asked for."""
+    plain = step_queue()
+    queue = ResilientQueue(plain.name, connection=plain.connection, serializer=plain.serializer)
+    worker = ContinuingBurstWorker([queue], connection=redis_client(), serializer=queue.serializer)
+    redis = redis_client()
+    worker.heartbeat(100)
+    assert 90 < redis.ttl(worker.key) <= 100
+    worker.heartbeat(50)  # within a second, and the key already lives longer: skipped
+    assert redis.ttl(worker.key) > 60
+    worker.heartbeat(500)  # asks for longer: sent
+    assert redis.ttl(worker.key) > 400
+    with redis.pipeline() as pipe:  # rq's own pipelines may shorten it
+        worker.heartbeat(10, pipeline=pipe)
+        pipe.execute()
+    assert redis.ttl(worker.key) <= 10
+    worker.heartbeat(100)  # so this one is sent although the last was under a second ago
+    assert redis.ttl(worker.key) > 90
+    redis.delete(worker.key)
