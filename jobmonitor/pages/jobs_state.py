@@ -83,7 +83,8 @@ class JobsState(rx.State):
 
     @rx.var
     def filtered(self) -> bool:
-        return self._view().filtered
+        """Some jobs may exist that this view does not show ("No jobs match", not "No jobs yet")."""
+        return self._view().filtered or self.page > 0
 
     def _view(self) -> ListView:
         """What the table shows (the watcher reads it under the state lock)."""

@@ -87,6 +87,8 @@ def test_back_reload_and_a_shared_link_keep_the_filtered_view(
     expect(shown(other)).to_have_text("11-12 of 12")
     expect(other.get_by_label("Search jobs")).to_have_value(search)
     assert sorted(row_ids(other)) == sorted(on_page_two)
+    other.goto(view_url.replace("page=2", "page=9"))  # past the end: an empty page, not "no jobs"
+    expect(other.get_by_text("No jobs match.")).to_be_visible()
     other.close()
 
 
