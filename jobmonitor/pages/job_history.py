@@ -5,6 +5,7 @@ down), and the tabs that hold the page's step panels beside them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -37,6 +38,7 @@ ALL_STEPS = "all"  # the step filter's "every step" value (a select item cannot 
 MAX_EVENTS = 5000  # the history keeps this many; a longer one says so
 PAGE = 500
 GANTT_RUNNING_SECONDS = 1.0  # a running attempt's segment grows this often
+IDLE_REFRESH_SECONDS = 5.0  # otherwise, with the stream up, a refresh at least this often
 EVENTS_REFRESH_GAP_SECONDS = 0.2  # events arrive in bursts: read them once per burst
 
 
@@ -99,8 +101,11 @@ class HistoryState(rx.State):
         await self._fetch(await client_of(self), self._job_id)
 
     @rx.event
-    def toggle_zoom(self) -> None:
+    async def toggle_zoom(self) -> None:
+        """Zoom in or out, on fresh data (the running part keeps growing)."""
         self.zoom = not self.zoom
+        with contextlib.suppress(ApiError):  # keep the last data: the next refresh retries
+            self._attempts = await (await client_of(self)).job_attempts(self._job_id)
         if self._attempts is not None:
             self.gantt = gantt_view(self._attempts, self.zoom)
 
@@ -155,13 +160,14 @@ class HistoryState(rx.State):
         async with self:
             me = self._watcher = uuid.uuid4().hex
             job_id, client = self._job_id, await client_of(self)
+        pace: dict[str, float | None] = {"interval": self._pace()}
         async with LiveFeed(client, job_id=job_id) as feed:
             async for _ in follow(
                 feed,
-                apply=lambda batch: self._still(me, job_id, batch.live),
-                refresh=lambda: self._refresh(me, client, job_id),
+                apply=lambda batch: self._still(me, job_id, batch.live, pace),
+                refresh=lambda: self._refresh(me, client, job_id, pace),
                 poll_interval=lambda: DETAIL_POLL_SECONDS,
-                live_interval=self._live_interval,
+                live_interval=lambda: pace["interval"],
                 refresh_gap=EVENTS_REFRESH_GAP_SECONDS,
             ):
                 pass
@@ -169,24 +175,28 @@ class HistoryState(rx.State):
             if self._watcher == me:
                 self._watcher = ""
 
-    def _live_interval(self) -> float | None:
-        """While a step runs the Gantt's segment grows with no event to say so."""
+    def _pace(self) -> float:
+        """How often to refresh with the stream up (read under the state's lock): a running
+        attempt's segment grows with no event to say so; otherwise a slow beat, so a tab
+        switched to meanwhile is not left waiting for the next event."""
         running = any(r.status == "running" for r in self.gantt.rows)
-        return GANTT_RUNNING_SECONDS if self.tab == GANTT and running else None
+        return GANTT_RUNNING_SECONDS if self.tab == GANTT and running else IDLE_REFRESH_SECONDS
 
     def _watching(self, me: str, job_id: str) -> bool:
         return self._watcher == me and self._route_job() == job_id and self.tab != STEPS
 
-    async def _still(self, me: str, job_id: str, live: bool) -> bool:
+    async def _still(self, me: str, job_id: str, live: bool, pace: dict[str, float | None]) -> bool:
         async with self:
             if not self._watching(me, job_id):
                 if self._watcher == me:
                     self._watcher = ""
                 return False
-            self.live = live
+            self.live, pace["interval"] = live, self._pace()
             return True
 
-    async def _refresh(self, me: str, client: ApiClient, job_id: str) -> bool:
+    async def _refresh(
+        self, me: str, client: ApiClient, job_id: str, pace: dict[str, float | None]
+    ) -> bool:
         """False once the job is finished (its history is complete) or the tab was left."""
         async with self:
             if not self._watching(me, job_id):
@@ -207,6 +217,7 @@ class HistoryState(rx.State):
                 return False
             if (self.step_filter, self._cursor) == (step, cursor):  # not overtaken by a filter
                 self._show(job_id, job, attempts, new)
+            pace["interval"] = self._pace()
             return not is_terminal(job.status)
 
 
