@@ -14,6 +14,7 @@ from rq.job import Job as RqJob
 from rq.worker import WorkerStatus
 
 from backend.db import connect
+from backend.jobs import reaper
 from backend.queue import redis_client, step_queue
 from backend.runs.grid import GRID_SQL
 from tests.api.conftest import World, error_of
@@ -165,3 +166,25 @@ def test_without_workers_a_pending_job_waits_for_one(world: World) -> None:
     assert body["queues"][0]["depth"] >= 1 and body["queues"][0]["workers"] == 0
     assert body["dispatch"]["reason"].startswith(f"no worker listens on queue {step_queue().name}")
     assert world.anonymous.get("/workers").status_code == 401
+
+
+def test_reaper_recoveries_name_only_the_callers_attempts(world: World) -> None:
+    """A real reaper pass re-enqueues the queued attempts whose messages Redis lost; each
+    workspace sees the pass's counts and only its own attempts, linked to their jobs."""
+    mine, theirs = world.create("echo3"), world.create("echo3", ws=world.b)
+    world.engine.conn.execute(
+        "UPDATE step_attempts SET created_at = now() - interval '1 minute' WHERE job_id = ANY(%s)",
+        ([uuid.UUID(mine["id"]), uuid.UUID(theirs["id"])],),
+    )  # past the reaper's grace for queued attempts
+    step_queue().empty()  # Redis lost the messages; Postgres still has the attempts
+    reaper.reap_and_record(world.engine.conn, "reaper-under-test")
+
+    def seen(ws: Any) -> dict[str, Any]:
+        body = ws.viewer.get("/workers").json()
+        return next(r for r in body["reapers"] if r["reaper"] == "reaper-under-test")
+
+    a, b = seen(world.a), seen(world.b)
+    assert a["last_counts"]["requeued"] == b["last_counts"]["requeued"] == 2
+    assert a["recovered_total"] == 2 and a["last_recovery_at"] is not None
+    assert [(r["job_id"], r["step_key"]) for r in a["recovered"]] == [(mine["id"], "a")]
+    assert [(r["job_id"], r["step_key"]) for r in b["recovered"]] == [(theirs["id"], "a")]
