@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from playwright.sync_api import expect
 from redis import Redis
 
 from cli.webapp import PROJECT_ROOT, TOOLS_DIR, ensure_frontend_toolchain, web_command
@@ -64,6 +65,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _HERE in item.path.resolve().parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _patient() -> Iterator[None]:
+    """Wait up to 15 s (not Playwright's 5 s) for what must appear: the browser, the app, the
+    workers and the test share two cores, and a loaded machine must not fail a correct page."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="session")

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import snap, start_job, wait_status, wait_step_status
-
-
-@pytest.fixture(autouse=True)
-def _patient() -> Iterator[None]:
-    """Browser tests share two cores with other runs: wait up to 15 s for what must appear."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
 
 ROWS = "tbody tr[data-job-id]"
 

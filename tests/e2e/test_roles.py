@@ -16,15 +16,6 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import snap, start_job, wait_status, wait_step_status
 
-
-@pytest.fixture(autouse=True)
-def _patient() -> Iterator[None]:
-    """Browser tests share two cores with other runs: wait up to 15 s for what must appear."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 MUTATING = re.compile(
     r"^(New job|Start a job|Cancel|Resume|Re-run|Re-run from here|Delete|Cancel selected|"
     r"Delete selected|Execute.*|Approve.*|Reject.*)$"
