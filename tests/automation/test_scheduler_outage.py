@@ -12,8 +12,8 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.automation.helpers import add_schedule, fires, spawn, wait_until
-from tests.automation.tcp_proxy import TcpProxy
 from tests.integration.conftest import Engine, chain
+from tests.tcp_proxy import TcpProxy
 
 
 def test_database_outage(engine: Engine, db_url: str, tmp_path: Path) -> None:

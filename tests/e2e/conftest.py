@@ -3,7 +3,7 @@ with real rq workers, the reaper, PostgreSQL and Redis.
 
 Session fixtures:
 - `e2e_env`: a database of this run's own (created from JOBMONITOR_TEST_DATABASE_URL and
-  migrated), Redis db 14 (flushed), a private queue name, the example workflows seeded into
+  migrated), Redis db 14 or 15 (claimed, flushed), a private queue name, the example workflows seeded into
   workspace "default", and an admin token. `web_app_env` passes it to the app; the workers
   (`jobmonitor worker --count 2`) and the reaper (`jobmonitor reaper`) get the same.
 - `web_app`: starts the app once per session on a free port and yields its base URL; also the
@@ -54,7 +54,8 @@ ADMIN_URL = os.environ.get(
     "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-REDIS_DB = 14
+E2E_REDIS_DBS = (14, 15)  # one for each half of the browser tests (tests/conftest.py)
+E2E_CLAIM = "jobmonitor-tests:e2e-db:"
 STEP_MODULES = "examples.steps,tests.stepdefs"
 JOBMONITOR = str(Path(sys.executable).with_name("jobmonitor"))
 _HERE = Path(__file__).resolve().parent
@@ -97,9 +98,8 @@ def e2e_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     name = f"jm_e2e_{uuid.uuid4().hex[:8]}_{worker}"
     base, _, _ = ADMIN_URL.rpartition("/")
     url = f"{base}/{name}"
-    redis_url = (
-        f"{REDIS_BASE.rstrip('/')}/{REDIS_DB if worker in ('main', 'gw0') else REDIS_DB + 1}"
-    )
+    number = _claim_e2e_redis_db(name)
+    redis_url = f"{REDIS_BASE.rstrip('/')}/{number}"
     _admin(f'CREATE DATABASE "{name}"')
     Redis.from_url(redis_url).flushdb()
     try:
@@ -118,6 +118,17 @@ def e2e_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     finally:
         Redis.from_url(redis_url).flushdb()
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        Redis.from_url(f"{REDIS_BASE.rstrip('/')}/0").delete(f"{E2E_CLAIM}{number}")
+
+
+def _claim_e2e_redis_db(owner: str) -> int:
+    """Redis db 14 or 15, whichever no other browser-test session holds (the suite runs the
+    browser tests in at most two halves, each on one xdist worker; db 0 holds the claims)."""
+    claims = Redis.from_url(f"{REDIS_BASE.rstrip('/')}/0")
+    for number in E2E_REDIS_DBS:
+        if claims.set(f"{E2E_CLAIM}{number}", owner, nx=True, ex=3600):
+            return number
+    raise RuntimeError("Redis dbs 14 and 15 are both held by other browser-test sessions")
 
 
 def _admin(sql: str) -> None:

@@ -11,10 +11,7 @@ reach two processes."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,76 +24,15 @@ from redis import Redis
 from cli.webapp import TOOLS_DIR, ensure_frontend_toolchain, web_command
 from tests.e2e.conftest import _free_port, _spawn, _stop, _wait_for_ping
 from tests.e2e.helpers import start_job, wait_status
-
-
-class SwitchingProxy:
-    """Loopback TCP proxy: new connections go to `target`; `switch()` moves it and drops the
-    open ones (the browser then reconnects, to the new target). Counts connections per port."""
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.connections: dict[int, int] = {}
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def switch(self, target: int) -> None:
-        with self.lock:
-            self.target = target
-            for sock in self.sockets:
-                _close(sock)
-            self.sockets.clear()
-
-    def close(self) -> None:
-        self.switch(self.target)
-        _close(self.listener)
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            with self.lock:
-                try:
-                    upstream = socket.create_connection(("127.0.0.1", self.target))
-                except OSError:
-                    _close(client)
-                    continue
-                self.connections[self.target] = self.connections.get(self.target, 0) + 1
-                self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        _close(source)
-        _close(sink)
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(OSError):
-        sock.close()
+from tests.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="module")
-def two_apps(
-    e2e_env: dict[str, str], artifacts_dir: Path
-) -> Iterator[tuple[SwitchingProxy, int, int]]:
+def two_apps(e2e_env: dict[str, str], artifacts_dir: Path) -> Iterator[tuple[TcpProxy, int, int]]:
     """Apps A and B behind one front port; yields (proxy, port A, port B)."""
     ensure_frontend_toolchain()
     ports = [_free_port(), _free_port()]
-    proxy = SwitchingProxy(ports[0])
+    proxy = TcpProxy("127.0.0.1", ports[0])
     shared = {k: v for k, v in e2e_env.items() if k != "JOBMONITOR_E2E_TOKEN"}
     shared["REFLEX_REDIS_URL"] = e2e_env["JOBMONITOR_REDIS_URL"]  # the state both share
     procs = []
@@ -119,7 +55,7 @@ def two_apps(
 
 
 def test_a_page_keeps_its_state_across_app_processes(
-    two_apps: tuple[SwitchingProxy, int, int], e2e_env: dict[str, str], browser: Any
+    two_apps: tuple[TcpProxy, int, int], e2e_env: dict[str, str], browser: Any
 ) -> None:
     proxy, port_a, port_b = two_apps
     front = f"http://localhost:{proxy.port}"
