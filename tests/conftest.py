@@ -54,7 +54,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     e2e_modules = sorted(p.name for p in (Path(__file__).parent / "e2e").glob("test_*.py"))
 
+    def browser(scope: str) -> bool:
+        return scope.startswith("tests/e2e")
+
     class Scheduling(LoadFileScheduling):
+        def _assign_work_unit(self, node: Any) -> None:
+            """A worker's first unit is a browser half while one is left; a worker that has one
+            takes other modules while there are any, so the halves run on different workers."""
+            halves = [scope for scope in self.workqueue if browser(scope)]
+            if halves:
+                has_half = any(browser(scope) for scope in self.assigned_work.get(node, {}))
+                others = [scope for scope in self.workqueue if not browser(scope)]
+                if not has_half:
+                    self.workqueue.move_to_end(halves[0], last=False)
+                elif others:
+                    self.workqueue.move_to_end(others[0], last=False)
+            super()._assign_work_unit(node)
+
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith("tests/e2e/"):
                 module = nodeid.split("::")[0].rsplit("/", 1)[-1]
