@@ -15,7 +15,6 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -43,39 +42,18 @@ CLAIMABLE_REDIS_DBS = range(1, 14)
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Units of work for pytest-xdist's `--dist loadfile` (scripts/test): every test module is
-    one (its module fixtures, private servers or a built wheel, are made once), and the browser
-    tests are two halves (their modules by name, alternately), so two workers can each build
-    and serve a web app (their own database, Redis db and queue: tests/e2e/conftest.py) instead
-    of one worker running every browser test while the other idles at the end. (xdist's own
+    one (its module fixtures, private servers or a built wheel, are made once), and all browser
+    tests together are one, so a single worker builds and serves the web app (two halves on two
+    workers measured slower on 2 cores: two cold builds and two browsers at once). (xdist's own
     `loadgroup` marks do not group under pytest 9.2, which ignores its renamed node ids.)"""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
-    e2e_modules = sorted(p.name for p in (Path(__file__).parent / "e2e").glob("test_*.py"))
-
-    def browser(scope: str) -> bool:
-        return scope.startswith("tests/e2e")
-
     class Scheduling(LoadFileScheduling):
-        def _assign_work_unit(self, node: Any) -> None:
-            """A worker's first unit is a browser half while one is left; a worker that has one
-            takes other modules while there are any, so the halves run on different workers."""
-            halves = [scope for scope in self.workqueue if browser(scope)]
-            if halves:
-                has_half = any(browser(scope) for scope in self.assigned_work.get(node, {}))
-                others = [scope for scope in self.workqueue if not browser(scope)]
-                if not has_half:
-                    self.workqueue.move_to_end(halves[0], last=False)
-                elif others:
-                    self.workqueue.move_to_end(others[0], last=False)
-            super()._assign_work_unit(node)
-
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith("tests/e2e/"):
-                module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-                half = e2e_modules.index(module) % 2 if module in e2e_modules else 0
-                return f"tests/e2e (half {half + 1})"
+                return "tests/e2e"
             return str(super()._split_scope(nodeid))
 
     return Scheduling(config, log)
