@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, seed, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from backend.api.app import create_app
-from tests.api.conftest import World
+from tests.api.conftest import World, shared_app
 
 MAX_EXAMPLES = 12
 
 # The app reads its database and Redis from the environment per request, so one instance
 # serves every test's fresh database (the `world` fixture sets it).
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app()).exclude(
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", shared_app()).exclude(
     path="/api/v1/events"
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -35,6 +36,8 @@ def schedulers(count: int = 1, interval: str = "0.1") -> Iterator[list[subproces
     before a scheduler's very first pass are history it does not replay)."""
     processes = [spawn("scheduler", "--interval", interval) for _ in range(count)]
     try:
+        for process in processes:  # a SIGTERM before that would kill it instead of stopping it
+            wait_until(functools.partial(handles_sigterm, process.pid), 60, "its SIGTERM handler")
         with connect(autocommit=True) as conn:
             wait_until(
                 lambda: conn.execute("SELECT 1 FROM automation_cursors").fetchone(),
@@ -52,6 +55,13 @@ def schedulers(count: int = 1, interval: str = "0.1") -> Iterator[list[subproces
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 raise
+
+
+def handles_sigterm(pid: int) -> bool:
+    """Whether the process has installed a SIGTERM handler (its `SigCgt` mask in /proc)."""
+    with open(f"/proc/{pid}/status") as status:
+        caught = next(line for line in status if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:

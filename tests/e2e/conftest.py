@@ -271,6 +271,7 @@ def browser_context_args(
         "storage_state": str(storage_state),
         "viewport": {"width": 1440, "height": 900},
         "accept_downloads": True,
+        "reduced_motion": "reduce",  # no endless pulse: a third less browser CPU (README)
     }
 
 

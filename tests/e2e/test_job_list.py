@@ -33,6 +33,11 @@ def test_tabs_and_counts_follow_status_changes(
     expect(row(page, job["id"])).to_be_visible()
     expect(row(page, job["id"])).to_have_attribute("data-status", "running", timeout=10_000)
     expect(tab(page, "Running")).not_to_have_accessible_name("Running 0")
+    chip = row(page, job["id"]).locator(".jm-pulse").first
+    expect(chip).to_have_css("animation-name", "none")  # these tests ask for reduced motion
+    page.emulate_media(reduced_motion="no-preference")
+    expect(chip).to_have_css("animation-name", "jm-pulse")  # a running chip pulses by default
+    page.emulate_media(reduced_motion="reduce")
     page.screenshot(path=str(artifacts_dir / "job-list.png"), full_page=True)
     expect(row(page, job["id"])).to_have_attribute("data-status", "completed", timeout=20_000)
     expect(tab(page, "Completed")).to_have_accessible_name(f"Completed {completed + 1}")

@@ -1,6 +1,7 @@
 """The web app in two processes (what a deployment with several web hosts, or a restart of one
-of them, does to a browser): app A and app B, each `reflex run --env prod` on its own port and
-build, share the database and `REFLEX_REDIS_URL`. The browser talks to a front port (a small
+of them, does to a browser): app A (`reflex run --env prod`, which builds and serves the pages)
+and app B (the same app's backend alone, `--backend-only`, on A's build: one build instead of
+two), each on its own port, share the database and `REFLEX_REDIS_URL`. The browser talks to a front port (a small
 TCP proxy standing in for the load balancer) whose upstream the test moves from A to B,
 dropping the open connections. The page loaded and used on A goes on working on B with the
 same per-tab state: the rows selected on A are still selected on B, and a bulk action started
@@ -40,8 +41,12 @@ def two_apps(e2e_env: dict[str, str], artifacts_dir: Path) -> Iterator[tuple[Tcp
         for name, port, workers in (("a", ports[0], 2), ("b", ports[1], 1)):
             # A as `jobmonitor web --workers 2` runs it: two server processes on its port
             argv, env = web_command(port, {**os.environ, **shared}, workers=workers)
+            if name == "b":  # the page comes from A's build; B serves the state and API
+                argv = [*argv[:6], "--backend-only", "--backend-port", str(port)]
+                argv += ["--backend-host", "127.0.0.1"]
+                del env["REFLEX_FRONTEND_PORT"]
             env["REFLEX_API_URL"] = f"http://localhost:{proxy.port}"  # the page's front door
-            env["REFLEX_WEB_WORKDIR"] = str(TOOLS_DIR / f"two-apps-web-{name}")
+            env["REFLEX_WEB_WORKDIR"] = str(TOOLS_DIR / "two-apps-web")
             env["REFLEX_STATES_WORKDIR"] = str(TOOLS_DIR / f"two-apps-states-{name}")
             log = artifacts_dir / f"two-apps-{name}.log"
             procs.append(_spawn(argv, env, log))

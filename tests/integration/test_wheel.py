@@ -50,7 +50,10 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _check([*pip, "wheel", "--no-deps", "-w", str(dist), str(source)], timeout=300)
     wheel = next(dist.glob("jobmonitor-*.whl"))
     _check([sys.executable, "-m", "venv", "--without-pip", str(venv)], timeout=60)
-    _check([*pip, "--python", str(venv / "bin" / "python"), "install", str(wheel)], timeout=600)
+    _check(
+        [*pip, "--python", str(venv / "bin" / "python"), "install", "--no-compile", str(wheel)],
+        timeout=600,
+    )
     return venv
 
 
