@@ -12,6 +12,7 @@ import reflex as rx
 from apiclient import ops_models as ops
 from apiclient.client import ApiClient
 from apiclient.errors import ApiError, Unauthorized
+from jobmonitor.components.section import card_section
 from jobmonitor.components.time import relative_time, timestamp
 from jobmonitor.pages.shell import error_state, page
 from jobmonitor.state import client_of, error_kind, requires_sign_in, signin_redirect
@@ -217,17 +218,6 @@ def _reaper(r: rx.Var[RecoveryRow]) -> rx.Component:
     )
 
 
-def _section(title: str, *children: rx.Component) -> rx.Component:
-    return rx.el.section(
-        rx.card(
-            rx.vstack(rx.heading(title, as_="h2", size="3"), *children, spacing="3", width="100%"),
-            width="100%",
-        ),
-        aria_label=title,
-        width="100%",
-    )
-
-
 def _loaded() -> rx.Component:
     return rx.vstack(
         rx.callout(
@@ -238,9 +228,9 @@ def _loaded() -> rx.Component:
             aria_label="Why a pending job waits",
             width="100%",
         ),
-        _section("Workers", _workers_table()),
-        _section("Queues", _queues_table()),
-        _section(
+        card_section("Workers", _workers_table()),
+        card_section("Queues", _queues_table()),
+        card_section(
             "Reaper recoveries",
             rx.cond(
                 WorkersState.reapers.length() > 0,

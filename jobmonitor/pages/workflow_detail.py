@@ -24,6 +24,7 @@ from jobmonitor.components.duration_chart import duration_chart
 from jobmonitor.components.guard import guarded_button
 from jobmonitor.components.json_view import json_section
 from jobmonitor.components.runs_grid import runs_grid
+from jobmonitor.components.section import card_section
 from jobmonitor.create_job import CreateJobState, create_job_dialog
 from jobmonitor.format import percent, pretty_json
 from jobmonitor.pages.shell import error_state, page
@@ -196,17 +197,6 @@ def _metric(m: rx.Var[Metric]) -> rx.Component:
     )
 
 
-def _section(title: str, *children: rx.Component) -> rx.Component:
-    return rx.el.section(
-        rx.card(
-            rx.vstack(rx.heading(title, as_="h2", size="3"), *children, spacing="3", width="100%"),
-            width="100%",
-        ),
-        aria_label=title,
-        width="100%",
-    )
-
-
 def _loaded() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -237,10 +227,10 @@ def _loaded() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        _section(
+        card_section(
             "Durations of recent jobs", duration_chart(WorkflowState.points, WorkflowState.longest)
         ),
-        _section(
+        card_section(
             "Runs grid",
             runs_grid(
                 WorkflowState.grid_columns,
@@ -249,8 +239,8 @@ def _loaded() -> rx.Component:
                 WorkflowState.set_grid_size,
             ),
         ),
-        _section("Run history", run_history_table(WorkflowState.runs)),
-        _section(
+        card_section("Run history", run_history_table(WorkflowState.runs)),
+        card_section(
             "Steps",
             dag_view(
                 WorkflowState.nodes,
@@ -260,7 +250,7 @@ def _loaded() -> rx.Component:
             ),
             json_section("Input schema", WorkflowState.schema_json),
         ),
-        _section("Automation", automation_tabs(WorkflowState.schedules, WorkflowState.budgets)),
+        card_section("Automation", automation_tabs(WorkflowState.schedules, WorkflowState.budgets)),
         spacing="4",
         width="100%",
     )
