@@ -74,7 +74,7 @@ def private_env(servers: Servers, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         "JOBMONITOR_DATABASE_URL": servers.postgres.url,
         "JOBMONITOR_REDIS_URL": servers.redis.url,
         "JOBMONITOR_STEP_MODULES": TEST_STEP_MODULES,
-        "JOBMONITOR_LEASE_TTL": "3",
+        "JOBMONITOR_LEASE_TTL": "6",  # 20 beats: a loaded 2-core CI machine starved one for 3 s
         "JOBMONITOR_HEARTBEAT_INTERVAL": "0.3",
         "JOBMONITOR_REAPER_INTERVAL": "0.5",
         "JOBMONITOR_QUEUE": f"jm-test-{uuid.uuid4().hex[:6]}",
