@@ -69,6 +69,7 @@ class Watched:
     start: Callable[[], None]
     restarts: int = 0
     retry_at: float = 0.0
+    failed_starts: int = 0  # in a row: the next try waits RESTART_FIRST, doubled per failure
 
 
 def group_alive(pgid: int) -> bool:
@@ -240,11 +241,15 @@ class Supervisor:
             self.log(f"{service.name} is not running; starting it again")
             try:
                 service.start()
-            except Exception as exc:  # e.g. ServiceError: try again later
-                service.retry_at = time.monotonic() + RESTART_MAX / 3
-                self.log(f"{service.name} did not start: {exc}")
+            except Exception as exc:  # e.g. ServiceError: try again soon, then less often
+                # (a killed PostgreSQL's backends hold its lock file for a moment after it)
+                delay = min(RESTART_MAX / 3, RESTART_FIRST * 2**service.failed_starts)
+                service.failed_starts += 1
+                service.retry_at = time.monotonic() + delay
+                self.log(f"{service.name} did not start: {exc}; trying again in {delay:g} s")
                 continue
             service.restarts += 1
+            service.failed_starts = 0
             self.log(f"{service.name} is running again")
             self._save_state()
 

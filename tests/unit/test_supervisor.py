@@ -190,3 +190,24 @@ def test_run_forever_stops_everything_on_sigterm(tmp_path: Path) -> None:
     assert not alive(spawner.pid)
     assert not alive(grandchild)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_watched_service_that_fails_to_start_is_tried_again_soon_then_less_often() -> None:
+    out = io.StringIO()
+    sup = Supervisor(out=out, poll_interval=0.02)
+    tries: list[float] = []
+
+    def start() -> None:
+        tries.append(time.monotonic())
+        if len(tries) < 3:
+            raise RuntimeError("lock file postmaster.pid already exists")
+
+    sup.watch("postgres", lambda: len(tries) >= 3, start)
+    timer = _stop_soon(2.5)
+    sup.run_forever()
+    timer.join()
+    text = out.getvalue()
+    assert "trying again in 0.5 s" in text and "trying again in 1 s" in text, text
+    assert "postgres is running again" in text
+    assert len(tries) == 3
+    assert 0.45 <= tries[1] - tries[0] < 0.9 and 0.95 <= tries[2] - tries[1] < 1.5
