@@ -1,14 +1,14 @@
 """The web app in two processes (what a deployment with several web hosts, or a restart of one
 of them, does to a browser): app A (`reflex run --env prod`, which builds and serves the pages)
 and app B (the same app's backend alone, `--backend-only`, on A's build: one build instead of
-two), each on its own port, share the database and `REFLEX_REDIS_URL`. The browser talks to a front port (a small
-TCP proxy standing in for the load balancer) whose upstream the test moves from A to B,
-dropping the open connections. The page loaded and used on A goes on working on B with the
-same per-tab state: the rows selected on A are still selected on B, and a bulk action started
-on B acts on all of them. With each process keeping its own state (no REFLEX_REDIS_URL) the
-selection would be gone after the switch ("1 selected" instead of "3 selected"). App A runs
-two server processes on its port (`jobmonitor web --workers 2`), so its own requests already
-reach two processes."""
+two), each on its own port, share the database and `REFLEX_REDIS_URL`. The browser talks to a
+front port (a small TCP proxy standing in for the load balancer) whose upstream the test moves
+from A to B, dropping the open connections. The page loaded and used on A goes on working on
+B with the same per-tab state: the rows selected on A are still selected on B, and a bulk action
+started on B acts on all of them. With each process keeping its own state (no
+REFLEX_REDIS_URL) the selection would be gone after the switch ("1 selected" instead of
+"3 selected"). App A runs two server processes on its port (`jobmonitor web --workers 2`), so
+its own requests already reach two processes."""
 
 from __future__ import annotations
 
