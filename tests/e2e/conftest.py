@@ -3,9 +3,9 @@ with real rq workers, the reaper, PostgreSQL and Redis.
 
 Session fixtures:
 - `e2e_env`: a database of this run's own (created from JOBMONITOR_TEST_DATABASE_URL and
-  migrated), Redis db 14 or 15 (claimed, flushed), a private queue name, the example workflows seeded into
-  workspace "default", and an admin token. `web_app_env` passes it to the app; the workers
-  (`jobmonitor worker --count 2`) and the reaper (`jobmonitor reaper`) get the same.
+  migrated), Redis db 14 or 15 (claimed, flushed), a private queue name, the example workflows
+  seeded into workspace "default", and an admin token. `web_app_env` passes it to the app; the
+  workers (`jobmonitor worker --count 2`) and the reaper (`jobmonitor reaper`) get the same.
 - `web_app`: starts the app once per session on a free port and yields its base URL; also the
   `base_url` of pytest-playwright, so `page.goto("/")` works.
 - `storage_state`: signs in once through the sign-in page; every test's browser context
@@ -54,7 +54,7 @@ ADMIN_URL = os.environ.get(
     "JOBMONITOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_BASE = os.environ.get("JOBMONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-E2E_REDIS_DBS = (14, 15)  # one for each half of the browser tests (tests/conftest.py)
+E2E_REDIS_DBS = (14, 15)  # two browser-test sessions at once (e.g. two checkouts) can run
 E2E_CLAIM = "jobmonitor-tests:e2e-db:"
 STEP_MODULES = "examples.steps,tests.stepdefs"
 JOBMONITOR = str(Path(sys.executable).with_name("jobmonitor"))
@@ -122,8 +122,8 @@ def e2e_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 
 def _claim_e2e_redis_db(owner: str) -> int:
-    """Redis db 14 or 15, whichever no other browser-test session holds (the suite runs the
-    browser tests in at most two halves, each on one xdist worker; db 0 holds the claims)."""
+    """Redis db 14 or 15, whichever no other browser-test session holds (db 0 holds the
+    claims)."""
     claims = Redis.from_url(f"{REDIS_BASE.rstrip('/')}/0")
     for number in E2E_REDIS_DBS:
         if claims.set(f"{E2E_CLAIM}{number}", owner, nx=True, ex=3600):
@@ -271,7 +271,7 @@ def browser_context_args(
         "storage_state": str(storage_state),
         "viewport": {"width": 1440, "height": 900},
         "accept_downloads": True,
-        "reduced_motion": "reduce",  # no endless pulse: a third less browser CPU (README)
+        "reduced_motion": "reduce",  # no endless pulse: a quarter less browser CPU (README)
     }
 
 
