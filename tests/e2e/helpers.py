@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 
 def start_job(
@@ -74,3 +76,17 @@ def snap(page: Any, artifacts: Path, name: str) -> list[Path]:
     if original:
         page.set_viewport_size(original)
     return paths
+
+
+def open_new_job_dialog(page: Any, workflow: str) -> Any:
+    """Open the new-job dialog, search for `workflow` and pick it; returns the dialog once the
+    workflow's form shows. The pick waits for the list to be filtered by the search first: a
+    click while the rows re-render can land on another row or on none."""
+    page.get_by_role("button", name="New job").click()
+    dialog = page.get_by_role("dialog", name="New job")
+    query = workflow[:10]
+    dialog.get_by_label("Workflow", exact=True).fill(query)
+    expect(dialog.get_by_role("option").filter(has_not_text=query)).to_have_count(0)
+    dialog.get_by_role("option", name=re.compile(rf"^{workflow}")).click()
+    expect(dialog.get_by_label("Records", exact=True)).to_be_visible()
+    return dialog

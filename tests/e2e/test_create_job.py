@@ -8,18 +8,12 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-
-def open_dialog(page: Page, workflow: str) -> None:
-    page.get_by_role("button", name="New job").click()
-    dialog = page.get_by_role("dialog", name="New job")
-    dialog.get_by_label("Workflow", exact=True).fill(workflow[:8])
-    dialog.get_by_role("option", name=re.compile(rf"^{workflow}")).click()
-    expect(dialog.get_by_label("Records", exact=True)).to_be_visible()
+from tests.e2e.helpers import open_new_job_dialog
 
 
 def test_create_a_job_and_watch_it_complete_live(page: Page, artifacts_dir: Path) -> None:
     page.goto("/jobs")
-    open_dialog(page, "basic_sequence")
+    open_new_job_dialog(page, "basic_sequence")
     dialog = page.get_by_role("dialog", name="New job")
     expect(dialog.get_by_label("Records", exact=True)).to_have_value("200")  # the schema's default
     dialog.get_by_label("Records", exact=True).fill("50")
@@ -50,7 +44,7 @@ def test_create_a_job_and_watch_it_complete_live(page: Page, artifacts_dir: Path
 def test_the_form_rejects_invalid_input_inline(page: Page, api: httpx.Client) -> None:
     before = api.get("/jobs/counts").json()["total"]
     page.goto("/jobs")
-    open_dialog(page, "basic_sequence")
+    open_new_job_dialog(page, "basic_sequence")
     dialog = page.get_by_role("dialog", name="New job")
     records = dialog.get_by_label("Records", exact=True)
 
@@ -80,7 +74,7 @@ def test_the_form_rejects_invalid_input_inline(page: Page, api: httpx.Client) ->
 def test_a_script_in_the_payload_renders_as_text(page: Page, api: httpx.Client) -> None:
     payload = '{"records": 5, "note": "<script>window.__xss = 1</script><img src=x onerror=\\"window.__xss = 2\\">"}'
     page.goto("/jobs")
-    open_dialog(page, "basic_sequence")
+    open_new_job_dialog(page, "basic_sequence")
     dialog = page.get_by_role("dialog", name="New job")
     dialog.get_by_role("tab", name="JSON").click()
     dialog.get_by_label("Input JSON").fill(payload)

@@ -12,15 +12,14 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import wait_status, wait_step_status
-from tests.e2e.test_create_job import open_dialog
+from tests.e2e.helpers import open_new_job_dialog, wait_status, wait_step_status
 
 
 def test_a_person_executes_reviews_and_submits(
     page: Page, api: httpx.Client, artifacts_dir: Path
 ) -> None:
     page.goto("/jobs")
-    open_dialog(page, "memory_first_v2")
+    open_new_job_dialog(page, "memory_first_v2")
     dialog = page.get_by_role("dialog", name="New job")
     dialog.get_by_label("Records", exact=True).fill("40")
     dialog.get_by_role("button", name="Start job").click()

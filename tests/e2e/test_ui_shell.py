@@ -14,18 +14,9 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from cli.webapp import PROJECT_ROOT
-from tests.e2e.helpers import VIEWPORTS, snap, start_job
+from tests.e2e.helpers import VIEWPORTS, open_new_job_dialog, snap, start_job
 
 LOST = "Connection lost, reconnecting; data may be stale"
-
-
-def open_dialog(page: Page, workflow: str) -> Locator:
-    page.get_by_role("button", name="New job").click()
-    dialog = page.get_by_role("dialog", name="New job")
-    dialog.get_by_label("Workflow", exact=True).fill(workflow[:10])
-    dialog.get_by_role("option", name=re.compile(rf"^{workflow}")).click()
-    expect(dialog.get_by_label("Records", exact=True)).to_be_visible()
-    return dialog
 
 
 def field_names(dialog: Locator) -> list[str]:
@@ -60,7 +51,7 @@ def test_the_form_lists_the_fields_in_the_schemas_written_order(
     served = api.get("/workflows/memory_first_v2").json()["input_schema"]["properties"]
     assert list(served) == list(written)
     page.goto("/jobs")
-    dialog = open_dialog(page, "memory_first_v2")
+    dialog = open_new_job_dialog(page, "memory_first_v2")
     assert field_names(dialog) == list(written)
     assert field_names(dialog)[:3] == ["limit", "model", "root_prefix"]
 
@@ -69,7 +60,7 @@ def test_start_job_is_in_sight_and_the_picker_shows_several_workflows(
     page: Page, artifacts_dir: Path
 ) -> None:
     page.goto("/jobs")
-    dialog = open_dialog(page, "memory_first_v2")
+    dialog = open_new_job_dialog(page, "memory_first_v2")
     start = dialog.get_by_role("button", name="Start job")
     dialog.get_by_label("Workflow", exact=True).fill("")
     options = dialog.get_by_role("listbox", name="Workflows").get_by_role("option")
@@ -97,7 +88,7 @@ def test_switching_form_to_json_keeps_invalid_values_and_outlines_them(
     page: Page, artifacts_dir: Path
 ) -> None:
     page.goto("/jobs")
-    dialog = open_dialog(page, "basic_sequence")
+    dialog = open_new_job_dialog(page, "basic_sequence")
     records = dialog.get_by_label("Records", exact=True)
     records.fill("12x")
     dialog.get_by_role("tab", name="JSON").click()
