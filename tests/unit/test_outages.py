@@ -11,6 +11,15 @@ import redis.exceptions
 from backend import outages
 
 
+@pytest.fixture(autouse=True)
+def no_outage_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with PostgreSQL and Redis up as this process sees them: an earlier test
+    in the same worker process may have left one noted as down (its first failure is then not
+    logged again)."""
+    for outage in outages.OUTAGES.values():
+        monkeypatch.setattr(outage, "since", None)
+
+
 def test_only_connection_errors_are_outages() -> None:
     assert outages.dependency_of(psycopg.OperationalError("gone")) == "PostgreSQL"
     assert outages.dependency_of(redis.exceptions.ConnectionError("gone")) == "Redis"
