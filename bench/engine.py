@@ -179,7 +179,9 @@ def bench_latency(jobs: int, steps: int, workers: int, simple: bool) -> list[flo
     return [float(r[0]) for r in rows]
 
 
-def _engine_setup(steps: int) -> tuple[psycopg.Connection[Any], Any]:
+def _engine_setup(steps: int, fan: int = 0) -> tuple[psycopg.Connection[Any], Any]:
+    """A fresh workspace with the workflow "chain": `steps` no-op steps in a chain, or with
+    `fan`, a fan-out s0 -> (s1..s<fan>) -> s<fan+1> (`steps` is then fan + 2)."""
     from backend.db import connect
     from backend.steps import load_step_modules
     from backend.workflows.service import register_workflow
@@ -196,6 +198,14 @@ def _engine_setup(steps: int) -> tuple[psycopg.Connection[Any], Any]:
             {"key": f"s{i}", "action": "bench.noop", "depends_on": [f"s{i - 1}"] if i else []}
             for i in range(steps)
         ]
+        if fan:
+            chain = [{"key": "s0", "action": "bench.noop", "depends_on": []}]
+            chain += [
+                {"key": f"s{i}", "action": "bench.noop", "depends_on": ["s0"]}
+                for i in range(1, fan + 1)
+            ]
+            middle = [f"s{i}" for i in range(1, fan + 1)]
+            chain.append({"key": f"s{fan + 1}", "action": "bench.noop", "depends_on": middle})
         register_workflow(c, workspace, {"name": "chain", "steps": chain})
     return conn, workspace
 

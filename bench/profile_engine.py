@@ -72,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--fan", type=int, default=0, help="a fan-out 1 -> FAN -> 1 instead")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
@@ -93,7 +94,9 @@ def run(args: argparse.Namespace) -> None:
     from backend.db import worker_connection
     from workers.process import build_worker
 
-    conn, workspace = engine._engine_setup(args.steps)
+    if args.fan:
+        args.steps = args.fan + 2
+    conn, workspace = engine._engine_setup(args.steps, args.fan)
     for _ in range(args.jobs):
         engine._create(conn, workspace)
     total = args.jobs * args.steps
@@ -110,7 +113,8 @@ def run(args: argparse.Namespace) -> None:
     wall, cpu, pg = time.monotonic() - t0, time.process_time() - cpu0, _cpu(backend_pid) - pg0
     done = conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()
     assert done is not None and done[0] == args.jobs, f"only {done} jobs completed"
-    print(f"{args.jobs} jobs x {args.steps} no-op steps, one in-process SimpleWorker")
+    shape = f"a fan-out 1 -> {args.fan} -> 1" if args.fan else "a chain"
+    print(f"{args.jobs} jobs x {args.steps} no-op steps ({shape}), one in-process SimpleWorker")
     print(f"  wall ms/step        {wall * 1000 / total:8.2f}")
     print(f"  worker CPU ms/step  {cpu * 1000 / total:8.2f}")
     print(f"  PG backend CPU ms   {pg * 1000 / total:8.2f}")

@@ -8,8 +8,8 @@ Life cycle, one object per attempt:
   3. `record(outcome)`: the outcome's transaction; then one Redis pipeline enqueues and
      publishes what follows, with the claim's events if they are still held. A step shorter
      than the delay so costs one Redis round trip instead of two. With a `Successor` (our
-     SimpleWorker, see workers.continuation), a completion that makes exactly one step ready
-     claims it in the same transaction: `successor` is then the next ClaimedAttempt to run.
+     SimpleWorker, see workers.continuation), a completion that makes steps ready claims
+     the first of them in the same transaction: `successor` is then the next ClaimedAttempt to run.
 Whoever sends the held events takes them under a lock, so they go out once.
 
 With the forking Worker, steps 1 and 3 run in the parent over its long-lived connection and

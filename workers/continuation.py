@@ -1,7 +1,7 @@
 """Continuation on the same worker (see backend.jobs.continuation), the worker's side.
 
 Our SimpleWorker offers to continue while rq performs a step's message (`offered`); the
-step's record then claims the single child that became ready, if any, in its completing
+step's record then claims the first child that became ready, if any, in its completing
 transaction (`wanted` says with which worker name and lease). Once rq has finished its own
 bookkeeping of that message, the worker runs the claimed child (`run_successors`), outside
 rq's job timeout (each step keeps its own timeout, heartbeat and lease), and so on down the
@@ -56,7 +56,7 @@ def offered(offer: Offer) -> Iterator[Offer]:
 
 
 def wanted() -> Successor | None:
-    """Whom a completing step in this process should claim its single ready child for."""
+    """Whom a completing step in this process should claim its first ready child for."""
     return _offer.successor() if _offer is not None else None
 
 

@@ -12,6 +12,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from rq import get_current_job
 
@@ -34,9 +36,15 @@ def run_attempt(
         if handoff.claimed is not None:
             outcome_file.write(handoff.outcome_path, execute(handoff.claimed))
         return
-    ref = to_ref(attempt_id, step_id, job_id, starts_job)
+    run_message([attempt_id, step_id, job_id, starts_job], _worker_name())
+
+
+def run_message(args: Sequence[Any], worker: str) -> None:
+    """Claim the attempt a step message names for `worker`, run it and record its outcome
+    (our SimpleWorker calls this directly, see workers.worker)."""
+    ref = to_ref(*args)
     with attempt_span(ref) as span:
-        claimed = ClaimedAttempt.claim_attempt(ref, _worker_name())
+        claimed = ClaimedAttempt.claim_attempt(ref, worker)
         if claimed is not None:
             _run_claimed(claimed, span)
             continuation.hand_over(claimed.successor)

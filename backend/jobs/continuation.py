@@ -1,7 +1,8 @@
-"""Continuation on the same worker: when a step's completion makes exactly one step of its job
-ready, the worker that ran it claims that step's new attempt in the same transaction and runs
-it next, without a trip through the queue (Temporal's sticky execution, DBOS's workflow in one
-process). Fan-outs (two or more ready steps) still go through rq, every one of them.
+"""Continuation on the same worker: when a step's completion makes steps of its job ready, the
+worker that ran it claims the first one's new attempt in the same transaction and runs it next,
+without a trip through the queue (Temporal's sticky execution, DBOS's workflow in one process).
+In a fan-out the other ready steps go through rq as before, so that other workers run them
+meanwhile: one branch stays on this worker, the rest spread out.
 
 Nothing of the record changes: the child's attempt row is created queued (its `step_queued`
 event), then claimed by the same conditional update with a fresh lease from the database
@@ -27,7 +28,7 @@ from backend.jobs.outbox import Outbox
 
 @dataclass(frozen=True)
 class Successor:
-    """Who would run the single ready child: the worker's name and pid, and its lease."""
+    """Who would run the first ready child: the worker's name and pid, and its lease."""
 
     worker: str
     pid: int
@@ -37,11 +38,11 @@ class Successor:
 def claim_successor(
     conn: psycopg.Connection[Any], outbox: Outbox, successor: Successor
 ) -> tuple[Claim, Outbox] | None:
-    """In the completing transaction, after the scheduler queued what became ready: when that
-    is exactly one attempt, claim it for `successor` and take its message out of `outbox`.
-    Returns the claim and its events (held, like any claim's, until the step has run a
-    moment or ended), or None (nothing or several became ready: rq carries them)."""
-    if len(outbox.dispatches) != 1:
+    """In the completing transaction, after the scheduler queued what became ready: claim the
+    first of those attempts for `successor` and take its message out of `outbox` (the others
+    keep theirs). Returns the claim and its events (held, like any claim's, until the step
+    has run a moment or ended), or None (nothing became ready)."""
+    if not outbox.dispatches:
         return None
     ref = outbox.dispatches[0].ref
     events = Outbox()
@@ -51,5 +52,5 @@ def claim_successor(
         )
     except NotRunnable as exc:  # queued under the job's lock in this very transaction
         raise RuntimeError(f"the attempt just queued could not be claimed: {exc}") from exc
-    outbox.dispatches.clear()
+    del outbox.dispatches[0]
     return claimed, events

@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
+from backend.jobs.states import AttemptStatus, sql_literal
+
 
 @dataclass(frozen=True, slots=True)
 class RunningAttempt:
@@ -33,27 +35,48 @@ class RecoveredAttempt:
     finished_at: datetime | None
 
 
-def running_attempts(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, RunningAttempt]:
-    """The workspace's attempts among `ids` (the workers' current rq job ids), by primary key."""
-    if not ids:
+@dataclass(frozen=True, slots=True)
+class WorkerAttempt:
+    """The attempt a worker runs now, and whose workspace it is."""
+
+    worker_name: str
+    workspace_id: uuid.UUID
+    attempt: RunningAttempt
+
+
+def current_attempts(
+    conn: psycopg.Connection[Any], worker_names: list[str]
+) -> dict[str, WorkerAttempt]:
+    """The running attempt of each of these workers (its latest, by the attempt rows' worker
+    names: steps taken from rq and continued ones alike), by worker name."""
+    if not worker_names:
         return {}
-    rows = (
-        conn.cursor(row_factory=class_row(RunningAttempt))
-        .execute(
-            """
-            SELECT a.id, a.job_id, a.step_key, a.attempt_number, a.started_at,
-                   w.name AS workflow_name
-            FROM step_attempts a JOIN jobs j ON j.id = a.job_id
-            JOIN workflows w ON w.id = j.workflow_id
-            WHERE a.id = ANY(%s::uuid[]) AND a.workspace_id = %s
-            """,
-            (ids, workspace_id),
+    rows = conn.execute(
+        f"""
+        SELECT DISTINCT ON (a.worker_name) a.worker_name, a.workspace_id, a.id, a.job_id,
+               a.step_key, a.attempt_number, a.started_at, w.name AS workflow_name
+        FROM step_attempts a JOIN jobs j ON j.id = a.job_id
+        JOIN workflows w ON w.id = j.workflow_id
+        WHERE a.status = {sql_literal(AttemptStatus.RUNNING)} AND a.worker_name = ANY(%s)
+        ORDER BY a.worker_name, a.started_at DESC
+        """,
+        (worker_names,),
+    ).fetchall()
+    return {
+        r["worker_name"]: WorkerAttempt(
+            r["worker_name"],
+            r["workspace_id"],
+            RunningAttempt(
+                r["id"],
+                r["job_id"],
+                r["step_key"],
+                r["attempt_number"],
+                r["started_at"],
+                r["workflow_name"],
+            ),
         )
-        .fetchall()
-    )
-    return {r.id: r for r in rows}
+        for r in rows
+    }
 
 
 def recovered_attempts(

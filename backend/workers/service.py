@@ -20,7 +20,7 @@ from rq.worker.base import BaseWorker
 
 from backend.doctor import REAPER_SILENT, WorkerHealth, worker_health
 from backend.workers import queries
-from backend.workers.queries import RecoveredAttempt, RunningAttempt
+from backend.workers.queries import RecoveredAttempt, RunningAttempt, WorkerAttempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class WorkerView:
     started_at: datetime | None  # the worker's birth
     last_heartbeat: datetime | None
     heartbeat_age_seconds: float | None
-    attempt_id: uuid.UUID | None  # rq's current job id: the attempt it runs
+    attempt_id: uuid.UUID | None  # the attempt it runs (its row's worker name), when ours
     current: RunningAttempt | None  # that attempt, when it is the caller's workspace's
     other_workspace: bool  # busy with an attempt of another workspace
 
@@ -85,15 +85,12 @@ def overview(
 ) -> WorkersOverview:
     health = worker_health(redis)
     rq_workers = {w.name: w for w in Worker.all(connection=redis)}
-    attempt_ids = {
-        name: _current_attempt(w) for name, w in rq_workers.items() if not _is_dead(health, name)
-    }
-    mine = queries.running_attempts(
-        conn, workspace_id, [a for a in attempt_ids.values() if a is not None]
+    running = queries.current_attempts(
+        conn, [name for name in rq_workers if not _is_dead(health, name)]
     )
     now = datetime.now(UTC)
     views = [
-        _worker_view(w, attempt_ids.get(w["name"]), mine, now, rq_workers.get(w["name"]))
+        _worker_view(w, running.get(w["name"]), workspace_id, now, rq_workers.get(w["name"]))
         for w in [*health.live, *health.dead]
     ]
     return WorkersOverview(
@@ -109,28 +106,20 @@ def _is_dead(health: WorkerHealth, name: str) -> bool:
     return any(d["name"] == name for d in health.dead)
 
 
-def _current_attempt(worker: BaseWorker) -> uuid.UUID | None:
-    job_id = worker.get_current_job_id()
-    try:
-        return uuid.UUID(job_id) if job_id else None
-    except ValueError:  # not one of ours (the rq job id of an attempt is its uuid)
-        return None
-
-
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _worker_view(
     described: dict[str, Any],
-    attempt_id: uuid.UUID | None,
-    mine: dict[uuid.UUID, RunningAttempt],
+    running: WorkerAttempt | None,
+    workspace_id: uuid.UUID,
     now: datetime,
     worker: BaseWorker | None,
 ) -> WorkerView:
     heartbeat = _utc(worker.last_heartbeat) if worker else None
     state = "dead" if described["dead"] else described["state"]
-    current = mine.get(attempt_id) if attempt_id else None
+    current = running.attempt if running and running.workspace_id == workspace_id else None
     return WorkerView(
         name=described["name"],
         hostname=described["hostname"],
@@ -140,9 +129,9 @@ def _worker_view(
         started_at=_utc(worker.birth_date) if worker else None,
         last_heartbeat=heartbeat,
         heartbeat_age_seconds=max(0.0, (now - heartbeat).total_seconds()) if heartbeat else None,
-        attempt_id=attempt_id if current else None,
+        attempt_id=current.id if current else None,
         current=current,
-        other_workspace=attempt_id is not None and current is None and state != "dead",
+        other_workspace=running is not None and current is None and state != "dead",
     )
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from rq import Worker
-from rq.job import Job as RqJob
 from rq.worker import WorkerStatus
 
 from backend.db import connect
-from backend.jobs import reaper
-from backend.queue import redis_client, step_queue
+from backend.jobs import attempts, reaper
+from backend.jobs.outbox import Outbox
+from backend.queue import AttemptRef, redis_client, step_queue
 from backend.runs.grid import GRID_SQL
 from tests.api.conftest import World, error_of
 
@@ -125,11 +125,11 @@ def test_workers_lists_a_live_worker_with_its_heartbeat_and_current_step(
 ) -> None:
     job = world.create("echo3")
     attempt = world.engine.attempts(uuid.UUID(job["id"]), "a")[0]
-    queue = step_queue()
-    message = RqJob.fetch(
-        str(attempt["id"]), connection=queue.connection, serializer=queue.serializer
-    )
-    rq_worker.prepare_execution(message)  # what rq does as it hands the attempt to its horse
+    # what the worker does as it takes the step: busy, and the attempt claimed in its name
+    rq_worker.set_state(WorkerStatus.BUSY)
+    ref = AttemptRef(attempt["id"], attempt["step_id"], attempt["job_id"])
+    with world.engine.conn.transaction():
+        attempts.claim(world.engine.conn, ref, rq_worker.name, rq_worker.pid, 30, Outbox())
 
     body = world.a.viewer.get("/workers").json()
     mine = next(w for w in body["workers"] if w["name"] == rq_worker.name)

@@ -1,8 +1,8 @@
-"""Continuation on the same worker (workers.continuation): a completion that makes exactly one
-step ready claims it and runs it in the same worker, without an rq message; the record is the
-same as through rq (attempt rows with leases, every event), fan-outs still go through rq, a
-cancel stops a continued chain, and a worker that dies mid-continuation is recovered by the
-reaper with exactly one committed success per step."""
+"""Continuation on the same worker (workers.continuation): a completion that makes steps ready
+claims the first and runs it in the same worker, without an rq message; the record is the
+same as through rq (attempt rows with leases, every event), a fan-out's other branches go
+through rq, a cancel stops a continued chain, and a worker that dies mid-continuation is
+recovered by the reaper with exactly one committed success per step."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_chain_continues_on_one_worker_with_the_same_record(engine: Engine) -> N
     assert engine.steps(continued)["c"]["input_data"]["upstream"]["b"]["step"] == "b"
 
 
-def test_fan_out_siblings_go_through_rq(engine: Engine) -> None:
+def test_fan_out_keeps_one_branch_and_sends_the_others_through_rq(engine: Engine) -> None:
     branches = [{"key": f"b{i}", "action": "test.noop", "depends_on": ["root"]} for i in range(3)]
     engine.register(
         {
@@ -114,9 +114,10 @@ def test_fan_out_siblings_go_through_rq(engine: Engine) -> None:
     attempts = {a["step_key"]: a for a in engine.attempts(job_id)}
     assert all(a["status"] == "completed" for a in attempts.values()) and len(attempts) == 6
     carried = {key for key, a in attempts.items() if had_message(a["id"])}
-    # the three siblings were each enqueued; the fan-in (one step made ready by the last
-    # branch) and what follows it were continued
-    assert carried == {"root", "b0", "b1", "b2"}
+    # the first branch was continued, the other two enqueued; the fan-in (made ready by the
+    # last branch) and what follows it were continued
+    assert carried == {"root", "b1", "b2"}
+    assert len({attempts[k]["lease_token"] for k in attempts}) == 6
 
 
 def test_cancel_during_the_parent_continues_nothing(engine: Engine) -> None:
