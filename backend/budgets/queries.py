@@ -77,6 +77,21 @@ def list_budgets(
     )
 
 
+def any_blocking(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID
+) -> bool:
+    """Does a blocking budget cover the workflow? (A cheap look before the spend is summed:
+    most workspaces have none, and the summing query costs milliseconds to plan.)"""
+    row = conn.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM budgets WHERE workspace_id = %s AND block
+                       AND (workflow_id IS NULL OR workflow_id = %s)) AS found
+        """,
+        (workspace_id, workflow_id),
+    ).fetchone()
+    return bool(row and row["found"])
+
+
 def all_budgets(conn: psycopg.Connection[Any]) -> list[BudgetRow]:
     return conn.cursor(row_factory=class_row(BudgetRow)).execute(_WITH_SPEND).fetchall()
 

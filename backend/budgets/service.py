@@ -52,7 +52,7 @@ def check_start(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, workflow_id: uuid.UUID, force: bool
 ) -> None:
     """Refuse a new job while a blocking budget covering the workflow is spent."""
-    if force:
+    if force or not queries.any_blocking(conn, workspace_id, workflow_id):
         return
     for budget in queries.list_budgets(conn, workspace_id, workflow_id, blocking=True):
         if budget.spent_usd >= budget.limit_usd:
