@@ -23,6 +23,8 @@ from backend.jobs.outbox import Outbox
 from backend.jobs.states import JOB_TERMINAL
 from backend.queue import redis_client, step_queue
 from backend.workflows.service import register_workflow
+from workers.worker import ResilientQueue
+from workers.worker import SimpleWorker as ProductSimpleWorker
 
 
 class BurstWorker(SimpleWorker):
@@ -162,3 +164,27 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = ""
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+class ContinuingBurstWorker(ProductSimpleWorker):
+    """The product's SimpleWorker (which continues), in this process, without rq's command
+    channel (as the harness's BurstWorker)."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
+def work_continuing() -> None:
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        plain = step_queue()
+        queue = ResilientQueue(plain.name, connection=plain.connection, serializer=plain.serializer)
+        ContinuingBurstWorker([queue], connection=redis_client(), serializer=queue.serializer).work(
+            burst=True, logging_level="WARNING"
+        )
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)

@@ -19,34 +19,16 @@ from rq.job import Job as RqJob
 
 from backend.jobs import service
 from backend.queue import redis_client, step_queue
-from tests.integration.conftest import Engine, chain, wait_for
-from workers.worker import ResilientQueue, SimpleWorker
+from tests.integration.conftest import (
+    ContinuingBurstWorker,
+    Engine,
+    chain,
+    wait_for,
+    work_continuing,
+)
+from workers.worker import ResilientQueue
 
 RETRY = {"max_attempts": 3, "backoff_seconds": 0}
-
-
-class ContinuingBurstWorker(SimpleWorker):
-    """The product's SimpleWorker (which continues), in this process, without rq's command
-    channel (as the harness's BurstWorker)."""
-
-    def subscribe(self) -> None:
-        return None
-
-    def unsubscribe(self) -> None:
-        return None
-
-
-def work_continuing() -> None:
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        plain = step_queue()
-        queue = ResilientQueue(plain.name, connection=plain.connection, serializer=plain.serializer)
-        ContinuingBurstWorker([queue], connection=redis_client(), serializer=queue.serializer).work(
-            burst=True, logging_level="WARNING"
-        )
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
 
 
 def had_message(attempt_id: uuid.UUID) -> bool:

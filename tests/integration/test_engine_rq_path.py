@@ -1,0 +1,66 @@
+"""The SimpleWorker's short path through rq (workers.worker.SimpleWorker): what Redis says about
+a step message while and after it runs, and a message whose worker died between taking it and
+committing its claim, which the reaper enqueues again once the message's key has expired."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from rq.job import Job as RqJob
+from rq.job import JobStatus as RqStatus
+from rq.worker import WorkerStatus
+
+from backend.jobs import reaper
+from backend.queue import is_waiting, redis_client, step_queue
+from tests.integration.conftest import ContinuingBurstWorker, Engine, chain, work_continuing
+from workers import worker as worker_module
+from workers.worker import ResilientQueue
+
+
+def _queue() -> ResilientQueue:
+    plain = step_queue()
+    return ResilientQueue(plain.name, connection=plain.connection, serializer=plain.serializer)
+
+
+def test_a_step_message_ends_finished_out_of_the_queue_with_the_worker_idle(
+    engine: Engine,
+) -> None:
+    engine.register(chain("short", "a", action="test.noop"))
+    job_id = engine.create("short")
+    attempt = engine.attempts(job_id, "a")[0]
+    work_continuing()
+    assert engine.job(job_id)["status"] == "completed"
+    redis, queue = redis_client(), _queue()
+    message = RqJob.fetch(str(attempt["id"]), connection=redis, serializer=queue.serializer)
+    assert message.get_status(refresh=False) == RqStatus.FINISHED
+    assert 0 < redis.ttl(message.key) <= worker_module.RESULT_TTL  # kept as rq keeps a result
+    assert not is_waiting(queue, attempt["id"])
+    assert redis.llen(queue.intermediate_queue_key) == 0 and queue.count == 0
+
+
+def test_a_message_whose_worker_died_before_its_claim_is_enqueued_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.register(chain("taken", "a", "b", action="test.noop"))
+    job_id = engine.create("taken")
+    attempt = engine.attempts(job_id, "a")[0]
+    monkeypatch.setattr(worker_module, "CLAIM_WINDOW", 2)
+    queue = _queue()
+    worker = ContinuingBurstWorker([queue], connection=redis_client(), serializer=queue.serializer)
+    taken = queue.dequeue_any(
+        [queue], None, connection=queue.connection, serializer=queue.serializer
+    )
+    assert taken is not None and taken[0].id == str(attempt["id"])
+    worker._take(*taken)  # ...and the worker dies here, before its claim
+    assert worker.get_state() == WorkerStatus.BUSY
+    assert is_waiting(queue, attempt["id"])  # in flight: the reaper leaves it alone
+    assert reaper.reap(engine.conn, queued_grace_seconds=0).requeued == []
+    time.sleep(2.5)  # the taken message's key expires
+    assert not is_waiting(queue, attempt["id"])
+    assert reaper.reap(engine.conn, queued_grace_seconds=0).requeued == [attempt["id"]]
+    work_continuing()
+    assert engine.job(job_id)["status"] == "completed"
+    by_step = Counter((a["step_key"], a["status"]) for a in engine.attempts(job_id))
+    assert by_step == {("a", "completed"): 1, ("b", "completed"): 1}
