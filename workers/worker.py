@@ -45,9 +45,7 @@ from workers.watchdog import ThreadWatchdog, Watched, timeout_failure
 log = logging.getLogger(__name__)
 
 HEARTBEAT_GAP = 1.0  # seconds: rq's own heartbeats closer than this are skipped (see below)
-CLAIM_WINDOW = (
-    120  # seconds a taken step message's key outlives a worker that died before its claim
-)
+CLAIM_WINDOW = 120  # seconds a taken step message's key lives (time for its claim to commit)
 
 
 class ResilientQueue(Queue):
