@@ -179,6 +179,10 @@ async def stream_events(
             and f.job_id
             and await anyio.to_thread.run_sync(job_is_terminal, f.workspace_id, f.job_id)
         ):
+            # the job may have ended after the catch-up read: its last events committed with
+            # its end, so one more read sends them
+            async for event in _catch_up(f, sent):
+                yield event
             return
         last_read = time.monotonic()
         while deadline is None or time.monotonic() < deadline:
