@@ -15,6 +15,10 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from tests.api.conftest import World, shared_app
 
 MAX_EXAMPLES = 12
+# Seconds a request may take. The fuzz checks status codes and schemas, not speed; it runs at a
+# low CPU priority beside the parallel run (scripts/test), where a request has waited more than
+# schemathesis's default of 10 s for a core.
+REQUEST_TIMEOUT = 60
 
 # The app reads its database and Redis from the environment per request, so one instance
 # serves every test's fresh database (the `world` fixture sets it).
@@ -34,5 +38,7 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", shared_app()).exclu
 def test_no_server_errors(case: Any, world: World) -> None:
     headers = {"Authorization": f"Bearer {world.a.tokens['admin']}"}
     case.call_and_validate(
-        headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        headers=headers,
+        timeout=REQUEST_TIMEOUT,
+        checks=[not_a_server_error, response_schema_conformance],
     )
