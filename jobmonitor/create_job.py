@@ -216,7 +216,9 @@ class CreateJobState(rx.State):
 
 
 def _workflow_option(w: rx.Var[WorkflowOption]) -> rx.Component:
-    """One row: the name, and the description cut to the rest of the line (full on hover)."""
+    """One row: the name, and the description cut to the rest of the line (full on hover).
+    Keyed by the workflow's id, not its place: when a search re-renders the list, a row's
+    element stays its workflow's, so a click that lands meanwhile picks what it was aimed at."""
     selected = CreateJobState.chosen_id == w.id
     return rx.el.button(
         rx.text(w.name, weight="medium", size="2", class_name="jm-option-name"),
@@ -227,6 +229,7 @@ def _workflow_option(w: rx.Var[WorkflowOption]) -> rx.Component:
         title=w.description,
         on_click=CreateJobState.choose(w.id),
         class_name=rx.cond(selected, "jm-option jm-option-selected", "jm-option"),
+        key=w.id,
     )
 
 

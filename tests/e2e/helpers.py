@@ -80,10 +80,11 @@ def snap(page: Any, artifacts: Path, name: str) -> list[Path]:
 
 def open_new_job_dialog(page: Any, workflow: str) -> Any:
     """Open the new-job dialog, search for `workflow` and pick it; returns the dialog once the
-    workflow's form shows. The pick waits for the list to be filtered by the search first: a
-    click while the rows re-render can land on another row or on none."""
+    workflow's form shows. The search starts once the workflows have loaded, and the pick waits
+    for the list to be filtered by it: a click while the rows re-render could land on none."""
     page.get_by_role("button", name="New job").click()
     dialog = page.get_by_role("dialog", name="New job")
+    expect(dialog.get_by_role("option", name=re.compile(rf"^{workflow}"))).to_be_visible()
     query = workflow[:10]
     dialog.get_by_label("Workflow", exact=True).fill(query)
     expect(dialog.get_by_role("option").filter(has_not_text=query)).to_have_count(0)
