@@ -13,9 +13,9 @@ Life cycle, one object per attempt:
 Whoever sends the held events takes them under a lock, so they go out once.
 
 With the forking Worker, steps 1 and 3 run in the parent over its long-lived connection and
-step 2 in the work horse. The parent hands the object to the horse through the fork
-(`handed_to_horse`, read in the horse by `handed()`); the horse's outcome file says whether
-it published the claim's events, so the parent's copy does not send them again.
+step 2 in the work horse, which gets the object through the fork (workers.worker); the
+horse's outcome file says whether it published the claim's events, so the parent's copy does
+not send them again.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -214,35 +212,3 @@ def attempt_span(ref: AttemptRef) -> Iterator[Span]:
     }
     with span("step attempt", kind="consumer", **attributes) as current:
         yield current
-
-
-# --- the forking worker's hand-off to its work horse ----------------------------------------
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """What the horse forked for one attempt runs: the claimed attempt (None: the claim
-    failed, nothing to run) and the file its outcome goes to."""
-
-    attempt_id: str
-    claimed: ClaimedAttempt | None
-    outcome_path: Path
-
-
-_handoff: Handoff | None = None  # set in the parent only while it forks and waits
-
-
-@contextmanager
-def handed_to_horse(handoff: Handoff) -> Iterator[None]:
-    """Make `handoff` what the work horse forked inside this block finds."""
-    global _handoff
-    _handoff = handoff
-    try:
-        yield
-    finally:
-        _handoff = None
-
-
-def handed(attempt_id: str) -> Handoff | None:
-    """In a work horse: what its parent handed over for this attempt (None elsewhere)."""
-    return _handoff if _handoff is not None and _handoff.attempt_id == attempt_id else None

@@ -2,9 +2,10 @@
 Idempotent: a redelivered or duplicated message finds its attempt no longer queued and does
 nothing.
 
-With SimpleWorker everything happens here, in the worker process. With the forking worker
-(workers.worker.Worker) the parent claims and records with its long-lived connection, and the
-work horse only runs the step function, handed over by the parent (`claimed.handed`)."""
+Our workers (workers.worker) call `run_message` for a step message without rq's job machinery;
+`run_attempt` is the entry point rq itself calls (any other rq worker). With SimpleWorker
+everything happens here, in the worker process; the forking worker claims and records in its
+parent and runs only the step function in its work horse (workers.worker.Worker)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from backend.db import worker_connection
 from backend.jobs import attempts
 from backend.queue import AttemptRef
 from backend.tracing import Span
-from workers import continuation, outcome_file, watchdog
-from workers.claimed import ClaimedAttempt, attempt_span, handed
+from workers import continuation, watchdog
+from workers.claimed import ClaimedAttempt, attempt_span
 from workers.runner import execute
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,6 @@ log = logging.getLogger(__name__)
 def run_attempt(
     attempt_id: str, step_id: str | None = None, job_id: str | None = None, starts_job: bool = True
 ) -> None:
-    handoff = handed(attempt_id)
-    if handoff is not None:  # in a work horse: run the step, hand the outcome to the parent
-        if handoff.claimed is not None:
-            outcome_file.write(handoff.outcome_path, execute(handoff.claimed))
-        return
     run_message([attempt_id, step_id, job_id, starts_job], _worker_name())
 
 

@@ -9,7 +9,9 @@ outage, see backend.outages).
 The forking worker: rq's `Worker`, with the database work moved out of the work horse.
 
 The parent claims the attempt and records its outcome over its long-lived connection; the
-horse, forked per job as usual, only runs the step function (user code stays isolated).
+horse, forked per step message, only runs the step function (user code stays isolated) and
+writes its outcome to a file; it never talks to Redis (rq's own horse would open a connection
+per fork for its bookkeeping).
 A forked child cannot reuse the parent's connection, so doing the writes in the horse would
 cost a new connection and a cold server backend per step. The parent also sees at once when
 a horse dies (killed, out of memory) and records the attempt as lost without waiting for the
@@ -20,26 +22,31 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import random
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker as RqSimpleWorker
 from rq import Worker as RqWorker
 from rq.job import Job
 from rq.job import JobStatus as RqJobStatus
 from rq.queue import Queue
+from rq.timeouts import HorseMonitorTimeoutException
 from rq.worker import WorkerStatus
 
 from backend import outages
 from backend.jobs.attempts import Failure
 from backend.jobs.states import AttemptStatus
 from backend.queue import RESULT_TTL, TASK
+from backend.tracing import Span
 from workers import continuation, outcome_file, tasks
-from workers.claimed import ClaimedAttempt, Handoff, attempt_span, handed_to_horse
+from workers.claimed import ClaimedAttempt, attempt_span
 from workers.context import ColdShutdown
-from workers.runner import Outcome
+from workers.runner import Outcome, execute
 from workers.watchdog import ThreadWatchdog, Watched, timeout_failure
 
 log = logging.getLogger(__name__)
@@ -136,6 +143,28 @@ class Resilient:
             super()._pubsub_exception_handler(exc, *args)  # type: ignore[misc]
         time.sleep(outages.MAX_DELAY)
 
+    # The short path of a step message through rq's bookkeeping (see SimpleWorker)
+    connection: Redis
+    queues: list[Queue]
+
+    def _take(self, job: Job, queue: Queue) -> None:
+        """Busy; the message started, out of rq's intermediate list, kept for its claim."""
+        with self.connection.pipeline() as pipe:
+            self.set_state(WorkerStatus.BUSY, pipeline=pipe)
+            job.set_status(RqJobStatus.STARTED, pipeline=pipe)
+            pipe.expire(job.key, CLAIM_WINDOW)
+            if len(self.queues) == 1:  # rq dequeued it through the intermediate list
+                pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+            _best_effort(pipe.execute)
+
+    def _release(self, job: Job) -> None:
+        """The message finished (kept as long as rq keeps a finished job); the worker idle."""
+        with self.connection.pipeline() as pipe:
+            job.set_status(RqJobStatus.FINISHED, pipeline=pipe)
+            pipe.expire(job.key, RESULT_TTL)
+            self.set_state(WorkerStatus.IDLE, pipeline=pipe)
+            _best_effort(pipe.execute)
+
 
 class SimpleWorker(Resilient, RqSimpleWorker):
     """Steps run in the worker process. A step whose completion makes steps of its job ready
@@ -167,52 +196,83 @@ class SimpleWorker(Resilient, RqSimpleWorker):
         self._release(job)
         return None
 
-    def _take(self, job: Job, queue: Queue) -> None:
-        """Busy; the message started, out of rq's intermediate list, kept for its claim."""
-        with self.connection.pipeline() as pipe:
-            self.set_state(WorkerStatus.BUSY, pipeline=pipe)
-            job.set_status(RqJobStatus.STARTED, pipeline=pipe)
-            pipe.expire(job.key, CLAIM_WINDOW)
-            if len(self.queues) == 1:  # rq dequeued it through the intermediate list
-                pipe.lrem(queue.intermediate_queue_key, 1, job.id)
-            _best_effort(pipe.execute)
-
-    def _release(self, job: Job) -> None:
-        """The message finished (kept as long as rq keeps a finished job); the worker idle."""
-        with self.connection.pipeline() as pipe:
-            job.set_status(RqJobStatus.FINISHED, pipeline=pipe)
-            pipe.expire(job.key, RESULT_TTL)
-            self.set_state(WorkerStatus.IDLE, pipeline=pipe)
-            _best_effort(pipe.execute)
-
     def _keep_registered(self, ttl: int) -> None:
         self.heartbeat(ttl)
 
 
 class Worker(Resilient, RqWorker):
+    """A step message takes the short path through rq's bookkeeping, as with SimpleWorker
+    (`_take`, `_release`); the parent claims, forks a horse that only runs the step and writes
+    its outcome file, waits for it and records. The horse never talks to Redis: rq's own horse
+    would open a Redis connection per fork for its registries and result."""
+
     _watchdog: ThreadWatchdog | None = None
     _killed: str | None = None  # the attempt whose horse the watchdog killed
 
     def execute_job(self, job: Job, queue: Queue) -> Any:
         if job.func_name != TASK:
             return super().execute_job(job, queue)
-        ref = tasks.to_ref(*job.args)
-        with attempt_span(ref) as span:
-            claimed = ClaimedAttempt.claim_attempt(ref, self.name)
-            path = outcome_file.path_for(ref.attempt_id)
-            gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
-            if claimed is not None:
-                self._dog().watch(Watched.of(claimed.claim))
+        self._take(job, queue)
+        try:
+            ref = tasks.to_ref(*job.args)
+            with attempt_span(ref) as span:
+                claimed = ClaimedAttempt.claim_attempt(ref, self.name)
+                if claimed is not None:
+                    self._run_in_horse(claimed, job, span)
+        except Exception:  # our bug, not the step's (the horse records those): keep working
+            log.exception("step message %s failed; the reaper recovers its attempt", job.id)
+            self.set_state(WorkerStatus.IDLE)
+            return None
+        self._release(job)
+        return None
+
+    def _run_in_horse(self, claimed: ClaimedAttempt, job: Job, span: Span) -> None:
+        path = outcome_file.path_for(claimed.claim.attempt_id)
+        gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
+        self._dog().watch(Watched.of(claimed.claim))
+        try:
+            self._fork_horse(claimed, path)
+            self._wait_for_horse(job)
+        finally:
+            self._dog().unwatch()
+        killed = self._killed == str(claimed.claim.attempt_id)
+        claimed.describe(span)
+        claimed.record_traced(outcome_file.read(path) or _horse_died(claimed, killed), span)
+
+    def _fork_horse(self, claimed: ClaimedAttempt, path: Path) -> None:
+        """The horse: its own process group (a kill reaches the step's children), SIGINT
+        ignored (a first Ctrl+C lets the step finish), the step run, its outcome written."""
+        pid = os.fork()
+        if pid == 0:
+            status = 1
             try:
-                with handed_to_horse(Handoff(str(ref.attempt_id), claimed, path)):
-                    result = super().execute_job(job, queue)
+                os.setpgrp()
+                random.seed()
+                self.setup_work_horse_signals()
+                outcome_file.write(path, execute(claimed))
+                status = 0
             finally:
-                self._dog().unwatch()
-            if claimed is not None:
-                killed = self._killed == str(ref.attempt_id)
-                claimed.describe(span)
-                claimed.record_traced(outcome_file.read(path) or _horse_died(claimed, killed), span)
-        return result
+                os._exit(status)
+        self._horse_pid = pid
+
+    def _wait_for_horse(self, job: Job) -> None:
+        """Until the horse exits, beating for the worker every monitoring interval; a horse
+        past rq's own backstop (the message's timeout + 60 s) is killed, as rq does."""
+        started = time.monotonic()
+        while True:
+            try:
+                with self.death_penalty_class(
+                    self.job_monitoring_interval, HorseMonitorTimeoutException
+                ):
+                    self.wait_for_horse()
+                break
+            except HorseMonitorTimeoutException:
+                self.heartbeat(self.job_monitoring_interval + 60)
+                if job.timeout and time.monotonic() - started > job.timeout + 60:
+                    self.kill_horse()
+                    self.wait_for_horse()
+                    break
+        self._horse_pid = 0
 
     def _dog(self) -> ThreadWatchdog:
         if self._watchdog is None:

@@ -1,15 +1,18 @@
-"""The SimpleWorker's short path through rq (workers.worker.SimpleWorker): what Redis says about
-a step message while and after it runs, and a message whose worker died between taking it and
-committing its claim, which the reaper enqueues again once the message's key has expired."""
+"""The short path of a step message through rq (workers.worker): what Redis says about a step
+message while and after it runs, with SimpleWorker and with the forking Worker (whose work
+horse runs only the step), and a message whose worker died between taking it and committing
+its claim, which the reaper enqueues again once the message's key has expired."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from rq.job import Job as RqJob
 from rq.job import JobStatus as RqStatus
+from rq.registry import FinishedJobRegistry, StartedJobRegistry
 from rq.worker import WorkerStatus
 
 from backend.jobs import reaper
@@ -64,3 +67,27 @@ def test_a_message_whose_worker_died_before_its_claim_is_enqueued_again(
     assert engine.job(job_id)["status"] == "completed"
     by_step = Counter((a["step_key"], a["status"]) for a in engine.attempts(job_id))
     assert by_step == {("a", "completed"): 1, ("b", "completed"): 1}
+
+
+def test_the_forking_worker_runs_each_step_in_a_horse_that_leaves_redis_alone(
+    engine: Engine, tmp_path: Path
+) -> None:
+    engine.register(chain("forked", "a", "b", "c", action="test.sleep", params={"seconds": 0}))
+    job_id = engine.create("forked", {"marker_dir": str(tmp_path)})
+    worker = engine.spawn_worker(simple=False, burst=True)
+    assert worker.wait(timeout=60) == 0
+    assert engine.job(job_id)["status"] == "completed"
+    horses = {p.name.split(".")[0]: int(p.name.split(".")[2]) for p in tmp_path.iterdir()}
+    assert sorted(horses) == ["a", "b", "c"]
+    assert worker.pid not in horses.values() and len(set(horses.values())) == 3  # one per step
+    redis, queue = redis_client(), _queue()
+    for step in ("a", "b", "c"):
+        attempt = engine.attempts(job_id, step)[0]
+        assert attempt["status"] == "completed" and attempt["worker_name"]
+        message = RqJob.fetch(str(attempt["id"]), connection=redis, serializer=queue.serializer)
+        assert message.get_status(refresh=False) == RqStatus.FINISHED
+        assert 0 < redis.ttl(message.key) <= worker_module.RESULT_TTL
+        assert not redis.exists(f"rq:results:{message.id}")  # no result stream: PostgreSQL has it
+    for registry in (StartedJobRegistry, FinishedJobRegistry):
+        assert registry(queue=queue).count == 0  # rq's horse bookkeeping was skipped
+    assert redis.llen(queue.intermediate_queue_key) == 0 and queue.count == 0
