@@ -228,7 +228,6 @@ class Worker(Resilient, RqWorker):
 
     def _run_in_horse(self, claimed: ClaimedAttempt, job: Job, span: Span) -> None:
         path = outcome_file.path_for(claimed.claim.attempt_id)
-        gc.freeze()  # the horse then copies fewer pages: the collector leaves old objects alone
         self._dog().watch(Watched.of(claimed.claim))
         try:
             self._fork_horse(claimed, path)
@@ -242,6 +241,7 @@ class Worker(Resilient, RqWorker):
     def _fork_horse(self, claimed: ClaimedAttempt, path: Path) -> None:
         """The horse: its own process group (a kill reaches the step's children), SIGINT
         ignored (a first Ctrl+C lets the step finish), the step run, its outcome written."""
+        gc.freeze()  # the horse then copies fewer pages: its collector leaves these objects alone
         pid = os.fork()
         if pid == 0:
             status = 1
@@ -253,6 +253,7 @@ class Worker(Resilient, RqWorker):
                 status = 0
             finally:
                 os._exit(status)
+        gc.unfreeze()  # the parent's own collector keeps finding its garbage cycles
         self._horse_pid = pid
 
     def _wait_for_horse(self, job: Job) -> None:
