@@ -210,7 +210,9 @@ class SidecarWatchdog:
 
 def _serve(read: int, worker_pid: int) -> None:
     """The sidecar's loop: commands from the worker, a tick every heartbeat interval; ends
-    when the worker's end of the pipe closes (it exited) or after killing it."""
+    when the worker's end of the pipe closes (it exited) or after killing it. A command does
+    not tick: the claim set a fresh lease, and a step shorter than the interval (most of
+    them) then costs the sidecar no write of its own."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stops with its worker, not before
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     killed: list[Watched] = []
@@ -221,8 +223,10 @@ def _serve(read: int, worker_pid: int) -> None:
 
     dog = Watchdog(kill)
     buffer = b""
+    every = get_settings().heartbeat_every
+    next_tick = time.monotonic() + every
     while not killed:
-        ready, _, _ = select.select([read], [], [], get_settings().heartbeat_every)
+        ready, _, _ = select.select([read], [], [], max(next_tick - time.monotonic(), 0))
         if ready:
             chunk = os.read(read, 65536)
             if not chunk:
@@ -232,7 +236,9 @@ def _serve(read: int, worker_pid: int) -> None:
             for line in lines:
                 message = json.loads(line)
                 dog.watch(Watched(**message["watch"])) if "watch" in message else dog.unwatch()
-        dog.tick()
+        if time.monotonic() >= next_tick:
+            dog.tick()
+            next_tick = time.monotonic() + every
     _record_timeout(killed[0])
 
 
