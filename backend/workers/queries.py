@@ -37,11 +37,27 @@ class RecoveredAttempt:
 
 @dataclass(frozen=True, slots=True)
 class WorkerAttempt:
-    """The attempt a worker runs now, and whose workspace it is."""
+    """A worker's running attempt, and whose workspace it is (a row of current_attempts)."""
 
     worker_name: str
     workspace_id: uuid.UUID
-    attempt: RunningAttempt
+    id: uuid.UUID
+    job_id: uuid.UUID
+    step_key: str
+    attempt_number: int
+    started_at: datetime | None
+    workflow_name: str
+
+    @property
+    def attempt(self) -> RunningAttempt:
+        return RunningAttempt(
+            self.id,
+            self.job_id,
+            self.step_key,
+            self.attempt_number,
+            self.started_at,
+            self.workflow_name,
+        )
 
 
 def current_attempts(
@@ -51,32 +67,19 @@ def current_attempts(
     names: steps taken from rq and continued ones alike), by worker name."""
     if not worker_names:
         return {}
-    rows = conn.execute(
-        f"""
-        SELECT DISTINCT ON (a.worker_name) a.worker_name, a.workspace_id, a.id, a.job_id,
-               a.step_key, a.attempt_number, a.started_at, w.name AS workflow_name
-        FROM step_attempts a JOIN jobs j ON j.id = a.job_id
-        JOIN workflows w ON w.id = j.workflow_id
-        WHERE a.status = {sql_literal(AttemptStatus.RUNNING)} AND a.worker_name = ANY(%s)
-        ORDER BY a.worker_name, a.started_at DESC
-        """,
-        (worker_names,),
-    ).fetchall()
-    return {
-        r["worker_name"]: WorkerAttempt(
-            r["worker_name"],
-            r["workspace_id"],
-            RunningAttempt(
-                r["id"],
-                r["job_id"],
-                r["step_key"],
-                r["attempt_number"],
-                r["started_at"],
-                r["workflow_name"],
-            ),
-        )
-        for r in rows
-    }
+    with conn.cursor(row_factory=class_row(WorkerAttempt)) as cur:
+        rows = cur.execute(
+            f"""
+            SELECT DISTINCT ON (a.worker_name) a.worker_name, a.workspace_id, a.id, a.job_id,
+                   a.step_key, a.attempt_number, a.started_at, w.name AS workflow_name
+            FROM step_attempts a JOIN jobs j ON j.id = a.job_id
+            JOIN workflows w ON w.id = j.workflow_id
+            WHERE a.status = {sql_literal(AttemptStatus.RUNNING)} AND a.worker_name = ANY(%s)
+            ORDER BY a.worker_name, a.started_at DESC
+            """,
+            (worker_names,),
+        ).fetchall()
+    return {r.worker_name: r for r in rows}
 
 
 def recovered_attempts(
