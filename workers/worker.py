@@ -32,6 +32,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker as RqSimpleWorker
 from rq import Worker as RqWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.job import JobStatus as RqJobStatus
 from rq.queue import Queue
@@ -188,6 +189,8 @@ class SimpleWorker(Resilient, RqSimpleWorker):
         with continuation.offered(offer):
             try:
                 tasks.run_message(job.args, self.name)
+            except StopRequested:  # rq's warm shutdown: its loop ends
+                raise
             except Exception:  # our bug, not the step's (execute records those): keep working
                 log.exception("step message %s failed; the reaper recovers its attempt", job.id)
                 self.set_state(WorkerStatus.IDLE)
@@ -219,6 +222,8 @@ class Worker(Resilient, RqWorker):
                 claimed = ClaimedAttempt.claim_attempt(ref, self.name)
                 if claimed is not None:
                     self._run_in_horse(claimed, job, span)
+        except StopRequested:  # rq's warm shutdown: its loop ends
+            raise
         except Exception:  # our bug, not the step's (the horse records those): keep working
             log.exception("step message %s failed; the reaper recovers its attempt", job.id)
             self.set_state(WorkerStatus.IDLE)

@@ -5,6 +5,8 @@ its claim, which the reaper enqueues again once the message's key has expired.""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +19,13 @@ from rq.worker import WorkerStatus
 
 from backend.jobs import reaper
 from backend.queue import is_waiting, redis_client, step_queue
-from tests.integration.conftest import ContinuingBurstWorker, Engine, chain, work_continuing
+from tests.integration.conftest import (
+    ContinuingBurstWorker,
+    Engine,
+    chain,
+    wait_for,
+    work_continuing,
+)
 from workers import worker as worker_module
 from workers.worker import ResilientQueue
 
@@ -91,3 +99,34 @@ def test_the_forking_worker_runs_each_step_in_a_horse_that_leaves_redis_alone(
     for registry in (StartedJobRegistry, FinishedJobRegistry):
         assert registry(queue=queue).count == 0  # rq's horse bookkeeping was skipped
     assert redis.llen(queue.intermediate_queue_key) == 0 and queue.count == 0
+
+
+def test_sigterm_lets_the_forking_workers_step_finish_and_ends_the_worker(
+    engine: Engine,
+) -> None:
+    """The parent waits for its own horse: a SIGTERM meanwhile is a warm shutdown (rq sees the
+    worker busy), the step completes and is recorded, the next step waits in the queue."""
+    engine.register(
+        {
+            "name": "warm-fork",
+            "steps": [
+                {"key": "a", "action": "test.sleep", "params": {"seconds": 2}},
+                {"key": "b", "action": "test.noop", "depends_on": ["a"]},
+            ],
+        }
+    )
+    job_id = engine.create("warm-fork")
+    worker = engine.spawn_worker(simple=False, burst=False)
+    try:
+        wait_for(lambda: engine.steps(job_id)["a"]["status"] == "running", what="a running")
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    assert [x["status"] for x in engine.attempts(job_id, "a")] == ["completed"]
+    b = engine.attempts(job_id, "b")
+    assert [x["status"] for x in b] == ["queued"] and is_waiting(_queue(), b[0]["id"])
+    work_continuing()
+    assert engine.job(job_id)["status"] == "completed"
