@@ -148,8 +148,11 @@ class Resilient:
     connection: Redis
     queues: list[Queue]
 
+    _taken_at = 0.0  # monotonic time of the last _take
+
     def _take(self, job: Job, queue: Queue) -> None:
         """Busy; the message started, out of rq's intermediate list, kept for its claim."""
+        self._taken_at = time.monotonic()
         with self.connection.pipeline() as pipe:
             self.set_state(WorkerStatus.BUSY, pipeline=pipe)
             job.set_status(RqJobStatus.STARTED, pipeline=pipe)
@@ -159,10 +162,13 @@ class Resilient:
             _best_effort(pipe.execute)
 
     def _release(self, job: Job) -> None:
-        """The message finished (kept as long as rq keeps a finished job); the worker idle."""
+        """The message finished (kept as long as rq keeps a finished job); the worker idle.
+        A message taken longer ago than `CLAIM_WINDOW` has no key left to mark: writing its
+        status would make a stray hash of that one field."""
         with self.connection.pipeline() as pipe:
-            job.set_status(RqJobStatus.FINISHED, pipeline=pipe)
-            pipe.expire(job.key, RESULT_TTL)
+            if time.monotonic() - self._taken_at < CLAIM_WINDOW:
+                job.set_status(RqJobStatus.FINISHED, pipeline=pipe)
+                pipe.expire(job.key, RESULT_TTL)
             self.set_state(WorkerStatus.IDLE, pipeline=pipe)
             _best_effort(pipe.execute)
 

@@ -51,6 +51,21 @@ def test_a_step_message_ends_finished_out_of_the_queue_with_the_worker_idle(
     assert redis.llen(queue.intermediate_queue_key) == 0 and queue.count == 0
 
 
+def test_a_step_longer_than_the_claim_window_leaves_no_stray_message_key(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The taken message's key has expired by the time such a step ends: nothing writes it
+    again (a status write alone would leave a hash of that one field)."""
+    monkeypatch.setattr(worker_module, "CLAIM_WINDOW", 1)
+    engine.register(chain("slow", "a", action="test.sleep", params={"seconds": 1.5}))
+    job_id = engine.create("slow")
+    attempt = engine.attempts(job_id, "a")[0]
+    work_continuing()
+    assert engine.job(job_id)["status"] == "completed"
+    assert not redis_client().exists(f"rq:job:{attempt['id']}")
+    assert redis_client().llen(_queue().intermediate_queue_key) == 0
+
+
 def test_a_message_whose_worker_died_before_its_claim_is_enqueued_again(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
