@@ -36,28 +36,11 @@ class RecoveredAttempt:
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerAttempt:
+class WorkerAttempt(RunningAttempt):
     """A worker's running attempt, and whose workspace it is (a row of current_attempts)."""
 
     worker_name: str
     workspace_id: uuid.UUID
-    id: uuid.UUID
-    job_id: uuid.UUID
-    step_key: str
-    attempt_number: int
-    started_at: datetime | None
-    workflow_name: str
-
-    @property
-    def attempt(self) -> RunningAttempt:
-        return RunningAttempt(
-            self.id,
-            self.job_id,
-            self.step_key,
-            self.attempt_number,
-            self.started_at,
-            self.workflow_name,
-        )
 
 
 def current_attempts(

@@ -119,7 +119,7 @@ def _worker_view(
 ) -> WorkerView:
     heartbeat = _utc(worker.last_heartbeat) if worker else None
     state = "dead" if described["dead"] else described["state"]
-    current = running.attempt if running and running.workspace_id == workspace_id else None
+    current = running if running and running.workspace_id == workspace_id else None
     return WorkerView(
         name=described["name"],
         hostname=described["hostname"],

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -97,6 +98,17 @@ class Engine:
         argv += ["--simple"] if simple else []
         argv += ["--burst"] if burst else []
         return subprocess.Popen(argv, env=dict(os.environ), start_new_session=True)
+
+    @contextmanager
+    def running_worker(self, simple: bool) -> Iterator[subprocess.Popen[bytes]]:
+        """A worker process (not in burst mode), killed on the way out if still running."""
+        worker = self.spawn_worker(simple=simple, burst=False)
+        try:
+            yield worker
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
 
     def drain(self, job_id: uuid.UUID, timeout: float = 30.0) -> dict[str, Any]:
         """Work and reap until the job is terminal."""

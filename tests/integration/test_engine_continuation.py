@@ -247,15 +247,10 @@ def test_sigterm_during_a_continued_step_is_a_warm_shutdown(engine: Engine) -> N
         }
     )
     job_id = engine.create("warm")
-    worker = engine.spawn_worker(simple=True, burst=False)
-    try:
+    with engine.running_worker(simple=True) as worker:
         wait_for(lambda: engine.steps(job_id)["b"]["status"] == "running", what="b running")
         os.killpg(worker.pid, signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
     b = engine.attempts(job_id, "b")
     assert [x["status"] for x in b] == ["completed"] and not had_message(b[0]["id"])
     c = engine.attempts(job_id, "c")

@@ -131,15 +131,10 @@ def test_sigterm_lets_the_forking_workers_step_finish_and_ends_the_worker(
         }
     )
     job_id = engine.create("warm-fork")
-    worker = engine.spawn_worker(simple=False, burst=False)
-    try:
+    with engine.running_worker(simple=False) as worker:
         wait_for(lambda: engine.steps(job_id)["a"]["status"] == "running", what="a running")
         os.killpg(worker.pid, signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
     assert [x["status"] for x in engine.attempts(job_id, "a")] == ["completed"]
     b = engine.attempts(job_id, "b")
     assert [x["status"] for x in b] == ["queued"] and is_waiting(_queue(), b[0]["id"])
