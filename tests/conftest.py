@@ -171,5 +171,7 @@ def _reset() -> None:
     reset_settings()
     reset_redis()
     from backend.db import close_worker_connection
+    from backend.jobs import retry_timer
 
     close_worker_connection()
+    retry_timer.reset()

@@ -41,12 +41,19 @@ class RetryTimer:
         self._heap: list[Due] = []
         self._changed = threading.Condition()
         self._conn: psycopg.Connection[Any] | None = None
+        self._reconnect = False  # set by `forget`: the next start opens a new connection
         threading.Thread(target=self._loop, name="retry-timer", daemon=True).start()
 
     def schedule(self, step_id: uuid.UUID, job_id: uuid.UUID, delay: float) -> None:
         with self._changed:
             heapq.heappush(self._heap, Due(time.monotonic() + delay, step_id, job_id))
             self._changed.notify()
+
+    def forget(self) -> None:
+        """Drop the pending retries and reconnect before the next start (see `reset`)."""
+        with self._changed:
+            self._heap.clear()
+            self._reconnect = True
 
     def _loop(self) -> None:
         while True:
@@ -61,7 +68,10 @@ class RetryTimer:
         from backend.jobs import reaper  # the reaper's transaction (it imports the outbox)
 
         try:
+            if self._reconnect and self._conn is not None:
+                self._conn.close()
             if self._conn is None or self._conn.closed:
+                self._reconnect = False
                 self._conn = connect(autocommit=True)
             reaper.start_retry(self._conn, due.step_id, due.job_id)
         except Exception as exc:  # the reaper's pass catches it up
@@ -81,3 +91,11 @@ def process_timer() -> RetryTimer:
     if _process is None or _process[0] != os.getpid():
         _process = (os.getpid(), RetryTimer())
     return _process[1]
+
+
+def reset() -> None:
+    """Forget this process's pending retries and its connection: its settings changed (the
+    test suite gives each test its own database). A forgotten retry is still caught up by the
+    reaper's pass, as one lost with its process is."""
+    if _process is not None and _process[0] == os.getpid():
+        _process[1].forget()

@@ -1,16 +1,20 @@
 """Retries honour their policy: attempt n+1 starts `backoff x factor^(n-1)` after attempt n
 failed, never before, and within a fraction of a second after (the retry timer of the worker
-that recorded the failure, not the reaper's next pass: no reaper runs here)."""
+that recorded the failure, not the reaper's next pass: no reaper runs here); the process's
+timer follows a change of database (the test suite's, between tests)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
+import uuid
 
 import pytest
 
-from tests.integration.conftest import Engine, chain
+from backend.jobs import retry_timer
+from tests.conftest import _admin, _db_url, _reset
+from tests.integration.conftest import Engine, chain, wait_for
 
 BACKOFF, FACTOR = 0.4, 2.0
 LATE_AT_MOST = 0.5  # seconds: the aim is ~0.1; generous for a loaded machine
@@ -45,3 +49,34 @@ def test_retries_start_at_their_due_time(engine: Engine, simple: bool) -> None:
         assert following["started_at"].timestamp() - due < LATE_AT_MOST + 0.5
     assert max(lateness) < LATE_AT_MOST, lateness
     print(f"retries started {', '.join(f'{x * 1000:.0f} ms' for x in lateness)} after due")
+
+
+def test_the_process_timer_follows_a_change_of_database(
+    engine: Engine, template_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process: the timer has started a retry in another database (an earlier test's);
+    after the settings' reset, the next retry starts in the current one, not over the
+    connection to the old one (where it would find nothing and be left to the reaper)."""
+    current = os.environ["JOBMONITOR_DATABASE_URL"]
+    other = f"jmt_{uuid.uuid4().hex[:10]}_other"
+    _admin(f'CREATE DATABASE "{other}" TEMPLATE "{template_db}"')
+    try:
+        monkeypatch.setenv("JOBMONITOR_DATABASE_URL", _db_url(other))
+        _reset()
+        retry_timer.process_timer().schedule(uuid.uuid4(), uuid.uuid4(), 0.0)
+        time.sleep(0.5)  # the timer connects to the other database and finds no such job
+        monkeypatch.setenv("JOBMONITOR_DATABASE_URL", current)
+        _reset()
+
+        engine.register(
+            chain(
+                "again", "a", action="test.flaky", retry={"max_attempts": 2, "backoff_seconds": 0.2}
+            )
+        )
+        job_id = engine.create("again", {"fail_times": 1})
+        engine.work()  # attempt 1 fails; this process's timer holds the retry (no reaper here)
+        wait_for(lambda: len(engine.attempts(job_id)) == 2, 10, "the retry's new attempt")
+        engine.work()
+        assert engine.job(job_id)["status"] == "completed"
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
