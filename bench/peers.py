@@ -43,7 +43,6 @@ import os
 import queue
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -162,108 +161,6 @@ SYSTEMS = [
 BY_NAME = {s.name: s for s in SYSTEMS}
 
 
-# ---------------------------------------------------------------- Jobmonitor's adapter
-# The only code that knows Jobmonitor's interfaces. It runs in its own process
-# (`peers.py --drive session|setup`), like every peer's adapter, with JOBMONITOR_* set.
-
-JM_SHAPES: dict[str, list[list[int]]] = {  # shape -> each step's dependencies
-    "chain10": [[i - 1] if i else [] for i in range(10)],
-    "fan8": [[], *[[0]] * 8, list(range(1, 9))],
-    "chain3": [[i - 1] if i else [] for i in range(3)],
-}
-
-
-def jm_setup() -> None:
-    """Migrate the fresh database, add a workspace and the three workflows."""
-    from backend import migrations
-    from backend.db import connect
-    from backend.steps import load_step_modules
-    from backend.workflows.service import register_workflow
-
-    migrations.upgrade(os.environ["JOBMONITOR_DATABASE_URL"])
-    load_step_modules(["bench.steps"])
-    with connect() as conn, conn.transaction():
-        row = conn.execute(
-            "INSERT INTO workspaces (id, slug, name) VALUES (gen_random_uuid(), 'bench', 'Bench')"
-            " RETURNING id"
-        ).fetchone()
-        assert row is not None
-        for shape, deps in JM_SHAPES.items():
-            steps = [
-                {"key": f"s{i}", "action": "bench.noop", "depends_on": [f"s{d}" for d in dep]}
-                for i, dep in enumerate(deps)
-            ]
-            register_workflow(conn, row["id"], {"name": shape, "steps": steps})
-
-
-class JobmonitorAdapter:
-    def __init__(self) -> None:
-        import psycopg
-        from psycopg.rows import dict_row
-
-        from backend.db import connect
-
-        self.conn = connect(autocommit=True)  # for create_job
-        self.poll = psycopg.connect(  # for completion checks, left out of the PostgreSQL CPU
-            os.environ["JOBMONITOR_DATABASE_URL"],
-            autocommit=True,
-            row_factory=dict_row,
-            application_name=POLL_APP,
-        )
-        row = self.conn.execute("SELECT id FROM workspaces WHERE slug = 'bench'").fetchone()
-        assert row is not None
-        self.workspace = row["id"]
-
-    def submit(self, shape: str) -> str:
-        """One job of the workflow, created as the API creates it (outbox flushed after commit)."""
-        from backend.jobs.outbox import Outbox
-        from backend.jobs.service import create_job
-
-        outbox = Outbox()
-        with self.conn.transaction():
-            created = create_job(self.conn, self.workspace, shape, {}, outbox)
-        outbox.flush(self.conn)
-        return str(created.job_id)
-
-    def completed(self, run_ids: list[str]) -> dict[str, int]:
-        """Completed jobs among run_ids, with their completed steps (Jobmonitor's record)."""
-        rows = self.poll.execute(
-            """
-            SELECT j.id::text AS id, count(*) FILTER (WHERE s.status = 'completed') AS steps
-            FROM jobs j JOIN job_steps s ON s.job_id = j.id
-            WHERE j.id = ANY(%s::uuid[]) AND j.status = 'completed' GROUP BY j.id
-            """,
-            (run_ids,),
-        ).fetchall()
-        return {r["id"]: r["steps"] for r in rows}
-
-    def extra(self, run_ids: list[str]) -> dict[str, Any]:
-        """Parent step's completion to child attempt's start, database clock."""
-        rows = self.poll.execute(
-            """
-            SELECT EXTRACT(EPOCH FROM a.started_at - p.completed_at) * 1000 AS ms
-            FROM job_steps c
-            JOIN job_steps p ON p.job_id = c.job_id AND p.step_index = c.step_index - 1
-            JOIN step_attempts a ON a.step_id = c.id
-            WHERE c.job_id = ANY(%s::uuid[])
-            """,
-            (run_ids,),
-        ).fetchall()
-        values = [float(r["ms"]) for r in rows]
-        return {"parent_child_p50_ms": statistics.median(values) if values else None}
-
-
-def drive(command: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(PEERS))
-    import workload  # type: ignore[import-not-found]
-
-    if command == "setup":
-        jm_setup()
-    else:
-        workload.serve(JobmonitorAdapter)
-
-
 # ---------------------------------------------------------------- environments
 
 
@@ -331,7 +228,7 @@ class Prepared:
 
     def command(self, *args: str) -> list[str]:
         if self.system.peer is None:
-            return [self.python, str(Path(__file__).resolve()), "--drive", *args]
+            return [self.python, str(ROOT / "bench" / "peers_jm.py"), *args]
         return [self.python, str(PEERS / self.system.peer / "adapter.py"), *args]
 
     def worker_command(self) -> list[str]:
@@ -591,11 +488,7 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(BY_NAME), help="comma-separated")
     parser.add_argument("--quick", action="store_true", help="one round, fewer runs (smoke)")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
-    parser.add_argument("--drive", choices=["session", "setup"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.drive:
-        drive(args.drive)
-        return
     signal.signal(signal.SIGTERM, interrupted)  # clean up as on Ctrl-C
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in BY_NAME]

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import peers, peers_table, processes
+from bench import peers, peers_jm, peers_table, processes
 
 WORKLOAD = Path(peers.__file__).parent / "peers" / "workload.py"
 
@@ -87,7 +87,7 @@ def test_shapes_every_peer_follows() -> None:
     assert workload.fan_in("chain10", 3) is None
     assert workload.step_ids("r", "chain3") == ["r-0", "r-1", "r-2"]
     # Jobmonitor's workflow definitions have the same shapes
-    for shape, deps in peers.JM_SHAPES.items():
+    for shape, deps in peers_jm.JM_SHAPES.items():
         assert len(deps) == workload.SHAPES[shape]
         for index, parents in enumerate(deps):
             for parent in parents:
