@@ -6,10 +6,10 @@ Systems: Jobmonitor (SimpleWorker, forking Worker), raw rq 2.12 (SimpleWorker, f
 Worker) and Celery 5.7 as non-durable floors; procrastinate 3.10, DBOS 3.4 and Prefect 3.9
 (with a PostgreSQL server) as durable peers; and the durable floor (rq-floor): raw rq's
 SimpleWorker plus the least Jobmonitor's record needs, a claim and a fenced completion in
-PostgreSQL per step (bench/peers/rq_floor/tasks.py), which no design that keeps that record
-and carries each step through rq can beat. Each peer runs in its own virtualenv, made once
+PostgreSQL per step (bench/peers/rq_floor/tasks.py), a bound for any design that keeps that
+record and carries each step through rq. Each peer runs in its own virtualenv, made once
 from bench/peers/<peer>/requirements.txt under .bench-venvs/ (gitignored); its workload code
-is bench/peers/<peer>/. Each system gets its own fresh database on the local PostgreSQL and
+is bench/peers/<peer>/ (Jobmonitor's: bench/peers_jm.py). Each system gets its own fresh database on the local PostgreSQL and
 its own Redis database (claimed like the tests claim theirs), dropped and flushed at the end.
 
 Workloads, no-op steps, 2 worker processes (Celery: one prefork worker with concurrency 2;
