@@ -18,7 +18,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
 DATABASE = os.environ["BENCH_DATABASE_URL"]
-REDIS = os.environ.get("BENCH_REDIS_URL", "")
+REDIS = os.environ["BENCH_REDIS_URL"]
 
 
 class FloorAdapter:
